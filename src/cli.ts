@@ -1,0 +1,119 @@
+// Command line: flags → serve() options. Errors are one line on stderr and exit code 1.
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { serve, type ServeOptions } from "./server/server.ts";
+import type { LogFormat } from "./server/access-log.ts";
+
+const HELP = `bunhttp: a fast, strict HTTP/1.1 server on Bun
+
+Usage: bun run src/index.ts [options]
+
+Options:
+  --host <address>     address to listen on            (default 127.0.0.1)
+  --port <n>           port, 0 for any free one         (default 8888, or $PORT)
+  --root <dir>         directory to serve               (default ./public)
+  --log <format>       access log: off, common, combined (default common, to stdout)
+  --dotfiles <mode>    allow or deny files starting with "." (default deny; /.well-known/ always served)
+  --help               show this help
+`;
+
+export class CliError extends Error {}
+
+interface CliOptions extends ServeOptions {
+  help?: boolean;
+}
+
+export function parseArgs(argv: string[], env: Record<string, string | undefined> = process.env): CliOptions {
+  const opts: CliOptions = { hostname: "127.0.0.1", port: 8888, root: "public", log: "common" };
+  if (env.PORT !== undefined && env.PORT !== "") opts.port = parsePort(env.PORT, "PORT");
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    let name = arg;
+    let value: string | undefined;
+    const eq = arg.indexOf("=");
+    if (arg.startsWith("--") && eq > 0) {
+      name = arg.slice(0, eq);
+      value = arg.slice(eq + 1);
+    }
+    const next = (): string => {
+      if (value !== undefined) return value;
+      const v = argv[++i];
+      if (v === undefined || v.startsWith("--")) throw new CliError(`${name} needs a value`);
+      return v;
+    };
+    switch (name) {
+      case "--help":
+      case "-h":
+        opts.help = true;
+        break;
+      case "--host":
+        opts.hostname = next();
+        break;
+      case "--port":
+        opts.port = parsePort(next(), "--port");
+        break;
+      case "--root":
+        opts.root = next();
+        break;
+      case "--log": {
+        const v = next();
+        if (v !== "off" && v !== "common" && v !== "combined") {
+          throw new CliError(`--log must be off, common or combined, not "${v}"`);
+        }
+        opts.log = v as LogFormat;
+        break;
+      }
+      case "--dotfiles": {
+        const v = next();
+        if (v !== "allow" && v !== "deny") throw new CliError(`--dotfiles must be allow or deny, not "${v}"`);
+        opts.static = { ...opts.static, dotfiles: v };
+        break;
+      }
+      default:
+        throw new CliError(`unknown option ${arg} (see --help)`);
+    }
+  }
+  return opts;
+}
+
+function parsePort(text: string, what: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new CliError(`${what} must be a port number 0-65535, not "${text}"`);
+  return Number(text);
+}
+
+export function main(argv = process.argv.slice(2)): void {
+  let opts: CliOptions;
+  try {
+    opts = parseArgs(argv);
+  } catch (err) {
+    fail(err);
+  }
+  if (opts.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const root = resolve(opts.root!);
+  if (!existsSync(root) || !statSync(root).isDirectory()) fail(new CliError(`root directory not found: ${root}`));
+  opts.root = root;
+  let server;
+  try {
+    server = serve(opts);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "EADDRINUSE") fail(new CliError(`port ${opts.port} on ${opts.hostname} is already in use`));
+    if (code === "EACCES") fail(new CliError(`not allowed to listen on port ${opts.port}`));
+    fail(new CliError(`cannot listen on ${opts.hostname}:${opts.port}: ${(err as Error).message}`));
+  }
+  process.stderr.write(`serving ${root} at ${server.url}\n`);
+  const shutdown = () => {
+    void server.stop(true).then(() => process.exit(0));
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+}
+
+function fail(err: unknown): never {
+  const message = err instanceof CliError ? err.message : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`bunhttp: ${message}\n`);
+  process.exit(1);
+}

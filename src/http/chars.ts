@@ -1,0 +1,58 @@
+// Byte classes for the HTTP/1.1 grammar (RFC 9110 §5.6.2, RFC 9112 §3), one 256-entry table.
+
+export const CR = 13;
+export const LF = 10;
+export const SP = 32;
+export const HTAB = 9;
+export const COLON = 58;
+
+/** tchar: "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA */
+export const TOKEN = 1;
+/** field-vchar / SP / HTAB: VCHAR (0x21-0x7E), obs-text (0x80-0xFF), SP, HTAB. Everything else is a CTL. */
+export const FIELD = 2;
+/** A request-target byte: visible ASCII (0x21-0x7E). Spaces, CTLs and non-ASCII bytes are never allowed. */
+export const TARGET = 4;
+export const HEX = 8;
+export const DIGIT = 16;
+
+export const CHAR_CLASS = new Uint8Array(256);
+/** ASCII lower-casing table: header names are compared through it without allocating. */
+export const LOWER = new Uint8Array(256);
+
+for (let c = 0; c < 256; c++) {
+  let k = 0;
+  const isDigit = c >= 48 && c <= 57;
+  const isAlpha = (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+  if (isDigit || isAlpha || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c))) k |= TOKEN;
+  if ((c >= 0x21 && c <= 0x7e) || c >= 0x80 || c === SP || c === HTAB) k |= FIELD;
+  if (c >= 0x21 && c <= 0x7e) k |= TARGET;
+  if (isDigit || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)) k |= HEX;
+  if (isDigit) k |= DIGIT;
+  CHAR_CLASS[c] = k;
+  LOWER[c] = c >= 65 && c <= 90 ? c + 32 : c;
+}
+
+/** Value of a hex digit, or 255 when the byte is not one. */
+export const HEX_VALUE = new Uint8Array(256).fill(255);
+for (let c = 0; c < 256; c++) {
+  if (c >= 48 && c <= 57) HEX_VALUE[c] = c - 48;
+  else if (c >= 65 && c <= 70) HEX_VALUE[c] = c - 55;
+  else if (c >= 97 && c <= 102) HEX_VALUE[c] = c - 87;
+}
+
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, s: number, e: number): string })
+  .latin1Slice;
+
+/** Decodes bytes [start, end) as Latin-1 (every byte one code unit): header values keep obs-text bytes intact. */
+export function decodeLatin1(buf: Uint8Array, start: number, end: number): string {
+  return start === end ? "" : latin1Slice.call(buf, start, end);
+}
+
+/** Case-insensitive comparison of bytes [start, end) with a lower-case ASCII name, without allocating. */
+export function equalsLower(buf: Uint8Array, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    if (LOWER[buf[start + i]!] !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}

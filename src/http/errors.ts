@@ -1,0 +1,147 @@
+// Named protocol errors: code → status, reason, and a ready-made response that closes the connection.
+import { getDateLine } from "./date.ts";
+
+/** Every failure the parser, the chunked decoder or the connection can report. */
+export const HTTP_ERROR = {
+  BARE_CR: 1,
+  BARE_LF: 2,
+  INVALID_METHOD: 3,
+  INVALID_TARGET: 4,
+  INVALID_VERSION: 5,
+  UNSUPPORTED_VERSION: 6,
+  URI_TOO_LONG: 7,
+  INVALID_HEADER_NAME: 8,
+  WHITESPACE_BEFORE_COLON: 9,
+  OBS_FOLD: 10,
+  INVALID_HEADER_VALUE: 11,
+  HEADERS_TOO_LARGE: 12,
+  TOO_MANY_HEADERS: 13,
+  MISSING_HOST: 14,
+  DUPLICATE_HOST: 15,
+  INVALID_CONTENT_LENGTH: 16,
+  CONFLICTING_CONTENT_LENGTH: 17,
+  TRANSFER_ENCODING_WITH_CONTENT_LENGTH: 18,
+  TRANSFER_ENCODING_ON_HTTP10: 19,
+  INVALID_TRANSFER_ENCODING: 20,
+  UNSUPPORTED_TRANSFER_CODING: 21,
+  BODY_TOO_LARGE: 22,
+  INVALID_CHUNK_SIZE: 23,
+  INVALID_CHUNK_EXTENSION: 24,
+  CHUNK_EXTENSION_TOO_LARGE: 25,
+  INVALID_CHUNK_DATA: 26,
+  INVALID_TRAILER: 27,
+  TRAILERS_TOO_LARGE: 28,
+  HEADER_TIMEOUT: 29,
+  BODY_TIMEOUT: 30,
+} as const;
+
+export type HttpErrorCode = (typeof HTTP_ERROR)[keyof typeof HTTP_ERROR];
+
+const TABLE: Record<HttpErrorCode, readonly [status: number, reason: string]> = {
+  [HTTP_ERROR.BARE_CR]: [400, "CR not followed by LF"],
+  [HTTP_ERROR.BARE_LF]: [400, "LF without CR (lines end with CRLF)"],
+  [HTTP_ERROR.INVALID_METHOD]: [400, "invalid method"],
+  [HTTP_ERROR.INVALID_TARGET]: [400, "invalid request target"],
+  [HTTP_ERROR.INVALID_VERSION]: [400, "invalid HTTP version"],
+  [HTTP_ERROR.UNSUPPORTED_VERSION]: [505, "HTTP version not supported"],
+  [HTTP_ERROR.URI_TOO_LONG]: [414, "request line too long"],
+  [HTTP_ERROR.INVALID_HEADER_NAME]: [400, "invalid header field name"],
+  [HTTP_ERROR.WHITESPACE_BEFORE_COLON]: [400, "whitespace between header name and colon"],
+  [HTTP_ERROR.OBS_FOLD]: [400, "header line starts with whitespace (obs-fold)"],
+  [HTTP_ERROR.INVALID_HEADER_VALUE]: [400, "control character in header value"],
+  [HTTP_ERROR.HEADERS_TOO_LARGE]: [431, "header section too large"],
+  [HTTP_ERROR.TOO_MANY_HEADERS]: [431, "too many header fields"],
+  [HTTP_ERROR.MISSING_HOST]: [400, "HTTP/1.1 request without Host"],
+  [HTTP_ERROR.DUPLICATE_HOST]: [400, "more than one Host"],
+  [HTTP_ERROR.INVALID_CONTENT_LENGTH]: [400, "invalid Content-Length"],
+  [HTTP_ERROR.CONFLICTING_CONTENT_LENGTH]: [400, "conflicting Content-Length values"],
+  [HTTP_ERROR.TRANSFER_ENCODING_WITH_CONTENT_LENGTH]: [400, "both Transfer-Encoding and Content-Length"],
+  [HTTP_ERROR.TRANSFER_ENCODING_ON_HTTP10]: [400, "Transfer-Encoding on an HTTP/1.0 request"],
+  [HTTP_ERROR.INVALID_TRANSFER_ENCODING]: [400, "final transfer coding is not chunked"],
+  [HTTP_ERROR.UNSUPPORTED_TRANSFER_CODING]: [501, "transfer coding not implemented"],
+  [HTTP_ERROR.BODY_TOO_LARGE]: [413, "request body too large"],
+  [HTTP_ERROR.INVALID_CHUNK_SIZE]: [400, "invalid chunk size"],
+  [HTTP_ERROR.INVALID_CHUNK_EXTENSION]: [400, "invalid chunk extension"],
+  [HTTP_ERROR.CHUNK_EXTENSION_TOO_LARGE]: [400, "chunk extension too large"],
+  [HTTP_ERROR.INVALID_CHUNK_DATA]: [400, "chunk data not followed by CRLF"],
+  [HTTP_ERROR.INVALID_TRAILER]: [400, "invalid trailer field"],
+  [HTTP_ERROR.TRAILERS_TOO_LARGE]: [431, "trailer section too large"],
+  [HTTP_ERROR.HEADER_TIMEOUT]: [408, "request header not received in time"],
+  [HTTP_ERROR.BODY_TIMEOUT]: [408, "request body not received in time"],
+};
+
+const NAMES = Object.fromEntries(Object.entries(HTTP_ERROR).map(([k, v]) => [v, k])) as Record<HttpErrorCode, string>;
+
+export function errorName(code: HttpErrorCode): string {
+  return NAMES[code];
+}
+export function errorStatus(code: HttpErrorCode): number {
+  return TABLE[code][0];
+}
+export function errorReason(code: HttpErrorCode): string {
+  return TABLE[code][1];
+}
+
+/** A protocol error with a code, a reason and the byte offset where it was found (for logs and tests). */
+export class HttpError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: HttpErrorCode,
+    readonly offset = -1,
+  ) {
+    super(`${errorName(code)}: ${errorReason(code)}${offset >= 0 ? ` at byte ${offset}` : ""}`);
+    this.status = errorStatus(code);
+  }
+}
+
+export const STATUS_TEXT: Record<number, string> = {
+  100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created", 202: "Accepted",
+  203: "Non-Authoritative Information", 204: "No Content", 205: "Reset Content", 206: "Partial Content",
+  300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other", 304: "Not Modified",
+  307: "Temporary Redirect", 308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized",
+  402: "Payment Required", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+  406: "Not Acceptable", 407: "Proxy Authentication Required", 408: "Request Timeout", 409: "Conflict",
+  410: "Gone", 411: "Length Required", 412: "Precondition Failed", 413: "Content Too Large",
+  414: "URI Too Long", 415: "Unsupported Media Type", 416: "Range Not Satisfiable", 417: "Expectation Failed",
+  418: "I'm a teapot", 421: "Misdirected Request", 422: "Unprocessable Content", 425: "Too Early",
+  426: "Upgrade Required", 428: "Precondition Required", 429: "Too Many Requests",
+  431: "Request Header Fields Too Large", 451: "Unavailable For Legal Reasons", 500: "Internal Server Error",
+  501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+  505: "HTTP Version Not Supported",
+};
+
+const encoder = new TextEncoder();
+const closingResponses = new Map<string, readonly [Uint8Array, Uint8Array]>();
+
+/**
+ * A complete response that ends the connection: status line, then the cached Date line, then the rest.
+ * Built once per (status, message) and reused; only the Date line is spliced in per use.
+ */
+export function closingResponse(status: number, message?: string): readonly [Uint8Array, Uint8Array] {
+  const key = `${status} ${message ?? ""}`;
+  let parts = closingResponses.get(key);
+  if (parts === undefined) {
+    const text = STATUS_TEXT[status] ?? "Error";
+    const body = `${status} ${text}${message ? `: ${message}` : ""}\n`;
+    parts = [
+      encoder.encode(`HTTP/1.1 ${status} ${text}\r\n`),
+      encoder.encode(
+        `Server: bunhttp\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\n` +
+          `Connection: close\r\n\r\n${body}`,
+      ),
+    ];
+    closingResponses.set(key, parts);
+  }
+  return parts;
+}
+
+/** The ready-made response for a protocol error, as one byte array with the current Date. */
+export function errorResponseBytes(code: HttpErrorCode): Uint8Array {
+  const [head, rest] = closingResponse(errorStatus(code), errorReason(code));
+  const date = getDateLine();
+  const out = new Uint8Array(head.length + date.length + rest.length);
+  out.set(head, 0);
+  out.set(date, head.length);
+  out.set(rest, head.length + date.length);
+  return out;
+}

@@ -1,0 +1,119 @@
+// A parsed request head: offsets into the received bytes; strings are made only when asked for.
+import { decodeLatin1, LOWER } from "./chars.ts";
+import { errorName, errorReason, errorStatus, type HttpErrorCode } from "./errors.ts";
+
+const METHOD_NAMES = ["", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"];
+
+export class RequestHead {
+  buf: Uint8Array = new Uint8Array(0);
+  /** [start, end): the head from the request line through the blank line (leading empty lines excluded). */
+  start = 0;
+  end = 0;
+  /** METHOD code; 0 (OTHER) for methods without one: read `methodName`. */
+  method = 0;
+  methodEnd = 0;
+  targetStart = 0;
+  targetEnd = 0;
+  /** Where the path starts inside the target (after scheme://authority for absolute-form). */
+  pathStart = 0;
+  /** Offset of the first '?' in the target, or -1. */
+  queryStart = -1;
+  /** HTTP minor version: 0 or 1. */
+  minor = 1;
+  /** Header field ranges: [nameStart, nameEnd, valueStart, valueEnd] per field. */
+  offsets: Int32Array = new Int32Array(0);
+  headerCount = 0;
+  /** -1 when absent. */
+  contentLength = -1;
+  chunked = false;
+  keepAlive = true;
+  expectContinue = false;
+  /** 0 when parsing succeeded; else an HTTP_ERROR code, with the byte offset where it was found. */
+  error: HttpErrorCode | 0 = 0;
+  errorOffset = -1;
+
+  ensureCapacity(maxHeaders: number): Int32Array {
+    if (this.offsets.length < maxHeaders * 4) this.offsets = new Int32Array(maxHeaders * 4);
+    return this.offsets;
+  }
+
+  get methodName(): string {
+    return this.method !== 0 ? METHOD_NAMES[this.method]! : decodeLatin1(this.buf, this.start, this.methodEnd);
+  }
+
+  /** The request-target exactly as sent. */
+  get target(): string {
+    return decodeLatin1(this.buf, this.targetStart, this.targetEnd);
+  }
+
+  /** The path part of the target, still percent-encoded ("/" for an absolute-form target with an empty path). */
+  get path(): string {
+    const end = this.queryStart >= 0 ? this.queryStart : this.targetEnd;
+    if (this.pathStart === end) return this.buf[this.targetStart] === 42 ? "*" : "/";
+    return decodeLatin1(this.buf, this.pathStart, end);
+  }
+
+  /** The query without '?', or "" when there is none. */
+  get query(): string {
+    return this.queryStart >= 0 ? decodeLatin1(this.buf, this.queryStart + 1, this.targetEnd) : "";
+  }
+
+  get version(): string {
+    return this.minor === 1 ? "HTTP/1.1" : "HTTP/1.0";
+  }
+
+  get hasBody(): boolean {
+    return this.chunked || this.contentLength > 0;
+  }
+
+  /** Index of the first field named `name` (case-insensitive), or -1. Allocates nothing. */
+  indexOf(name: string, from = 0): number {
+    const buf = this.buf;
+    const o = this.offsets;
+    const len = name.length;
+    for (let i = from; i < this.headerCount; i++) {
+      const s = o[i << 2]!;
+      if (o[(i << 2) + 1]! - s !== len) continue;
+      let j = 0;
+      while (j < len && LOWER[buf[s + j]!] === (name.charCodeAt(j) | (isUpper(name.charCodeAt(j)) ? 32 : 0))) j++;
+      if (j === len) return i;
+    }
+    return -1;
+  }
+
+  /** The value of field `name`; repeated fields are joined with ", " (RFC 9110 §5.3). */
+  header(name: string): string | undefined {
+    let i = this.indexOf(name);
+    if (i < 0) return undefined;
+    let value = this.valueAt(i);
+    while ((i = this.indexOf(name, i + 1)) >= 0) value += `, ${this.valueAt(i)}`;
+    return value;
+  }
+
+  nameAt(i: number): string {
+    return decodeLatin1(this.buf, this.offsets[i << 2]!, this.offsets[(i << 2) + 1]!);
+  }
+
+  valueAt(i: number): string {
+    return decodeLatin1(this.buf, this.offsets[(i << 2) + 2]!, this.offsets[(i << 2) + 3]!);
+  }
+
+  /** All fields as [name, value] pairs in arrival order, names as sent. */
+  entries(): [string, string][] {
+    const out: [string, string][] = [];
+    for (let i = 0; i < this.headerCount; i++) out.push([this.nameAt(i), this.valueAt(i)]);
+    return out;
+  }
+
+  get errorStatus(): number {
+    return this.error ? errorStatus(this.error) : 0;
+  }
+
+  describeError(): string {
+    return this.error ? `${errorName(this.error)} (${errorReason(this.error)}) at byte ${this.errorOffset}` : "";
+  }
+}
+
+function isUpper(c: number): boolean {
+  return c >= 65 && c <= 90;
+}

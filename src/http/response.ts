@@ -1,0 +1,104 @@
+// Response serialisation: pre-encoded status lines and headers, written into one growable buffer
+// so that every response produced by one read leaves in a single socket write.
+import { getDateLine } from "./date.ts";
+import { STATUS_TEXT } from "./errors.ts";
+
+const encoder = new TextEncoder();
+
+/** Bun's Buffer has Node's native string writers; bun-types does not declare them. */
+type WritableBuffer = Buffer & {
+  latin1Write(s: string, offset: number, length: number): number;
+  utf8Write(s: string, offset: number, length: number): number;
+};
+
+/** A growable byte buffer; `Buffer` for its native latin1/utf8 writers. */
+export class OutBuffer {
+  buf: WritableBuffer;
+  len = 0;
+
+  constructor(capacity = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(capacity) as WritableBuffer;
+  }
+
+  reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const next = Buffer.allocUnsafe(cap) as WritableBuffer;
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+
+  /** Header text: each UTF-16 unit becomes one byte (callers reject non-Latin-1 values first). */
+  latin1(s: string): void {
+    this.reserve(s.length);
+    this.len += this.buf.latin1Write(s, this.len, s.length);
+  }
+
+  utf8(s: string): void {
+    // A UTF-16 unit takes at most 3 UTF-8 bytes.
+    this.reserve(s.length * 3);
+    this.len += this.buf.utf8Write(s, this.len, s.length * 3);
+  }
+
+  decimal(n: number): void {
+    this.latin1(`${n}`);
+  }
+
+  /** Detaches the bytes written so far as a copy, and empties the buffer. */
+  take(): Uint8Array {
+    const out = this.buf.slice(0, this.len);
+    this.len = 0;
+    return out;
+  }
+
+  reset(): void {
+    this.len = 0;
+  }
+}
+
+const statusLines = new Map<number, Uint8Array>();
+
+/** `HTTP/1.1 <code> <reason>\r\n` as bytes, built once per status. */
+export function statusLine(status: number): Uint8Array {
+  let line = statusLines.get(status);
+  if (line === undefined) {
+    line = encoder.encode(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Unknown"}\r\n`);
+    statusLines.set(status, line);
+  }
+  return line;
+}
+
+export const SERVER_HEADER = encoder.encode("Server: bunhttp\r\n");
+export const CONNECTION_CLOSE = encoder.encode("Connection: close\r\n");
+export const CONNECTION_KEEP_ALIVE = encoder.encode("Connection: keep-alive\r\n");
+export const CHUNKED_HEADER = encoder.encode("Transfer-Encoding: chunked\r\n");
+export const CONTINUE_100 = encoder.encode("HTTP/1.1 100 Continue\r\n\r\n");
+export const CRLF = encoder.encode("\r\n");
+export const LAST_CHUNK = encoder.encode("0\r\n\r\n");
+
+/** Statuses whose responses never carry content (RFC 9110 §6.4.1, §15.3.5, §15.4.5). */
+export function isBodiless(status: number): boolean {
+  return status === 204 || status === 304 || (status >= 100 && status < 200);
+}
+
+/**
+ * Writes the status line and the headers every response gets (Date, Server), which is all a
+ * response head needs besides its own fields and the framing.
+ */
+export function writeHeadStart(out: OutBuffer, status: number): void {
+  out.bytes(statusLine(status));
+  out.bytes(getDateLine());
+  out.bytes(SERVER_HEADER);
+}
+
+/** True when a header name or value would let a caller inject CR, LF or NUL (response splitting). */
+export function isUnsafeHeaderText(s: string): boolean {
+  return s.indexOf("\r") >= 0 || s.indexOf("\n") >= 0 || s.indexOf("\0") >= 0;
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bun
+// Public API. Run as a program (`bun run src/index.ts`), it is the command-line server.
+export { serve, DEFAULT_OPTIONS, type ServeOptions, type Server } from "./server/server.ts";
+export type { Handler, HandlerResult, Reply, HeaderList } from "./server/connection.ts";
+export { ServerRequest } from "./server/request.ts";
+export { FileSource, StreamSource, type BodySource } from "./server/body.ts";
+export { parseRequestHead, INCOMPLETE, FAILED, METHOD, DEFAULT_PARSER_LIMITS, type ParserLimits } from "./http/parser.ts";
+export { RequestHead } from "./http/head.ts";
+export { ChunkedDecoder, DEFAULT_CHUNKED_LIMITS, type BodySink, type ChunkedLimits } from "./http/chunked.ts";
+export { HTTP_ERROR, HttpError, errorName, errorStatus, errorReason, type HttpErrorCode } from "./http/errors.ts";
+
+if (import.meta.main) {
+  const { main } = await import("./cli.ts");
+  main();
+}
