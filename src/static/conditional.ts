@@ -1,6 +1,4 @@
-// Conditional requests (RFC 9110 §13), evaluated in the order §13.2.2 prescribes.
-import { METHOD } from "../http/parser.ts";
-import type { ServerRequest } from "../server/request.ts";
+// Validators for conditional requests (RFC 9110 §13): entity-tag lists and HTTP dates.
 
 /**
  * Does `etag` match the field value (a list of entity-tags, or "*")?
@@ -34,37 +32,4 @@ export function etagMatches(fieldValue: string, etag: string, weak: boolean): bo
 export function parseHttpDate(value: string): number {
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? NaN : Math.floor(ms / 1000);
-}
-
-/**
- * Returns 0 to go on with the request, 304 (Not Modified) or 412 (Precondition Failed).
- * `lastModified` is in whole seconds.
- */
-export function evaluatePreconditions(req: ServerRequest, etag: string, lastModified: number): number {
-  const head = req.head;
-  if (head.headerCount === 0) return 0;
-  const isGetOrHead = head.method === METHOD.GET || head.method === METHOD.HEAD;
-  // Step 1 / 2: If-Match, else If-Unmodified-Since.
-  const ifMatch = head.header("if-match");
-  if (ifMatch !== undefined) {
-    if (!etagMatches(ifMatch, etag, false)) return 412;
-  } else {
-    const ius = head.header("if-unmodified-since");
-    if (ius !== undefined) {
-      const t = parseHttpDate(ius);
-      if (!Number.isNaN(t) && lastModified > t) return 412;
-    }
-  }
-  // Step 3 / 4: If-None-Match, else If-Modified-Since (GET and HEAD only).
-  const ifNoneMatch = head.header("if-none-match");
-  if (ifNoneMatch !== undefined) {
-    if (etagMatches(ifNoneMatch, etag, true)) return isGetOrHead ? 304 : 412;
-  } else if (isGetOrHead) {
-    const ims = head.header("if-modified-since");
-    if (ims !== undefined) {
-      const t = parseHttpDate(ims);
-      if (!Number.isNaN(t) && lastModified <= t) return 304;
-    }
-  }
-  return 0;
 }

@@ -1,21 +1,30 @@
-// Static files under a root: safe resolution, validators, conditional requests, a hot-file cache.
+// Static files under a root: safe resolution, validators, conditional and range requests,
+// precompressed siblings, directory listings, and a hot-file cache.
 //
 // The factory does the work once (root's real path, options); a cache hit is one Map lookup and a
 // pre-encoded head, revalidated against the file system at most once a second per file.
 import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync, type BigIntStats } from "node:fs";
 import { join, sep } from "node:path";
 import mime from "mime";
-import type { Handler, HandlerResult, Reply } from "../server/connection.ts";
 import { FileSource } from "../server/body.ts";
+import type { Handler, HandlerResult, Reply } from "../server/connection.ts";
+import type { RequestHead } from "../http/head.ts";
+import { LOWER } from "../http/chars.ts";
 import { METHOD } from "../http/parser.ts";
 import type { ServerRequest } from "../server/request.ts";
+import { etagMatches, parseHttpDate } from "./conditional.ts";
+import { chooseCoding, CODINGS, type CodingName } from "./encoding.ts";
+import { readListing, renderListingHtml, renderListingJson, type SortKey, sortListing } from "./listing.ts";
+import { MultipartSource, multipartLength } from "./multipart.ts";
+import { type ByteRange, contentRange, parseRange, RANGE_IGNORE, RANGE_UNSATISFIABLE } from "./range.ts";
 import { isHiddenSegments, resolveRequestPath } from "./resolve.ts";
-import { evaluatePreconditions } from "./conditional.ts";
 
 export interface StaticOptions {
   root: string;
   /** Serve dotfiles ("allow") or answer 404 for them ("deny", default). /.well-known/ is always served. */
   dotfiles?: "allow" | "deny";
+  /** Directory listings when there is no index file (default true). */
+  listing?: boolean;
   /** Files at most this large are kept in memory (default 64 KiB)… */
   cacheFileLimit?: number;
   /** …up to this many bytes in all (default 64 MiB). */
@@ -24,79 +33,153 @@ export interface StaticOptions {
   cacheControl?: string;
   /** Index file names tried for a directory (default ["index.html"]). */
   index?: string[];
+  /** Single-page app: unknown paths that accept HTML get /index.html. */
+  spa?: boolean;
 }
 
 const ALLOW = "GET, HEAD, OPTIONS";
 const TEXT = "text/plain; charset=utf-8";
 const encoder = new TextEncoder();
+/** How long a cached answer is trusted before the file is stat()ed again. */
+const REVALIDATE_MS = 1000;
+const MAX_ENTRIES = 16_384;
 
-interface FileInfo {
+/** One file we may send: the file itself or a precompressed sibling. */
+interface Variant {
   path: string;
+  coding: CodingName | null;
   stats: BigIntStats;
+  size: number;
   etag: string;
-  lastModified: string;
   /** Last-Modified in whole seconds (HTTP dates have no finer resolution). */
   mtimeSeconds: number;
-  contentType: string;
-  cacheControl: string | undefined;
+  lastModified: string;
+  /** Header lines shared by every 200/206 of this variant, pre-encoded (each ends CRLF). */
+  headLines: string;
+  head200: Uint8Array;
+  /** The bytes, when small enough to keep. */
+  body: Uint8Array | null;
 }
 
-interface CacheEntry {
-  info: FileInfo;
-  /** Header lines for a 200, pre-encoded (Content-Type … Cache-Control), each ending CRLF. */
-  head200: Uint8Array;
-  body: Uint8Array;
+interface Entry {
+  contentType: string;
+  cacheControl: string | undefined;
+  identity: Variant;
+  encoded: Variant[];
   checkedAt: number;
 }
 
-/** `app.3f9a1c2b.js`, `main-5TQXR2.css`: a hash-like part of ≥ 6 chars before the extension. */
+/** `app.3f9a1c2b.js`, `main-5TQXR2.css`: a hash-like part (≥ 6 chars, with a digit) before the extension. */
 const FINGERPRINT = /[.-](?=[0-9A-Za-z]*\d)[0-9A-Za-z]{6,}\.[a-z0-9]+$/;
 
 export function defaultCacheControl(name: string, contentType: string): string | undefined {
-  if (FINGERPRINT.test(name) && !contentType.startsWith("text/html")) return "public, max-age=31536000, immutable";
   if (contentType.startsWith("text/html")) return "no-cache";
+  if (FINGERPRINT.test(name)) return "public, max-age=31536000, immutable";
   return undefined;
 }
 
 export function contentTypeFor(name: string): string {
   const type = mime.getType(name) ?? "application/octet-stream";
-  if (type.startsWith("text/") || type === "application/javascript" || type === "application/json" || type.endsWith("+xml") || type.endsWith("+json")) {
+  if (
+    type.startsWith("text/") ||
+    type === "application/javascript" ||
+    type === "application/json" ||
+    type.endsWith("+xml") ||
+    type.endsWith("+json")
+  ) {
     return `${type}; charset=utf-8`;
   }
   return type;
 }
 
 /** A strong validator that costs nothing to compute: inode, size and mtime in nanoseconds. */
-export function makeEtag(st: BigIntStats): string {
-  return `"${st.ino.toString(36)}-${st.size.toString(36)}-${st.mtimeNs.toString(36)}"`;
+export function makeEtag(st: BigIntStats, coding: CodingName | null = null): string {
+  const base = `${st.ino.toString(36)}-${st.size.toString(36)}-${st.mtimeNs.toString(36)}`;
+  return coding === null ? `"${base}"` : `"${base}-${coding}"`;
+}
+
+// Header indices found by one pass over the request's fields (see scanFields).
+const F_IF_MATCH = 0;
+const F_IF_NONE_MATCH = 1;
+const F_IF_MODIFIED_SINCE = 2;
+const F_IF_UNMODIFIED_SINCE = 3;
+const F_RANGE = 4;
+const F_IF_RANGE = 5;
+const F_ACCEPT_ENCODING = 6;
+const F_ACCEPT = 7;
+const fields = new Int32Array(8);
+const FIELD_NAMES: [number, string][] = [
+  [F_IF_MATCH, "if-match"],
+  [F_IF_NONE_MATCH, "if-none-match"],
+  [F_IF_MODIFIED_SINCE, "if-modified-since"],
+  [F_IF_UNMODIFIED_SINCE, "if-unmodified-since"],
+  [F_RANGE, "range"],
+  [F_IF_RANGE, "if-range"],
+  [F_ACCEPT_ENCODING, "accept-encoding"],
+  [F_ACCEPT, "accept"],
+];
+const BY_LENGTH: [number, string][][] = [];
+for (const [id, name] of FIELD_NAMES) (BY_LENGTH[name.length] ??= []).push([id, name]);
+
+/** One pass over the fields: records the index of each field static serving cares about (-1: absent). */
+function scanFields(head: RequestHead): void {
+  fields.fill(-1);
+  const buf = head.buf;
+  const o = head.offsets;
+  for (let i = 0; i < head.headerCount; i++) {
+    const s = o[i << 2]!;
+    const candidates = BY_LENGTH[o[(i << 2) + 1]! - s];
+    if (candidates === undefined) continue;
+    for (const [id, name] of candidates) {
+      let j = 0;
+      while (j < name.length && LOWER[buf[s + j]!] === name.charCodeAt(j)) j++;
+      if (j === name.length && fields[id] === -1) fields[id] = i;
+    }
+  }
+}
+
+function field(head: RequestHead, id: number): string | undefined {
+  const i = fields[id]!;
+  if (i < 0) return undefined;
+  // Repeated list fields are rare here; join them as one value would (RFC 9110 §5.3).
+  const name = head.nameAt(i);
+  return head.header(name);
 }
 
 export function createStaticHandler(options: StaticOptions): Handler {
   const root = realpathSync(options.root);
   const rootPrefix = root.endsWith(sep) ? root : root + sep;
   const allowDotfiles = options.dotfiles === "allow";
+  const listing = options.listing ?? true;
   const fileLimit = options.cacheFileLimit ?? 64 * 1024;
   const totalLimit = options.cacheTotalLimit ?? 64 * 1024 * 1024;
   const indexNames = options.index ?? ["index.html"];
-  const cache = new Map<string, CacheEntry>();
+  const boundary = `bunhttp-${crypto.randomUUID().replaceAll("-", "")}`;
+  const cache = new Map<string, Entry>();
   let cacheBytes = 0;
+
+  function entryBytes(e: Entry): number {
+    let n = e.identity.body?.length ?? 0;
+    for (const v of e.encoded) n += v.body?.length ?? 0;
+    return n;
+  }
 
   function evict(key: string): void {
     const e = cache.get(key);
     if (e === undefined) return;
     cache.delete(key);
-    cacheBytes -= e.body.length;
+    cacheBytes -= entryBytes(e);
   }
 
-  function remember(key: string, entry: CacheEntry): void {
+  function remember(key: string, entry: Entry): void {
     evict(key);
-    const size = entry.body.length;
-    if (size > totalLimit) return;
-    // Oldest first out (Map keeps insertion order).
+    const size = entryBytes(entry);
+    // Oldest out first (a Map iterates in insertion order).
     for (const k of cache.keys()) {
-      if (cacheBytes + size <= totalLimit) break;
+      if (cacheBytes + size <= totalLimit && cache.size < MAX_ENTRIES) break;
       evict(k);
     }
+    if (cacheBytes + size > totalLimit) return;
     cache.set(key, entry);
     cacheBytes += size;
   }
@@ -115,88 +198,284 @@ export function createStaticHandler(options: StaticOptions): Handler {
     return st;
   }
 
-  function describe(path: string, name: string, st: BigIntStats): FileInfo {
-    const contentType = contentTypeFor(name);
+  function makeVariant(path: string, st: BigIntStats, coding: CodingName | null, common: string): Variant | null {
+    const size = Number(st.size);
     const mtimeMs = Number(st.mtimeNs / 1_000_000n);
+    const etag = makeEtag(st, coding);
+    const lastModified = new Date(mtimeMs).toUTCString();
+    let headLines = `${common}Last-Modified: ${lastModified}\r\nETag: ${etag}\r\n`;
+    if (coding !== null) headLines += `Content-Encoding: ${coding}\r\n`;
+    let body: Uint8Array | null = null;
+    if (size <= fileLimit) {
+      body = readWholeFile(path, size);
+      if (body === null) return null;
+    }
     return {
       path,
+      coding,
       stats: st,
-      etag: makeEtag(st),
-      lastModified: new Date(mtimeMs).toUTCString(),
+      size: body?.length ?? size,
+      etag,
       mtimeSeconds: Math.floor(mtimeMs / 1000),
-      contentType,
-      cacheControl: options.cacheControl ?? defaultCacheControl(name, contentType),
+      lastModified,
+      headLines,
+      head200: encoder.encode(headLines),
+      body,
     };
   }
 
-  function headerLines(info: FileInfo): string {
-    let h =
-      `Content-Type: ${info.contentType}\r\nLast-Modified: ${info.lastModified}\r\nETag: ${info.etag}\r\n` +
-      "Accept-Ranges: bytes\r\nX-Content-Type-Options: nosniff\r\n";
-    if (info.cacheControl) h += `Cache-Control: ${info.cacheControl}\r\n`;
-    return h;
+  function buildEntry(path: string, name: string, st: BigIntStats, now: number): Entry | null {
+    const contentType = contentTypeFor(name);
+    const cacheControl = options.cacheControl ?? defaultCacheControl(name, contentType);
+    const encoded: Variant[] = [];
+    const siblings: [CodingName, string, BigIntStats][] = [];
+    for (const c of CODINGS) {
+      const p = path + c.suffix;
+      const s = statInside(p);
+      if (s !== null && s.isFile()) siblings.push([c.name, p, s]);
+    }
+    let common = `Content-Type: ${contentType}\r\nAccept-Ranges: bytes\r\nX-Content-Type-Options: nosniff\r\n`;
+    if (cacheControl) common += `Cache-Control: ${cacheControl}\r\n`;
+    // Every response for a path with siblings varies by Accept-Encoding, identity included.
+    if (siblings.length > 0) common += "Vary: Accept-Encoding\r\n";
+    const identity = makeVariant(path, st, null, common);
+    if (identity === null) return null;
+    for (const [coding, p, s] of siblings) {
+      const v = makeVariant(p, s, coding, common);
+      if (v !== null) encoded.push(v);
+    }
+    return { contentType, cacheControl, identity, encoded, checkedAt: now };
   }
 
-  function notFound(): Reply {
-    return { status: 404, headers: [["Content-Type", TEXT]], body: "404 Not Found\n" };
+  function sameFile(a: BigIntStats, b: BigIntStats | undefined): boolean {
+    return b !== undefined && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.dev === b.dev;
   }
 
-  function sameFile(a: BigIntStats, b: BigIntStats): boolean {
-    return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.dev === b.dev;
+  /** Still the same files on disk (the file and every sibling we know, and no new sibling)? */
+  function isFresh(e: Entry): boolean {
+    if (!sameFile(e.identity.stats, statSync(e.identity.path, { bigint: true, throwIfNoEntry: false }))) return false;
+    let known = 0;
+    for (const c of CODINGS) {
+      const s = statSync(e.identity.path + c.suffix, { bigint: true, throwIfNoEntry: false });
+      const v = e.encoded.find((x) => x.coding === c.name);
+      if (v === undefined ? s !== undefined : !sameFile(v.stats, s)) return false;
+      if (v !== undefined) known++;
+    }
+    return known === e.encoded.length;
   }
 
-  function serveEntry(req: ServerRequest, entry: CacheEntry): HandlerResult {
+  function textReply(status: number, text: string, extra: [string, string][] = []): Reply {
+    return { status, headers: [["Content-Type", TEXT], ...extra], body: `${status} ${text}\n` };
+  }
+
+  function notFound(req: ServerRequest): HandlerResult {
     const method = req.head.method;
-    if (method !== METHOD.GET && method !== METHOD.HEAD) return notAllowed(method);
-    const pre = evaluatePreconditions(req, entry.info.etag, entry.info.mtimeSeconds);
-    if (pre !== 0) return validatorReply(pre, entry.info);
-    return { status: 200, headers: entry.head200, body: entry.body };
+    if (method === METHOD.GET || method === METHOD.HEAD) {
+      if (options.spa && acceptsHtml(req)) {
+        const index = lookupFile("/", join(root, indexNames[0] ?? "index.html"), indexNames[0] ?? "index.html");
+        if (index !== null) return sendEntry(req, index, 200);
+      }
+      const page = lookupFile("/404.html", join(root, "404.html"), "404.html");
+      if (page !== null) return sendEntry(req, page, 404);
+    }
+    return textReply(404, "Not Found");
   }
 
-  function validatorReply(status: number, info: FileInfo): Reply {
+  function acceptsHtml(req: ServerRequest): boolean {
+    const accept = req.head.header("accept");
+    return accept !== undefined && accept.includes("text/html");
+  }
+
+  /** A cached entry for a known file path (404 page, SPA index), revalidated like any other. */
+  function lookupFile(key: string, path: string, name: string): Entry | null {
+    const k = `\0${key}`;
+    const now = Date.now();
+    const cached = cache.get(k);
+    if (cached !== undefined && (now - cached.checkedAt < REVALIDATE_MS || isFresh(cached))) {
+      cached.checkedAt = now;
+      return cached;
+    }
+    evict(k);
+    const st = statInside(path);
+    if (st === null || !st.isFile()) return null;
+    const e = buildEntry(path, name, st, now);
+    if (e !== null) remember(k, e);
+    return e;
+  }
+
+  function validatorReply(status: number, v: Variant, e: Entry): Reply {
     if (status === 304) {
       const headers: [string, string][] = [
-        ["ETag", info.etag],
-        ["Last-Modified", info.lastModified],
+        ["ETag", v.etag],
+        ["Last-Modified", v.lastModified],
       ];
-      if (info.cacheControl) headers.push(["Cache-Control", info.cacheControl]);
+      if (e.cacheControl) headers.push(["Cache-Control", e.cacheControl]);
+      if (e.encoded.length > 0) headers.push(["Vary", "Accept-Encoding"]);
       return { status: 304, headers };
     }
-    return { status, headers: [["Content-Type", TEXT]], body: `${status} Precondition Failed\n` };
+    return textReply(412, "Precondition Failed");
+  }
+
+  /** RFC 9110 §13.2.2 steps 1-4: 0 to go on, or 304 / 412. */
+  function preconditions(head: RequestHead, v: Variant): number {
+    const isGetOrHead = head.method === METHOD.GET || head.method === METHOD.HEAD;
+    const ifMatch = field(head, F_IF_MATCH);
+    if (ifMatch !== undefined) {
+      if (!etagMatches(ifMatch, v.etag, false)) return 412;
+    } else {
+      const ius = field(head, F_IF_UNMODIFIED_SINCE);
+      if (ius !== undefined) {
+        const t = parseHttpDate(ius);
+        if (!Number.isNaN(t) && v.mtimeSeconds > t) return 412;
+      }
+    }
+    const ifNoneMatch = field(head, F_IF_NONE_MATCH);
+    if (ifNoneMatch !== undefined) {
+      if (etagMatches(ifNoneMatch, v.etag, true)) return isGetOrHead ? 304 : 412;
+    } else if (isGetOrHead) {
+      const ims = field(head, F_IF_MODIFIED_SINCE);
+      if (ims !== undefined) {
+        const t = parseHttpDate(ims);
+        if (!Number.isNaN(t) && v.mtimeSeconds <= t) return 304;
+      }
+    }
+    return 0;
+  }
+
+  /** If-Range (§13.1.5): a strong ETag match, or a date exactly equal to Last-Modified. */
+  function ifRangeHolds(value: string, v: Variant): boolean {
+    const s = value.trim();
+    if (s.startsWith('"') || s.startsWith("W/")) return !s.startsWith("W/") && s === v.etag;
+    const t = parseHttpDate(s);
+    return !Number.isNaN(t) && t === v.mtimeSeconds;
+  }
+
+  function openVariant(v: Variant): number {
+    try {
+      const fd = openSync(v.path, "r");
+      if (!fstatSync(fd).isFile()) {
+        closeSync(fd);
+        return -1;
+      }
+      return fd;
+    } catch {
+      return -1;
+    }
+  }
+
+  /** The file's answer for this request: 200, 206, 304, 412, 416 (or `status` for the 404 page). */
+  function sendEntry(req: ServerRequest, e: Entry, status: number): HandlerResult {
+    const head = req.head;
+    const method = head.method;
+    if (method !== METHOD.GET && method !== METHOD.HEAD) return notAllowed(method);
+    if (head.headerCount > 0) scanFields(head);
+    else fields.fill(-1);
+
+    let v = e.identity;
+    if (e.encoded.length > 0) {
+      const coding = chooseCoding(field(head, F_ACCEPT_ENCODING), e.encoded.map((x) => x.coding!));
+      if (coding !== null) v = e.encoded.find((x) => x.coding === coding)!;
+    }
+    if (status === 200) {
+      const pre = preconditions(head, v);
+      if (pre !== 0) return validatorReply(pre, v, e);
+      const range = field(head, F_RANGE);
+      if (range !== undefined && method === METHOD.GET) {
+        const ifRange = field(head, F_IF_RANGE);
+        if (ifRange === undefined || ifRangeHolds(ifRange, v)) {
+          const r = parseRange(range, v.size);
+          if (r === RANGE_UNSATISFIABLE) {
+            return textReply(416, "Range Not Satisfiable", [["Content-Range", `bytes */${v.size}`]]);
+          }
+          if (r !== RANGE_IGNORE) return partial(e, v, r);
+        }
+      }
+    }
+    if (v.body !== null) return { status, headers: v.head200, body: v.body };
+    if (method === METHOD.HEAD) return { status, headers: v.head200, body: emptySource, length: v.size };
+    const fd = openVariant(v);
+    if (fd < 0) return textReply(404, "Not Found");
+    return { status, headers: v.head200, body: new FileSource(fd, 0, v.size), length: v.size };
+  }
+
+  function partial(e: Entry, v: Variant, ranges: ByteRange[]): HandlerResult {
+    if (ranges.length === 1) {
+      const r = ranges[0]!;
+      const headers = encoder.encode(`${v.headLines}Content-Range: ${contentRange(r, v.size)}\r\n`);
+      const length = r.end - r.start + 1;
+      if (v.body !== null) return { status: 206, headers, body: v.body.subarray(r.start, r.end + 1) };
+      const fd = openVariant(v);
+      if (fd < 0) return textReply(404, "Not Found");
+      return { status: 206, headers, body: new FileSource(fd, r.start, r.end + 1), length };
+    }
+    // Several ranges: multipart/byteranges (§14.6). Per-part headers carry the real type.
+    const lines = v.headLines.replace(/^Content-Type: [^\r]*\r\n/, "");
+    const headers = encoder.encode(`${lines}Content-Type: multipart/byteranges; boundary=${boundary}\r\n`);
+    const length = multipartLength(ranges, v.size, e.contentType, boundary);
+    if (v.body !== null) {
+      return { status: 206, headers, body: new MultipartSource(v.body, -1, ranges, v.size, e.contentType, boundary), length };
+    }
+    const fd = openVariant(v);
+    if (fd < 0) return textReply(404, "Not Found");
+    return { status: 206, headers, body: new MultipartSource(null, fd, ranges, v.size, e.contentType, boundary), length };
+  }
+
+  function directory(req: ServerRequest, path: string, key: string): HandlerResult {
+    const method = req.head.method;
+    if (method !== METHOD.GET && method !== METHOD.HEAD) return notAllowed(method);
+    const params = req.query;
+    const sortParam = params.get("sort");
+    const sort: SortKey = sortParam === "size" || sortParam === "date" ? sortParam : "name";
+    const desc = params.get("order") === "desc";
+    let entries;
+    try {
+      entries = sortListing(readListing(path, allowDotfiles), sort, desc);
+    } catch {
+      return notFound(req);
+    }
+    const accept = req.head.header("accept") ?? "";
+    const json = accept.includes("application/json") && !accept.includes("text/html");
+    const body = json ? renderListingJson(key, entries) : renderListingHtml(key, entries, sort, desc);
+    return {
+      status: 200,
+      headers: [
+        ["Content-Type", json ? "application/json; charset=utf-8" : "text/html; charset=utf-8"],
+        ["Cache-Control", "no-cache"],
+        ["Vary", "Accept"],
+        ["X-Content-Type-Options", "nosniff"],
+      ],
+      body,
+    };
   }
 
   return function serveStatic(req: ServerRequest): HandlerResult {
     const key = req.head.path;
-    const cached = cache.get(key);
     const now = Date.now();
+    const cached = cache.get(key);
     if (cached !== undefined) {
-      if (now - cached.checkedAt < 1000) return serveEntry(req, cached);
-      const st = statSync(cached.info.path, { bigint: true, throwIfNoEntry: false });
-      if (st !== undefined && sameFile(st, cached.info.stats)) {
+      if (now - cached.checkedAt < REVALIDATE_MS) return sendEntry(req, cached, 200);
+      if (isFresh(cached)) {
         cached.checkedAt = now;
-        return serveEntry(req, cached);
+        return sendEntry(req, cached, 200);
       }
       evict(key);
     }
 
     const resolved = resolveRequestPath(key);
-    if (typeof resolved === "number") {
-      return { status: 400, headers: [["Content-Type", TEXT]], body: "400 Bad Request: invalid path\n" };
-    }
+    if (typeof resolved === "number") return textReply(400, "Bad Request: invalid path");
     const { segments } = resolved;
-    if (!allowDotfiles && isHiddenSegments(segments)) return notFound();
+    if (!allowDotfiles && isHiddenSegments(segments)) return notFound(req);
 
     let path = segments.length === 0 ? root : join(root, ...segments);
     let st = statInside(path);
-    if (st === null) return notFound();
+    if (st === null) return notFound(req);
     let name = segments.length === 0 ? "" : segments[segments.length - 1]!;
 
     if (st.isDirectory()) {
       if (!resolved.trailingSlash) {
-        // /dir → /dir/ so relative links inside resolve; the query is kept.
+        // /dir → /dir/ so that relative links inside resolve; the query is kept.
         const q = req.head.queryStart >= 0 ? `?${req.head.query}` : "";
-        const location = `${key}/${q}`;
-        return { status: 301, headers: [["Location", location], ["Content-Type", TEXT]], body: "301 Moved Permanently\n" };
+        return textReply(301, "Moved Permanently", [["Location", `${key}/${q}`]]);
       }
       let found: BigIntStats | null = null;
       for (const index of indexNames) {
@@ -209,48 +488,24 @@ export function createStaticHandler(options: StaticOptions): Handler {
           break;
         }
       }
-      if (found === null) return notFound();
+      if (found === null) return listing ? directory(req, path, key) : notFound(req);
       st = found;
     }
-    // FIFOs, devices and sockets are never opened: an open() on a FIFO would block the process.
-    if (!st.isFile()) return notFound();
+    // FIFOs, devices and sockets are never opened: open() on a FIFO would block the whole process.
+    if (!st.isFile()) return notFound(req);
+    if (req.head.method === METHOD.OPTIONS) return { status: 204, headers: [["Allow", ALLOW]] };
 
-    const method = req.head.method;
-    if (method === METHOD.OPTIONS) return { status: 204, headers: [["Allow", ALLOW]] };
-    if (method !== METHOD.GET && method !== METHOD.HEAD) return notAllowed(method);
-
-    const info = describe(path, name, st);
-    const size = Number(st.size);
-    if (size <= fileLimit) {
-      const body = readSmallFile(path, size);
-      if (body === null) return notFound();
-      const entry: CacheEntry = { info, head200: encoder.encode(headerLines(info)), body, checkedAt: now };
-      remember(key, entry);
-      return serveEntry(req, entry);
-    }
-
-    const pre = evaluatePreconditions(req, info.etag, info.mtimeSeconds);
-    if (pre !== 0) return validatorReply(pre, info);
-    let fd: number;
-    try {
-      fd = openSync(path, "r");
-    } catch {
-      return notFound();
-    }
-    const fst = fstatSync(fd, { bigint: true });
-    if (!fst.isFile()) {
-      closeSync(fd);
-      return notFound();
-    }
-    const length = Number(fst.size);
-    return {
-      status: 200,
-      headers: encoder.encode(headerLines(info)),
-      body: new FileSource(fd, 0, length),
-      length,
-    };
+    const entry = buildEntry(path, name, st, now);
+    if (entry === null) return notFound(req);
+    remember(key, entry);
+    return sendEntry(req, entry, 200);
   };
 }
+
+const emptySource = {
+  read: () => null,
+  close: () => {},
+};
 
 function notAllowed(method: number): Reply {
   if (method === METHOD.OPTIONS) return { status: 204, headers: [["Allow", ALLOW]] };
@@ -264,7 +519,7 @@ function notAllowed(method: number): Reply {
   };
 }
 
-function readSmallFile(path: string, size: number): Uint8Array | null {
+function readWholeFile(path: string, size: number): Uint8Array | null {
   let fd: number;
   try {
     fd = openSync(path, "r");

@@ -1,12 +1,12 @@
 // The connection as a client sees it: real TCP on 127.0.0.1, raw bytes in and out.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { serve, type Server } from "../../src/index.ts";
+import { serve, type HandlerResult, type Server } from "../../src/index.ts";
 import type { ServerRequest } from "../../src/server/request.ts";
 import { exchange, RawClient } from "../helpers/raw-client.ts";
 
 const BIG = new Uint8Array(4 * 1024 * 1024).map((_, i) => (i * 7 + (i >> 13)) & 255);
 
-function handler(req: ServerRequest) {
+function handler(req: ServerRequest): HandlerResult | Promise<HandlerResult> {
   const path = req.path;
   switch (path) {
     case "/hello":
@@ -24,7 +24,7 @@ function handler(req: ServerRequest) {
     case "/reject":
       return Promise.reject(new Error("async boom"));
     case "/async":
-      return new Promise((resolve) => setTimeout(() => resolve(`async ${req.query.get("n")}`), 5));
+      return new Promise<string>((resolve) => setTimeout(() => resolve(`async ${req.query.get("n")}`), 5));
     case "/stream":
       return new Response(
         new ReadableStream({

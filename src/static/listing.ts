@@ -1,0 +1,151 @@
+// Directory listings: an HTML page (sortable without JavaScript, readable on a phone) or JSON.
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+export interface ListingEntry {
+  name: string;
+  type: "directory" | "file";
+  size: number;
+  /** ISO 8601. */
+  modified: string;
+  mtimeMs: number;
+}
+
+export type SortKey = "name" | "size" | "date";
+
+/** Reads a directory, hiding dotfiles unless allowed; entries that vanish or are special are skipped. */
+export function readListing(dir: string, showHidden: boolean): ListingEntry[] {
+  const out: ListingEntry[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!showHidden && name.startsWith(".") && name !== ".well-known") continue;
+    const st = statSync(join(dir, name), { throwIfNoEntry: false });
+    if (st === undefined || (!st.isFile() && !st.isDirectory())) continue;
+    out.push({
+      name,
+      type: st.isDirectory() ? "directory" : "file",
+      size: st.isDirectory() ? 0 : st.size,
+      modified: st.mtime.toISOString(),
+      mtimeMs: st.mtimeMs,
+    });
+  }
+  return out;
+}
+
+/** Directories first, then files, each group by the key. */
+export function sortListing(entries: ListingEntry[], key: SortKey, descending: boolean): ListingEntry[] {
+  const dir = descending ? -1 : 1;
+  return entries.sort((a, b) => {
+    if (a.type !== b.type) return a.type === "directory" ? -1 : 1;
+    let d = 0;
+    if (key === "size") d = a.size - b.size;
+    else if (key === "date") d = a.mtimeMs - b.mtimeMs;
+    if (d === 0) d = a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+    return d * dir;
+  });
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Percent-encodes a file name for use as one path segment of a link. */
+export function encodeSegment(name: string): string {
+  return encodeURIComponent(name).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+export function formatSize(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
+function formatDate(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+}
+
+/** The listing as a page. `urlPath` is the directory's path as requested (percent-encoded, ends in '/'). */
+export function renderListingHtml(urlPath: string, entries: ListingEntry[], key: SortKey, descending: boolean): string {
+  let shown: string;
+  try {
+    shown = decodeURIComponent(urlPath);
+  } catch {
+    shown = urlPath;
+  }
+  const title = `Index of ${escapeHtml(shown)}`;
+  const sortLink = (k: SortKey, label: string) => {
+    const nextDesc = k === key ? !descending : k !== "name";
+    const arrow = k === key ? (descending ? " ↓" : " ↑") : "";
+    return `<a href="?sort=${k}&amp;order=${nextDesc ? "desc" : "asc"}">${label}${arrow}</a>`;
+  };
+  const rows: string[] = [];
+  if (urlPath !== "/") {
+    rows.push(`<tr class="dir"><td class="name"><a href="../" rel="up">../</a></td><td class="size"></td><td class="date"></td></tr>`);
+  }
+  for (const e of entries) {
+    const isDir = e.type === "directory";
+    const href = encodeSegment(e.name) + (isDir ? "/" : "");
+    const label = escapeHtml(e.name) + (isDir ? "/" : "");
+    rows.push(
+      `<tr class="${isDir ? "dir" : "file"}"><td class="name"><a href="${href}">${label}</a></td>` +
+        `<td class="size">${isDir ? "—" : formatSize(e.size)}</td>` +
+        `<td class="date"><time datetime="${e.modified}">${formatDate(e.modified)}</time></td></tr>`,
+    );
+  }
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>
+:root { color-scheme: light dark; --fg: #1b1f24; --muted: #6b7280; --bg: #fbfbfa; --line: #e5e7eb; --accent: #c2410c; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6e6e3; --muted: #9ca3af; --bg: #16181b; --line: #2a2d33; --accent: #fb923c; } }
+body { margin: 0; font: 16px/1.5 system-ui, sans-serif; color: var(--fg); background: var(--bg); }
+main { max-width: 56rem; margin: 2rem auto; padding: 0 1rem; }
+h1 { font-size: 1.35rem; font-weight: 600; word-break: break-all; }
+table { width: 100%; border-collapse: collapse; }
+th, td { text-align: left; padding: .45rem .5rem; border-bottom: 1px solid var(--line); }
+th a { color: var(--muted); text-decoration: none; font-weight: 600; }
+td.name a { color: var(--accent); text-decoration: none; word-break: break-all; }
+td.name a:hover { text-decoration: underline; }
+tr.dir td.name a { font-weight: 600; }
+.size, .date { white-space: nowrap; color: var(--muted); font-variant-numeric: tabular-nums; }
+.size { text-align: right; }
+@media (max-width: 36rem) { .date { display: none; } th, td { padding: .55rem .35rem; } }
+footer { margin-top: 1rem; color: var(--muted); font-size: .85rem; }
+</style>
+</head>
+<body>
+<main>
+<h1>${title}</h1>
+<table>
+<thead><tr><th>${sortLink("name", "Name")}</th><th class="size">${sortLink("size", "Size")}</th><th class="date">${sortLink("date", "Modified")}</th></tr></thead>
+<tbody>
+${rows.join("\n")}
+</tbody>
+</table>
+<footer>${entries.length} ${entries.length === 1 ? "entry" : "entries"} · bunhttp</footer>
+</main>
+</body>
+</html>
+`;
+}
+
+export function renderListingJson(urlPath: string, entries: ListingEntry[]): string {
+  let path: string;
+  try {
+    path = decodeURIComponent(urlPath);
+  } catch {
+    path = urlPath;
+  }
+  return JSON.stringify({
+    path,
+    entries: entries.map((e) => ({ name: e.name, type: e.type, size: e.size, modified: e.modified })),
+  });
+}
