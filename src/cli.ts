@@ -13,7 +13,26 @@ Options:
   --port <n>           port, 0 for any free one         (default 8888, or $PORT)
   --root <dir>         directory to serve               (default ./public)
   --log <format>       access log: off, common, combined (default common, to stdout)
+
+Static files:
   --dotfiles <mode>    allow or deny files starting with "." (default deny; /.well-known/ always served)
+  --no-listing         answer 404 for directories without index.html instead of listing them
+  --spa                single-page app: unknown paths that accept HTML get /index.html
+  --cache-control <v>  Cache-Control for every file (default: immutable for fingerprinted
+                       names like app.3f9a1c2b.js, no-cache for HTML, none otherwise)
+  --cache-file-limit <bytes>   files up to this size are kept in memory (default 65536)
+  --cache-size <bytes>         memory for cached files in all (default 67108864)
+
+Limits and timeouts:
+  --max-body <bytes>           largest request body, else 413 (default 10485760)
+  --max-header-size <bytes>    largest request head, else 431 (default 65536)
+  --max-request-line <bytes>   longest request line, else 414 (default 8192)
+  --max-headers <n>            most header fields, else 431 (default 100)
+  --header-timeout <ms>        time to send a whole request head, else 408 (default 10000)
+  --body-timeout <ms>          longest pause inside a request body, else 408 (default 30000)
+  --idle-timeout <ms>          idle keep-alive connections close after this (default 60000)
+  --send-timeout <ms>          a client that reads nothing for this long is dropped (default 60000)
+
   --help               show this help
 `;
 
@@ -69,11 +88,55 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
         opts.static = { ...opts.static, dotfiles: v };
         break;
       }
+      case "--no-listing":
+        opts.static = { ...opts.static, listing: false };
+        break;
+      case "--spa":
+        opts.static = { ...opts.static, spa: true };
+        break;
+      case "--cache-control":
+        opts.static = { ...opts.static, cacheControl: next() };
+        break;
+      case "--cache-file-limit":
+        opts.static = { ...opts.static, cacheFileLimit: parseCount(next(), name) };
+        break;
+      case "--cache-size":
+        opts.static = { ...opts.static, cacheTotalLimit: parseCount(next(), name) };
+        break;
+      case "--max-body":
+        opts.maxBody = parseCount(next(), name);
+        break;
+      case "--max-header-size":
+        opts.maxHeaderSize = parseCount(next(), name, 1);
+        break;
+      case "--max-request-line":
+        opts.maxRequestLine = parseCount(next(), name, 1);
+        break;
+      case "--max-headers":
+        opts.maxHeaders = parseCount(next(), name, 1);
+        break;
+      case "--header-timeout":
+        opts.headerTimeout = parseCount(next(), name, 1);
+        break;
+      case "--body-timeout":
+        opts.bodyTimeout = parseCount(next(), name, 1);
+        break;
+      case "--idle-timeout":
+        opts.idleTimeout = parseCount(next(), name, 1);
+        break;
+      case "--send-timeout":
+        opts.sendTimeout = parseCount(next(), name, 1);
+        break;
       default:
         throw new CliError(`unknown option ${arg} (see --help)`);
     }
   }
   return opts;
+}
+
+function parseCount(text: string, what: string, min = 0): number {
+  if (!/^\d{1,15}$/.test(text) || Number(text) < min) throw new CliError(`${what} must be a whole number ≥ ${min}, not "${text}"`);
+  return Number(text);
 }
 
 function parsePort(text: string, what: string): number {
