@@ -1,0 +1,106 @@
+// Large downloads stream in bounded pieces: memory stays flat however many clients, however slow.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Child, openFdsOf, rssOf, startChildServer } from "../helpers/child.ts";
+
+const GiB = 1024 * 1024 * 1024;
+let dir: string;
+let child: Child;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "bunhttp-mem-"));
+  // A sparse file: 1 GiB of zeros that costs no disk.
+  writeFileSync(join(dir, "big.bin"), "");
+  truncateSync(join(dir, "big.bin"), GiB);
+  child = await startChildServer(dir);
+});
+
+afterAll(() => {
+  child?.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Downloads with a raw socket, counting bytes without keeping them; resolves with the body size. */
+function download(port: number, onSocket?: (s: { pause(): void; resume(): void }) => void): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let headerDone = false;
+    let head = "";
+    let bodyBytes = 0;
+    let expected = -1;
+    Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        open(s) {
+          s.write("GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+          onSocket?.(s);
+        },
+        data(_s, chunk) {
+          if (!headerDone) {
+            head += new TextDecoder("latin1").decode(chunk);
+            const i = head.indexOf("\r\n\r\n");
+            if (i < 0) return;
+            headerDone = true;
+            expected = Number(/content-length: (\d+)/i.exec(head)?.[1]);
+            bodyBytes = head.length - i - 4;
+            return;
+          }
+          bodyBytes += chunk.length;
+        },
+        close() {
+          if (bodyBytes === expected) resolve(bodyBytes);
+          else reject(new Error(`got ${bodyBytes} of ${expected} bytes`));
+        },
+        error: reject,
+      },
+    }).catch(reject);
+  });
+}
+
+test("8 clients downloading 1 GiB at once: the server's RSS stays under 100 MiB", async () => {
+  const before = rssOf(child.pid);
+  let peak = before;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssOf(child.pid));
+  }, 20);
+  try {
+    const sizes = await Promise.all(Array.from({ length: 8 }, () => download(child.port)));
+    expect(sizes).toEqual(Array(8).fill(GiB));
+  } finally {
+    clearInterval(sampler);
+  }
+  console.log(`server RSS: ${(before / 2 ** 20).toFixed(1)} MiB before, ${(peak / 2 ** 20).toFixed(1)} MiB peak`);
+  expect(peak).toBeLessThan(100 * 1024 * 1024);
+}, 120_000);
+
+test("a client that stops reading costs no more memory, and its descriptor is released", async () => {
+  const fdsBefore = openFdsOf(child.pid);
+  let sock: { pause(): void; resume(): void; end?: () => void } | undefined;
+  const done = download(child.port, (s) => {
+    sock = s;
+    s.pause();
+  });
+  // Let the server fill the socket buffers and stall on the paused client.
+  const deadline = Date.now() + 5000;
+  let last = -1;
+  let stable = 0;
+  while (Date.now() < deadline && stable < 5) {
+    await Bun.sleep(50);
+    const r = rssOf(child.pid);
+    stable = Math.abs(r - last) < 512 * 1024 ? stable + 1 : 0;
+    last = r;
+  }
+  const stalled = rssOf(child.pid);
+  await Bun.sleep(500);
+  // Nothing more accumulates while the client reads nothing.
+  expect(rssOf(child.pid) - stalled).toBeLessThan(4 * 1024 * 1024);
+  expect(stalled).toBeLessThan(100 * 1024 * 1024);
+  sock!.resume();
+  expect(await done).toBe(GiB);
+  // The file descriptor opened for the download is closed again.
+  const until = Date.now() + 3000;
+  while (openFdsOf(child.pid) > fdsBefore && Date.now() < until) await Bun.sleep(20);
+  expect(openFdsOf(child.pid)).toBeLessThanOrEqual(fdsBefore);
+}, 60_000);
