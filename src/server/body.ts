@@ -60,12 +60,17 @@ export class FileSource implements BodySource {
 export class StreamSource implements BodySource {
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #done = false;
+  #ahead: Uint8Array[];
 
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+  /** From a stream, or from a reader some pieces were already read from (`ahead`, sent first). */
+  constructor(from: ReadableStream<Uint8Array> | ReadableStreamDefaultReader<Uint8Array>, ahead: Uint8Array[] = []) {
+    this.#reader =
+      from instanceof ReadableStream ? (from.getReader() as ReadableStreamDefaultReader<Uint8Array>) : from;
+    this.#ahead = ahead;
   }
 
   async read(): Promise<Uint8Array | null> {
+    if (this.#ahead.length > 0) return this.#ahead.shift()!;
     if (this.#done) return null;
     for (;;) {
       const { done, value } = await this.#reader.read();
@@ -74,7 +79,7 @@ export class StreamSource implements BodySource {
         return null;
       }
       if (value === undefined || value.length === 0) continue;
-      return typeof value === "string" ? new TextEncoder().encode(value) : value;
+      return toBytes(value);
     }
   }
 
@@ -83,4 +88,35 @@ export class StreamSource implements BodySource {
     this.#done = true;
     this.#reader.cancel().catch(() => {});
   }
+}
+
+/** Stream pieces may be strings or other views in user code; the socket takes bytes. */
+export function toBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === "string") return new TextEncoder().encode(value);
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  throw new TypeError("response stream yielded something that is not bytes or a string");
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A Response's parts for our writer. The body is read ahead by up to two pieces: a body that ends
+ * by then (every string, bytes or Blob body) gets a Content-Length; a longer stream goes out chunked.
+ */
+export function readResponse(res: Response): { status: number; headers: Headers; body: Uint8Array | BodySource | null } | Promise<{ status: number; headers: Headers; body: Uint8Array | BodySource }> {
+  const status = res.status;
+  const headers = res.headers;
+  const stream = res.body;
+  if (stream === null) return { status, headers, body: null };
+  const reader = stream.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+  return reader.read().then((first) => {
+    if (first.done) return { status, headers, body: EMPTY };
+    const a = toBytes(first.value);
+    return reader.read().then((second) => {
+      if (second.done) return { status, headers, body: a };
+      return { status, headers, body: new StreamSource(reader, [a, toBytes(second.value)]) };
+    });
+  });
 }

@@ -23,7 +23,7 @@ import {
   statusLine,
 } from "../http/response.ts";
 import { getDateLine } from "../http/date.ts";
-import { type BodySource, FileSource, StreamSource } from "./body.ts";
+import { type BodySource, FileSource, readResponse, StreamSource } from "./body.ts";
 import { ServerRequest } from "./request.ts";
 
 /** What a handler may return. null/undefined: "not mine", the next handler (or 404) answers. */
@@ -111,6 +111,8 @@ export class Connection implements BodySink {
   private streamStatus = 200;
   private inputPaused = false;
   private peerEnded = false;
+  /** The server is stopping: finish what is in progress, keep nothing alive. */
+  private draining = false;
 
   // Timeouts: one deadline at a time, checked by the server's sweep.
   deadline = 0;
@@ -281,7 +283,7 @@ export class Connection implements BodySink {
   private startRequest(): void {
     const head = this.head;
     const opts = this.ctx.options;
-    this.keepAlive = head.keepAlive && !this.peerEnded;
+    this.keepAlive = head.keepAlive && !this.peerEnded && !this.draining;
     this.isHead = head.method === METHOD.HEAD;
     this.bytesSent = 0;
     this.body = null;
@@ -352,7 +354,7 @@ export class Connection implements BodySink {
 
   private dispatch(body: Uint8Array | null): void {
     const head = this.head;
-    const req = new ServerRequest(head, body, this.socket.remoteAddress);
+    const req = new ServerRequest(head, body, this.socket.remoteAddress, this.socket.remotePort);
     this.current = req;
     this.state = STATE.HANDLING;
     this.setTimer(TIMER.NONE, 0); // no timer cuts off a handler that is still working
@@ -361,12 +363,13 @@ export class Connection implements BodySink {
       result = this.ctx.dispatch(req);
     } catch (err) {
       result = this.fail(err, req);
+      if (result instanceof Promise) {
+        this.settle(result, req, true);
+        return;
+      }
     }
     if (result instanceof Promise) {
-      result.then(
-        (r) => this.settle(r, req),
-        (err) => this.settle(this.fail(err, req), req),
-      );
+      this.settle(result, req);
       return;
     }
     this.respond(result);
@@ -377,16 +380,20 @@ export class Connection implements BodySink {
       return this.ctx.failure(err, req);
     } catch (again) {
       console.error(again);
-      return { status: 500, body: "500 Internal Server Error\n" };
+      return INTERNAL_ERROR;
     }
   }
 
-  private settle(result: HandlerResult | Promise<HandlerResult>, req: ServerRequest): void {
+  /**
+   * Waits for a handler's promise (or a Response's body), then responds and goes on. A rejection goes
+   * to the error hook once; if what the hook gives rejects too, a plain 500.
+   */
+  private settle(result: HandlerResult | Promise<HandlerResult>, req: ServerRequest, failed = false): void {
     if (this.state === STATE.CLOSED) return;
     if (result instanceof Promise) {
       result.then(
-        (r) => this.settle(r, req),
-        () => this.settle({ status: 500, body: "500 Internal Server Error\n" }, req),
+        (r) => this.settle(r, req, failed),
+        (err) => this.settle(failed ? INTERNAL_ERROR : this.fail(err, req), req, true),
       );
       return;
     }
@@ -398,7 +405,9 @@ export class Connection implements BodySink {
   /** Writes the handler's result, then goes on to the next request unless we must wait. */
   private respond(result: HandlerResult): void {
     if (result instanceof Response) {
-      this.writeWebResponse(result);
+      const reply = readResponse(result);
+      if (reply instanceof Promise) this.settle(reply, this.current!);
+      else this.writeReply(reply);
       return;
     }
     if (result === null || result === undefined) {
@@ -426,11 +435,6 @@ export class Connection implements BodySink {
   }
 
   // ---- output ---------------------------------------------------------------------------------
-
-  private writeWebResponse(res: Response): void {
-    // A Response's body is read as a stream: bodies of unknown length go out chunked.
-    this.writeReply({ status: res.status, headers: res.headers, body: res.body });
-  }
 
   /** Serialises a response head and body into the cork buffer (or a stream), then moves on. */
   writeReply(reply: Reply): void {
@@ -721,6 +725,13 @@ export class Connection implements BodySink {
     }
   }
 
+  /** For a stopping server: close now if nothing is in progress, else after the current response. */
+  closeWhenIdle(): void {
+    this.draining = true;
+    this.keepAlive = false;
+    if (this.state === STATE.HEAD && this.input === null && this.queuedBytes === 0) this.destroy();
+  }
+
   destroy(): void {
     if (this.state === STATE.CLOSED) return;
     this.state = STATE.CLOSED;
@@ -774,6 +785,7 @@ export class Connection implements BodySink {
 }
 
 const TEXT_PLAIN: HeaderList = [["Content-Type", "text/plain; charset=utf-8"]];
+const INTERNAL_ERROR: Reply = { status: 500, headers: TEXT_PLAIN, body: "500 Internal Server Error\n" };
 const OCTET_STREAM: HeaderList = [["Content-Type", "application/octet-stream"]];
 
 function writeContentLength(out: OutBuffer, n: number): void {

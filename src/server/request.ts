@@ -1,18 +1,26 @@
 // The request object handlers receive: lazy views over the parsed head and the received body.
+// Body readers mirror the Web Request (promises), so code written for Bun.serve reads the same.
 import type { RequestHead } from "../http/head.ts";
+import { HttpException } from "./http-exception.ts";
 
-const decoder = new TextDecoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+const EMPTY = new Uint8Array(0);
 
 export class ServerRequest {
   #query: URLSearchParams | undefined;
   #headers: Headers | undefined;
+  #bodyUsed = false;
+  /** Route parameters (`/users/:id` → `{ id }`; a trailing `*` → `{ "*": rest }`), decoded. */
+  params: Record<string, string> = EMPTY_PARAMS as Record<string, string>;
 
   constructor(
     /** The parsed head: valid while the handler runs and until its promise settles. */
     readonly head: RequestHead,
-    /** The whole body (bounded by maxBody), or null when the request had none. */
-    readonly body: Uint8Array | null,
+    /** The whole body as received (bounded by maxBody), or null when the request had none. */
+    readonly bodyBytes: Uint8Array | null,
     readonly remoteAddress: string,
+    readonly remotePort = 0,
   ) {}
 
   get method(): string {
@@ -26,6 +34,7 @@ export class ServerRequest {
   get path(): string {
     return this.head.path;
   }
+  /** The query string without "?", or "". */
   get search(): string {
     return this.head.query;
   }
@@ -47,13 +56,79 @@ export class ServerRequest {
     }
     return this.#headers;
   }
-  bytes(): Uint8Array {
-    return this.body ?? new Uint8Array(0);
+
+  get bodyUsed(): boolean {
+    return this.#bodyUsed;
   }
-  text(): string {
-    return this.body === null ? "" : decoder.decode(this.body);
+
+  /** The body as a stream (one piece: bodies are received whole, within maxBody). */
+  get body(): ReadableStream<Uint8Array> | null {
+    const bytes = this.bodyBytes;
+    if (bytes === null) return null;
+    this.#bodyUsed = true;
+    return new ReadableStream<Uint8Array>({
+      start(controller) {
+        if (bytes.length > 0) controller.enqueue(bytes);
+        controller.close();
+      },
+    });
   }
-  json(): unknown {
-    return JSON.parse(this.text());
+
+  #take(): Uint8Array {
+    this.#bodyUsed = true;
+    return this.bodyBytes ?? EMPTY;
+  }
+
+  async bytes(): Promise<Uint8Array> {
+    return this.#take();
+  }
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const b = this.#take();
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
+  }
+  async blob(): Promise<Blob> {
+    return new Blob([this.#take()], { type: this.header("content-type") ?? "" });
+  }
+  async text(): Promise<string> {
+    try {
+      return decoder.decode(this.#take());
+    } catch {
+      throw new HttpException(400, "body is not valid UTF-8");
+    }
+  }
+  async json(): Promise<unknown> {
+    const text = await this.text();
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new HttpException(400, `malformed JSON (${(err as Error).message})`);
+    }
+  }
+  /** application/x-www-form-urlencoded or multipart/form-data; anything else or malformed → 400. */
+  async formData(): Promise<FormData> {
+    const type = this.header("content-type") ?? "";
+    const bytes = this.#take();
+    const mediaType = type.split(";")[0]!.trim().toLowerCase();
+    if (mediaType === "application/x-www-form-urlencoded") {
+      const form = new FormData();
+      let text: string;
+      try {
+        text = decoder.decode(bytes);
+      } catch {
+        throw new HttpException(400, "form body is not valid UTF-8");
+      }
+      for (const [k, v] of new URLSearchParams(text)) form.append(k, v);
+      return form;
+    }
+    if (mediaType === "multipart/form-data") {
+      if (!/;\s*boundary=/i.test(type)) throw new HttpException(400, "multipart/form-data without a boundary");
+      try {
+        // Bun's own multipart parser (application layer, not the HTTP path).
+        return (await new Response(bytes, { headers: { "Content-Type": type } }).formData()) as unknown as FormData;
+      } catch (err) {
+        throw new HttpException(400, `malformed multipart body (${(err as Error).message})`);
+      }
+    }
+    throw new HttpException(415, `cannot read ${mediaType || "a body without Content-Type"} as form data`);
   }
 }

@@ -1,22 +1,32 @@
 // serve(): Bun.listen wiring, the handler chain, the sweep timer for timeouts, and the access log.
+//
+// Handler order: routes, then `handler`, then static files under `root`, then `fetch`, then 404.
 import type { Socket, TCPSocketListener } from "bun";
+import { createFetchHandler, type FetchHandler, origins } from "../app/fetch.ts";
+import type { Routes } from "../app/router.ts";
+import { createRoutesHandler } from "../app/routes-handler.ts";
 import { DEFAULT_CHUNKED_LIMITS } from "../http/chunked.ts";
 import { DEFAULT_PARSER_LIMITS, METHOD } from "../http/parser.ts";
-import { createAccessLog, type AccessLog, type LogFormat } from "./access-log.ts";
-import { Connection, type ConnectionOptions, type Handler, type HandlerResult, type ServerContext } from "./connection.ts";
-import type { ServerRequest } from "./request.ts";
 import { createStaticHandler, type StaticOptions } from "../static/serve-static.ts";
+import { type AccessLog, createAccessLog, type LogFormat } from "./access-log.ts";
+import { Connection, type ConnectionOptions, type Handler, type HandlerResult, type Reply, type ServerContext } from "./connection.ts";
+import { HttpException } from "./http-exception.ts";
+import type { ServerRequest } from "./request.ts";
 
 export interface ServeOptions extends Partial<ConnectionOptions> {
   /** 0 picks a free port. Default 8888. */
   port?: number;
   /** Default 127.0.0.1. */
   hostname?: string;
+  /** Routes as in Bun.serve: "/users/:id", "/files/*", a handler or a method map per path. */
+  routes?: Routes<Server>;
   /** Our handler: gets a ServerRequest, returns a Response, a Reply, a string or bytes; null falls through. */
   handler?: Handler;
-  /** A directory to serve files from, after `handler` (if any) declined. */
+  /** A directory to serve files from, after routes and `handler` declined. */
   root?: string;
   static?: Omit<StaticOptions, "root">;
+  /** A Bun.serve-style handler, `(request: Request, server) => Response`, for what nothing else answered. */
+  fetch?: FetchHandler<Server>;
   /** Called when a handler throws or rejects; returns the response to send (default: 500). */
   error?: (err: unknown, req: ServerRequest) => HandlerResult | Promise<HandlerResult>;
   log?: LogFormat;
@@ -30,8 +40,13 @@ export interface Server {
   readonly url: URL;
   /** Open connections right now. */
   readonly connectionCount: number;
-  /** Stops accepting; with `closeActive`, closes open connections too. Resolves when done. */
+  /**
+   * Stops accepting. Idle connections close at once; requests in progress finish first, and the
+   * promise resolves once every connection is gone. With `closeActive`, every connection closes now.
+   */
   stop(closeActive?: boolean): Promise<void>;
+  /** The client's address for a Request given to `fetch` (as Bun.serve's server.requestIP). */
+  requestIP(request: Request): { address: string; family: "IPv4" | "IPv6"; port: number } | null;
   [Symbol.dispose](): void;
 }
 
@@ -44,12 +59,9 @@ export const DEFAULT_OPTIONS: ConnectionOptions = {
   sendTimeout: 60_000,
 };
 
-/** Methods we implement at all; anything else gets 501 (RFC 9110 §9.1). */
-function isKnownMethod(method: number): boolean {
-  return method !== METHOD.OTHER && method !== METHOD.CONNECT && method !== METHOD.TRACE;
-}
-
-const NOT_IMPLEMENTED = { status: 501, headers: [["Content-Type", "text/plain; charset=utf-8"]], body: "501 Not Implemented\n" } as const;
+const TEXT: [string, string][] = [["Content-Type", "text/plain; charset=utf-8"]];
+const NOT_IMPLEMENTED: Reply = { status: 501, headers: TEXT, body: "501 Not Implemented\n" };
+const INTERNAL_ERROR: Reply = { status: 500, headers: TEXT, body: "500 Internal Server Error\n" };
 
 export function serve(options: ServeOptions = {}): Server {
   const connOptions: ConnectionOptions = { ...DEFAULT_OPTIONS };
@@ -57,13 +69,14 @@ export function serve(options: ServeOptions = {}): Server {
     const v = options[key];
     if (v !== undefined) connOptions[key] = v;
   }
-  const handlers: Handler[] = [];
-  if (options.handler) handlers.push(options.handler);
-  if (options.root !== undefined) handlers.push(createStaticHandler({ ...options.static, root: options.root }));
 
   const accessLog: AccessLog | null =
     options.log && options.log !== "off" ? createAccessLog(options.log, options.logWrite) : null;
   const errorHook = options.error;
+  const handlers: Handler[] = [];
+  // Methods the application names; others that we do not implement get 501 (RFC 9110 §9.1).
+  let appMethods = new Set<string>();
+  const acceptsAnyMethod = options.fetch !== undefined || options.handler !== undefined;
 
   const ctx: ServerContext = {
     options: connOptions,
@@ -71,13 +84,19 @@ export function serve(options: ServeOptions = {}): Server {
     now: Date.now(),
     logging: accessLog !== null,
     dispatch(req: ServerRequest) {
-      if (!isKnownMethod(req.head.method)) return NOT_IMPLEMENTED;
-      return runChain(handlers, 0, req);
+      const m = req.head.method;
+      if (m !== METHOD.OTHER && m !== METHOD.CONNECT && m !== METHOD.TRACE) return runChain(handlers, 0, req);
+      // A method we do not implement: the application may, else 501 (RFC 9110 §9.1).
+      if (!acceptsAnyMethod && !appMethods.has(req.method)) return NOT_IMPLEMENTED;
+      const r = runChain(handlers, 0, req);
+      if (r instanceof Promise) return r.then((v) => v ?? NOT_IMPLEMENTED);
+      return r ?? NOT_IMPLEMENTED;
     },
     failure(err: unknown, req: ServerRequest) {
       if (errorHook) return errorHook(err, req);
+      if (err instanceof HttpException) return err.toReply();
       console.error(`error handling ${req.method} ${req.url}:`, err);
-      return { status: 500, headers: [["Content-Type", "text/plain; charset=utf-8"]], body: "500 Internal Server Error\n" };
+      return INTERNAL_ERROR;
     },
     log(req, status, bytes, remote) {
       accessLog!.write(req, status, bytes, remote, ctx.now);
@@ -94,6 +113,7 @@ export function serve(options: ServeOptions = {}): Server {
         const conn = new Connection(socket, ctx);
         socket.data = conn;
         ctx.connections.add(conn);
+        if (stopping) conn.closeWhenIdle();
       },
       data(socket: Socket<Connection>, chunk: Uint8Array) {
         socket.data.onData(chunk);
@@ -106,6 +126,7 @@ export function serve(options: ServeOptions = {}): Server {
       },
       close(socket: Socket<Connection>) {
         socket.data?.onClose();
+        if (stopping && ctx.connections.size === 0) drained?.();
       },
       error(socket: Socket<Connection>) {
         socket.data?.onClose();
@@ -120,10 +141,13 @@ export function serve(options: ServeOptions = {}): Server {
       if (conn.deadline !== 0 && conn.deadline <= now) conn.onTimeout();
     }
     accessLog?.flush();
+    if (stopping && ctx.connections.size === 0) drained?.();
   }, 1000);
   sweep.unref();
 
+  let stopping = false;
   let stopped: Promise<void> | null = null;
+  let drained: (() => void) | null = null;
   const hostname = listener.hostname;
   const port = listener.port;
   const server: Server = {
@@ -134,19 +158,42 @@ export function serve(options: ServeOptions = {}): Server {
       return ctx.connections.size;
     },
     stop(closeActive = false) {
+      if (closeActive) for (const conn of [...ctx.connections]) conn.destroy();
       if (stopped === null) {
+        stopping = true;
         listener.stop(closeActive);
-        if (closeActive) for (const conn of [...ctx.connections]) conn.destroy();
-        clearInterval(sweep);
-        accessLog?.flush();
-        stopped = Promise.resolve();
-      }
+        for (const conn of [...ctx.connections]) conn.closeWhenIdle();
+        stopped = new Promise<void>((resolve) => {
+          drained = () => {
+            drained = null;
+            clearInterval(sweep);
+            accessLog?.flush();
+            resolve();
+          };
+          if (ctx.connections.size === 0) drained();
+        });
+      } else if (ctx.connections.size === 0) drained?.();
       return stopped;
+    },
+    requestIP(request: Request) {
+      const req = origins.get(request);
+      if (req === undefined) return null;
+      const address = req.remoteAddress;
+      return { address, family: address.includes(":") ? "IPv6" : "IPv4", port: req.remotePort };
     },
     [Symbol.dispose]() {
       void server.stop(true);
     },
   };
+
+  if (options.routes) {
+    const r = createRoutesHandler(options.routes, server);
+    handlers.push(r.handler);
+    appMethods = r.methods;
+  }
+  if (options.handler) handlers.push(options.handler);
+  if (options.root !== undefined) handlers.push(createStaticHandler({ ...options.static, root: options.root }));
+  if (options.fetch) handlers.push(createFetchHandler(options.fetch, server, `${hostname}:${port}`));
   return server;
 }
 

@@ -49,7 +49,7 @@ describe.skipIf(!haveChromium)("in Chromium", () => {
     expect(names).toEqual(["../", "zeta-dir/", "<b>bold<b> & more.txt", "large.bin", "small.txt"]);
     expect(await page.$$eval("td.name b", (b) => b.length)).toBe(0);
     // Nothing overflows the phone's width.
-    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    const scrollWidth = await page.evaluate("document.documentElement.scrollWidth");
     expect(scrollWidth).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(tmpdir(), "bunhttp-listing.png") }); // for a person to look at
 
@@ -71,7 +71,7 @@ describe.skipIf(!haveChromium)("in Chromium", () => {
     expect(res?.status()).toBe(200);
     expect(await page.textContent("h1")).toBe("bunhttp");
     // The stylesheet loaded and applied.
-    const font = await page.$eval("body", (b) => getComputedStyle(b).fontFamily);
+    const font = await page.evaluate("getComputedStyle(document.body).fontFamily");
     expect(font).toContain("system-ui");
     await page.close();
   });

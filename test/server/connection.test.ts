@@ -15,7 +15,7 @@ function handler(req: ServerRequest): HandlerResult | Promise<HandlerResult> {
       return {
         status: 200,
         headers: [["Content-Type", "application/octet-stream"], ["X-Method", req.method]],
-        body: req.bytes(),
+        body: req.bodyBytes ?? new Uint8Array(0),
       };
     case "/big":
       return BIG;
