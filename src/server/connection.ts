@@ -477,6 +477,8 @@ export class Connection implements BodySink {
         length = reply.length ?? -1;
       }
       if (bytes !== null) length = bytes.length;
+    } else {
+      length = 0; // no body: Content-Length: 0, never an open-ended chunked stream
     }
     if (length < 0 && declaredLength >= 0 && source !== null) length = declaredLength;
 
