@@ -1,6 +1,6 @@
 // Directory listings: an HTML page (sortable without JavaScript, readable on a phone) or JSON.
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, realpathSync, statSync } from "node:fs";
+import { join, sep } from "node:path";
 
 export interface ListingEntry {
   name: string;
@@ -13,12 +13,23 @@ export interface ListingEntry {
 
 export type SortKey = "name" | "size" | "date";
 
-/** Reads a directory, hiding dotfiles unless allowed; entries that vanish or are special are skipped. */
-export function readListing(dir: string, showHidden: boolean): ListingEntry[] {
+/**
+ * Reads a directory, hiding dotfiles unless allowed; entries that vanish or are special are skipped.
+ * With `root` (a real path), symlinks leading outside it are skipped too: they would 404 anyway, and
+ * listing them tells a stranger the size and date of a file outside the root.
+ */
+export function readListing(dir: string, showHidden: boolean, root?: string): ListingEntry[] {
   const out: ListingEntry[] = [];
-  for (const name of readdirSync(dir)) {
+  for (const dirent of readdirSync(dir, { withFileTypes: true })) {
+    const name = dirent.name;
     if (!showHidden && name.startsWith(".") && name !== ".well-known") continue;
-    const st = statSync(join(dir, name), { throwIfNoEntry: false });
+    if (root !== undefined && dirent.isSymbolicLink() && !isInside(join(dir, name), root)) continue;
+    let st;
+    try {
+      st = statSync(join(dir, name), { throwIfNoEntry: false });
+    } catch {
+      continue; // a symlink loop or a dangling path (ELOOP, ENAMETOOLONG) must not hide the rest
+    }
     if (st === undefined || (!st.isFile() && !st.isDirectory())) continue;
     out.push({
       name,
@@ -29,6 +40,16 @@ export function readListing(dir: string, showHidden: boolean): ListingEntry[] {
     });
   }
   return out;
+}
+
+function isInside(path: string, root: string): boolean {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return false;
+  }
+  return real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 /** Directories first, then files, each group by the key. */

@@ -14,7 +14,7 @@ import { METHOD } from "../http/parser.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { etagMatches, parseHttpDate } from "./conditional.ts";
 import { chooseCoding, CODINGS, type CodingName } from "./encoding.ts";
-import { readListing, renderListingHtml, renderListingJson, type SortKey, sortListing } from "./listing.ts";
+import { encodeSegment, readListing, renderListingHtml, renderListingJson, type SortKey, sortListing } from "./listing.ts";
 import { MultipartSource, multipartLength } from "./multipart.ts";
 import { type ByteRange, contentRange, parseRange, RANGE_IGNORE, RANGE_UNSATISFIABLE } from "./range.ts";
 import { isHiddenSegments, resolveRequestPath } from "./resolve.ts";
@@ -186,8 +186,8 @@ export function createStaticHandler(options: StaticOptions): Handler {
 
   /** Stats a path inside the root; follows symlinks only while the real path stays inside. */
   function statInside(path: string): BigIntStats | null {
-    const st = statSync(path, { bigint: true, throwIfNoEntry: false });
-    if (st === undefined) return null;
+    const st = statOrNull(path);
+    if (st === null) return null;
     let real: string;
     try {
       real = realpathSync(path);
@@ -247,18 +247,18 @@ export function createStaticHandler(options: StaticOptions): Handler {
     return { contentType, cacheControl, identity, encoded, checkedAt: now };
   }
 
-  function sameFile(a: BigIntStats, b: BigIntStats | undefined): boolean {
-    return b !== undefined && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.dev === b.dev;
+  function sameFile(a: BigIntStats, b: BigIntStats | null): boolean {
+    return b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.dev === b.dev;
   }
 
   /** Still the same files on disk (the file and every sibling we know, and no new sibling)? */
   function isFresh(e: Entry): boolean {
-    if (!sameFile(e.identity.stats, statSync(e.identity.path, { bigint: true, throwIfNoEntry: false }))) return false;
+    if (!sameFile(e.identity.stats, statOrNull(e.identity.path))) return false;
     let known = 0;
     for (const c of CODINGS) {
-      const s = statSync(e.identity.path + c.suffix, { bigint: true, throwIfNoEntry: false });
+      const s = statOrNull(e.identity.path + c.suffix);
       const v = e.encoded.find((x) => x.coding === c.name);
-      if (v === undefined ? s !== undefined : !sameFile(v.stats, s)) return false;
+      if (v === undefined ? s !== null : !sameFile(v.stats, s)) return false;
       if (v !== undefined) known++;
     }
     return known === e.encoded.length;
@@ -429,7 +429,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
     const desc = params.get("order") === "desc";
     let entries;
     try {
-      entries = sortListing(readListing(path, allowDotfiles), sort, desc);
+      entries = sortListing(readListing(path, allowDotfiles, root), sort, desc);
     } catch {
       return notFound(req);
     }
@@ -471,11 +471,14 @@ export function createStaticHandler(options: StaticOptions): Handler {
     if (st === null) return notFound(req);
     let name = segments.length === 0 ? "" : segments[segments.length - 1]!;
 
-    if (st.isDirectory()) {
+    const isDirectory = st.isDirectory();
+    if (isDirectory) {
       if (!resolved.trailingSlash) {
-        // /dir → /dir/ so that relative links inside resolve; the query is kept.
+        // /dir → /dir/ so that relative links inside resolve; the query is kept. Built from the
+        // normalised segments: echoing "//dir" would send the browser to a host named "dir".
         const q = req.head.queryStart >= 0 ? `?${req.head.query}` : "";
-        return textReply(301, "Moved Permanently", [["Location", `${key}/${q}`]]);
+        const dir = segments.length === 0 ? "/" : `/${segments.map(encodeSegment).join("/")}/`;
+        return textReply(301, "Moved Permanently", [["Location", `${dir}${q}`]]);
       }
       let found: BigIntStats | null = null;
       for (const index of indexNames) {
@@ -493,6 +496,9 @@ export function createStaticHandler(options: StaticOptions): Handler {
     }
     // FIFOs, devices and sockets are never opened: open() on a FIFO would block the whole process.
     if (!st.isFile()) return notFound(req);
+    // "/file.txt/" names a directory that does not exist (nginx, Apache: 404); serving the file there
+    // would make its relative links resolve under "/file.txt/".
+    if (resolved.trailingSlash && !isDirectory) return notFound(req);
     if (req.head.method === METHOD.OPTIONS) return { status: 204, headers: [["Allow", ALLOW]] };
 
     const entry = buildEntry(path, name, st, now);
@@ -517,6 +523,15 @@ function notAllowed(method: number): Reply {
     ],
     body: "405 Method Not Allowed\n",
   };
+}
+
+/** stat() that answers null for every failure a request path can cause (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, EACCES). */
+function statOrNull(path: string): BigIntStats | null {
+  try {
+    return statSync(path, { bigint: true, throwIfNoEntry: false }) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 function readWholeFile(path: string, size: number): Uint8Array | null {
