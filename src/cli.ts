@@ -13,6 +13,8 @@ Options:
   --port <n>           port, 0 for any free one         (default 8888, or $PORT)
   --root <dir>         directory to serve               (default ./public)
   --log <format>       access log: off, common, combined (default common, to stdout)
+  --app <module>       an app module whose default export is what Bun.serve takes
+                       ({ routes, fetch, error }); static files are served beside it
 
 Static files:
   --dotfiles <mode>    allow or deny files starting with "." (default deny; /.well-known/ always served)
@@ -40,6 +42,7 @@ export class CliError extends Error {}
 
 interface CliOptions extends ServeOptions {
   help?: boolean;
+  app?: string;
 }
 
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = process.env): CliOptions {
@@ -73,6 +76,9 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
         break;
       case "--root":
         opts.root = next();
+        break;
+      case "--app":
+        opts.app = next();
         break;
       case "--log": {
         const v = next();
@@ -144,7 +150,28 @@ function parsePort(text: string, what: string): number {
   return Number(text);
 }
 
-export function main(argv = process.argv.slice(2)): void {
+/** Loads an app module: its default export (or the module itself) gives routes, fetch and error. */
+async function loadApp(path: string): Promise<Pick<ServeOptions, "routes" | "fetch" | "error">> {
+  const file = resolve(path);
+  if (!existsSync(file)) throw new CliError(`app module not found: ${file}`);
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(file);
+  } catch (err) {
+    throw new CliError(`cannot load app module ${file}: ${(err as Error).message}`);
+  }
+  const app = (mod.default ?? mod) as Record<string, unknown>;
+  if (typeof app.fetch !== "function" && (typeof app.routes !== "object" || app.routes === null)) {
+    throw new CliError(`app module ${file} exports neither routes nor fetch`);
+  }
+  return {
+    routes: app.routes as ServeOptions["routes"],
+    fetch: app.fetch as ServeOptions["fetch"],
+    error: app.error as ServeOptions["error"],
+  };
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<void> {
   let opts: CliOptions;
   try {
     opts = parseArgs(argv);
@@ -158,6 +185,13 @@ export function main(argv = process.argv.slice(2)): void {
   const root = resolve(opts.root!);
   if (!existsSync(root) || !statSync(root).isDirectory()) fail(new CliError(`root directory not found: ${root}`));
   opts.root = root;
+  if (opts.app !== undefined) {
+    try {
+      Object.assign(opts, await loadApp(opts.app));
+    } catch (err) {
+      fail(err);
+    }
+  }
   let server;
   try {
     server = serve(opts);

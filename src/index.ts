@@ -3,6 +3,9 @@
 export { serve, DEFAULT_OPTIONS, type ServeOptions, type Server } from "./server/server.ts";
 export type { Handler, HandlerResult, Reply, HeaderList } from "./server/connection.ts";
 export { ServerRequest } from "./server/request.ts";
+export { HttpException } from "./server/http-exception.ts";
+export { Router, type Routes, type RouteHandler, type RouteValue } from "./app/router.ts";
+export { toWebRequest, type FetchHandler } from "./app/fetch.ts";
 export { FileSource, StreamSource, type BodySource } from "./server/body.ts";
 export { parseRequestHead, INCOMPLETE, FAILED, METHOD, DEFAULT_PARSER_LIMITS, type ParserLimits } from "./http/parser.ts";
 export { RequestHead } from "./http/head.ts";
@@ -11,5 +14,5 @@ export { HTTP_ERROR, HttpError, errorName, errorStatus, errorReason, type HttpEr
 
 if (import.meta.main) {
   const { main } = await import("./cli.ts");
-  main();
+  await main();
 }

@@ -1,0 +1,27 @@
+// The demo app behind public/index.html: `bun run src/index.ts --app examples/demo.ts`.
+// An app module exports what Bun.serve takes (routes, fetch, error); the CLI adds the static files.
+import type { ServeOptions } from "../src/index.ts";
+
+const started = Date.now();
+
+export default {
+  routes: {
+    "/api/echo": {
+      async POST(req) {
+        const type = req.header("content-type") ?? "";
+        const fields = type.includes("json")
+          ? ((await req.json()) as Record<string, unknown>)
+          : Object.fromEntries((await req.formData()).entries());
+        return Response.json({
+          method: req.method,
+          path: req.path,
+          contentType: type.split(";")[0],
+          fields,
+          receivedAt: new Date().toISOString(),
+        });
+      },
+    },
+    "/api/status": () => Response.json({ uptimeSeconds: Math.round((Date.now() - started) / 1000), pid: process.pid }),
+    "/api/hello/:name": (req) => Response.json({ hello: req.params.name }),
+  },
+} satisfies Pick<ServeOptions, "routes" | "fetch" | "error">;
