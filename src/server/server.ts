@@ -77,6 +77,12 @@ export function serve(options: ServeOptions = {}): Server {
   // Methods the application names; others that we do not implement get 501 (RFC 9110 §9.1).
   let appMethods = new Set<string>();
   const acceptsAnyMethod = options.fetch !== undefined || options.handler !== undefined;
+  const serverAllow = () => {
+    const all = new Set(["GET", "HEAD", "OPTIONS"]);
+    for (const method of appMethods) if (method !== "*") all.add(method);
+    if (acceptsAnyMethod || appMethods.has("*")) for (const method of ["POST", "PUT", "PATCH", "DELETE"]) all.add(method);
+    return [...all].join(", ");
+  };
 
   const ctx: ServerContext = {
     options: connOptions,
@@ -85,6 +91,10 @@ export function serve(options: ServeOptions = {}): Server {
     logging: accessLog !== null,
     dispatch(req: ServerRequest) {
       const m = req.head.method;
+      // OPTIONS * asks about the server as a whole (RFC 9110 §9.3.7).
+      if (m === METHOD.OPTIONS && req.head.pathStart === req.head.targetStart && req.head.buf[req.head.targetStart] === 42) {
+        return { status: 204, headers: [["Allow", serverAllow()]] };
+      }
       if (m !== METHOD.OTHER && m !== METHOD.CONNECT && m !== METHOD.TRACE) return runChain(handlers, 0, req);
       // A method we do not implement: the application may, else 501 (RFC 9110 §9.1).
       if (!acceptsAnyMethod && !appMethods.has(req.method)) return NOT_IMPLEMENTED;

@@ -3,7 +3,7 @@
 //
 // The factory does the work once (root's real path, options); a cache hit is one Map lookup and a
 // pre-encoded head, revalidated against the file system at most once a second per file.
-import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync, type BigIntStats } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync, type BigIntStats } from "node:fs";
 import { join, sep } from "node:path";
 import mime from "mime";
 import { FileSource } from "../server/body.ts";
@@ -38,6 +38,8 @@ export interface StaticOptions {
 }
 
 const ALLOW = "GET, HEAD, OPTIONS";
+/** O_NONBLOCK: should a FIFO replace a checked file before open(), open() must not block the process. */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 const TEXT = "text/plain; charset=utf-8";
 const encoder = new TextEncoder();
 /** How long a cached answer is trusted before the file is stat()ed again. */
@@ -70,7 +72,10 @@ interface Entry {
 }
 
 /** `app.3f9a1c2b.js`, `main-5TQXR2.css`: a hash-like part (≥ 6 chars, with a digit) before the extension. */
-const FINGERPRINT = /[.-](?=[0-9A-Za-z]*\d)[0-9A-Za-z]{6,}\.[a-z0-9]+$/;
+// Either ≥ 8 lower-case hex chars (webpack, Vite) or ≥ 6 upper-case base32 chars (esbuild), with at least
+// one letter and one digit, so `icon-192x192.png` and `report-202401.pdf` are not taken for hashes.
+const FINGERPRINT =
+  /[.-](?:(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{8,}|(?=[0-9A-Z]*[A-Z])(?=[0-9A-Z]*\d)[0-9A-Z]{6,})\.[a-z0-9]+$/;
 
 export function defaultCacheControl(name: string, contentType: string): string | undefined {
   if (contentType.startsWith("text/html")) return "no-cache";
@@ -346,13 +351,15 @@ export function createStaticHandler(options: StaticOptions): Handler {
   function ifRangeHolds(value: string, v: Variant): boolean {
     const s = value.trim();
     if (s.startsWith('"') || s.startsWith("W/")) return !s.startsWith("W/") && s === v.etag;
+    // A date is a strong validator only if the file had not changed within the second it names
+    // (RFC 9110 §8.8.2.2): a file modified in the last second never matches.
     const t = parseHttpDate(s);
-    return !Number.isNaN(t) && t === v.mtimeSeconds;
+    return !Number.isNaN(t) && t === v.mtimeSeconds && Date.now() / 1000 - v.mtimeSeconds >= 1;
   }
 
   function openVariant(v: Variant): number {
     try {
-      const fd = openSync(v.path, "r");
+      const fd = openSync(v.path, OPEN_FLAGS);
       if (!fstatSync(fd).isFile()) {
         closeSync(fd);
         return -1;
@@ -537,7 +544,7 @@ function statOrNull(path: string): BigIntStats | null {
 function readWholeFile(path: string, size: number): Uint8Array | null {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openSync(path, OPEN_FLAGS);
   } catch {
     return null;
   }

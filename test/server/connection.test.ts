@@ -336,3 +336,11 @@ describe("backpressure", () => {
     }
   });
 });
+
+describe("OPTIONS *", () => {
+  test("answers for the whole server with Allow", async () => {
+    const r = await exchange(port, "OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n");
+    expect(r.status).toBe(204);
+    expect(r.header("allow")).toContain("GET");
+  });
+});

@@ -2,7 +2,7 @@
 // real TCP on 127.0.0.1, requests written as raw bytes.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve, type Server } from "../../src/index.ts";
@@ -41,6 +41,9 @@ beforeAll(() => {
   }
   write("index.html", "<!doctype html><h1>home</h1>\n");
   write("hello.txt", HELLO);
+  write("old.txt", HELLO);
+  // Modified an hour ago: its Last-Modified is a strong validator (RFC 9110 §8.8.2.2).
+  utimesSync(join(root, "old.txt"), new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
   write("with space.txt", "spaced out\n");
   write("é.txt", "accent\n");
   write("data.json", '{"ok":true}\n');
@@ -584,13 +587,19 @@ describe("ranges", () => {
   });
 
   test("If-Range: the Last-Modified date → 206, another date → 200", async () => {
-    const lm = mtimeOf("hello.txt");
-    const hit = await get("/hello.txt", { Range: "bytes=0-4", "If-Range": lm });
+    const lm = mtimeOf("old.txt");
+    const hit = await get("/old.txt", { Range: "bytes=0-4", "If-Range": lm });
     expect(hit.status).toBe(206);
     expect(hit.text()).toBe("Hello");
-    const old = await get("/hello.txt", { Range: "bytes=0-4", "If-Range": "Thu, 01 Jan 1970 00:00:00 GMT" });
+    const old = await get("/old.txt", { Range: "bytes=0-4", "If-Range": "Thu, 01 Jan 1970 00:00:00 GMT" });
     expect(old.status).toBe(200);
     expect(old.text()).toBe(HELLO);
+  });
+
+  test("If-Range: the date of a file changed within the last second is weak → 200", async () => {
+    write("fresh.txt", HELLO);
+    const r = await get("/fresh.txt", { Range: "bytes=0-4", "If-Range": mtimeOf("fresh.txt") });
+    expect(r.status).toBe(200);
   });
 
   test("a range answer leaves no Content-Range on the next full answer", async () => {
@@ -880,4 +889,25 @@ describe("backpressure", () => {
     expect((await c.response()).text()).toBe(HELLO);
     c.close();
   });
+});
+
+describe("fingerprint detection", () => {
+  const { defaultCacheControl } = require("../../src/static/serve-static.ts") as typeof import("../../src/static/serve-static.ts");
+  const cases: [string, boolean][] = [
+    ["app.3f9a1c2b.js", true],
+    ["main-5TQXR2.css", true],
+    ["chunk-ABCD2345.js", true],
+    ["vendor.0123abcd4567.css", true],
+    ["android-chrome-192x192.png", false],
+    ["report-202401.pdf", false],
+    ["photo-123456.jpg", false],
+    ["style.css", false],
+    ["read-me-please.txt", false],
+    ["deadbeef.js", false], // the whole name: no separator before it
+  ];
+  for (const [name, immutable] of cases) {
+    test(`${name} → ${immutable ? "immutable" : "no default"}`, () => {
+      expect(defaultCacheControl(name, "application/octet-stream")).toBe(immutable ? "public, max-age=31536000, immutable" : undefined);
+    });
+  }
 });
