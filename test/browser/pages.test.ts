@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { serve, type Server } from "../../src/index.ts";
+import demoApp from "../../examples/demo.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
@@ -24,7 +25,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, "docs", "large.bin"), new Uint8Array(50_000));
   writeFileSync(join(dir, "docs", "<b>bold<b> & more.txt"), "escaped name");
   files = serve({ port: 0, root: dir, log: "off" });
-  demo = serve({ port: 0, root: join(import.meta.dir, "..", "..", "public"), log: "off" });
+  demo = serve({ port: 0, root: join(import.meta.dir, "..", "..", "public"), log: "off", ...demoApp });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
@@ -62,6 +63,32 @@ describe.skipIf(!haveChromium)("in Chromium", () => {
     await page.goBack();
     await page.click("text=../");
     expect(new URL(page.url()).pathname).toBe("/");
+    await page.close();
+  });
+
+  test("the demo page: the form posts to the demo app and shows its answer", async () => {
+    const page = await browser.newPage();
+    await page.goto(demo.url.href);
+    await page.fill("input[name=name]", "Grace <Hopper>");
+    await page.fill("input[name=message]", "ranges & all");
+    await page.click("#echo-form button[type=submit]");
+    await page.waitForFunction('document.getElementById("echo-result").textContent.startsWith("200")');
+    const text = (await page.textContent("#echo-result")) ?? "";
+    const json = JSON.parse(text.slice(text.indexOf("\n") + 1));
+    expect(json.fields).toEqual({ name: "Grace <Hopper>", message: "ranges & all" });
+    expect(json.method).toBe("POST");
+
+    await page.click("#range-button");
+    await page.waitForFunction('document.getElementById("http-result").textContent.startsWith("206")');
+    expect(await page.textContent("#http-result")).toContain('Body: "0123456789"');
+
+    await page.click("#conditional-button");
+    await page.waitForFunction('document.getElementById("http-result").textContent.startsWith("First")');
+    await page.screenshot({ path: join(tmpdir(), "bunhttp-demo.png"), fullPage: true }); // for a person to look at
+    expect(await page.textContent("#http-result")).toContain("With If-None-Match: 304");
+
+    await page.click("#listing-link");
+    expect(await page.title()).toBe("Index of /files/");
     await page.close();
   });
 
