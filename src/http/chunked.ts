@@ -119,6 +119,7 @@ export class ChunkedDecoder {
         case S.SIZE_WS:
           if (++this.lineBytes > this.limits.maxChunkLine) return this.fail(HTTP_ERROR.CHUNK_EXTENSION_TOO_LARGE, p);
           if (c === 59) state = S.EXT;
+          else if (HEX_VALUE[c] !== 255) return this.fail(HTTP_ERROR.INVALID_CHUNK_SIZE, p); // "5 5": a split size
           else if (c !== SP && c !== HTAB) return this.fail(HTTP_ERROR.INVALID_CHUNK_EXTENSION, p);
           p++;
           break;
@@ -187,11 +188,14 @@ export class ChunkedDecoder {
           break;
         case S.TRAILER_LF:
           if (c !== LF) return this.fail(HTTP_ERROR.BARE_CR, p - 1);
+          // Every byte of the section counts, LFs too: else each line would get one free byte.
+          if (++this.trailerBytes > this.limits.maxTrailerSize) return this.fail(HTTP_ERROR.TRAILERS_TOO_LARGE, p);
           state = S.TRAILER_START;
           p++;
           break;
         case S.FINAL_LF:
           if (c !== LF) return this.fail(HTTP_ERROR.BARE_CR, p - 1);
+          if (++this.trailerBytes > this.limits.maxTrailerSize) return this.fail(HTTP_ERROR.TRAILERS_TOO_LARGE, p);
           this.state = S.DONE;
           return p + 1 - start;
         default:

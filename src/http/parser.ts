@@ -88,6 +88,15 @@ function nameIs(buf: Uint8Array, s: number, lower: string): boolean {
   return true;
 }
 
+/**
+ * The request line ran to `lineStop` without ending: too long (414), or cut by the head limit (431) when
+ * leading empty lines moved the line's own limit past it (else we would wait forever), or just incomplete.
+ */
+function lineEnded(head: RequestHead, p: number, lineStop: number, lineLimit: number, limitEnd: number): number {
+  if (lineStop === lineLimit) return fail(head, HTTP_ERROR.URI_TOO_LONG, p);
+  return lineStop === limitEnd ? fail(head, HTTP_ERROR.HEADERS_TOO_LARGE, p) : INCOMPLETE;
+}
+
 const VERSION_PREFIX = [72, 84, 84, 80, 47]; // "HTTP/"
 
 export function parseRequestHead(
@@ -121,7 +130,7 @@ export function parseRequestHead(
   const lineStop = stop < lineLimit ? stop : lineLimit;
 
   while (p < lineStop && CHAR_CLASS[buf[p]!]! & TOKEN) p++;
-  if (p >= lineStop) return lineStop === lineLimit ? fail(head, HTTP_ERROR.URI_TOO_LONG, p) : INCOMPLETE;
+  if (p >= lineStop) return lineEnded(head, p, lineStop, lineLimit, limitEnd);
   if (buf[p] !== SP || p === lineStart) return fail(head, HTTP_ERROR.INVALID_METHOD, p);
   const methodEnd = p++;
 
@@ -133,7 +142,7 @@ export function parseRequestHead(
     if (c === 63 && queryAt < 0) queryAt = p; // '?'
     p++;
   }
-  if (p >= lineStop) return lineStop === lineLimit ? fail(head, HTTP_ERROR.URI_TOO_LONG, p) : INCOMPLETE;
+  if (p >= lineStop) return lineEnded(head, p, lineStop, lineLimit, limitEnd);
   if (buf[p] !== SP || p === targetStart) return fail(head, HTTP_ERROR.INVALID_TARGET, p);
   const targetEnd = p++;
 
