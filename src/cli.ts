@@ -34,6 +34,7 @@ Limits and timeouts:
   --body-timeout <ms>          longest pause inside a request body, else 408 (default 30000)
   --idle-timeout <ms>          idle keep-alive connections close after this (default 60000)
   --send-timeout <ms>          a client that reads nothing for this long is dropped (default 60000)
+  --max-connections <n>        open connections at most; more get 503 (default: open-file limit − 128)
 
   --help               show this help
 `;
@@ -129,6 +130,9 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
         break;
       case "--idle-timeout":
         opts.idleTimeout = parseCount(next(), name, 1);
+        break;
+      case "--max-connections":
+        opts.maxConnections = parseCount(next(), name, 1);
         break;
       case "--send-timeout":
         opts.sendTimeout = parseCount(next(), name, 1);

@@ -7,6 +7,8 @@ export class HttpException extends Error {
   constructor(
     readonly status: number,
     message?: string,
+    /** Extra response fields, e.g. Retry-After for a 503. */
+    readonly headers: [string, string][] = [],
   ) {
     super(message ?? STATUS_TEXT[status] ?? "Error");
   }
@@ -16,8 +18,18 @@ export class HttpException extends Error {
     const detail = this.message && this.message !== text ? `: ${this.message}` : "";
     return {
       status: this.status,
-      headers: [["Content-Type", "text/plain; charset=utf-8"]],
+      headers: [["Content-Type", "text/plain; charset=utf-8"], ...this.headers],
       body: `${this.status} ${text}${detail}\n`,
     };
   }
+}
+
+/** Out of file descriptors (EMFILE/ENFILE): a passing condition, answered 503 with Retry-After. */
+export function isOutOfDescriptors(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === "EMFILE" || code === "ENFILE";
+}
+
+export function serviceUnavailable(): HttpException {
+  return new HttpException(503, "out of file descriptors, retry shortly", [["Retry-After", "1"]]);
 }

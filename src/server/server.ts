@@ -2,6 +2,8 @@
 //
 // Handler order: routes, then `handler`, then static files under `root`, then `fetch`, then 404.
 import type { Socket, TCPSocketListener } from "bun";
+import { readFileSync } from "node:fs";
+import { getDateLine } from "../http/date.ts";
 import { createFetchHandler, type FetchHandler, origins } from "../app/fetch.ts";
 import type { Routes } from "../app/router.ts";
 import { createRoutesHandler } from "../app/routes-handler.ts";
@@ -32,6 +34,8 @@ export interface ServeOptions extends Partial<ConnectionOptions> {
   log?: LogFormat;
   /** Where the access log goes (default: stdout). */
   logWrite?: (text: string) => void;
+  /** Open connections at most; past it a new one gets 503 and is closed (default: open-file limit − 128). */
+  maxConnections?: number;
 }
 
 export interface Server {
@@ -40,6 +44,8 @@ export interface Server {
   readonly url: URL;
   /** Open connections right now. */
   readonly connectionCount: number;
+  /** Connections turned away with 503 because maxConnections were open. */
+  readonly refusedConnections: number;
   /**
    * Stops accepting. Idle connections close at once; requests in progress finish first, and the
    * promise resolves once every connection is gone. With `closeActive`, every connection closes now.
@@ -60,6 +66,23 @@ export const DEFAULT_OPTIONS: ConnectionOptions = {
 };
 
 const TEXT: [string, string][] = [["Content-Type", "text/plain; charset=utf-8"]];
+
+/** The soft open-file limit minus headroom for files, logs and the listener (Linux /proc; else 16384). */
+export function defaultMaxConnections(): number {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+    if (m) return Math.max(16, Number(m[1]) - 128);
+  } catch {}
+  return 16384;
+}
+
+const encoder = new TextEncoder();
+const OVERLOADED_BODY = "503 Service Unavailable: too many connections\n";
+const OVERLOADED_REST = encoder.encode(
+  `Server: bunhttp\r\nRetry-After: 1\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `Content-Length: ${OVERLOADED_BODY.length}\r\nConnection: close\r\n\r\n${OVERLOADED_BODY}`,
+);
+const OVERLOADED_STATUS = encoder.encode("HTTP/1.1 503 Service Unavailable\r\n");
 const NOT_IMPLEMENTED: Reply = { status: 501, headers: TEXT, body: "501 Not Implemented\n" };
 const INTERNAL_ERROR: Reply = { status: 500, headers: TEXT, body: "500 Internal Server Error\n" };
 
@@ -73,6 +96,8 @@ export function serve(options: ServeOptions = {}): Server {
   const accessLog: AccessLog | null =
     options.log && options.log !== "off" ? createAccessLog(options.log, options.logWrite) : null;
   const errorHook = options.error;
+  const maxConnections = options.maxConnections ?? defaultMaxConnections();
+  let refusedConnections = 0;
   const handlers: Handler[] = [];
   // Methods the application names; others that we do not implement get 501 (RFC 9110 §9.1).
   let appMethods = new Set<string>();
@@ -120,19 +145,32 @@ export function serve(options: ServeOptions = {}): Server {
     binaryType: "uint8array",
     socket: {
       open(socket: Socket<Connection>) {
+        if (ctx.connections.size >= maxConnections) {
+          // Over the limit: answer 503 at once and close; the connections we have keep working.
+          refusedConnections++;
+          const date = getDateLine();
+          const out = new Uint8Array(OVERLOADED_STATUS.length + date.length + OVERLOADED_REST.length);
+          out.set(OVERLOADED_STATUS, 0);
+          out.set(date, OVERLOADED_STATUS.length);
+          out.set(OVERLOADED_REST, OVERLOADED_STATUS.length + date.length);
+          socket.write(out, 0, out.length);
+          socket.end();
+          return;
+        }
         const conn = new Connection(socket, ctx);
         socket.data = conn;
         ctx.connections.add(conn);
         if (stopping) conn.closeWhenIdle();
       },
       data(socket: Socket<Connection>, chunk: Uint8Array) {
-        socket.data.onData(chunk);
+        socket.data?.onData(chunk);
       },
       drain(socket: Socket<Connection>) {
-        socket.data.onDrain();
+        socket.data?.onDrain();
       },
       end(socket: Socket<Connection>) {
-        socket.data.onEnd();
+        if (socket.data) socket.data.onEnd();
+        else socket.end();
       },
       close(socket: Socket<Connection>) {
         socket.data?.onClose();
@@ -166,6 +204,9 @@ export function serve(options: ServeOptions = {}): Server {
     url: new URL(`http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}/`),
     get connectionCount() {
       return ctx.connections.size;
+    },
+    get refusedConnections() {
+      return refusedConnections;
     },
     stop(closeActive = false) {
       if (closeActive) for (const conn of [...ctx.connections]) conn.destroy();

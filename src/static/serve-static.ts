@@ -11,6 +11,7 @@ import type { Handler, HandlerResult, Reply } from "../server/connection.ts";
 import type { RequestHead } from "../http/head.ts";
 import { LOWER } from "../http/chars.ts";
 import { METHOD } from "../http/parser.ts";
+import { isOutOfDescriptors, serviceUnavailable } from "../server/http-exception.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { etagMatches, parseHttpDate } from "./conditional.ts";
 import { chooseCoding, CODINGS, type CodingName } from "./encoding.ts";
@@ -365,7 +366,8 @@ export function createStaticHandler(options: StaticOptions): Handler {
         return -1;
       }
       return fd;
-    } catch {
+    } catch (err) {
+      if (isOutOfDescriptors(err)) throw serviceUnavailable();
       return -1;
     }
   }
@@ -437,7 +439,8 @@ export function createStaticHandler(options: StaticOptions): Handler {
     let entries;
     try {
       entries = sortListing(readListing(path, allowDotfiles, root), sort, desc);
-    } catch {
+    } catch (err) {
+      if (isOutOfDescriptors(err)) throw serviceUnavailable();
       return notFound(req);
     }
     const accept = req.head.header("accept") ?? "";
@@ -545,7 +548,8 @@ function readWholeFile(path: string, size: number): Uint8Array | null {
   let fd: number;
   try {
     fd = openSync(path, OPEN_FLAGS);
-  } catch {
+  } catch (err) {
+    if (isOutOfDescriptors(err)) throw serviceUnavailable();
     return null;
   }
   try {
