@@ -63,14 +63,15 @@ export class OutBuffer {
   }
 }
 
-const statusLines = new Map<number, Uint8Array>();
+const statusLines: (Uint8Array | undefined)[] = [];
 
 /** `HTTP/1.1 <code> <reason>\r\n` as bytes, built once per status. */
 export function statusLine(status: number): Uint8Array {
-  let line = statusLines.get(status);
+  let line = statusLines[status];
   if (line === undefined) {
+    if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`invalid status ${status}`);
     line = encoder.encode(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Unknown"}\r\n`);
-    statusLines.set(status, line);
+    statusLines[status] = line;
   }
   return line;
 }

@@ -128,12 +128,14 @@ export class Connection implements BodySink {
     readonly socket: Socket<Connection>,
     private readonly ctx: ServerContext,
   ) {
+    this.remoteAddress = socket.remoteAddress;
+    this.remotePort = socket.remotePort;
     this.setTimer(TIMER.IDLE, ctx.options.headerTimeout);
   }
 
-  get remoteAddress(): string {
-    return this.socket.remoteAddress;
-  }
+  /** Read once: the socket's getter makes a new string on every call. */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
 
   // ---- input ----------------------------------------------------------------------------------
 
@@ -354,7 +356,7 @@ export class Connection implements BodySink {
 
   private dispatch(body: Uint8Array | null): void {
     const head = this.head;
-    const req = new ServerRequest(head, body, this.socket.remoteAddress, this.socket.remotePort);
+    const req = new ServerRequest(head, body, this.remoteAddress, this.remotePort);
     this.current = req;
     this.state = STATE.HANDLING;
     this.setTimer(TIMER.NONE, 0); // no timer cuts off a handler that is still working
@@ -422,7 +424,7 @@ export class Connection implements BodySink {
   }
 
   private finishRequest(status: number): void {
-    if (this.ctx.logging) this.ctx.log(this.current, status, this.bytesSent, this.socket.remoteAddress);
+    if (this.ctx.logging) this.ctx.log(this.current, status, this.bytesSent, this.remoteAddress);
     this.current = null;
     if (this.state === STATE.CLOSING || this.state === STATE.CLOSED) return;
     if (!this.keepAlive) {
@@ -439,6 +441,12 @@ export class Connection implements BodySink {
   /** Serialises a response head and body into the cork buffer (or a stream), then moves on. */
   writeReply(reply: Reply): void {
     const status = reply.status ?? 200;
+    if (!(Number.isInteger(status) && status >= 200 && status <= 999)) {
+      // 1xx cannot be a final response, and anything outside 100-999 is not a status at all.
+      console.error(`handler returned invalid status ${status}`);
+      this.writeReply(INTERNAL_ERROR);
+      return;
+    }
     const out = cork;
     const start = out.len;
     out.bytes(statusLine(status));
@@ -458,11 +466,14 @@ export class Connection implements BodySink {
 
     const body = reply.body ?? null;
     let bytes: Uint8Array | null = null;
+    let text: string | null = null;
     let source: BodySource | null = null;
     let length = -1;
     if (body !== null) {
       if (typeof body === "string") {
-        bytes = textEncoder.encode(body);
+        // Encoded straight into the cork buffer below; only its length is needed here.
+        text = body;
+        length = Buffer.byteLength(body, "utf8");
       } else if (body instanceof Uint8Array) {
         bytes = body;
       } else if (body instanceof ArrayBuffer) {
@@ -501,8 +512,18 @@ export class Connection implements BodySink {
     out.bytes(CRLF);
     this.bytesSent = 0;
 
-    if (bodiless || this.isHead || (source === null && bytes === null)) {
+    if (bodiless || this.isHead || (source === null && bytes === null && text === null)) {
       if (source !== null) source.close();
+      this.finishRequest(status);
+      return;
+    }
+    if (text !== null) {
+      this.bytesSent = length;
+      if (length <= COPY_LIMIT) out.utf8(text);
+      else {
+        this.flush();
+        this.send(textEncoder.encode(text));
+      }
       this.finishRequest(status);
       return;
     }
@@ -698,7 +719,7 @@ export class Connection implements BodySink {
     this.keepAlive = false;
     this.source?.close();
     this.source = null;
-    if (this.ctx.logging) this.ctx.log(this.current ?? null, status, bytes.length, this.socket.remoteAddress);
+    if (this.ctx.logging) this.ctx.log(this.current ?? null, status, bytes.length, this.remoteAddress);
     this.current = null;
     this.closeWhenFlushed();
   }
@@ -813,50 +834,72 @@ function writeHeaders(out: OutBuffer, headers: HeaderList | Headers | Uint8Array
     return 0;
   }
   let seen = 0;
-  const one = (name: string, value: string): boolean => {
-    if (name.length === 0 || isUnsafeHeaderText(name) || isUnsafeHeaderText(value)) return false;
-    switch (name.length >= 4 && name.length <= 17 ? name.toLowerCase() : "") {
-      case "date":
-        seen |= SEEN_DATE;
-        break;
-      case "server":
-        seen |= SEEN_SERVER;
-        break;
-      case "content-length": {
-        const n = Number(value);
-        if (Number.isSafeInteger(n) && n >= 0) {
-          seen |= SEEN_LENGTH;
-          declaredContentLength = n;
-        }
-        return true;
-      }
-      case "transfer-encoding":
-      case "connection":
-      case "keep-alive":
-        return true;
-    }
-    out.latin1(name);
-    out.bytes(COLON_SP);
-    out.latin1(value);
-    out.bytes(CRLF);
-    return true;
-  };
   if (headers instanceof Headers) {
-    for (const [name, value] of headers) if (!one(name, value)) return -1;
+    for (const [name, value] of headers) {
+      const r = writeHeader(out, name, value);
+      if (r < 0) return -1;
+      seen |= r;
+    }
   } else if (Array.isArray(headers)) {
     for (let i = 0; i < headers.length; i++) {
       const pair = headers[i]!;
-      if (!one(pair[0], pair[1])) return -1;
+      const r = writeHeader(out, pair[0], pair[1]);
+      if (r < 0) return -1;
+      seen |= r;
     }
   } else {
     const record = headers as Record<string, string | number | readonly string[]>;
     for (const name in record) {
       const value = record[name]!;
       if (typeof value === "object") {
-        for (const v of value) if (!one(name, v)) return -1;
-      } else if (!one(name, typeof value === "string" ? value : `${value}`)) return -1;
+        for (const v of value) {
+          const r = writeHeader(out, name, v);
+          if (r < 0) return -1;
+          seen |= r;
+        }
+      } else {
+        const r = writeHeader(out, name, typeof value === "string" ? value : `${value}`);
+        if (r < 0) return -1;
+        seen |= r;
+      }
     }
   }
   return seen;
+}
+
+/** Writes one field unless it is one we own; returns SEEN_* bits, or -1 for CR/LF/NUL (response splitting). */
+function writeHeader(out: OutBuffer, name: string, value: string): number {
+  if (name.length === 0 || isUnsafeHeaderText(name) || isUnsafeHeaderText(value)) return -1;
+  // Only names starting with c, d, k, s or t can be one of ours: skip the lower-casing for the rest.
+  const c = name.charCodeAt(0) | 0x20;
+  if ((c === 99 || c === 100 || c === 107 || c === 115 || c === 116) && name.length >= 4 && name.length <= 17) {
+    switch (name.toLowerCase()) {
+      case "date":
+        writeField(out, name, value);
+        return SEEN_DATE;
+      case "server":
+        writeField(out, name, value);
+        return SEEN_SERVER;
+      case "content-length": {
+        const n = Number(value);
+        if (!Number.isSafeInteger(n) || n < 0) return 0;
+        declaredContentLength = n;
+        return SEEN_LENGTH;
+      }
+      case "transfer-encoding":
+      case "connection":
+      case "keep-alive":
+        return 0;
+    }
+  }
+  writeField(out, name, value);
+  return 0;
+}
+
+function writeField(out: OutBuffer, name: string, value: string): void {
+  out.latin1(name);
+  out.bytes(COLON_SP);
+  out.latin1(value);
+  out.bytes(CRLF);
 }
 const COLON_SP = textEncoder.encode(": ");

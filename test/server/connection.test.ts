@@ -344,3 +344,18 @@ describe("OPTIONS *", () => {
     expect(r.header("allow")).toContain("GET");
   });
 });
+
+describe("handler mistakes", () => {
+  test("an invalid status becomes a 500, and the server goes on", async () => {
+    const s = serve({ port: 0, log: "off", handler: (req) => ({ status: req.path === "/a" ? 42 : 101, body: "x" }) });
+    const origError = console.error;
+    console.error = () => {};
+    try {
+      expect((await exchange(s.port, GET("/a"))).status).toBe(500);
+      expect((await exchange(s.port, GET("/b"))).status).toBe(500);
+    } finally {
+      console.error = origError;
+      await s.stop(true);
+    }
+  });
+});
