@@ -1,172 +1,28 @@
-// Command line: flags → serve() options. Errors are one line on stderr and exit code 1.
-import { existsSync, statSync } from "node:fs";
+// Command line: settings (flags, environment, config file) → serve(), signals, workers.
+// Errors are one line on stderr and exit code 1.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import { serve, type ServeOptions } from "./server/server.ts";
-import type { LogFormat } from "./server/access-log.ts";
+import { ConfigError, helpText, loadSettings, type Settings } from "./config.ts";
+import type { Reply } from "./server/connection.ts";
+import { type Server, serve, type ServeOptions } from "./server/server.ts";
 
-const HELP = `bunhttp: a fast, strict HTTP/1.1 server on Bun
-
-Usage: bun run src/index.ts [options]
-
-Options:
-  --host <address>     address to listen on            (default 127.0.0.1)
-  --port <n>           port, 0 for any free one         (default 8888, or $PORT)
-  --root <dir>         directory to serve               (default ./public)
-  --log <format>       access log: off, common, combined (default common, to stdout)
-  --app <module>       an app module whose default export is what Bun.serve takes
-                       ({ routes, fetch, error }); static files are served beside it
-
-Static files:
-  --dotfiles <mode>    allow or deny files starting with "." (default deny; /.well-known/ always served)
-  --no-listing         answer 404 for directories without index.html instead of listing them
-  --spa                single-page app: unknown paths that accept HTML get /index.html
-  --cache-control <v>  Cache-Control for every file (default: immutable for fingerprinted
-                       names like app.3f9a1c2b.js, no-cache for HTML, none otherwise)
-  --cache-file-limit <bytes>   files up to this size are kept in memory (default 65536)
-  --cache-size <bytes>         memory for cached files in all (default 67108864)
-
-Limits and timeouts:
-  --max-body <bytes>           largest request body, else 413 (default 10485760)
-  --max-header-size <bytes>    largest request head, else 431 (default 65536)
-  --max-request-line <bytes>   longest request line, else 414 (default 8192)
-  --max-headers <n>            most header fields, else 431 (default 100)
-  --header-timeout <ms>        time to send a whole request head, else 408 (default 10000)
-  --body-timeout <ms>          longest pause inside a request body, else 408 (default 30000)
-  --idle-timeout <ms>          idle keep-alive connections close after this (default 60000)
-  --send-timeout <ms>          a client that reads nothing for this long is dropped (default 60000)
-  --max-connections <n>        open connections at most; more get 503 (default: open-file limit − 128)
-
-  --help               show this help
-`;
-
-export class CliError extends Error {}
-
-interface CliOptions extends ServeOptions {
-  help?: boolean;
-  app?: string;
-}
-
-export function parseArgs(argv: string[], env: Record<string, string | undefined> = process.env): CliOptions {
-  const opts: CliOptions = { hostname: "127.0.0.1", port: 8888, root: "public", log: "common" };
-  if (env.PORT !== undefined && env.PORT !== "") opts.port = parsePort(env.PORT, "PORT");
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    let name = arg;
-    let value: string | undefined;
-    const eq = arg.indexOf("=");
-    if (arg.startsWith("--") && eq > 0) {
-      name = arg.slice(0, eq);
-      value = arg.slice(eq + 1);
-    }
-    const next = (): string => {
-      if (value !== undefined) return value;
-      const v = argv[++i];
-      if (v === undefined || v.startsWith("--")) throw new CliError(`${name} needs a value`);
-      return v;
-    };
-    switch (name) {
-      case "--help":
-      case "-h":
-        opts.help = true;
-        break;
-      case "--host":
-        opts.hostname = next();
-        break;
-      case "--port":
-        opts.port = parsePort(next(), "--port");
-        break;
-      case "--root":
-        opts.root = next();
-        break;
-      case "--app":
-        opts.app = next();
-        break;
-      case "--log": {
-        const v = next();
-        if (v !== "off" && v !== "common" && v !== "combined") {
-          throw new CliError(`--log must be off, common or combined, not "${v}"`);
-        }
-        opts.log = v as LogFormat;
-        break;
-      }
-      case "--dotfiles": {
-        const v = next();
-        if (v !== "allow" && v !== "deny") throw new CliError(`--dotfiles must be allow or deny, not "${v}"`);
-        opts.static = { ...opts.static, dotfiles: v };
-        break;
-      }
-      case "--no-listing":
-        opts.static = { ...opts.static, listing: false };
-        break;
-      case "--spa":
-        opts.static = { ...opts.static, spa: true };
-        break;
-      case "--cache-control":
-        opts.static = { ...opts.static, cacheControl: next() };
-        break;
-      case "--cache-file-limit":
-        opts.static = { ...opts.static, cacheFileLimit: parseCount(next(), name) };
-        break;
-      case "--cache-size":
-        opts.static = { ...opts.static, cacheTotalLimit: parseCount(next(), name) };
-        break;
-      case "--max-body":
-        opts.maxBody = parseCount(next(), name);
-        break;
-      case "--max-header-size":
-        opts.maxHeaderSize = parseCount(next(), name, 1);
-        break;
-      case "--max-request-line":
-        opts.maxRequestLine = parseCount(next(), name, 1);
-        break;
-      case "--max-headers":
-        opts.maxHeaders = parseCount(next(), name, 1);
-        break;
-      case "--header-timeout":
-        opts.headerTimeout = parseCount(next(), name, 1);
-        break;
-      case "--body-timeout":
-        opts.bodyTimeout = parseCount(next(), name, 1);
-        break;
-      case "--idle-timeout":
-        opts.idleTimeout = parseCount(next(), name, 1);
-        break;
-      case "--max-connections":
-        opts.maxConnections = parseCount(next(), name, 1);
-        break;
-      case "--send-timeout":
-        opts.sendTimeout = parseCount(next(), name, 1);
-        break;
-      default:
-        throw new CliError(`unknown option ${arg} (see --help)`);
-    }
-  }
-  return opts;
-}
-
-function parseCount(text: string, what: string, min = 0): number {
-  if (!/^\d{1,15}$/.test(text) || Number(text) < min) throw new CliError(`${what} must be a whole number ≥ ${min}, not "${text}"`);
-  return Number(text);
-}
-
-function parsePort(text: string, what: string): number {
-  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new CliError(`${what} must be a port number 0-65535, not "${text}"`);
-  return Number(text);
-}
+/** Set in worker processes started by the supervisor. */
+const WORKER_ENV = "BUNHTTP_WORKER_OF";
 
 /** Loads an app module: its default export (or the module itself) gives routes, fetch and error. */
 async function loadApp(path: string): Promise<Pick<ServeOptions, "routes" | "fetch" | "error">> {
   const file = resolve(path);
-  if (!existsSync(file)) throw new CliError(`app module not found: ${file}`);
+  if (!existsSync(file)) throw new ConfigError(`app module not found: ${file}`);
   let mod: Record<string, unknown>;
   try {
     mod = await import(file);
   } catch (err) {
-    throw new CliError(`cannot load app module ${file}: ${(err as Error).message}`);
+    throw new ConfigError(`cannot load app module ${file}: ${(err as Error).message}`);
   }
   const app = (mod.default ?? mod) as Record<string, unknown>;
   if (typeof app.fetch !== "function" && (typeof app.routes !== "object" || app.routes === null)) {
-    throw new CliError(`app module ${file} exports neither routes nor fetch`);
+    throw new ConfigError(`app module ${file} exports neither routes nor fetch`);
   }
   return {
     routes: app.routes as ServeOptions["routes"],
@@ -175,46 +31,204 @@ async function loadApp(path: string): Promise<Pick<ServeOptions, "routes" | "fet
   };
 }
 
-export async function main(argv = process.argv.slice(2)): Promise<void> {
-  let opts: CliOptions;
+function readPem(path: string, what: string): string {
   try {
-    opts = parseArgs(argv);
+    return readFileSync(path, "utf8");
   } catch (err) {
-    fail(err);
+    throw new ConfigError(`cannot read ${what} ${path}: ${(err as Error).message}`);
   }
-  if (opts.help) {
-    process.stdout.write(HELP);
-    return;
+}
+
+/** Settings → serve() options. */
+export async function toServeOptions(s: Settings, reusePort: boolean): Promise<ServeOptions> {
+  const root = resolve(s.root);
+  if (!existsSync(root) || !statSync(root).isDirectory()) throw new ConfigError(`root directory not found: ${root}`);
+  const opts: ServeOptions = {
+    hostname: s.host,
+    port: s.port,
+    root,
+    static: {
+      dotfiles: s.dotfiles,
+      listing: s.listing,
+      spa: s.spa,
+      cacheControl: s.cacheControl,
+      cacheFileLimit: s.cacheFileLimit,
+      cacheTotalLimit: s.cacheSize,
+    },
+    maxBody: s.maxBody,
+    maxHeaderSize: s.maxHeaderSize,
+    maxRequestLine: s.maxRequestLine,
+    maxHeaders: s.maxHeaders,
+    maxConnections: s.maxConnections,
+    headerTimeout: s.headerTimeout,
+    bodyTimeout: s.bodyTimeout,
+    idleTimeout: s.idleTimeout,
+    sendTimeout: s.sendTimeout,
+    log: s.log,
+    logWrite: s.logFile,
+    proxyProtocol: s.proxyProtocol,
+    trustProxy: s.trustProxy,
+    health: s.health,
+    reusePort,
+  };
+  if (s.tlsCert !== undefined && s.tlsKey !== undefined) {
+    opts.tls = { cert: readPem(s.tlsCert, "certificate"), key: readPem(s.tlsKey, "key") };
   }
-  const root = resolve(opts.root!);
-  if (!existsSync(root) || !statSync(root).isDirectory()) fail(new CliError(`root directory not found: ${root}`));
-  opts.root = root;
-  if (opts.app !== undefined) {
+  if (s.trustProxy !== undefined) {
+    const { compileTrust } = await import("./server/proxy.ts");
     try {
-      Object.assign(opts, await loadApp(opts.app));
+      compileTrust(s.trustProxy);
     } catch (err) {
-      fail(err);
+      throw new ConfigError((err as Error).message);
     }
   }
-  let server;
+  if (s.app !== undefined) Object.assign(opts, await loadApp(s.app));
+  return opts;
+}
+
+function listenError(err: unknown, s: Settings, port = s.port): ConfigError {
+  const code = (err as { code?: string }).code;
+  if (code === "EADDRINUSE") return new ConfigError(`port ${port} on ${s.host} is already in use`);
+  if (code === "EACCES") return new ConfigError(`not allowed to listen on port ${port}`);
+  return new ConfigError(`cannot listen on ${s.host}:${port}: ${(err as Error).message}`);
+}
+
+/** A plain-HTTP listener that sends every request to the HTTPS one (308 keeps the method). */
+function startRedirect(s: Settings, httpsPort: number): Server {
+  return serve({
+    hostname: s.host,
+    port: s.httpRedirectPort,
+    log: "off",
+    handler(req): Reply {
+      const host = (req.header("host") ?? s.host).replace(/:\d+$/, "");
+      const port = httpsPort === 443 ? "" : `:${httpsPort}`;
+      return { status: 308, headers: [["Location", `https://${host}${port}${req.url.startsWith("/") ? req.url : "/"}`]], body: "" };
+    },
+  });
+}
+
+function banner(server: Server, s: Settings, root: string, workers: number): void {
+  const color = process.stdout.isTTY && !process.env.NO_COLOR;
+  const c = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
+  if (process.stdout.isTTY) {
+    process.stdout.write(
+      `\n  ${c(1, "bunhttp")} serving ${c(36, root)}${workers > 1 ? ` with ${workers} workers` : ""}\n\n` +
+        `  ${c(32, "➜")}  ${c(1, server.url.href)}\n` +
+        (s.host === "0.0.0.0" ? `  ${c(32, "➜")}  listening on every interface\n` : "") +
+        "\n",
+    );
+  } else {
+    process.stderr.write(`bunhttp: serving ${root} at ${server.url.href}${workers > 1 ? ` (${workers} workers)` : ""}\n`);
+  }
+}
+
+/** One server in this process, with signals: TERM/INT drain and exit 0, HUP reopens the log. */
+async function runServer(s: Settings, reusePort: boolean, quiet: boolean): Promise<void> {
+  const opts = await toServeOptions(s, reusePort);
+  let server: Server;
   try {
     server = serve(opts);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === "EADDRINUSE") fail(new CliError(`port ${opts.port} on ${opts.hostname} is already in use`));
-    if (code === "EACCES") fail(new CliError(`not allowed to listen on port ${opts.port}`));
-    fail(new CliError(`cannot listen on ${opts.hostname}:${opts.port}: ${(err as Error).message}`));
+    throw listenError(err, s);
   }
-  process.stderr.write(`serving ${root} at ${server.url}\n`);
+  let redirect: Server | null = null;
+  if (s.httpRedirectPort !== undefined) {
+    try {
+      redirect = startRedirect(s, server.port);
+    } catch (err) {
+      await server.stop(true);
+      throw listenError(err, s, s.httpRedirectPort);
+    }
+  }
+  if (!quiet) banner(server, s, opts.root!, 1);
+  if (process.send) process.send({ listening: server.port });
+
+  let stopping = false;
   const shutdown = () => {
-    void server.stop(true).then(() => process.exit(0));
+    if (stopping) return;
+    stopping = true;
+    // Stop accepting, close idle connections, let requests and downloads in flight finish.
+    const timer = setTimeout(() => void server.stop(true), s.shutdownTimeout);
+    void redirect?.stop(true);
+    void server.stop().then(() => {
+      clearTimeout(timer);
+      process.exit(0);
+    });
   };
-  process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+  process.on("SIGHUP", () => server.reopenLog());
+}
+
+/** The supervisor: N worker processes on one port (SO_REUSEPORT), restarted with backoff, signals forwarded. */
+async function runSupervisor(s: Settings, argv: string[], workers: number): Promise<void> {
+  if (s.port === 0) throw new ConfigError("--workers needs a fixed --port (0 would give each worker its own)");
+  // Fail fast on bad settings before starting anyone.
+  await toServeOptions(s, true);
+  const script = process.argv[1]!;
+  const children = new Map<number, ReturnType<typeof Bun.spawn>>();
+  let stopping = false;
+  let announced = false;
+
+  const start = (slot: number, attempt: number) => {
+    const startedAt = Date.now();
+    const child = Bun.spawn([process.execPath, script, ...argv], {
+      env: { ...process.env, [WORKER_ENV]: String(process.pid) },
+      stdio: ["ignore", "inherit", "inherit"],
+      ipc(message) {
+        if (!announced && (message as { listening?: number }).listening !== undefined) {
+          announced = true;
+          const url = new URL(`${s.tlsCert ? "https" : "http"}://${s.host.includes(":") ? `[${s.host}]` : s.host}:${s.port}/`);
+          banner({ url } as Server, s, resolve(s.root), workers);
+        }
+      },
+      onExit(_proc, code, signal) {
+        children.delete(slot);
+        if (stopping) {
+          if (children.size === 0) process.exit(0);
+          return;
+        }
+        // A worker that lived a while is restarted at once; one that keeps dying waits longer each time.
+        const next = Date.now() - startedAt > 10_000 ? 0 : attempt + 1;
+        const delay = Math.min(5000, next === 0 ? 0 : 100 * 2 ** (next - 1));
+        process.stderr.write(`bunhttp: worker ${slot} exited (${signal ?? `code ${code}`}); restarting in ${delay} ms\n`);
+        setTimeout(() => {
+          if (!stopping) start(slot, next);
+        }, delay);
+      },
+    });
+    children.set(slot, child);
+  };
+  for (let i = 0; i < workers; i++) start(i, 0);
+
+  const forward = (signal: NodeJS.Signals) => () => {
+    if (signal !== "SIGHUP") stopping = true;
+    for (const child of children.values()) child.kill(signal);
+    if (stopping && children.size === 0) process.exit(0);
+  };
+  process.on("SIGTERM", forward("SIGTERM"));
+  process.on("SIGINT", forward("SIGINT"));
+  process.on("SIGHUP", forward("SIGHUP"));
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<void> {
+  try {
+    const s = loadSettings(argv);
+    if (s.help) {
+      process.stdout.write(helpText());
+      return;
+    }
+    const isWorker = process.env[WORKER_ENV] !== undefined;
+    const workers = s.workers === "auto" ? availableParallelism() : s.workers;
+    if (workers > 1 && !isWorker) await runSupervisor(s, argv, workers);
+    else await runServer(s, workers > 1, isWorker);
+  } catch (err) {
+    fail(err);
+  }
 }
 
 function fail(err: unknown): never {
-  const message = err instanceof CliError ? err.message : err instanceof Error ? err.message : String(err);
+  const message = err instanceof ConfigError ? err.message : err instanceof Error ? err.message : String(err);
   process.stderr.write(`bunhttp: ${message}\n`);
   process.exit(1);
 }

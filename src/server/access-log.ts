@@ -1,11 +1,16 @@
-// Access log in Common or Combined Log Format, buffered and written in batches (not once per request).
+// Access log in Common, Combined or JSON format, buffered and written in batches (at most once a
+// second or per 64 KiB), to stdout or a file that SIGHUP reopens (for logrotate).
+import { closeSync, openSync, writeSync } from "node:fs";
 import type { ServerRequest } from "./request.ts";
 
-export type LogFormat = "off" | "common" | "combined";
+export type LogFormat = "off" | "common" | "combined" | "json";
 
 export interface AccessLog {
-  write(req: ServerRequest | null, status: number, bytes: number, remote: string, now: number): void;
+  write(req: ServerRequest | null, status: number, bytes: number, remote: string, now: number, ms: number): void;
   flush(): void;
+  /** Closes and reopens the log file (after rotation); a no-op for stdout. */
+  reopen(): void;
+  close(): void;
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -29,20 +34,63 @@ function logTime(now: number): string {
 /** Quotes a logged field: escapes '"', '\' and control bytes so a client cannot forge log lines. */
 function quote(s: string | undefined): string {
   if (s === undefined) return "-";
-  // Header values can hold any byte but CR/LF/NUL (parser); escape the rest that would confuse a reader.
   return s.replace(/[\\"\x00-\x1f\x7f-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
-export function createAccessLog(format: LogFormat, writeOut?: (text: string) => void): AccessLog {
-  const out = writeOut ?? ((text: string) => process.stdout.write(text));
+export interface LogTarget {
+  write(text: string): void;
+  reopen(): void;
+  close(): void;
+}
+
+export function stdoutTarget(): LogTarget {
+  return { write: (text) => void process.stdout.write(text), reopen() {}, close() {} };
+}
+
+/** Appends to a file; reopen() picks up a new file after rotation. */
+export function fileTarget(path: string): LogTarget {
+  let fd = openSync(path, "a");
+  return {
+    write(text) {
+      writeSync(fd, text);
+    },
+    reopen() {
+      const next = openSync(path, "a");
+      closeSync(fd);
+      fd = next;
+    },
+    close() {
+      closeSync(fd);
+    },
+  };
+}
+
+export function createAccessLog(format: LogFormat, target: LogTarget | ((text: string) => void) = stdoutTarget()): AccessLog {
+  const out: LogTarget = typeof target === "function" ? { write: target, reopen() {}, close() {} } : target;
   let lines: string[] = [];
   let size = 0;
-  const combined = format === "combined";
   const log: AccessLog = {
-    write(req, status, bytes, remote, now) {
-      const requestLine = req === null ? "-" : quote(`${req.method} ${req.url} ${req.httpVersion}`);
-      let line = `${remote || "-"} - - ${logTime(now)} "${requestLine}" ${status} ${bytes === 0 ? "-" : bytes}`;
-      if (combined) line += ` "${quote(req?.header("referer"))}" "${quote(req?.header("user-agent"))}"`;
+    write(req, status, bytes, remote, now, ms) {
+      const client = req?.clientAddress ?? remote;
+      let line: string;
+      if (format === "json") {
+        line = JSON.stringify({
+          time: new Date(now).toISOString(),
+          remote: client || null,
+          method: req?.method ?? null,
+          target: req?.url ?? null,
+          version: req?.httpVersion ?? null,
+          status,
+          bytes,
+          ms: Math.round(ms * 1000) / 1000,
+          referer: req?.header("referer") ?? null,
+          userAgent: req?.header("user-agent") ?? null,
+        });
+      } else {
+        const requestLine = req === null ? "-" : quote(`${req.method} ${req.url} ${req.httpVersion}`);
+        line = `${client || "-"} - - ${logTime(now)} "${requestLine}" ${status} ${bytes === 0 ? "-" : bytes}`;
+        if (format === "combined") line += ` "${quote(req?.header("referer"))}" "${quote(req?.header("user-agent"))}"`;
+      }
       lines.push(line);
       size += line.length;
       if (size > 64 * 1024) log.flush();
@@ -52,7 +100,15 @@ export function createAccessLog(format: LogFormat, writeOut?: (text: string) => 
       const text = `${lines.join("\n")}\n`;
       lines = [];
       size = 0;
-      out(text);
+      out.write(text);
+    },
+    reopen() {
+      log.flush();
+      out.reopen();
+    },
+    close() {
+      log.flush();
+      out.close();
     },
   };
   return log;

@@ -24,6 +24,7 @@ import {
 } from "../http/response.ts";
 import { getDateLine } from "../http/date.ts";
 import { type BodySource, FileSource, readResponse, StreamSource } from "./body.ts";
+import { PROXY_INCOMPLETE, PROXY_INVALID, parseProxyHeader, type TrustFn } from "./proxy.ts";
 import { ServerRequest } from "./request.ts";
 
 /** What a handler may return. null/undefined: "not mine", the next handler (or 404) answers. */
@@ -57,8 +58,12 @@ export interface ServerContext {
   dispatch(req: ServerRequest): HandlerResult | Promise<HandlerResult>;
   /** Turns a thrown error into a response (500 unless an error hook says otherwise). */
   failure(err: unknown, req: ServerRequest): HandlerResult | Promise<HandlerResult>;
-  log(req: ServerRequest | null, status: number, bytes: number, remote: string): void;
+  log(req: ServerRequest | null, status: number, bytes: number, remote: string, ms: number): void;
   readonly logging: boolean;
+  /** Expect a PROXY protocol header before the first request. */
+  readonly proxyProtocol: boolean;
+  /** Which peers' forwarding headers count (null: none). */
+  readonly trust: TrustFn | null;
 }
 
 const STATE = {
@@ -130,12 +135,16 @@ export class Connection implements BodySink {
   ) {
     this.remoteAddress = socket.remoteAddress;
     this.remotePort = socket.remotePort;
+    this.awaitingProxy = ctx.proxyProtocol;
     this.setTimer(TIMER.IDLE, ctx.options.headerTimeout);
   }
 
-  /** Read once: the socket's getter makes a new string on every call. */
-  readonly remoteAddress: string;
-  readonly remotePort: number;
+  /** Read once (the socket's getter makes a new string on every call); a PROXY header replaces it. */
+  remoteAddress: string;
+  remotePort: number;
+  private awaitingProxy: boolean;
+  /** When the request being answered was dispatched (for the access log), ms. */
+  private startedAt = 0;
 
   // ---- input ----------------------------------------------------------------------------------
 
@@ -143,6 +152,10 @@ export class Connection implements BodySink {
     if (this.state === STATE.CLOSED) return;
     if (this.state === STATE.CLOSING) return; // lingering: drop
     this.ctx.now = Date.now();
+    if (this.awaitingProxy) {
+      this.readProxyHeader(chunk);
+      return;
+    }
     if (this.input === null) {
       this.drive(chunk, 0, chunk.length);
     } else {
@@ -154,6 +167,35 @@ export class Connection implements BodySink {
       this.drive(this.input!, this.inStart, this.inEnd);
     }
     this.flush();
+  }
+
+  /** The PROXY protocol header comes first; a connection without a valid one is closed unanswered. */
+  private readProxyHeader(chunk: Uint8Array): void {
+    if (this.input === null) this.keep(chunk, 0, chunk.length);
+    else this.append(chunk);
+    const buf = this.input!;
+    const r = parseProxyHeader(buf, this.inStart, this.inEnd);
+    if (r === PROXY_INCOMPLETE) {
+      if (this.timer !== TIMER.HEADER) this.setTimer(TIMER.HEADER, this.ctx.options.headerTimeout);
+      return;
+    }
+    if (r === PROXY_INVALID || typeof r === "number") {
+      this.destroy();
+      return;
+    }
+    this.awaitingProxy = false;
+    if (r.address !== null) {
+      this.remoteAddress = r.address;
+      this.remotePort = r.port;
+    }
+    const from = this.inStart + r.length;
+    const end = this.inEnd;
+    this.input = null;
+    this.setTimer(TIMER.IDLE, this.ctx.options.idleTimeout);
+    if (from < end) {
+      this.drive(buf, from, end);
+      this.flush();
+    }
   }
 
   /** The client half-closed: answer what it sent, then close. */
@@ -356,8 +398,9 @@ export class Connection implements BodySink {
 
   private dispatch(body: Uint8Array | null): void {
     const head = this.head;
-    const req = new ServerRequest(head, body, this.remoteAddress, this.remotePort);
+    const req = new ServerRequest(head, body, this.remoteAddress, this.remotePort, this.ctx.trust);
     this.current = req;
+    if (this.ctx.logging) this.startedAt = performance.now();
     this.state = STATE.HANDLING;
     this.setTimer(TIMER.NONE, 0); // no timer cuts off a handler that is still working
     let result: HandlerResult | Promise<HandlerResult>;
@@ -424,7 +467,9 @@ export class Connection implements BodySink {
   }
 
   private finishRequest(status: number): void {
-    if (this.ctx.logging) this.ctx.log(this.current, status, this.bytesSent, this.remoteAddress);
+    if (this.ctx.logging) {
+      this.ctx.log(this.current, status, this.bytesSent, this.remoteAddress, performance.now() - this.startedAt);
+    }
     this.current = null;
     if (this.state === STATE.CLOSING || this.state === STATE.CLOSED) return;
     if (!this.keepAlive) {
@@ -719,7 +764,7 @@ export class Connection implements BodySink {
     this.keepAlive = false;
     this.source?.close();
     this.source = null;
-    if (this.ctx.logging) this.ctx.log(this.current ?? null, status, bytes.length, this.remoteAddress);
+    if (this.ctx.logging) this.ctx.log(this.current ?? null, status, bytes.length, this.remoteAddress, 0);
     this.current = null;
     this.closeWhenFlushed();
   }

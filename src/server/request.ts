@@ -2,6 +2,7 @@
 // Body readers mirror the Web Request (promises), so code written for Bun.serve reads the same.
 import type { RequestHead } from "../http/head.ts";
 import { HttpException } from "./http-exception.ts";
+import { clientAddress, type TrustFn } from "./proxy.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
@@ -19,9 +20,26 @@ export class ServerRequest {
     readonly head: RequestHead,
     /** The whole body as received (bounded by maxBody), or null when the request had none. */
     readonly bodyBytes: Uint8Array | null,
+    /** The peer's address (or the one a PROXY protocol header gave). */
     readonly remoteAddress: string,
     readonly remotePort = 0,
+    private readonly trust: TrustFn | null = null,
   ) {}
+
+  #client: string | undefined;
+  /**
+   * The client's address: remoteAddress, or, when that peer is a trusted proxy (--trust-proxy), the
+   * nearest untrusted address in Forwarded / X-Forwarded-For.
+   */
+  get clientAddress(): string {
+    if (this.#client === undefined) {
+      this.#client =
+        this.trust === null
+          ? this.remoteAddress
+          : clientAddress(this.remoteAddress, this.head.header("forwarded"), this.head.header("x-forwarded-for"), this.trust);
+    }
+    return this.#client;
+  }
 
   get method(): string {
     return this.head.methodName;

@@ -10,7 +10,8 @@ import { createRoutesHandler } from "../app/routes-handler.ts";
 import { DEFAULT_CHUNKED_LIMITS } from "../http/chunked.ts";
 import { DEFAULT_PARSER_LIMITS, METHOD } from "../http/parser.ts";
 import { createStaticHandler, type StaticOptions } from "../static/serve-static.ts";
-import { type AccessLog, createAccessLog, type LogFormat } from "./access-log.ts";
+import { type AccessLog, createAccessLog, fileTarget, type LogFormat, stdoutTarget } from "./access-log.ts";
+import { compileTrust } from "./proxy.ts";
 import { Connection, type ConnectionOptions, type Handler, type HandlerResult, type Reply, type ServerContext } from "./connection.ts";
 import { HttpException } from "./http-exception.ts";
 import type { ServerRequest } from "./request.ts";
@@ -32,8 +33,18 @@ export interface ServeOptions extends Partial<ConnectionOptions> {
   /** Called when a handler throws or rejects; returns the response to send (default: 500). */
   error?: (err: unknown, req: ServerRequest) => HandlerResult | Promise<HandlerResult>;
   log?: LogFormat;
-  /** Where the access log goes (default: stdout). */
-  logWrite?: (text: string) => void;
+  /** Where the access log goes: a function, or a file path (reopened by server.reopenLog()); default stdout. */
+  logWrite?: ((text: string) => void) | string;
+  /** HTTPS: PEM certificate chain and key (file contents, or Bun.file()s). */
+  tls?: { cert: string | Uint8Array | Blob; key: string | Uint8Array | Blob };
+  /** Expect HAProxy's PROXY protocol header (v1 or v2) on every connection. */
+  proxyProtocol?: boolean;
+  /** Peers whose Forwarded / X-Forwarded-For count for req.clientAddress: "loopback", addresses, IPv4 CIDRs. */
+  trustProxy?: string;
+  /** Answer 200 "ok" at this path before anything else (for load balancers). */
+  health?: string;
+  /** Share the port with other processes (SO_REUSEPORT), for --workers. */
+  reusePort?: boolean;
   /** Open connections at most; past it a new one gets 503 and is closed (default: open-file limit − 128). */
   maxConnections?: number;
 }
@@ -46,6 +57,8 @@ export interface Server {
   readonly connectionCount: number;
   /** Connections turned away with 503 because maxConnections were open. */
   readonly refusedConnections: number;
+  /** Closes and reopens the access log file (after log rotation). */
+  reopenLog(): void;
   /**
    * Stops accepting. Idle connections close at once; requests in progress finish first, and the
    * promise resolves once every connection is gone. With `closeActive`, every connection closes now.
@@ -93,8 +106,10 @@ export function serve(options: ServeOptions = {}): Server {
     if (v !== undefined) connOptions[key] = v;
   }
 
-  const accessLog: AccessLog | null =
-    options.log && options.log !== "off" ? createAccessLog(options.log, options.logWrite) : null;
+  const logTarget =
+    typeof options.logWrite === "string" ? fileTarget(options.logWrite) : (options.logWrite ?? stdoutTarget());
+  const accessLog: AccessLog | null = options.log && options.log !== "off" ? createAccessLog(options.log, logTarget) : null;
+  const trust = options.trustProxy ? compileTrust(options.trustProxy) : null;
   const errorHook = options.error;
   const maxConnections = options.maxConnections ?? defaultMaxConnections();
   let refusedConnections = 0;
@@ -133,14 +148,19 @@ export function serve(options: ServeOptions = {}): Server {
       console.error(`error handling ${req.method} ${req.url}:`, err);
       return INTERNAL_ERROR;
     },
-    log(req, status, bytes, remote) {
-      accessLog!.write(req, status, bytes, remote, ctx.now);
+    log(req, status, bytes, remote, ms) {
+      accessLog!.write(req, status, bytes, remote, ctx.now, ms);
     },
+    proxyProtocol: options.proxyProtocol ?? false,
+    trust,
   };
 
   const listener: TCPSocketListener<Connection> = Bun.listen<Connection>({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 8888,
+    ...(options.tls ? { tls: options.tls } : {}),
+    // SO_REUSEPORT: several worker processes accept on one port (missing from bun-types; BUN-NOTES).
+    ...(options.reusePort ? { reusePort: true } : {}),
     allowHalfOpen: true,
     binaryType: "uint8array",
     socket: {
@@ -201,12 +221,15 @@ export function serve(options: ServeOptions = {}): Server {
   const server: Server = {
     port,
     hostname,
-    url: new URL(`http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}/`),
+    url: new URL(`${options.tls ? "https" : "http"}://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}/`),
     get connectionCount() {
       return ctx.connections.size;
     },
     get refusedConnections() {
       return refusedConnections;
+    },
+    reopenLog() {
+      accessLog?.reopen();
     },
     stop(closeActive = false) {
       if (closeActive) for (const conn of [...ctx.connections]) conn.destroy();
@@ -218,7 +241,7 @@ export function serve(options: ServeOptions = {}): Server {
           drained = () => {
             drained = null;
             clearInterval(sweep);
-            accessLog?.flush();
+            accessLog?.close();
             resolve();
           };
           if (ctx.connections.size === 0) drained();
@@ -237,6 +260,11 @@ export function serve(options: ServeOptions = {}): Server {
     },
   };
 
+  if (options.health) {
+    const path = options.health;
+    const OK: Reply = { status: 200, headers: [["Content-Type", "text/plain; charset=utf-8"], ["Cache-Control", "no-store"]], body: "ok\n" };
+    handlers.push((req) => (req.path === path ? OK : null));
+  }
   if (options.routes) {
     const r = createRoutesHandler(options.routes, server);
     handlers.push(r.handler);

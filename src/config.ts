@@ -1,0 +1,272 @@
+// Settings from flags, environment variables and a JSON config file, described by one table.
+// Precedence: defaults < config file < environment < flags. Every error names the bad key.
+import { readFileSync } from "node:fs";
+
+export class ConfigError extends Error {}
+
+type Kind = "string" | "path" | "int" | "port" | "bool" | "workers" | { enum: readonly string[] };
+
+interface Setting {
+  key: keyof Settings;
+  kind: Kind;
+  group: string;
+  arg?: string;
+  help: string;
+  /** Shown in --help; the real default is in DEFAULTS. */
+  shownDefault?: string;
+  /** Only a flag (or env var): not a config file key. */
+  flagOnly?: boolean;
+}
+
+export interface Settings {
+  host: string;
+  port: number;
+  root: string;
+  app?: string;
+  workers: number | "auto";
+  config?: string;
+  dotfiles: "allow" | "deny";
+  listing: boolean;
+  spa: boolean;
+  cacheControl?: string;
+  cacheFileLimit: number;
+  cacheSize: number;
+  maxBody: number;
+  maxHeaderSize: number;
+  maxRequestLine: number;
+  maxHeaders: number;
+  maxConnections?: number;
+  headerTimeout: number;
+  bodyTimeout: number;
+  idleTimeout: number;
+  sendTimeout: number;
+  shutdownTimeout: number;
+  log: "off" | "common" | "combined" | "json";
+  logFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  httpRedirectPort?: number;
+  proxyProtocol: boolean;
+  trustProxy?: string;
+  health?: string;
+  help: boolean;
+}
+
+export const DEFAULTS: Settings = {
+  host: "127.0.0.1",
+  port: 8888,
+  root: "public",
+  workers: 1,
+  dotfiles: "deny",
+  listing: true,
+  spa: false,
+  cacheFileLimit: 64 * 1024,
+  cacheSize: 64 * 1024 * 1024,
+  maxBody: 10 * 1024 * 1024,
+  maxHeaderSize: 64 * 1024,
+  maxRequestLine: 8 * 1024,
+  maxHeaders: 100,
+  headerTimeout: 10_000,
+  bodyTimeout: 30_000,
+  idleTimeout: 60_000,
+  sendTimeout: 60_000,
+  shutdownTimeout: 10_000,
+  log: "common",
+  proxyProtocol: false,
+  help: false,
+};
+
+export const SETTINGS: Setting[] = [
+  { key: "host", kind: "string", group: "Server", arg: "address", help: "address to listen on" },
+  { key: "port", kind: "port", group: "Server", arg: "n", help: "port; 0 picks a free one (also $PORT)" },
+  { key: "root", kind: "path", group: "Server", arg: "dir", help: "directory to serve" },
+  { key: "app", kind: "path", group: "Server", arg: "module", help: "app module whose default export is what Bun.serve takes ({ routes, fetch, error })" },
+  { key: "workers", kind: "workers", group: "Server", arg: "n|auto", help: "processes sharing the port (SO_REUSEPORT); auto = one per core" },
+  { key: "config", kind: "path", group: "Server", arg: "file", help: "JSON file with any of these settings (keys in camelCase)", flagOnly: true },
+  { key: "health", kind: "string", group: "Server", arg: "path", help: "answer 200 \"ok\" at this path, e.g. /healthz (off by default)" },
+
+  { key: "dotfiles", kind: { enum: ["allow", "deny"] }, group: "Static files", arg: "allow|deny", help: 'files and folders starting with "." (/.well-known/ is always served)' },
+  { key: "listing", kind: "bool", group: "Static files", help: "list directories without index.html (--no-listing: 404)" },
+  { key: "spa", kind: "bool", group: "Static files", help: "single-page app: unknown paths that accept HTML get /index.html" },
+  { key: "cacheControl", kind: "string", group: "Static files", arg: "value", help: "Cache-Control for every file", shownDefault: "immutable for fingerprinted names, no-cache for HTML" },
+  { key: "cacheFileLimit", kind: "int", group: "Static files", arg: "bytes", help: "files up to this size are kept in memory" },
+  { key: "cacheSize", kind: "int", group: "Static files", arg: "bytes", help: "memory for cached files in all" },
+
+  { key: "maxBody", kind: "int", group: "Limits", arg: "bytes", help: "largest request body, else 413" },
+  { key: "maxHeaderSize", kind: "int", group: "Limits", arg: "bytes", help: "largest request head, else 431" },
+  { key: "maxRequestLine", kind: "int", group: "Limits", arg: "bytes", help: "longest request line, else 414" },
+  { key: "maxHeaders", kind: "int", group: "Limits", arg: "n", help: "most header fields, else 431" },
+  { key: "maxConnections", kind: "int", group: "Limits", arg: "n", help: "open connections at most; more get 503", shownDefault: "open-file limit − 128" },
+
+  { key: "headerTimeout", kind: "int", group: "Timeouts (milliseconds)", arg: "ms", help: "to send a whole request head, else 408" },
+  { key: "bodyTimeout", kind: "int", group: "Timeouts (milliseconds)", arg: "ms", help: "longest pause inside a request body, else 408" },
+  { key: "idleTimeout", kind: "int", group: "Timeouts (milliseconds)", arg: "ms", help: "idle keep-alive connections close after this" },
+  { key: "sendTimeout", kind: "int", group: "Timeouts (milliseconds)", arg: "ms", help: "a client that reads nothing this long is dropped" },
+  { key: "shutdownTimeout", kind: "int", group: "Timeouts (milliseconds)", arg: "ms", help: "on SIGTERM/SIGINT, how long in-flight requests may finish" },
+
+  { key: "log", kind: { enum: ["off", "common", "combined", "json"] }, group: "Logging", arg: "format", help: "access log: off, common, combined or json (with response time)" },
+  { key: "logFile", kind: "path", group: "Logging", arg: "file", help: "access log file instead of stdout (reopened on SIGHUP)" },
+
+  { key: "tlsCert", kind: "path", group: "TLS", arg: "file", help: "certificate chain (PEM): serve HTTPS" },
+  { key: "tlsKey", kind: "path", group: "TLS", arg: "file", help: "private key (PEM)" },
+  { key: "httpRedirectPort", kind: "port", group: "TLS", arg: "n", help: "also listen for plain HTTP here and redirect it to HTTPS" },
+
+  { key: "proxyProtocol", kind: "bool", group: "Behind a proxy", help: "expect HAProxy's PROXY protocol (v1 or v2) on every connection" },
+  { key: "trustProxy", kind: "string", group: "Behind a proxy", arg: "list", help: "addresses/CIDRs (or 'loopback') whose X-Forwarded-For and Forwarded count" },
+];
+
+/** camelCase → --kebab-case */
+function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+/** camelCase → BUNHTTP_UPPER_SNAKE */
+export function envName(key: string): string {
+  return `BUNHTTP_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+const BY_FLAG = new Map(SETTINGS.map((s) => [flagName(s.key), s]));
+const BY_KEY = new Map(SETTINGS.map((s) => [s.key as string, s]));
+
+function convert(s: Setting, raw: unknown, where: string): unknown {
+  const bad = (what: string) => new ConfigError(`${where}: ${what}, not ${JSON.stringify(raw)}`);
+  const kind = s.kind;
+  if (typeof kind === "object") {
+    if (typeof raw !== "string" || !kind.enum.includes(raw)) throw bad(`must be one of ${kind.enum.join(", ")}`);
+    return raw;
+  }
+  switch (kind) {
+    case "string":
+    case "path":
+      if (typeof raw !== "string" || raw === "") throw bad("must be a non-empty string");
+      return raw;
+    case "bool":
+      if (typeof raw === "boolean") return raw;
+      if (raw === "true" || raw === "1" || raw === "yes") return true;
+      if (raw === "false" || raw === "0" || raw === "no") return false;
+      throw bad("must be true or false");
+    case "int":
+    case "port": {
+      const n = typeof raw === "number" ? raw : typeof raw === "string" && /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
+      if (!Number.isSafeInteger(n) || n < 0) throw bad("must be a whole number ≥ 0");
+      if (kind === "port" && n > 65535) throw bad("must be a port number 0-65535");
+      if (kind === "int" && n === 0 && s.key !== "cacheFileLimit" && s.key !== "cacheSize") throw bad("must be at least 1");
+      return n;
+    }
+    case "workers":
+      if (raw === "auto") return "auto";
+      return convert({ ...s, kind: "int" }, raw, where);
+  }
+}
+
+function suggest(name: string, candidates: string[]): string {
+  const lower = name.toLowerCase().replace(/[-_]/g, "");
+  const hit = candidates.find((c) => c.toLowerCase().replace(/[-_]/g, "") === lower);
+  return hit ? ` (did you mean ${hit}?)` : "";
+}
+
+/** Parses command-line flags into a partial settings object. */
+export function parseFlags(argv: string[]): Partial<Settings> {
+  const out: Partial<Settings> = {};
+  const set = (key: keyof Settings, value: unknown) => ((out as Record<string, unknown>)[key] = value);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--help" || arg === "-h") {
+      out.help = true;
+      continue;
+    }
+    let name = arg;
+    let value: string | undefined;
+    const eq = arg.indexOf("=");
+    if (arg.startsWith("--") && eq > 0) {
+      name = arg.slice(0, eq);
+      value = arg.slice(eq + 1);
+    }
+    let s = BY_FLAG.get(name);
+    if (s === undefined && name.startsWith("--no-")) {
+      const positive = BY_FLAG.get(`--${name.slice(5)}`);
+      if (positive?.kind === "bool" && value === undefined) {
+        set(positive.key, false);
+        continue;
+      }
+    }
+    if (s === undefined) throw new ConfigError(`unknown option ${arg}${suggest(name, [...BY_FLAG.keys()])} (see --help)`);
+    if (s.kind === "bool" && value === undefined) {
+      set(s.key, true);
+      continue;
+    }
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined || value.startsWith("--")) throw new ConfigError(`${name} needs a value`);
+    }
+    set(s.key, convert(s, value, name));
+  }
+  return out;
+}
+
+/** Reads BUNHTTP_* variables (and PORT). */
+export function parseEnv(env: Record<string, string | undefined>): Partial<Settings> {
+  const out: Record<string, unknown> = {};
+  if (env.PORT !== undefined && env.PORT !== "") out.port = convert(BY_KEY.get("port")!, env.PORT, "PORT");
+  for (const s of SETTINGS) {
+    const name = envName(s.key);
+    const v = env[name];
+    if (v !== undefined && v !== "") out[s.key] = convert(s, v, name);
+  }
+  return out as Partial<Settings>;
+}
+
+/** Reads and validates a JSON config file. */
+export function parseConfigFile(path: string): Partial<Settings> {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new ConfigError(`config ${path}: ${(err as Error).message}`);
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new ConfigError(`config ${path}: must be a JSON object of settings`);
+  }
+  const keys = SETTINGS.filter((s) => !s.flagOnly).map((s) => s.key as string);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) {
+    const s = BY_KEY.get(k);
+    if (s === undefined || s.flagOnly) throw new ConfigError(`config ${path}: unknown key "${k}"${suggest(k, keys)}`);
+    out[k] = convert(s, v, `config ${path}: "${k}"`);
+  }
+  return out as Partial<Settings>;
+}
+
+/** Everything together: defaults < config file < environment < flags. */
+export function loadSettings(argv: string[], env: Record<string, string | undefined> = process.env): Settings {
+  const flags = parseFlags(argv);
+  const fromEnv = parseEnv(env);
+  const configPath = flags.config ?? fromEnv.config;
+  const fromFile = configPath !== undefined ? parseConfigFile(configPath) : {};
+  const settings = { ...DEFAULTS, ...fromFile, ...fromEnv, ...flags } as Settings;
+  if ((settings.tlsCert === undefined) !== (settings.tlsKey === undefined)) {
+    throw new ConfigError("--tls-cert and --tls-key go together");
+  }
+  if (settings.httpRedirectPort !== undefined && settings.tlsCert === undefined) {
+    throw new ConfigError("--http-redirect-port needs --tls-cert and --tls-key");
+  }
+  return settings;
+}
+
+export function helpText(): string {
+  const lines = ["bunhttp: a fast, strict HTTP/1.1 server on Bun", "", "Usage: bun run src/index.ts [options]", ""];
+  const groups = [...new Set(SETTINGS.map((s) => s.group))];
+  for (const g of groups) {
+    lines.push(`${g}:`);
+    for (const s of SETTINGS.filter((x) => x.group === g)) {
+      const flag = s.kind === "bool" ? `${flagName(s.key)}, --no-${flagName(s.key).slice(2)}` : `${flagName(s.key)} <${s.arg}>`;
+      const def = s.shownDefault ?? (DEFAULTS[s.key] !== undefined ? String(DEFAULTS[s.key]) : undefined);
+      lines.push(`  ${flag.padEnd(34)} ${s.help}${def !== undefined ? ` (default: ${def})` : ""}`);
+    }
+    lines.push("");
+  }
+  lines.push("  --help                             show this help");
+  lines.push("");
+  lines.push("Every setting can also come from the environment (BUNHTTP_MAX_BODY=1048576) or a --config file");
+  lines.push('({ "maxBody": 1048576 }); flags win over the environment, which wins over the file.');
+  return `${lines.join("\n")}\n`;
+}
