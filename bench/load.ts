@@ -1,0 +1,821 @@
+#!/usr/bin/env bun
+// Load comparison: our server against Bun.serve, nginx and a minimal Bun.listen "ceiling", under wrk.
+//
+//   bun run bench/load.ts [hello] [static] [--quick] [--rounds N] [--duration S] [--warmup S]
+//                         [--sizes 1k,64k,1m] [--modes keepalive,close,pipeline] [--retries N]
+//
+// Method:
+// - every server runs pinned to core 1 (`taskset -c 1`), wrk pinned to core 0 (`taskset -c 0 wrk -t1 -c64`);
+//   everything listens on 127.0.0.1 only;
+// - before timing, each server's answer is checked: a fetch() of the URL and a raw exchange in the
+//   scenario's mode (one request; Connection: close and the close; 3 pipelined requests) must give
+//   status line "HTTP/1.1 200" and exactly the expected body bytes, or the run aborts;
+// - one warm-up run per server (not counted), then rounds alternate between servers (A B C A B C …);
+//   the table gives medians of req/s;
+// - server CPU time per request: utime+stime of the server process (all its threads) from
+//   /proc/<pid>/stat before and after each wrk run, divided by the requests wrk reported. The pid is
+//   the server itself (taskset execs it), checked through /proc/<pid>/comm, its CPU affinity, and
+//   that it has no child processes;
+// - wrk's non-2xx and socket error counts are kept per run and listed at the end; a crash aborts;
+// - the machine may be shared: /proc/stat tells how much CPU other processes took on the two cores
+//   during each run; above 5% the run is marked noisy (* in the tables) and repeated (--retries).
+//
+// Fixtures (random bytes: 1 KiB, 64 KiB, 1 MiB) are written to bench/.fixtures/ at every run; logs of
+// the servers, the generated configs and the results go to bench/.out/ (both gitignored).
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { basename, join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+
+const BENCH_DIR = import.meta.dir;
+const REPO = resolve(BENCH_DIR, "..");
+const FIXTURES = join(BENCH_DIR, ".fixtures");
+const OUT = join(BENCH_DIR, ".out");
+const SERVERS = join(BENCH_DIR, "servers");
+const NGINX = "/usr/sbin/nginx";
+const SERVER_CORE = "1";
+const WRK_CORE = "0";
+const CONNECTIONS = 64;
+const PIPELINE_DEPTH = 16;
+const CLK_TCK = 100;
+/** What /proc/<pid>/comm says for a bun process: the executable's name, cut to 15 bytes ("bun", or "bun.exe" from npm). */
+const BUN_COMM = basename(process.execPath).slice(0, 15); // checked against `getconf CLK_TCK` at start-up
+
+// ---- command line ------------------------------------------------------------------------------
+
+type Mode = "keepalive" | "close" | "pipeline";
+const ALL_MODES: Mode[] = ["keepalive", "close", "pipeline"];
+const SIZES: Record<string, number> = { "1k": 1024, "64k": 64 * 1024, "1m": 1024 * 1024 };
+
+interface Options {
+  scenarios: string[];
+  rounds: number;
+  duration: number;
+  warmup: number;
+  /** Re-runs of a measurement that other processes disturbed (the machine may be shared). */
+  retries: number;
+  sizes: string[];
+  modes: Mode[];
+}
+
+const USAGE = `usage: bun run bench/load.ts [hello] [static] [--quick] [--rounds N] [--duration S] [--warmup S]
+                              [--sizes 1k,64k,1m] [--modes keepalive,close,pipeline] [--retries N]
+  default: all scenarios, 3 rounds of 5 s (--quick: 1 round of 3 s), 1 s warm-up per server and case;
+  a run during which other processes took > 5% of either core is repeated up to --retries times (default 2)`;
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = { scenarios: [], rounds: 3, duration: 5, warmup: 1, retries: 2, sizes: Object.keys(SIZES), modes: ALL_MODES };
+  let rounds: number | undefined;
+  let duration: number | undefined;
+  let quick = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const num = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < 0) die(`${a} needs a whole number\n${USAGE}`);
+      return v;
+    };
+    const list = (): string[] => (argv[++i] ?? "").split(",").filter((s) => s !== "");
+    if (a === "hello" || a === "static") o.scenarios.push(a);
+    else if (a === "--quick") quick = true;
+    else if (a === "--rounds") rounds = num();
+    else if (a === "--duration") duration = num();
+    else if (a === "--warmup") o.warmup = num();
+    else if (a === "--retries") o.retries = num();
+    else if (a === "--sizes") o.sizes = list();
+    else if (a === "--modes") o.modes = list() as Mode[];
+    else if (a === "--help" || a === "-h") {
+      console.log(USAGE);
+      process.exit(0);
+    } else die(`unknown argument ${a}\n${USAGE}`);
+  }
+  if (quick) {
+    o.rounds = 1;
+    o.duration = 3;
+  }
+  if (rounds !== undefined) o.rounds = rounds;
+  if (duration !== undefined) o.duration = duration;
+  if (o.rounds < 1 || o.duration < 1) die("--rounds and --duration must be at least 1");
+  for (const s of o.sizes) if (!(s in SIZES)) die(`unknown size ${s} (1k, 64k, 1m)`);
+  for (const m of o.modes) if (!ALL_MODES.includes(m)) die(`unknown mode ${m} (${ALL_MODES.join(", ")})`);
+  if (o.scenarios.length === 0) o.scenarios = ["hello", "static"];
+  return o;
+}
+
+function die(msg: string): never {
+  console.error(msg);
+  process.exit(2);
+}
+
+// ---- child processes: every one is registered, and killed at the end whatever happens ----------
+
+const children = new Set<Subprocess>();
+let tempDir = "";
+
+function spawn(cmd: string[], logPath: string | null): Subprocess {
+  const fd = logPath === null ? null : openSync(logPath, "a");
+  try {
+    const proc = Bun.spawn(cmd, {
+      cwd: REPO,
+      stdin: "ignore",
+      stdout: fd ?? "pipe",
+      stderr: fd ?? "pipe",
+      env: { ...process.env },
+    });
+    children.add(proc);
+    void proc.exited.then(() => children.delete(proc));
+    return proc;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+async function stopProcess(proc: Subprocess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  proc.kill("SIGTERM");
+  const gone = await Promise.race([proc.exited.then(() => true), Bun.sleep(2000).then(() => false)]);
+  if (!gone) {
+    proc.kill("SIGKILL");
+    await proc.exited;
+  }
+}
+
+let cleaning: Promise<void> | null = null;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    await Promise.all([...children].map(stopProcess));
+    if (tempDir !== "") rmSync(tempDir, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+
+let interrupted = false;
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(sig, () => {
+    interrupted = true;
+    console.error(`\n${sig}: stopping every child process`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+// ---- servers -----------------------------------------------------------------------------------
+
+interface Running {
+  name: string;
+  port: number;
+  pid: number;
+  proc: Subprocess;
+  log: string;
+}
+
+interface ServerSpec {
+  /** Row label. */
+  name: string;
+  /** Identity of the process: specs with one key share a process. */
+  key: string;
+  ours?: boolean;
+  start(port: number): { cmd: string[]; comm: string };
+}
+
+const running = new Map<string, Running>();
+
+async function freePort(): Promise<number> {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
+}
+
+async function canConnect(port: number): Promise<boolean> {
+  try {
+    const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+    s.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function logTail(path: string, lines = 30): string {
+  try {
+    return readFileSync(path, "utf8").split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+async function ensureServer(spec: ServerSpec): Promise<Running> {
+  const have = running.get(spec.key);
+  if (have !== undefined) {
+    if (have.proc.exitCode !== null || have.proc.signalCode !== null) throw new Error(`${spec.name} is dead (see ${have.log})`);
+    return have;
+  }
+  const port = await freePort();
+  const { cmd, comm } = spec.start(port);
+  const log = join(OUT, `${spec.key.replace(/[^\w.-]+/g, "_")}.log`);
+  writeFileSync(log, `$ taskset -c ${SERVER_CORE} ${cmd.join(" ")}\n`);
+  const proc = spawn(["taskset", "-c", SERVER_CORE, ...cmd], log);
+  const deadline = Date.now() + 15_000;
+  while (!(await canConnect(port))) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`${spec.name} exited (${proc.exitCode ?? proc.signalCode}) before listening:\n${logTail(log)}`);
+    }
+    if (Date.now() > deadline) throw new Error(`${spec.name} did not listen on ${port} within 15 s:\n${logTail(log)}`);
+    await Bun.sleep(50);
+  }
+  // The pid we measure must be the server itself: taskset exec()s it, so comm changes to the server's.
+  const pid = proc.pid;
+  const actualComm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  if (actualComm !== comm) throw new Error(`${spec.name}: /proc/${pid}/comm is "${actualComm}", expected "${comm}"`);
+  const kids = readdirSync(`/proc/${pid}/task`)
+    .map((t) => readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim())
+    .filter((s) => s !== "");
+  if (kids.length > 0) throw new Error(`${spec.name}: pid ${pid} has child processes (${kids.join(" ")}): CPU time would be wrong`);
+  const affinity = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  if (affinity !== SERVER_CORE) throw new Error(`${spec.name}: pid ${pid} runs on cores ${affinity}, expected ${SERVER_CORE}`);
+  const r: Running = { name: spec.name, port, pid, proc, log };
+  running.set(spec.key, r);
+  console.error(`  started ${spec.name}: pid ${pid} (${comm}), 127.0.0.1:${port}, core ${affinity}`);
+  return r;
+}
+
+function bunServer(script: string, ...args: string[]) {
+  return (port: number) => ({ cmd: [process.execPath, join(SERVERS, script), "--port", `${port}`, ...args], comm: BUN_COMM });
+}
+
+function nginxConfig(dir: string, errorLog: string, port: number, sendfile: boolean): string {
+  return `# generated by bench/load.ts
+daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${errorLog} warn;
+events {
+  worker_connections 4096;
+}
+http {
+  access_log off;
+  types { application/octet-stream bin; text/plain txt; }
+  default_type application/octet-stream;
+  ${sendfile ? "sendfile on;\n  tcp_nopush on;" : "sendfile off;"}
+  tcp_nodelay on;
+  open_file_cache max=1024 inactive=60s;
+  open_file_cache_valid 60s;
+  open_file_cache_min_uses 1;
+  open_file_cache_errors on;
+  keepalive_timeout 65s;
+  # The default (1000) closes every keep-alive connection after 1000 requests; the other servers don't.
+  keepalive_requests 100000000;
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    root ${FIXTURES};
+    location / { }
+  }
+}
+`;
+}
+
+function nginxServer(sendfile: boolean) {
+  return (port: number) => {
+    const name = `nginx-sendfile-${sendfile ? "on" : "off"}`;
+    const dir = join(tempDir, name);
+    mkdirSync(dir, { recursive: true });
+    // The config and the error log are kept in bench/.out/; pid file and temp paths go in the temp dir.
+    const errorLog = join(OUT, `${name}.error.log`);
+    writeFileSync(errorLog, "");
+    const conf = join(OUT, `${name}.conf`);
+    writeFileSync(conf, nginxConfig(dir, errorLog, port, sendfile));
+    return { cmd: [NGINX, "-p", dir, "-e", errorLog, "-c", conf], comm: "nginx" };
+  };
+}
+
+// ---- correctness check before timing -----------------------------------------------------------
+
+interface RawResponse {
+  statusLine: string;
+  headers: Map<string, string>;
+  headBytes: number;
+  body: Buffer;
+}
+
+/** Parses complete responses off the front of buf; returns how many bytes were consumed. */
+function parseResponses(buf: Buffer, out: RawResponse[], eof: boolean): number {
+  let at = 0;
+  for (;;) {
+    const end = buf.indexOf("\r\n\r\n", at);
+    if (end < 0) return at;
+    const lines = buf.toString("latin1", at, end).split("\r\n");
+    const headers = new Map<string, string>();
+    for (const line of lines.slice(1)) {
+      const c = line.indexOf(":");
+      headers.set(line.slice(0, c).trim().toLowerCase(), line.slice(c + 1).trim());
+    }
+    const bodyStart = end + 4;
+    const cl = headers.get("content-length");
+    if (cl !== undefined) {
+      const n = Number(cl);
+      if (buf.length < bodyStart + n) return at;
+      out.push({ statusLine: lines[0]!, headers, headBytes: bodyStart - at, body: buf.subarray(bodyStart, bodyStart + n) });
+      at = bodyStart + n;
+    } else if (/chunked/i.test(headers.get("transfer-encoding") ?? "")) {
+      const parts: Buffer[] = [];
+      let p = bodyStart;
+      for (;;) {
+        const le = buf.indexOf("\r\n", p);
+        if (le < 0) return at;
+        const size = parseInt(buf.toString("latin1", p, le), 16);
+        if (size === 0) {
+          const te = buf.indexOf("\r\n\r\n", le);
+          if (te < 0) return at;
+          p = te + 4;
+          break;
+        }
+        if (buf.length < le + 2 + size + 2) return at;
+        parts.push(buf.subarray(le + 2, le + 2 + size));
+        p = le + 2 + size + 2;
+      }
+      out.push({ statusLine: lines[0]!, headers, headBytes: bodyStart - at, body: Buffer.concat(parts) });
+      at = p;
+    } else {
+      if (!eof) return at;
+      out.push({ statusLine: lines[0]!, headers, headBytes: bodyStart - at, body: buf.subarray(bodyStart) });
+      return buf.length;
+    }
+  }
+}
+
+/** Sends `request` on a fresh connection; resolves with `want` responses (and, if asked, after the server closes). */
+function rawExchange(port: number, request: string, want: number, expectClose: boolean, timeoutMs = 5000): Promise<RawResponse[]> {
+  return new Promise((resolvePromise, reject) => {
+    let buf = Buffer.alloc(0);
+    const responses: RawResponse[] = [];
+    let settled = false;
+    let sock: { end(): void } | null = null;
+    const finish = (err: Error | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock?.end();
+      if (err) reject(err);
+      else resolvePromise(responses);
+    };
+    const timer = setTimeout(
+      () => finish(new Error(`timed out after ${timeoutMs} ms: ${responses.length}/${want} responses${expectClose ? ", connection not closed by the server" : ""}`)),
+      timeoutMs,
+    );
+    const take = (eof: boolean) => {
+      const used = parseResponses(buf, responses, eof);
+      buf = buf.subarray(used);
+    };
+    Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        open(s) {
+          sock = s;
+          s.write(request);
+        },
+        data(_s, chunk) {
+          buf = Buffer.concat([buf, chunk]);
+          take(false);
+          if (responses.length > want) finish(new Error(`${responses.length} responses to ${want} requests`));
+          else if (responses.length === want && !expectClose) finish(null);
+        },
+        close() {
+          take(true);
+          if (responses.length === want) finish(null);
+          else finish(new Error(`connection closed after ${responses.length}/${want} responses (${buf.length} stray bytes)`));
+        },
+        error(_s, e) {
+          finish(e);
+        },
+      },
+    }).catch((e: Error) => finish(e));
+  });
+}
+
+function requestText(path: string, close: boolean): string {
+  return `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench/load.ts\r\nAccept: */*\r\n${close ? "Connection: close\r\n" : ""}\r\n`;
+}
+
+function describeDiff(got: Uint8Array, want: Uint8Array): string {
+  let i = 0;
+  while (i < got.length && i < want.length && got[i] === want[i]) i++;
+  return `${got.length} bytes where ${want.length} were expected, first difference at byte ${i}`;
+}
+
+async function checkServer(r: Running, path: string, expected: Uint8Array, mode: Mode): Promise<string> {
+  const url = `http://127.0.0.1:${r.port}${path}`;
+  const fail = (what: string): never => {
+    throw new Error(`CORRECTNESS CHECK FAILED for ${r.name} (${url}, ${mode}): ${what}`);
+  };
+  const res = await fetch(url, { keepalive: false });
+  const got = new Uint8Array(await res.arrayBuffer());
+  if (res.status !== 200) fail(`fetch status ${res.status}`);
+  if (!Buffer.from(got).equals(Buffer.from(expected))) fail(`fetch body: ${describeDiff(got, expected)}`);
+
+  const n = mode === "pipeline" ? 3 : 1;
+  const req = mode === "pipeline" ? requestText(path, false).repeat(n) : requestText(path, mode === "close");
+  let responses: RawResponse[];
+  try {
+    responses = await rawExchange(r.port, req, n, mode === "close");
+  } catch (e) {
+    return fail(`raw ${mode} exchange: ${(e as Error).message}`);
+  }
+  for (const [i, x] of responses.entries()) {
+    if (!/^HTTP\/1\.1 200 /.test(x.statusLine)) fail(`response ${i + 1}: status line "${x.statusLine}"`);
+    if (!x.body.equals(Buffer.from(expected))) fail(`response ${i + 1}: body ${describeDiff(x.body, expected)}`);
+  }
+  const first = responses[0]!;
+  let note = `${first.statusLine}, head ${first.headBytes} B, body ${first.body.length} B`;
+  if (mode === "close" && !/close/i.test(first.headers.get("connection") ?? "")) {
+    note += ` — WARNING: no "Connection: close" header (wrk will count a read error per connection)`;
+  }
+  return note;
+}
+
+// ---- wrk ---------------------------------------------------------------------------------------
+
+interface WrkResult {
+  requests: number;
+  seconds: number;
+  rps: number;
+  non2xx: number;
+  connect: number;
+  read: number;
+  write: number;
+  timeout: number;
+  transfer: string;
+  /** wrk's own CPU time (user + system), seconds: near the run's length means wrk was the bottleneck. */
+  cpu: number;
+  raw: string;
+}
+
+async function wrk(url: string, duration: number, mode: Mode, script: string): Promise<WrkResult> {
+  const args = ["taskset", "-c", WRK_CORE, "wrk", "-t1", `-c${CONNECTIONS}`, `-d${duration}s`];
+  if (mode === "close") args.push("-H", "Connection: close");
+  if (mode === "pipeline") args.push("-s", script);
+  args.push(url);
+  const proc = spawn(args, null);
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout as ReadableStream).text(),
+    new Response(proc.stderr as ReadableStream).text(),
+    proc.exited,
+  ]);
+  const raw = out + err;
+  if (code !== 0) throw new Error(`wrk exited with ${code}:\n${raw}`);
+  const m = /(\d+) requests in ([\d.]+)(us|ms|s|m)/.exec(raw);
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(raw);
+  if (!m || !rps) throw new Error(`cannot parse wrk output:\n${raw}`);
+  const unit = { us: 1e-6, ms: 1e-3, s: 1, m: 60 }[m[3] as "us" | "ms" | "s" | "m"];
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(raw);
+  return {
+    requests: Number(m[1]),
+    seconds: Number(m[2]) * unit,
+    rps: Number(rps[1]),
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(raw)?.[1] ?? 0),
+    connect: Number(sock?.[1] ?? 0),
+    read: Number(sock?.[2] ?? 0),
+    write: Number(sock?.[3] ?? 0),
+    timeout: Number(sock?.[4] ?? 0),
+    transfer: /Transfer\/sec:\s+(\S+)/.exec(raw)?.[1] ?? "?",
+    cpu: Number(proc.resourceUsage()?.cpuTime.total ?? NaN) / 1e6,
+    raw,
+  };
+}
+
+/** utime + stime of the whole process (all threads), in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // f[0] is field 3 (state): utime is field 14, stime field 15.
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+/** Per core: busy time in user, nice and system modes (seconds), and steal time. */
+function coreTimes(): Map<string, { busy: number; steal: number }> {
+  const out = new Map<string, { busy: number; steal: number }>();
+  for (const line of readFileSync("/proc/stat", "utf8").split("\n")) {
+    const m = /^cpu(\d+) (.*)/.exec(line);
+    if (!m) continue;
+    const f = m[2]!.split(" ").map(Number);
+    // user nice system idle iowait irq softirq steal
+    out.set(m[1]!, { busy: (f[0]! + f[1]! + f[2]!) / CLK_TCK, steal: f[7]! / CLK_TCK });
+  }
+  return out;
+}
+
+/**
+ * CPU time on the two cores spent by neither the server nor wrk (other processes, other sessions),
+ * as a share of the run: the machine was not quiet if this is more than a few percent.
+ */
+function foreignLoad(
+  before: Map<string, { busy: number; steal: number }>,
+  after: Map<string, { busy: number; steal: number }>,
+  serverCpu: number,
+  wrkCpu: number,
+  wall: number,
+): { server: number; client: number } {
+  const d = (core: string) => {
+    const a = after.get(core);
+    const b = before.get(core);
+    return a && b ? a.busy - b.busy + (a.steal - b.steal) : 0;
+  };
+  return {
+    server: Math.max(0, d(SERVER_CORE) - serverCpu) / wall,
+    client: Math.max(0, d(WRK_CORE) - wrkCpu) / wall,
+  };
+}
+
+/** CPU seconds of every process now (pid → name and utime+stime), to name who disturbed a run. */
+function processTimes(): Map<number, { comm: string; cpu: number }> {
+  const out = new Map<number, { comm: string; cpu: number }>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const f = stat.slice(close + 2).split(" ");
+      out.set(Number(name), { comm: stat.slice(stat.indexOf("(") + 1, close), cpu: (Number(f[11]) + Number(f[12])) / CLK_TCK });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** The processes (other than the server) that used the most CPU between two snapshots. */
+function topOthers(before: Map<number, { comm: string; cpu: number }>, after: Map<number, { comm: string; cpu: number }>, exclude: number): string {
+  const rows: [string, number][] = [];
+  for (const [pid, a] of after) {
+    if (pid === exclude || pid === process.pid) continue;
+    const d = a.cpu - (before.get(pid)?.cpu ?? 0);
+    if (d >= 0.05) rows.push([`${a.comm}[${pid}]${before.has(pid) ? "" : " (new)"}`, d]);
+  }
+  rows.sort((x, y) => y[1] - x[1]);
+  return rows.length ? rows.slice(0, 4).map(([n, d]) => `${n} ${d.toFixed(2)} s`).join(", ") : "short-lived processes or kernel work";
+}
+
+// ---- scenarios ---------------------------------------------------------------------------------
+
+interface Case {
+  title: string;
+  path: string;
+  expected: Uint8Array;
+  mode: Mode;
+  servers: ServerSpec[];
+}
+
+interface Sample {
+  rps: number;
+  requests: number;
+  cpuUsPerReq: number;
+  cpuShare: number;
+  wrkShare: number;
+  /** Other processes took more than NOISE_LIMIT of a core during the run. */
+  noisy: boolean;
+  /** The larger foreign share of the two cores. */
+  foreign: number;
+}
+
+const problems: string[] = [];
+const noisyRuns: string[] = [];
+/** Foreign CPU share on either core above which a run is marked noisy (with * in the tables). */
+const NOISE_LIMIT = 0.05;
+const tables: string[] = [];
+
+function errorText(w: WrkResult): string {
+  const parts: string[] = [];
+  if (w.non2xx) parts.push(`non-2xx/3xx ${w.non2xx}`);
+  if (w.connect) parts.push(`connect ${w.connect}`);
+  if (w.read) parts.push(`read ${w.read}`);
+  if (w.write) parts.push(`write ${w.write}`);
+  if (w.timeout) parts.push(`timeout ${w.timeout}`);
+  return parts.join(", ");
+}
+
+async function measure(c: Case, r: Running, opts: Options, script: string, label: string): Promise<Sample> {
+  const url = `http://127.0.0.1:${r.port}${c.path}`;
+  const before = cpuSeconds(r.pid);
+  const coresBefore = coreTimes();
+  const procsBefore = processTimes();
+  const t0 = performance.now();
+  const w = await wrk(url, label === "warm-up" ? opts.warmup : opts.duration, c.mode, script);
+  const wall = (performance.now() - t0) / 1000;
+  if (r.proc.exitCode !== null || r.proc.signalCode !== null) {
+    throw new Error(`${r.name} DIED during the ${c.title} ${label} run (exit ${r.proc.exitCode ?? r.proc.signalCode}):\n${logTail(r.log)}`);
+  }
+  const cpu = cpuSeconds(r.pid) - before;
+  const foreign = foreignLoad(coresBefore, coreTimes(), cpu, w.cpu, wall);
+  const noisy = foreign.server > NOISE_LIMIT || foreign.client > NOISE_LIMIT;
+  let noise = `other load: core ${SERVER_CORE} ${(foreign.server * 100).toFixed(0)}%, core ${WRK_CORE} ${(foreign.client * 100).toFixed(0)}%`;
+  if (noisy) noise += ` — busiest: ${topOthers(procsBefore, processTimes(), r.pid)}`;
+  if (noisy) noisyRuns.push(`[${c.title}] ${r.name}, ${label}: ${noise}`);
+  const errs = errorText(w);
+  if (errs !== "") problems.push(`[${c.title}] ${r.name}, ${label}: ${errs} (of ${w.requests} requests)`);
+  if (w.requests === 0) problems.push(`[${c.title}] ${r.name}, ${label}: ZERO requests completed`);
+  const s: Sample = {
+    rps: w.rps,
+    requests: w.requests,
+    cpuUsPerReq: w.requests > 0 ? (cpu * 1e6) / w.requests : NaN,
+    cpuShare: cpu / wall,
+    wrkShare: w.cpu / wall,
+    noisy,
+    foreign: Math.max(foreign.server, foreign.client),
+  };
+  console.error(
+    `    ${label.padEnd(16)} ${r.name.padEnd(22)} ${fmtRps(s.rps).padStart(8)} req/s  ${s.cpuUsPerReq.toFixed(2).padStart(7)} µs CPU/req  ` +
+      `CPU ${(s.cpuShare * 100).toFixed(0)}% (wrk ${(s.wrkShare * 100).toFixed(0)}%)  ${w.transfer}/s${noisy ? `  NOISY (${noise})` : ""}${errs ? `  ERRORS: ${errs}` : ""}`,
+  );
+  return s;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function fmtRps(x: number): string {
+  return x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0);
+}
+
+async function runCase(c: Case, opts: Options, script: string): Promise<void> {
+  console.error(`\n## ${c.title}`);
+  const procs: Running[] = [];
+  for (const spec of c.servers) {
+    const r = await ensureServer(spec);
+    const note = await checkServer(r, c.path, c.expected, c.mode);
+    console.error(`  ok ${spec.name}: ${note}`);
+    if (note.includes("WARNING")) problems.push(`[${c.title}] ${spec.name}: ${note}`);
+    procs.push(r);
+  }
+  if (opts.warmup > 0) for (const r of procs) await measure(c, r, opts, script, "warm-up");
+  const samples: Sample[][] = procs.map(() => []);
+  for (let round = 1; round <= opts.rounds; round++) {
+    for (const [i, r] of procs.entries()) {
+      let s = await measure(c, r, opts, script, `round ${round}`);
+      // Another process took CPU from the server or wrk: try again after a pause, keep the quietest.
+      for (let retry = 1; s.noisy && retry <= opts.retries; retry++) {
+        await Bun.sleep(2000);
+        const again = await measure(c, r, opts, script, `round ${round} retry ${retry}`);
+        if (again.foreign <= s.foreign) s = again;
+      }
+      samples[i]!.push(s);
+    }
+  }
+  const oursIndex = c.servers.findIndex((s) => s.ours);
+  const med = samples.map((ss) => ({
+    rps: median(ss.map((s) => s.rps)),
+    cpu: median(ss.map((s) => s.cpuUsPerReq)),
+    share: median(ss.map((s) => s.cpuShare)),
+    wrk: median(ss.map((s) => s.wrkShare)),
+  }));
+  const ours = med[oursIndex]!.rps;
+  const rows = [
+    `### ${c.title}`,
+    "",
+    `| server | req/s (median) | µs CPU/request | server CPU | wrk CPU | ours ÷ this | runs (req/s) |`,
+    `|---|---:|---:|---:|---:|---:|---|`,
+    ...c.servers.map((s, i) => {
+      const m = med[i]!;
+      return `| ${s.name} | ${Math.round(m.rps).toLocaleString("en-US")} | ${m.cpu.toFixed(2)} | ${(m.share * 100).toFixed(0)}% | ${(m.wrk * 100).toFixed(0)}% | ${(ours / m.rps).toFixed(2)} | ${samples[i]!.map((x) => fmtRps(x.rps) + (x.noisy ? "*" : "")).join(" ")} |`;
+    }),
+    "",
+  ];
+  const table = rows.join("\n");
+  tables.push(table);
+  console.log(`\n${table}`);
+}
+
+// ---- main --------------------------------------------------------------------------------------
+
+function writeFixtures(): Record<string, Uint8Array> {
+  mkdirSync(FIXTURES, { recursive: true });
+  const out: Record<string, Uint8Array> = {};
+  for (const [name, size] of Object.entries(SIZES)) {
+    const bytes = randomBytes(size);
+    writeFileSync(join(FIXTURES, `${name}.bin`), bytes);
+    out[name] = bytes;
+  }
+  return out;
+}
+
+function pipelineScript(): string {
+  const path = join(tempDir, "pipeline.lua");
+  writeFileSync(
+    path,
+    `-- ${PIPELINE_DEPTH} requests per write (after wrk's examples/pipeline.lua); generated by bench/load.ts
+init = function(args)
+  local r = {}
+  for i = 1, ${PIPELINE_DEPTH} do
+    r[i] = wrk.format(nil, nil)
+  end
+  req = table.concat(r)
+end
+
+request = function()
+  return req
+end
+`,
+  );
+  return path;
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const tck = Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim();
+  if (tck !== `${CLK_TCK}`) throw new Error(`CLK_TCK is ${tck}, this script assumes ${CLK_TCK}`);
+  for (const tool of ["taskset", "wrk"]) if (Bun.which(tool) === null) throw new Error(`${tool} is not installed`);
+  mkdirSync(OUT, { recursive: true });
+  tempDir = mkdtempSync(join(tmpdir(), "bench-load-"));
+  const script = pipelineScript();
+  const fixtures = writeFixtures();
+
+  console.error(
+    `bench/load.ts: ${opts.scenarios.join(" + ")}; ${opts.rounds} round(s) of ${opts.duration} s, warm-up ${opts.warmup} s; ` +
+      `servers on core ${SERVER_CORE}, wrk -t1 -c${CONNECTIONS} on core ${WRK_CORE}; Bun ${Bun.version}`,
+  );
+
+  const cases: Case[] = [];
+  if (opts.scenarios.includes("hello")) {
+    cases.push({
+      title: "hello: 13-byte text, keep-alive",
+      path: "/",
+      expected: new TextEncoder().encode("Hello, World!"),
+      mode: "keepalive",
+      servers: [
+        { name: "ours", key: "ours-hello", ours: true, start: bunServer("ours-hello.ts") },
+        { name: "Bun.serve", key: "bun-serve-hello", start: bunServer("bun-serve-hello.ts") },
+        { name: "ceiling (Bun.listen)", key: "ceiling-hello", start: bunServer("ceiling.ts") },
+      ],
+    });
+  }
+  if (opts.scenarios.includes("static")) {
+    if (!existsSync(NGINX)) throw new Error(`${NGINX} is not installed`);
+    const label: Record<Mode, string> = { keepalive: "keep-alive", close: "Connection: close", pipeline: `pipelined ×${PIPELINE_DEPTH}` };
+    for (const size of opts.sizes) {
+      for (const mode of opts.modes) {
+        const file = join(FIXTURES, `${size}.bin`);
+        const close = mode === "close";
+        cases.push({
+          title: `static ${size.replace("k", " KiB").replace("1m", "1 MiB")} file, ${label[mode]}`,
+          path: `/${size}.bin`,
+          expected: fixtures[size]!,
+          mode,
+          servers: [
+            { name: "ours", key: "ours-static", ours: true, start: bunServer("ours-static.ts", "--root", FIXTURES) },
+            { name: "nginx sendfile off", key: "nginx-sendfile-off", start: nginxServer(false) },
+            { name: "nginx sendfile on", key: "nginx-sendfile-on", start: nginxServer(true) },
+            { name: "Bun.serve Bun.file", key: "bun-serve-static", start: bunServer("bun-serve-static.ts", "--root", FIXTURES) },
+            {
+              name: "ceiling (from memory)",
+              key: `ceiling-${size}${close ? "-close" : ""}`,
+              start: bunServer("ceiling.ts", "--file", file, ...(close ? ["--close"] : [])),
+            },
+          ],
+        });
+      }
+    }
+  }
+
+  for (const c of cases) await runCase(c, opts, script);
+
+  const report = [
+    `# bench/load.ts — ${new Date().toISOString()}`,
+    "",
+    `Bun ${Bun.version}; ${opts.rounds} round(s) × ${opts.duration} s, medians; servers pinned to core ${SERVER_CORE}, ` +
+      `\`wrk -t1 -c${CONNECTIONS}\` pinned to core ${WRK_CORE}; "ours ÷ this" > 1 means ours is faster.`,
+    "",
+    ...tables,
+    "## wrk errors and warnings",
+    "",
+    ...(problems.length ? problems.map((p) => `- ${p}`) : ["none"]),
+    "",
+    `## noisy runs (*: other processes used more than ${NOISE_LIMIT * 100}% of a core)`,
+    "",
+    ...(noisyRuns.length ? noisyRuns.map((p) => `- ${p}`) : ["none"]),
+    "",
+  ].join("\n");
+  writeFileSync(join(OUT, "load-latest.md"), report);
+  console.log(`\n## wrk errors and warnings\n\n${problems.length ? problems.map((p) => `- ${p}`).join("\n") : "none"}`);
+  if (noisyRuns.length) console.log(`\n## noisy runs (marked * above)\n\n${noisyRuns.map((p) => `- ${p}`).join("\n")}`);
+  console.error(`\n(report saved to ${join(OUT, "load-latest.md")}; server logs in ${OUT}/)`);
+}
+
+let exitCode = 0;
+try {
+  await main();
+} catch (err) {
+  if (!interrupted) console.error(`\nbench/load.ts: ${err instanceof Error ? err.message : String(err)}`);
+  exitCode = interrupted ? 130 : 1;
+} finally {
+  await cleanup();
+}
+process.exit(exitCode);
