@@ -20,8 +20,8 @@ export class RequestHead {
   queryStart = -1;
   /** HTTP minor version: 0 or 1. */
   minor = 1;
-  /** Header field ranges: [nameStart, nameEnd, valueStart, valueEnd] per field. */
-  offsets: Int32Array = new Int32Array(0);
+  /** Header field ranges: [nameStart, nameEnd, valueStart, valueEnd] per field; grows past 24 fields. */
+  offsets: Int32Array = new Int32Array(24 * 4);
   headerCount = 0;
   /** -1 when absent. */
   contentLength = -1;
@@ -32,9 +32,12 @@ export class RequestHead {
   error: HttpErrorCode | 0 = 0;
   errorOffset = -1;
 
-  ensureCapacity(maxHeaders: number): Int32Array {
-    if (this.offsets.length < maxHeaders * 4) this.offsets = new Int32Array(maxHeaders * 4);
-    return this.offsets;
+  /** Doubles the field table (up to maxHeaders), keeping what is recorded. */
+  grow(maxHeaders: number): Int32Array {
+    const next = new Int32Array(Math.min(Math.max(this.offsets.length * 2, 16), maxHeaders * 4));
+    next.set(this.offsets.subarray(0, Math.min(this.offsets.length, next.length)));
+    this.offsets = next;
+    return next;
   }
 
   get methodName(): string {

@@ -187,7 +187,7 @@ export function parseRequestHead(
 
   // Fields (RFC 9112 §5): field-name ":" OWS field-value OWS CRLF
   const maxHeaders = limits.maxHeaders;
-  const offsets = head.ensureCapacity(maxHeaders);
+  let offsets = head.offsets;
   let count = 0;
   let contentLength = -1;
   let chunked = false;
@@ -240,6 +240,7 @@ export function parseRequestHead(
 
     if (count === maxHeaders) return fail(head, HTTP_ERROR.TOO_MANY_HEADERS, nameStart);
     const o = count << 2;
+    if (o + 4 > offsets.length) offsets = head.grow(maxHeaders);
     offsets[o] = nameStart;
     offsets[o + 1] = nameEnd;
     offsets[o + 2] = valueStart;

@@ -41,6 +41,12 @@ export interface Reply {
   body?: string | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array> | Blob | BodySource | null;
   /** Body length when `body` is a BodySource of known size (sent with Content-Length). */
   length?: number;
+  /**
+   * The whole response as bytes (status line through body, with the current Date), for a keep-alive
+   * HTTP/1.1 GET: sent as it is, in one write, without copying when large. Other requests (HEAD,
+   * HTTP/1.0, Connection: close) get the response built from status, headers and body.
+   */
+  raw?: Uint8Array;
 }
 
 export interface ConnectionOptions extends ParserLimits, ChunkedLimits {
@@ -81,6 +87,11 @@ const TIMER = { NONE: 0, IDLE: 1, HEADER: 2, BODY: 3, SEND: 4, LINGER: 5 } as co
 const HIGH_WATER = 1024 * 1024;
 /** Bodies larger than this are written by reference instead of being copied into the cork buffer. */
 const COPY_LIMIT = 64 * 1024;
+/**
+ * Whole pre-encoded responses above this go out by reference (one write, no copy); below, a copy into
+ * the cork buffer lets pipelined responses share one write.
+ */
+const RAW_COPY_LIMIT = 16 * 1024;
 /** After a refused request, how long to keep reading (and dropping) so the client sees our answer. */
 const LINGER_MS = 2000;
 
@@ -118,6 +129,7 @@ export class Connection implements BodySink {
   private peerEnded = false;
   /** The server is stopping: finish what is in progress, keep nothing alive. */
   private draining = false;
+  private lingerOnClose = false;
 
   // Timeouts: one deadline at a time, checked by the server's sweep.
   deadline = 0;
@@ -133,15 +145,21 @@ export class Connection implements BodySink {
     readonly socket: Socket<Connection>,
     private readonly ctx: ServerContext,
   ) {
-    this.remoteAddress = socket.remoteAddress;
-    this.remotePort = socket.remotePort;
     this.awaitingProxy = ctx.proxyProtocol;
     this.setTimer(TIMER.IDLE, ctx.options.headerTimeout);
   }
 
-  /** Read once (the socket's getter makes a new string on every call); a PROXY header replaces it. */
-  remoteAddress: string;
-  remotePort: number;
+  // The peer, read when first asked (Bun's getters cost microseconds: getpeername and a new string per
+  // call), or set from a PROXY header.
+  #remoteAddress: string | undefined;
+  #remotePort = -1;
+  get remoteAddress(): string {
+    return (this.#remoteAddress ??= this.socket.remoteAddress ?? "");
+  }
+  get remotePort(): number {
+    if (this.#remotePort < 0) this.#remotePort = this.socket.remotePort ?? 0;
+    return this.#remotePort;
+  }
   private awaitingProxy: boolean;
   /** When the request being answered was dispatched (for the access log), ms. */
   private startedAt = 0;
@@ -185,8 +203,8 @@ export class Connection implements BodySink {
     }
     this.awaitingProxy = false;
     if (r.address !== null) {
-      this.remoteAddress = r.address;
-      this.remotePort = r.port;
+      this.#remoteAddress = r.address;
+      this.#remotePort = r.port;
     }
     const from = this.inStart + r.length;
     const end = this.inEnd;
@@ -398,7 +416,7 @@ export class Connection implements BodySink {
 
   private dispatch(body: Uint8Array | null): void {
     const head = this.head;
-    const req = new ServerRequest(head, body, this.remoteAddress, this.remotePort, this.ctx.trust);
+    const req = new ServerRequest(head, body, this, this.ctx.trust);
     this.current = req;
     if (this.ctx.logging) this.startedAt = performance.now();
     this.state = STATE.HANDLING;
@@ -485,6 +503,19 @@ export class Connection implements BodySink {
 
   /** Serialises a response head and body into the cork buffer (or a stream), then moves on. */
   writeReply(reply: Reply): void {
+    const raw = reply.raw;
+    if (raw !== undefined && this.keepAlive && this.head.minor === 1 && !this.isHead) {
+      const out = cork;
+      if (raw.length <= RAW_COPY_LIMIT) out.bytes(raw);
+      else {
+        // Large: by reference. Anything already corked goes first to keep the order.
+        this.flush();
+        this.send(raw);
+      }
+      this.bytesSent = reply.body instanceof Uint8Array ? reply.body.length : raw.length;
+      this.finishRequest(reply.status ?? 200);
+      return;
+    }
     const status = reply.status ?? 200;
     if (!(Number.isInteger(status) && status >= 200 && status <= 999)) {
       // 1xx cannot be a final response, and anything outside 100-999 is not a status at all.
@@ -725,8 +756,14 @@ export class Connection implements BodySink {
 
   private afterFlushed(): void {
     if (this.state === STATE.CLOSING && this.source === null && this.queuedBytes === 0 && this.timer !== TIMER.LINGER) {
-      this.linger();
+      this.endNow();
     }
+  }
+
+  /** Everything is sent: close, lingering first only when the client may still be sending. */
+  private endNow(): void {
+    if (this.lingerOnClose) this.linger();
+    else this.destroy();
   }
 
   private pauseInput(): void {
@@ -766,14 +803,19 @@ export class Connection implements BodySink {
     this.source = null;
     if (this.ctx.logging) this.ctx.log(this.current ?? null, status, bytes.length, this.remoteAddress, 0);
     this.current = null;
-    this.closeWhenFlushed();
+    this.closeWhenFlushed(true);
   }
 
-  private closeWhenFlushed(): void {
+  /**
+   * Closes once the output is sent. `linger`: the client may still be sending (a refused request, or
+   * bytes after the last request we answer), so half-close and drain first.
+   */
+  private closeWhenFlushed(linger = false): void {
+    this.lingerOnClose = linger || (this.input !== null && this.inEnd > this.inStart);
     this.state = STATE.CLOSING;
     this.input = null;
     this.setTimer(TIMER.NONE, 0);
-    if (this.queuedBytes === 0 && cork.len === 0) this.linger();
+    if (this.queuedBytes === 0 && cork.len === 0) this.endNow();
   }
 
   /**

@@ -8,6 +8,11 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 const EMPTY = new Uint8Array(0);
 
+export interface Peer {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+}
+
 export class ServerRequest {
   #query: URLSearchParams | undefined;
   #headers: Headers | undefined;
@@ -20,11 +25,18 @@ export class ServerRequest {
     readonly head: RequestHead,
     /** The whole body as received (bounded by maxBody), or null when the request had none. */
     readonly bodyBytes: Uint8Array | null,
-    /** The peer's address (or the one a PROXY protocol header gave). */
-    readonly remoteAddress: string,
-    readonly remotePort = 0,
+    /** Where the request came from: the connection (read lazily; its address costs a syscall). */
+    private readonly peer: Peer,
     private readonly trust: TrustFn | null = null,
   ) {}
+
+  /** The peer's address (or the one a PROXY protocol header gave). */
+  get remoteAddress(): string {
+    return this.peer.remoteAddress;
+  }
+  get remotePort(): number {
+    return this.peer.remotePort;
+  }
 
   #client: string | undefined;
   /**

@@ -10,6 +10,7 @@ import { FileSource } from "../server/body.ts";
 import type { Handler, HandlerResult, Reply } from "../server/connection.ts";
 import type { RequestHead } from "../http/head.ts";
 import { LOWER } from "../http/chars.ts";
+import { getDateLine } from "../http/date.ts";
 import { METHOD } from "../http/parser.ts";
 import { isOutOfDescriptors, serviceUnavailable } from "../server/http-exception.ts";
 import type { ServerRequest } from "../server/request.ts";
@@ -62,6 +63,9 @@ interface Variant {
   head200: Uint8Array;
   /** The bytes, when small enough to keep. */
   body: Uint8Array | null;
+  /** The whole 200 response (head with Date, then body), rebuilt when the Date line changes. */
+  full: Uint8Array | null;
+  fullDate: Uint8Array | null;
 }
 
 interface Entry {
@@ -227,6 +231,8 @@ export function createStaticHandler(options: StaticOptions): Handler {
       headLines,
       head200: encoder.encode(headLines),
       body,
+      full: null,
+      fullDate: null,
     };
   }
 
@@ -400,7 +406,10 @@ export function createStaticHandler(options: StaticOptions): Handler {
         }
       }
     }
-    if (v.body !== null) return { status, headers: v.head200, body: v.body };
+    if (v.body !== null) {
+      if (status !== 200) return { status, headers: v.head200, body: v.body };
+      return { status, headers: v.head200, body: v.body, raw: fullResponse(v) };
+    }
     if (method === METHOD.HEAD) return { status, headers: v.head200, body: emptySource, length: v.size };
     const fd = openVariant(v);
     if (fd < 0) return textReply(404, "Not Found");
@@ -516,6 +525,29 @@ export function createStaticHandler(options: StaticOptions): Handler {
     remember(key, entry);
     return sendEntry(req, entry, 200);
   };
+}
+
+const STATUS_200 = encoder.encode("HTTP/1.1 200 OK\r\n");
+const SERVER_LINE = encoder.encode("Server: bunhttp\r\n");
+
+/** The complete 200 response of a cached variant; one buffer per file, remade once a second for Date. */
+function fullResponse(v: Variant): Uint8Array {
+  const date = getDateLine();
+  if (v.full !== null && v.fullDate === date) return v.full;
+  const body = v.body!;
+  const tail = encoder.encode(`Content-Length: ${body.length}\r\n\r\n`);
+  const parts = [STATUS_200, v.head200, date, SERVER_LINE, tail, body];
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const full = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    full.set(p, o);
+    o += p.length;
+  }
+  v.full = full;
+  v.fullDate = date;
+  return full;
 }
 
 const emptySource = {
