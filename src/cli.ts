@@ -1,6 +1,6 @@
 // Command line: settings (flags, environment, config file) → serve(), signals, workers.
 // Errors are one line on stderr and exit code 1.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { ConfigError, helpText, loadSettings, type Settings } from "./config.ts";
@@ -32,11 +32,14 @@ async function loadApp(path: string): Promise<Pick<ServeOptions, "routes" | "fet
 }
 
 function readPem(path: string, what: string): string {
+  let text: string;
   try {
-    return readFileSync(path, "utf8");
+    text = readFileSync(path, "utf8");
   } catch (err) {
     throw new ConfigError(`cannot read ${what} ${path}: ${(err as Error).message}`);
   }
+  if (!text.includes("-----BEGIN ")) throw new ConfigError(`${what} ${path} is not PEM`);
+  return text;
 }
 
 /** Settings → serve() options. */
@@ -71,6 +74,13 @@ export async function toServeOptions(s: Settings, reusePort: boolean): Promise<S
     health: s.health,
     reusePort,
   };
+  if (s.logFile !== undefined) {
+    try {
+      closeSync(openSync(s.logFile, "a"));
+    } catch (err) {
+      throw new ConfigError(`cannot open log file ${s.logFile}: ${(err as Error).message}`);
+    }
+  }
   if (s.tlsCert !== undefined && s.tlsKey !== undefined) {
     opts.tls = { cert: readPem(s.tlsCert, "certificate"), key: readPem(s.tlsKey, "key") };
   }
@@ -86,11 +96,15 @@ export async function toServeOptions(s: Settings, reusePort: boolean): Promise<S
   return opts;
 }
 
-function listenError(err: unknown, s: Settings, port = s.port): ConfigError {
+function listenError(err: unknown, s: Settings, port = s.port): Error {
   const code = (err as { code?: string }).code;
   if (code === "EADDRINUSE") return new ConfigError(`port ${port} on ${s.host} is already in use`);
   if (code === "EACCES") return new ConfigError(`not allowed to listen on port ${port}`);
-  return new ConfigError(`cannot listen on ${s.host}:${port}: ${(err as Error).message}`);
+  if (code === "EADDRNOTAVAIL") return new ConfigError(`cannot listen on ${s.host}: no such local address`);
+  if (s.tlsCert !== undefined && /tls|ssl|cert|key|pem/i.test((err as Error).message)) {
+    return new ConfigError(`TLS setup failed (${s.tlsCert}, ${s.tlsKey}): ${(err as Error).message}`);
+  }
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 /** A plain-HTTP listener that sends every request to the HTTPS one (308 keeps the method). */
@@ -169,6 +183,8 @@ async function runSupervisor(s: Settings, argv: string[], workers: number): Prom
   const children = new Map<number, ReturnType<typeof Bun.spawn>>();
   let stopping = false;
   let announced = false;
+  let everListened = false;
+  let stoppingCode = 0;
 
   const start = (slot: number, attempt: number) => {
     const startedAt = Date.now();
@@ -176,6 +192,7 @@ async function runSupervisor(s: Settings, argv: string[], workers: number): Prom
       env: { ...process.env, [WORKER_ENV]: String(process.pid) },
       stdio: ["ignore", "inherit", "inherit"],
       ipc(message) {
+        if ((message as { listening?: number }).listening !== undefined) everListened = true;
         if (!announced && (message as { listening?: number }).listening !== undefined) {
           announced = true;
           const url = new URL(`${s.tlsCert ? "https" : "http"}://${s.host.includes(":") ? `[${s.host}]` : s.host}:${s.port}/`);
@@ -185,7 +202,15 @@ async function runSupervisor(s: Settings, argv: string[], workers: number): Prom
       onExit(_proc, code, signal) {
         children.delete(slot);
         if (stopping) {
-          if (children.size === 0) process.exit(0);
+          if (children.size === 0) process.exit(stoppingCode);
+          return;
+        }
+        if (!everListened && code !== 0) {
+          // No worker ever got going (port in use, bad app…): the worker said why; restarting cannot help.
+          stopping = true;
+          stoppingCode = 1;
+          for (const other of children.values()) other.kill("SIGTERM");
+          if (children.size === 0) process.exit(1);
           return;
         }
         // A worker that lived a while is restarted at once; one that keeps dying waits longer each time.

@@ -80,6 +80,12 @@ function parseV2(buf: Uint8Array, start: number, end: number): ProxyInfo | numbe
 }
 
 function compressIPv6(groups: string[]): string {
+  // IPv4-mapped (::ffff:a.b.c.d) is written the way it is usually matched.
+  if (groups.slice(0, 5).every((g) => g === "0") && groups[5] === "ffff") {
+    const hi = Number.parseInt(groups[6]!, 16);
+    const lo = Number.parseInt(groups[7]!, 16);
+    return `::ffff:${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
   // Longest run of zero groups becomes "::" (RFC 5952).
   let best = -1;
   let bestLen = 1;
@@ -165,8 +171,13 @@ export function clientAddress(peer: string, forwarded: string | undefined, xff: 
   let chain: string[] = [];
   if (forwarded !== undefined) {
     for (const element of forwarded.split(",")) {
-      const m = /(?:^|;)\s*for=("?)\[?([^\]";,]+)\]?\1/i.exec(element.trim());
-      if (m) chain.push(m[2]!.replace(/:\d+$/, (p) => (m[2]!.includes(".") ? "" : p)));
+      // for=192.0.2.43, for="192.0.2.43:47011", for="[2001:db8:cafe::17]:4711" (RFC 7239 §6)
+      const m = /(?:^|;)\s*for=(?:"([^"]*)"|([^";,\s]+))/i.exec(element.trim());
+      if (!m) continue;
+      let node = (m[1] ?? m[2])!;
+      if (node.startsWith("[")) node = node.slice(1, node.indexOf("]") > 0 ? node.indexOf("]") : undefined);
+      else if (isIPv4(node.replace(/:\d+$/, ""))) node = node.replace(/:\d+$/, "");
+      chain.push(node);
     }
   } else if (xff !== undefined) {
     chain = xff.split(",").map((x) => x.trim()).filter((x) => x !== "");

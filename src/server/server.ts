@@ -271,7 +271,10 @@ export function serve(options: ServeOptions = {}): Server {
     appMethods = r.methods;
   }
   if (options.handler) handlers.push(options.handler);
-  if (options.root !== undefined) handlers.push(createStaticHandler({ ...options.static, root: options.root }));
+  if (options.root !== undefined) {
+    // With an app behind the files, a path with no file is the app's to answer.
+    handlers.push(createStaticHandler({ fallthrough: options.fetch !== undefined, ...options.static, root: options.root }));
+  }
   if (options.fetch) handlers.push(createFetchHandler(options.fetch, server, `${hostname}:${port}`));
   return server;
 }

@@ -37,6 +37,8 @@ export interface StaticOptions {
   index?: string[];
   /** Single-page app: unknown paths that accept HTML get /index.html. */
   spa?: boolean;
+  /** Paths with no file fall through to the next handler (an app's fetch) instead of a 404 here. */
+  fallthrough?: boolean;
 }
 
 const ALLOW = "GET, HEAD, OPTIONS";
@@ -281,6 +283,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
   }
 
   function notFound(req: ServerRequest): HandlerResult {
+    if (options.fallthrough) return null;
     const method = req.head.method;
     if (method === METHOD.GET || method === METHOD.HEAD) {
       if (options.spa && acceptsHtml(req)) {

@@ -1,0 +1,309 @@
+// The real command line as a child process: errors are one line and exit 1; health check; access logs.
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { freePort, killAll, pollUntil, removeTemps, runCli, startCli, tempDir } from "./helpers.ts";
+
+afterAll(async () => {
+  await killAll();
+  removeTemps();
+});
+
+const root = tempDir();
+writeFileSync(join(root, "a.txt"), "hi\n");
+mkdirSync(join(root, "sub"));
+writeFileSync(join(root, "sub", "b.txt"), "bee\n");
+
+/** Exit code 1, nothing on stdout, exactly one line on stderr starting "bunhttp: ", no stack trace. */
+function expectOneLineError(r: { code: number; stdout: string; stderr: string }, contains: string): void {
+  expect(r.code).toBe(1);
+  expect(r.stdout).toBe("");
+  expect(r.stderr.endsWith("\n")).toBe(true);
+  const lines = r.stderr.slice(0, -1).split("\n");
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toStartWith("bunhttp: ");
+  expect(lines[0]).toContain(contains);
+  expect(r.stderr).not.toMatch(/\n\s+at |Error:|\.ts:\d+/);
+}
+
+describe("errors: exit 1 and one line on stderr", () => {
+  test("unknown flag", async () => {
+    const r = await runCli(["--bogus"]);
+    expectOneLineError(r, "unknown option --bogus");
+  });
+
+  test("unknown flag close to a real one gets a suggestion", async () => {
+    const r = await runCli(["--max_body", "5"]);
+    expectOneLineError(r, "did you mean --max-body?");
+  });
+
+  test("bad port", async () => {
+    expectOneLineError(await runCli(["--port", "70000", "--root", root]), '--port: must be a port number 0-65535, not "70000"');
+    expectOneLineError(await runCli(["--port=http", "--root", root]), "--port: must be a whole number");
+    expectOneLineError(await runCli(["--root", root], { PORT: "eighty" }), 'PORT: must be a whole number ≥ 0, not "eighty"');
+  });
+
+  test("missing root directory", async () => {
+    const missing = join(root, "does-not-exist");
+    expectOneLineError(await runCli(["--port", "0", "--root", missing]), `root directory not found: ${missing}`);
+  });
+
+  test("root that is a file", async () => {
+    expectOneLineError(await runCli(["--port", "0", "--root", join(root, "a.txt")]), "root directory not found");
+  });
+
+  test("bad config file names the key", async () => {
+    const cfg = join(tempDir(), "c.json");
+    writeFileSync(cfg, JSON.stringify({ root, idleTimout: 5 }));
+    expectOneLineError(await runCli(["--config", cfg]), 'unknown key "idleTimout"');
+  });
+
+  test("--tls-cert without --tls-key", async () => {
+    expectOneLineError(await runCli(["--root", root, "--tls-cert", "x.pem"]), "--tls-cert and --tls-key go together");
+  });
+
+  test("unreadable certificate", async () => {
+    const missing = join(root, "no-cert.pem");
+    expectOneLineError(await runCli(["--port", "0", "--root", root, "--tls-cert", missing, "--tls-key", missing]), `cannot read certificate ${missing}`);
+  });
+
+  test("bad --trust-proxy", async () => {
+    expectOneLineError(await runCli(["--port", "0", "--root", root, "--trust-proxy", "10.0.0.0/40"]), "trust-proxy");
+  });
+
+  test("a log file that cannot be opened, a certificate that is not PEM: exit 1, one line", async () => {
+    const badLog = join(root, "no-such-dir", "access.log");
+    expectOneLineError(await runCli(["--port", "0", "--root", root, "--log-file", badLog]), badLog);
+    const notPem = join(root, "a.txt");
+    expectOneLineError(await runCli(["--port", "0", "--root", root, "--tls-cert", notPem, "--tls-key", notPem]), "PEM");
+  });
+
+  // Fixed: this was a bug found by this test (see the commit that fixed it).
+  test("those errors say what is wrong instead of 'cannot listen'", async () => {
+    const badLog = join(root, "no-such-dir", "access.log");
+    const r1 = await runCli(["--port", "0", "--root", root, "--log-file", badLog]);
+    expect(r1.stderr).not.toContain("cannot listen");
+    const notPem = join(root, "a.txt");
+    const r2 = await runCli(["--port", "0", "--root", root, "--tls-cert", notPem, "--tls-key", notPem]);
+    expect(r2.stderr).not.toContain("cannot listen");
+    expect(r2.stderr).toContain(notPem);
+  });
+
+  test("port in use", async () => {
+    const holder = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const r = await runCli(["--port", String(holder.port), "--root", root]);
+      expectOneLineError(r, `port ${holder.port} on 127.0.0.1 is already in use`);
+    } finally {
+      holder.stop(true);
+    }
+  });
+
+  test("--help prints the help on stdout and exits 0", async () => {
+    const r = await runCli(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Usage:");
+    expect(r.stdout).toContain("--shutdown-timeout");
+    expect(r.stderr).toBe("");
+  });
+});
+
+describe("running", () => {
+  test("PORT from the environment is used", async () => {
+    const port = freePort();
+    const cli = await startCli(["--root", root, "--log", "off"], { PORT: String(port) });
+    try {
+      expect(cli.port).toBe(port);
+      const res = await fetch(`http://127.0.0.1:${port}/a.txt`);
+      expect(await res.text()).toBe("hi\n");
+    } finally {
+      cli.kill();
+      await cli.exited;
+    }
+  });
+
+  test("--health /healthz answers 200 ok (before the static files), other paths are unaffected", async () => {
+    const cli = await startCli(["--port", "0", "--root", root, "--log", "off", "--health", "/healthz"]);
+    try {
+      const res = await fetch(new URL("/healthz", cli.url));
+      expect(res.status).toBe(200);
+      expect((await res.text()).trim()).toBe("ok");
+      expect(res.headers.get("cache-control")).toBe("no-store");
+      const head = await fetch(new URL("/healthz", cli.url), { method: "HEAD" });
+      expect(head.status).toBe(200);
+      expect((await fetch(new URL("/healthz/x", cli.url))).status).toBe(404);
+      expect(await (await fetch(new URL("/a.txt", cli.url))).text()).toBe("hi\n");
+    } finally {
+      cli.kill();
+      await cli.exited;
+    }
+  });
+
+  test("without --health, /healthz is just a path", async () => {
+    const cli = await startCli(["--port", "0", "--root", root, "--log", "off"]);
+    try {
+      expect((await fetch(new URL("/healthz", cli.url))).status).toBe(404);
+    } finally {
+      cli.kill();
+      await cli.exited;
+    }
+  });
+});
+
+describe("access log", () => {
+  const lines = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").split("\n").filter((l) => l !== "") : []);
+
+  test("--log json to --log-file: one JSON object a line with method, target, status, bytes and ms", async () => {
+    const dir = tempDir();
+    const log = join(dir, "access.log");
+    const cli = await startCli(["--port", "0", "--root", root, "--log", "json", "--log-file", log]);
+    try {
+      expect(await (await fetch(new URL("/a.txt?q=1", cli.url))).text()).toBe("hi\n");
+      expect((await fetch(new URL("/missing", cli.url), { method: "HEAD" })).status).toBe(404);
+      await fetch(new URL("/sub/b.txt", cli.url), { headers: { "user-agent": "deploy-test", referer: "http://r/" } }).then((r) => r.text());
+      // The log is written in batches, at least once a second.
+      const got = await pollUntil(() => (lines(log).length >= 3 ? lines(log) : null), 5000, "three log lines");
+      const entries = got.map((l) => JSON.parse(l));
+      for (const e of entries) {
+        expect(typeof e.method).toBe("string");
+        expect(typeof e.target).toBe("string");
+        expect(typeof e.status).toBe("number");
+        expect(typeof e.bytes).toBe("number");
+        expect(typeof e.ms).toBe("number");
+        expect(e.ms).toBeGreaterThanOrEqual(0);
+        expect(e.ms).toBeLessThan(5000);
+        expect(e.remote).toBe("127.0.0.1");
+        expect(Number.isNaN(Date.parse(e.time))).toBe(false);
+      }
+      expect(entries[0]).toMatchObject({ method: "GET", target: "/a.txt?q=1", status: 200, bytes: 3, version: "HTTP/1.1" });
+      expect(entries[1]).toMatchObject({ method: "HEAD", target: "/missing", status: 404 });
+      expect(entries[2]).toMatchObject({ method: "GET", target: "/sub/b.txt", status: 200, bytes: 4, userAgent: "deploy-test", referer: "http://r/" });
+      // Nothing went to stdout.
+      expect(cli.stdout()).toBe("");
+    } finally {
+      cli.kill();
+      await cli.exited;
+    }
+  });
+
+  test("SIGHUP reopens the log file: after a rename, new lines go to a new file at the original path", async () => {
+    const dir = tempDir();
+    const log = join(dir, "access.log");
+    const rotated = join(dir, "access.log.1");
+    const cli = await startCli(["--port", "0", "--root", root, "--log", "json", "--log-file", log]);
+    try {
+      await fetch(new URL("/a.txt?before", cli.url)).then((r) => r.text());
+      await pollUntil(() => lines(log).length >= 1, 5000, "the first line");
+      renameSync(log, rotated);
+      cli.kill("SIGHUP");
+      // The reopen creates the file at the original path.
+      await pollUntil(() => existsSync(log), 5000, "the new log file");
+      await fetch(new URL("/a.txt?after", cli.url)).then((r) => r.text());
+      const fresh = await pollUntil(() => (lines(log).length >= 1 ? lines(log) : null), 5000, "a line in the new file");
+      expect(fresh.map((l) => JSON.parse(l).target)).toEqual(["/a.txt?after"]);
+      expect(lines(rotated).map((l) => JSON.parse(l).target)).toEqual(["/a.txt?before"]);
+      // Still alive after the HUP.
+      expect(cli.exitCode()).toBeNull();
+    } finally {
+      cli.kill();
+      await cli.exited;
+    }
+  });
+
+  test("--log common: the Common Log Format line shape", async () => {
+    const log = join(tempDir(), "common.log");
+    const cli = await startCli(["--port", "0", "--root", root, "--log", "common", "--log-file", log]);
+    try {
+      await fetch(new URL("/a.txt", cli.url)).then((r) => r.text());
+      await fetch(new URL("/nope", cli.url)).then((r) => r.text());
+      const got = await pollUntil(() => (lines(log).length >= 2 ? lines(log) : null), 5000, "two log lines");
+      const stamp = String.raw`\[\d{2}/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/\d{4}:\d{2}:\d{2}:\d{2} \+0000\]`;
+      expect(got[0]).toMatch(new RegExp(`^127\\.0\\.0\\.1 - - ${stamp} "GET /a\\.txt HTTP/1\\.1" 200 3$`));
+      expect(got[1]).toMatch(new RegExp(`^127\\.0\\.0\\.1 - - ${stamp} "GET /nope HTTP/1\\.1" 404 \\d+$`));
+    } finally {
+      cli.kill();
+      await cli.exited;
+    }
+  });
+
+  test("--log combined adds the referer and user agent, quoted", async () => {
+    const log = join(tempDir(), "combined.log");
+    const cli = await startCli(["--port", "0", "--root", root, "--log", "combined", "--log-file", log]);
+    try {
+      await fetch(new URL("/a.txt", cli.url), { headers: { "user-agent": 'evil"agent', referer: "http://ref/" } }).then((r) => r.text());
+      const [line] = await pollUntil(() => (lines(log).length >= 1 ? lines(log) : null), 5000, "a log line");
+      expect(line).toMatch(/^127\.0\.0\.1 - - \[[^\]]+\] "GET \/a\.txt HTTP\/1\.1" 200 3 "http:\/\/ref\/" "evil\\x22agent"$/);
+    } finally {
+      cli.kill();
+      await cli.exited;
+    }
+  });
+
+  test("the default log goes to stdout in common format", async () => {
+    const cli = await startCli(["--port", "0", "--root", root]);
+    try {
+      await fetch(new URL("/a.txt", cli.url)).then((r) => r.text());
+      await pollUntil(() => cli.stdout().includes('"GET /a.txt HTTP/1.1" 200 3'), 5000, "the log line on stdout");
+    } finally {
+      cli.kill();
+      await cli.exited;
+    }
+  });
+
+  test("--log off writes nothing", async () => {
+    const log = join(tempDir(), "off.log");
+    const cli = await startCli(["--port", "0", "--root", root, "--log", "off", "--log-file", log]);
+    try {
+      await fetch(new URL("/a.txt", cli.url)).then((r) => r.text());
+    } finally {
+      cli.kill();
+      await cli.exited;
+    }
+    expect(lines(log)).toEqual([]);
+    expect(cli.stdout()).toBe("");
+  });
+
+  test("the last lines are flushed on SIGTERM", async () => {
+    const log = join(tempDir(), "final.log");
+    const cli = await startCli(["--port", "0", "--root", root, "--log", "json", "--log-file", log]);
+    await fetch(new URL("/a.txt?last", cli.url)).then((r) => r.text());
+    cli.kill("SIGTERM");
+    expect(await cli.exited).toBe(0);
+    expect(lines(log).map((l) => JSON.parse(l).target)).toEqual(["/a.txt?last"]);
+  });
+});
+
+describe("--app", () => {
+  test("routes from the app module answer before the static files", async () => {
+    const app = join(tempDir(), "routes-app.ts");
+    writeFileSync(app, `export default { routes: { "/api/ping": () => new Response("pong") } };\n`);
+    const cli = await startCli(["--port", "0", "--root", root, "--log", "off", "--app", app]);
+    try {
+      expect(await (await fetch(new URL("/api/ping", cli.url))).text()).toBe("pong");
+      expect(await (await fetch(new URL("/a.txt", cli.url))).text()).toBe("hi\n");
+    } finally {
+      cli.kill();
+      await cli.exited;
+    }
+  });
+
+  test("a missing app module: exit 1, one line", async () => {
+    const r = await runCli(["--port", "0", "--root", root, "--app", join(root, "nope.ts")]);
+    expectOneLineError(r, "app module not found");
+  });
+
+  // Fixed: this was a bug found by this test (see the commit that fixed it).
+  test("an app's fetch gets the requests that no file answers", async () => {
+    const app = join(tempDir(), "fetch-app.ts");
+    writeFileSync(app, `export default { fetch: (req) => new Response("app:" + req.method + " " + new URL(req.url).pathname) };\n`);
+    const cli = await startCli(["--port", "0", "--root", root, "--log", "off", "--app", app]);
+    try {
+      expect(await (await fetch(new URL("/a.txt", cli.url))).text()).toBe("hi\n");
+      expect(await (await fetch(new URL("/x", cli.url))).text()).toBe("app:GET /x");
+      expect(await (await fetch(new URL("/x", cli.url), { method: "POST", body: "1" })).text()).toBe("app:POST /x");
+    } finally {
+      cli.kill();
+      await cli.exited;
+    }
+  });
+});
