@@ -78,7 +78,6 @@ describe("errors: exit 1 and one line on stderr", () => {
     expectOneLineError(await runCli(["--port", "0", "--root", root, "--tls-cert", notPem, "--tls-key", notPem]), "PEM");
   });
 
-  // Fixed: this was a bug found by this test (see the commit that fixed it).
   test("those errors say what is wrong instead of 'cannot listen'", async () => {
     const badLog = join(root, "no-such-dir", "access.log");
     const r1 = await runCli(["--port", "0", "--root", root, "--log-file", badLog]);
@@ -292,7 +291,6 @@ describe("--app", () => {
     expectOneLineError(r, "app module not found");
   });
 
-  // Fixed: this was a bug found by this test (see the commit that fixed it).
   test("an app's fetch gets the requests that no file answers", async () => {
     const app = join(tempDir(), "fetch-app.ts");
     writeFileSync(app, `export default { fetch: (req) => new Response("app:" + req.method + " " + new URL(req.url).pathname) };\n`);

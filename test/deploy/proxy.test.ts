@@ -252,7 +252,6 @@ describe("clientAddress", () => {
     expect(clientAddress("127.0.0.1", "for=1.1.1.1", "2.2.2.2", trust)).toBe("1.1.1.1");
   });
 
-  // Fixed: this was a bug found by this test (see the commit that fixed it).
   test("Forwarded: quoted IPv6 with a port", () => {
     expect(clientAddress("127.0.0.1", 'for="[2001:db8:cafe::17]:4711"', undefined, trust)).toBe("2001:db8:cafe::17");
     expect(clientAddress("127.0.0.1", 'for="[2001:db8:cafe::17]:4711";proto=https, for=10.0.0.5', undefined, trust)).toBe("2001:db8:cafe::17");

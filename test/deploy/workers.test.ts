@@ -179,7 +179,6 @@ test("--workers 2 with a bad root fails before starting workers", async () => {
   expect(r.stderr.trim().split("\n")).toHaveLength(1);
 });
 
-// Fixed: this was a bug found by this test (see the commit that fixed it).
 test("--workers 2 on a port in use: exit 1 with one clear line", async () => {
   const holder = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   try {
