@@ -182,7 +182,6 @@ async function runSupervisor(s: Settings, argv: string[], workers: number): Prom
   const script = process.argv[1]!;
   const children = new Map<number, ReturnType<typeof Bun.spawn>>();
   let stopping = false;
-  let announced = false;
   let everListened = false;
   let stoppingCode = 0;
 
@@ -192,9 +191,11 @@ async function runSupervisor(s: Settings, argv: string[], workers: number): Prom
       env: { ...process.env, [WORKER_ENV]: String(process.pid) },
       stdio: ["ignore", "inherit", "inherit"],
       ipc(message) {
-        if ((message as { listening?: number }).listening !== undefined) everListened = true;
-        if (!announced && (message as { listening?: number }).listening !== undefined) {
-          announced = true;
+        if ((message as { listening?: number }).listening === undefined) return;
+        if (!everListened) {
+          everListened = true;
+          // The first worker is up, so the port and settings work: start the others.
+          for (let i = 1; i < workers; i++) start(i, 0);
           const url = new URL(`${s.tlsCert ? "https" : "http"}://${s.host.includes(":") ? `[${s.host}]` : s.host}:${s.port}/`);
           banner({ url } as Server, s, resolve(s.root), workers);
         }
@@ -224,7 +225,8 @@ async function runSupervisor(s: Settings, argv: string[], workers: number): Prom
     });
     children.set(slot, child);
   };
-  for (let i = 0; i < workers; i++) start(i, 0);
+  // One worker first: if it cannot start (port in use, bad app), we say so once and exit 1.
+  start(0, 0);
 
   const forward = (signal: NodeJS.Signals) => () => {
     if (signal !== "SIGHUP") stopping = true;

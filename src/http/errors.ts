@@ -33,6 +33,8 @@ export const HTTP_ERROR = {
   TRAILERS_TOO_LARGE: 28,
   HEADER_TIMEOUT: 29,
   BODY_TIMEOUT: 30,
+  INVALID_HOST: 31,
+  BODY_TOO_SLOW: 32,
 } as const;
 
 export type HttpErrorCode = (typeof HTTP_ERROR)[keyof typeof HTTP_ERROR];
@@ -68,6 +70,8 @@ const TABLE: Record<HttpErrorCode, readonly [status: number, reason: string]> = 
   [HTTP_ERROR.TRAILERS_TOO_LARGE]: [431, "trailer section too large"],
   [HTTP_ERROR.HEADER_TIMEOUT]: [408, "request header not received in time"],
   [HTTP_ERROR.BODY_TIMEOUT]: [408, "request body not received in time"],
+  [HTTP_ERROR.INVALID_HOST]: [400, "invalid Host"],
+  [HTTP_ERROR.BODY_TOO_SLOW]: [408, "request body arriving too slowly"],
 };
 
 const NAMES = Object.fromEntries(Object.entries(HTTP_ERROR).map(([k, v]) => [v, k])) as Record<HttpErrorCode, string>;

@@ -5,7 +5,7 @@
 // head.error and head.errorOffset set. It keeps no state between calls and never reads outside
 // [start, end), and never past start + maxHeaderSize: a prefix of the input gives INCOMPLETE or exactly
 // the result of the whole input, so however the bytes are split the outcome is the same.
-import { CHAR_CLASS, COLON, CR, DIGIT, FIELD, HTAB, LF, LOWER, SP, TARGET, TOKEN } from "./chars.ts";
+import { CHAR_CLASS, COLON, CR, DIGIT, FIELD, HEX, HTAB, LF, LOWER, SP, TARGET, TOKEN } from "./chars.ts";
 import { HTTP_ERROR, type HttpErrorCode } from "./errors.ts";
 import { RequestHead } from "./head.ts";
 
@@ -250,7 +250,11 @@ export function parseRequestHead(
     // Fields that decide framing and connection handling.
     switch (nameEnd - nameStart) {
       case 4:
-        if (nameIs(buf, nameStart, "host")) hosts++;
+        if (nameIs(buf, nameStart, "host")) {
+          // RFC 9112 §3.2: an invalid Host value MUST get 400.
+          if (!isValidHost(buf, valueStart, valueEnd)) return fail(head, HTTP_ERROR.INVALID_HOST, valueStart);
+          hosts++;
+        }
         break;
       case 6:
         if (nameIs(buf, nameStart, "expect")) {
@@ -350,6 +354,38 @@ function absolutePathStart(buf: Uint8Array, start: number, end: number): number 
   if (p === authority) return -1; // empty authority
   return p; // at '/' or at the end (empty path means "/")
 }
+
+/**
+ * Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2): a reg-name (unreserved, pct-encoded,
+ * sub-delims), an IPv4 address (a reg-name by its characters), or an IP-literal in brackets. Empty is
+ * allowed (a target without authority).
+ */
+function isValidHost(buf: Uint8Array, start: number, end: number): boolean {
+  let p = start;
+  if (p < end && buf[p] === 91) {
+    // IP-literal: "[" IPv6address / IPvFuture "]"
+    p++;
+    while (p < end && buf[p] !== 93) {
+      const c = buf[p]!;
+      if (!(CHAR_CLASS[c]! & HEX) && c !== COLON && c !== 46 && c !== 118 && c !== 86) return false; // ':' '.' 'v' 'V'
+      p++;
+    }
+    if (p >= end || p === start + 1) return false;
+    p++; // ']'
+  } else {
+    while (p < end && HOST_CHAR[buf[p]!] === 1) p++;
+  }
+  if (p === end) return true;
+  if (buf[p] !== COLON) return false;
+  p++;
+  // port = *DIGIT (may be empty)
+  while (p < end && CHAR_CLASS[buf[p]!]! & DIGIT) p++;
+  return p === end;
+}
+
+/** reg-name bytes: unreserved / pct-encoded ('%' and hex) / sub-delims. */
+const HOST_CHAR = new Uint8Array(256);
+for (const ch of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;=") HOST_CHAR[ch.charCodeAt(0)] = 1;
 
 /** Bit 1: "close" listed; bit 2: "keep-alive" listed. Tokens are comma separated, case-insensitive. */
 function scanConnection(buf: Uint8Array, start: number, end: number): number {

@@ -7,17 +7,19 @@ export interface BodySource {
   close(): void;
 }
 
+const PIECE = 256 * 1024;
+/** Read buffers the socket has fully taken, for the next download (bounded: 16 × 256 KiB). */
+const pool: ArrayBuffer[] = [];
+
 /** Reads [start, end) of an open file descriptor in bounded pieces; closes the descriptor at the end. */
 export class FileSource implements BodySource {
   #pos: number;
   #fd: number;
-  #spare: Uint8Array | null = null;
 
   constructor(
     fd: number,
     start: number,
     private readonly end: number,
-    private readonly chunkSize = 256 * 1024,
   ) {
     this.#fd = fd;
     this.#pos = start;
@@ -25,14 +27,13 @@ export class FileSource implements BodySource {
 
   read(): Uint8Array | null {
     if (this.#fd < 0) return null;
-    const want = Math.min(this.chunkSize, this.end - this.#pos);
+    const want = Math.min(PIECE, this.end - this.#pos);
     if (want <= 0) {
       this.close();
       return null;
     }
     // A page-cache read of 256 KiB takes tens of µs; synchronous is cheaper than a thread-pool hop.
-    const buf = this.#spare !== null && this.#spare.length >= want ? this.#spare : new Uint8Array(this.chunkSize);
-    this.#spare = null;
+    const buf = new Uint8Array(pool.pop() ?? new ArrayBuffer(PIECE));
     const n = readSync(this.#fd, buf, 0, want, this.#pos);
     if (n <= 0) {
       // The file shrank under us: the promised length cannot be met; the caller aborts the connection.
@@ -43,9 +44,9 @@ export class FileSource implements BodySource {
     return buf.subarray(0, n);
   }
 
-  /** Hands back a buffer the socket has fully taken, so the next read can reuse it. */
-  recycle(buf: Uint8Array): void {
-    if (buf.byteOffset === 0 && buf.buffer.byteLength === this.chunkSize) this.#spare = new Uint8Array(buf.buffer);
+  /** Hands back a piece the socket has fully taken (nothing else refers to it), for any later read. */
+  recycle(piece: Uint8Array): void {
+    if (piece.byteOffset === 0 && piece.buffer.byteLength === PIECE && pool.length < 16) pool.push(piece.buffer as ArrayBuffer);
   }
 
   close(): void {

@@ -92,6 +92,8 @@ const COPY_LIMIT = 64 * 1024;
  * the cork buffer lets pipelined responses share one write.
  */
 const RAW_COPY_LIMIT = 16 * 1024;
+/** Bytes per second a body must average once it has taken longer than bodyTimeout (slow-POST guard). */
+const MIN_BODY_RATE = 1024;
 /** After a refused request, how long to keep reading (and dropping) so the client sees our answer. */
 const LINGER_MS = 2000;
 
@@ -112,6 +114,8 @@ export class Connection implements BodySink {
   private scanned = 0;
 
   // The body being received.
+  private bodyStartedAt = 0;
+  private bodyReceived = 0;
   private bodyRemaining = 0;
   private body: Uint8Array | null = null;
   private bodyLen = 0;
@@ -230,8 +234,8 @@ export class Connection implements BodySink {
       // A request cut off by the client's FIN can never complete: close, as nginx does.
       this.destroy();
     }
-    // HANDLING: the response goes out, then finishRequest closes (keepAlive is off from here on).
-    this.keepAlive = false;
+    // HANDLING: the response goes out; requests already received are still answered (startRequest
+    // turns keep-alive off for each), and resumeInput closes once the input runs out.
   }
 
   private append(chunk: Uint8Array): void {
@@ -360,6 +364,8 @@ export class Connection implements BodySink {
       return;
     }
     this.state = STATE.BODY;
+    this.bodyStartedAt = this.ctx.now;
+    this.bodyReceived = 0;
     this.setTimer(TIMER.BODY, opts.bodyTimeout);
     if (head.chunked) {
       if (this.chunked === null) this.chunked = new ChunkedDecoder(opts);
@@ -373,6 +379,13 @@ export class Connection implements BodySink {
   private readBody(buf: Uint8Array, pos: number, end: number): number {
     const head = this.head;
     if (pos >= end) return pos;
+    // Slow POST: bodyTimeout bounds each pause; past it, the body must also average MIN_BODY_RATE.
+    this.bodyReceived += end - pos;
+    const elapsed = this.ctx.now - this.bodyStartedAt;
+    if (elapsed > this.ctx.options.bodyTimeout && this.bodyReceived * 1000 < elapsed * MIN_BODY_RATE) {
+      this.refuse(HTTP_ERROR.BODY_TOO_SLOW);
+      return end;
+    }
     this.setTimer(TIMER.BODY, this.ctx.options.bodyTimeout);
     if (!head.chunked) {
       const n = Math.min(this.bodyRemaining, end - pos);

@@ -1,5 +1,6 @@
 // Directory listings: an HTML page (sortable without JavaScript, readable on a phone) or JSON.
 import { readdirSync, realpathSync, statSync } from "node:fs";
+import { isOutOfDescriptors, serviceUnavailable } from "../server/http-exception.ts";
 import { join, sep } from "node:path";
 
 export interface ListingEntry {
@@ -46,7 +47,8 @@ function isInside(path: string, root: string): boolean {
   let real: string;
   try {
     real = realpathSync(path);
-  } catch {
+  } catch (err) {
+    if (isOutOfDescriptors(err)) throw serviceUnavailable(); // not "hidden": a passing shortage
     return false;
   }
   return real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);

@@ -203,7 +203,9 @@ export function createStaticHandler(options: StaticOptions): Handler {
     let real: string;
     try {
       real = realpathSync(path);
-    } catch {
+    } catch (err) {
+      // realpath needs a descriptor of its own: out of them, the answer is 503, not "no such file".
+      if (isOutOfDescriptors(err)) throw serviceUnavailable();
       return null;
     }
     if (real !== root && !real.startsWith(rootPrefix)) return null;

@@ -125,7 +125,16 @@ const validRequest: fc.Arbitrary<GeneratedRequest> = fc
     minor: pick<0 | 1>(0, 1),
     leading: fc.nat(2),
     plain: fc.array(field(token(1, 12).map((t) => `X-${t}`), fieldValue), { maxLength: 8 }),
-    host: fc.option(field(pick("Host", "host", "HOST"), str(fc.constantFrom(...chars(97, 122), ".", ":"), 0, 20)), { nil: undefined }),
+    // Host = reg-name [ ":" port ] (invalid values are table rows: they must get 400).
+    host: fc.option(
+      field(
+        pick("Host", "host", "HOST"),
+        fc
+          .tuple(str(fc.constantFrom(...chars(97, 122), ".", "-"), 0, 20), fc.option(fc.integer({ min: 0, max: 65535 }), { nil: undefined }))
+          .map(([name, port]) => (port === undefined ? name : `${name}:${port}`)),
+      ),
+      { nil: undefined },
+    ),
     contentLength: fc.option(fc.tuple(fc.integer({ min: 0, max: 999_999_999_999 }), fc.nat(3), fc.nat()), { nil: undefined }),
     chunked: fc.option(fc.tuple(pick("chunked", "Chunked", "CHUNKED"), fc.nat()), { nil: undefined }),
     connection: fc.option(fc.tuple(fc.array(pick(...CONNECTION_TOKENS), { minLength: 1, maxLength: 3 }), pick(",", ", ", " ,\t"), fc.nat()), {
