@@ -59,7 +59,7 @@ interface Options {
   modes: Mode[];
 }
 
-const USAGE = `usage: bun run bench/load.ts [hello] [static] [--quick] [--rounds N] [--duration S] [--warmup S]
+const USAGE = `usage: bun run bench/load.ts [hello] [static] [app] [--quick] [--rounds N] [--duration S] [--warmup S]
                               [--sizes 1k,64k,1m] [--modes keepalive,close,pipeline] [--retries N]
   default: all scenarios, 3 rounds of 5 s (--quick: 1 round of 3 s), 1 s warm-up per server and case;
   a run during which other processes took > 5% of either core is repeated up to --retries times (default 2)`;
@@ -77,7 +77,7 @@ function parseOptions(argv: string[]): Options {
       return v;
     };
     const list = (): string[] => (argv[++i] ?? "").split(",").filter((s) => s !== "");
-    if (a === "hello" || a === "static") o.scenarios.push(a);
+    if (a === "hello" || a === "static" || a === "app") o.scenarios.push(a);
     else if (a === "--quick") quick = true;
     else if (a === "--rounds") rounds = num();
     else if (a === "--duration") duration = num();
@@ -99,7 +99,7 @@ function parseOptions(argv: string[]): Options {
   if (o.rounds < 1 || o.duration < 1) die("--rounds and --duration must be at least 1");
   for (const s of o.sizes) if (!(s in SIZES)) die(`unknown size ${s} (1k, 64k, 1m)`);
   for (const m of o.modes) if (!ALL_MODES.includes(m)) die(`unknown mode ${m} (${ALL_MODES.join(", ")})`);
-  if (o.scenarios.length === 0) o.scenarios = ["hello", "static"];
+  if (o.scenarios.length === 0) o.scenarios = ["hello", "static", "app"];
   return o;
 }
 
@@ -756,6 +756,30 @@ async function main(): Promise<void> {
         { name: "ceiling (Bun.listen)", key: "ceiling-hello", start: bunServer("ceiling.ts") },
       ],
     });
+  }
+  if (opts.scenarios.includes("app")) {
+    const { HELLO, JSON_BODY } = await import("./servers/app-handlers.ts");
+    const enc = new TextEncoder();
+    const appCases: [string, string, string][] = [
+      ["hello-world text", "/hello", HELLO],
+      ["JSON", "/json", JSON.stringify(JSON_BODY)],
+      ["parameter route /users/:id", "/users/42", JSON.stringify({ id: "42", name: "user 42" })],
+    ];
+    for (const [title, path, body] of appCases) {
+      cases.push({
+        title: `app: ${title}, keep-alive`,
+        path,
+        expected: enc.encode(body),
+        mode: "keepalive",
+        servers: [
+          { name: "ours, routes (Response)", key: "app-ours-routes", ours: true, start: bunServer("app.ts", "--kind", "ours-routes") },
+          { name: "ours, routes (light values)", key: "app-ours-light", start: bunServer("app.ts", "--kind", "ours-light") },
+          { name: "ours, fetch", key: "app-ours-fetch", start: bunServer("app.ts", "--kind", "ours-fetch") },
+          { name: "Bun.serve, routes", key: "app-bun-routes", start: bunServer("app.ts", "--kind", "bun-routes") },
+          { name: "Bun.serve, fetch", key: "app-bun-fetch", start: bunServer("app.ts", "--kind", "bun-fetch") },
+        ],
+      });
+    }
   }
   if (opts.scenarios.includes("static")) {
     if (!existsSync(NGINX)) throw new Error(`${NGINX} is not installed`);
