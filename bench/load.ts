@@ -728,10 +728,27 @@ end
   return path;
 }
 
+/** Installs wrk (and nginx for the static scenario) from Debian's packages when missing and we may. */
+function ensureTools(needNginx: boolean): void {
+  const missing: string[] = [];
+  if (Bun.which("wrk") === null) missing.push("wrk");
+  if (needNginx && !existsSync(NGINX)) missing.push("nginx-light");
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0 || Bun.which("apt-get") === null) {
+    throw new Error(`missing ${missing.join(", ")}: apt-get install ${missing.join(" ")}`);
+  }
+  console.error(`installing ${missing.join(", ")} with apt-get…`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  Bun.spawnSync(["apt-get", "update", "-qq"], { env, stdout: "ignore", stderr: "inherit" });
+  const r = Bun.spawnSync(["apt-get", "install", "-y", "-qq", ...missing], { env, stdout: "ignore", stderr: "inherit" });
+  if (r.exitCode !== 0) throw new Error(`apt-get install ${missing.join(" ")} failed`);
+}
+
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const tck = Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim();
   if (tck !== `${CLK_TCK}`) throw new Error(`CLK_TCK is ${tck}, this script assumes ${CLK_TCK}`);
+  ensureTools(opts.scenarios.includes("static"));
   for (const tool of ["taskset", "wrk"]) if (Bun.which(tool) === null) throw new Error(`${tool} is not installed`);
   mkdirSync(OUT, { recursive: true });
   tempDir = mkdtempSync(join(tmpdir(), "bench-load-"));
