@@ -56,3 +56,16 @@ export function equalsLower(buf: Uint8Array, start: number, end: number, lower: 
   }
   return true;
 }
+
+/** Joins byte arrays into one new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

@@ -1,4 +1,5 @@
 // Named protocol errors: code → status, reason, and a ready-made response that closes the connection.
+import { concatBytes } from "./chars.ts";
 import { getDateLine } from "./date.ts";
 
 /** Every failure the parser, the chunked decoder or the connection can report. */
@@ -142,10 +143,5 @@ export function closingResponse(status: number, message?: string): readonly [Uin
 /** The ready-made response for a protocol error, as one byte array with the current Date. */
 export function errorResponseBytes(code: HttpErrorCode): Uint8Array {
   const [head, rest] = closingResponse(errorStatus(code), errorReason(code));
-  const date = getDateLine();
-  const out = new Uint8Array(head.length + date.length + rest.length);
-  out.set(head, 0);
-  out.set(date, head.length);
-  out.set(rest, head.length + date.length);
-  return out;
+  return concatBytes([head, getDateLine(), rest]);
 }

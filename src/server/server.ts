@@ -3,6 +3,7 @@
 // Handler order: routes, then `handler`, then static files under `root`, then `fetch`, then 404.
 import type { Socket, TCPSocketListener } from "bun";
 import { readFileSync } from "node:fs";
+import { concatBytes } from "../http/chars.ts";
 import { getDateLine } from "../http/date.ts";
 import { createFetchHandler, type FetchHandler, origins } from "../app/fetch.ts";
 import type { Routes } from "../app/router.ts";
@@ -168,11 +169,7 @@ export function serve(options: ServeOptions = {}): Server {
         if (ctx.connections.size >= maxConnections) {
           // Over the limit: answer 503 at once and close; the connections we have keep working.
           refusedConnections++;
-          const date = getDateLine();
-          const out = new Uint8Array(OVERLOADED_STATUS.length + date.length + OVERLOADED_REST.length);
-          out.set(OVERLOADED_STATUS, 0);
-          out.set(date, OVERLOADED_STATUS.length);
-          out.set(OVERLOADED_REST, OVERLOADED_STATUS.length + date.length);
+          const out = concatBytes([OVERLOADED_STATUS, getDateLine(), OVERLOADED_REST]);
           socket.write(out, 0, out.length);
           socket.end();
           return;

@@ -9,7 +9,8 @@ import mime from "mime";
 import { FileSource } from "../server/body.ts";
 import type { Handler, HandlerResult, Reply } from "../server/connection.ts";
 import type { RequestHead } from "../http/head.ts";
-import { LOWER } from "../http/chars.ts";
+import { concatBytes, LOWER } from "../http/chars.ts";
+import { SERVER_HEADER, statusLine } from "../http/response.ts";
 import { getDateLine } from "../http/date.ts";
 import { METHOD } from "../http/parser.ts";
 import { isOutOfDescriptors, serviceUnavailable } from "../server/http-exception.ts";
@@ -532,24 +533,13 @@ export function createStaticHandler(options: StaticOptions): Handler {
   };
 }
 
-const STATUS_200 = encoder.encode("HTTP/1.1 200 OK\r\n");
-const SERVER_LINE = encoder.encode("Server: bunhttp\r\n");
-
 /** The complete 200 response of a cached variant; one buffer per file, remade once a second for Date. */
 function fullResponse(v: Variant): Uint8Array {
   const date = getDateLine();
   if (v.full !== null && v.fullDate === date) return v.full;
   const body = v.body!;
   const tail = encoder.encode(`Content-Length: ${body.length}\r\n\r\n`);
-  const parts = [STATUS_200, v.head200, date, SERVER_LINE, tail, body];
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const full = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    full.set(p, o);
-    o += p.length;
-  }
+  const full = concatBytes([statusLine(200), v.head200, date, SERVER_HEADER, tail, body]);
   v.full = full;
   v.fullDate = date;
   return full;
