@@ -59,7 +59,7 @@ interface Options {
   modes: Mode[];
 }
 
-const USAGE = `usage: bun run bench/load.ts [hello] [static] [app] [--quick] [--rounds N] [--duration S] [--warmup S]
+const USAGE = `usage: bun run bench/load.ts [hello] [static] [app] [log] [--quick] [--rounds N] [--duration S] [--warmup S]
                               [--sizes 1k,64k,1m] [--modes keepalive,close,pipeline] [--retries N]
   default: all scenarios, 3 rounds of 5 s (--quick: 1 round of 3 s), 1 s warm-up per server and case;
   a run during which other processes took > 5% of either core is repeated up to --retries times (default 2)`;
@@ -77,7 +77,7 @@ function parseOptions(argv: string[]): Options {
       return v;
     };
     const list = (): string[] => (argv[++i] ?? "").split(",").filter((s) => s !== "");
-    if (a === "hello" || a === "static" || a === "app") o.scenarios.push(a);
+    if (a === "hello" || a === "static" || a === "app" || a === "log") o.scenarios.push(a);
     else if (a === "--quick") quick = true;
     else if (a === "--rounds") rounds = num();
     else if (a === "--duration") duration = num();
@@ -772,6 +772,22 @@ async function main(): Promise<void> {
         { name: "Bun.serve", key: "bun-serve-hello", start: bunServer("bun-serve-hello.ts") },
         { name: "ceiling (Bun.listen)", key: "ceiling-hello", start: bunServer("ceiling.ts") },
       ],
+    });
+  }
+  if (opts.scenarios.includes("log")) {
+    // What the access log costs: the same 1 KiB file with the log off, and written to a real file.
+    const logServer = (format: string) => ({
+      name: `ours, log ${format}`,
+      key: `ours-static-log-${format}`,
+      ours: format === "off",
+      start: bunServer("ours-static.ts", "--root", FIXTURES, "--log", format, "--log-file", join(tempDir, `access-${format}.log`)),
+    });
+    cases.push({
+      title: "access log cost: static 1 KiB file, keep-alive",
+      path: "/1k.bin",
+      expected: fixtures["1k"]!,
+      mode: "keepalive",
+      servers: [logServer("off"), logServer("common"), logServer("combined"), logServer("json")],
     });
   }
   if (opts.scenarios.includes("app")) {

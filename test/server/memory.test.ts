@@ -3,6 +3,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ChunkedDecoder } from "../../src/http/chunked.ts";
+import { FAILED } from "../../src/http/parser.ts";
 import { type Child, openFdsOf, rssOf, startChildServer } from "../helpers/child.ts";
 
 const GiB = 1024 * 1024 * 1024;
@@ -22,35 +24,45 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Downloads with a raw socket, counting bytes without keeping them; resolves with the body size. */
-function download(port: number, onSocket?: (s: { pause(): void; resume(): void }) => void): Promise<number> {
+/**
+ * Downloads with a raw socket, counting body bytes without keeping them; resolves with the body size.
+ * A chunked body is decoded with our own ChunkedDecoder (a counting sink), so framing is checked too.
+ */
+function download(port: number, onSocket?: (s: { pause(): void; resume(): void }) => void, path = "/big.bin"): Promise<number> {
   return new Promise((resolve, reject) => {
     let headerDone = false;
     let head = "";
     let bodyBytes = 0;
     let expected = -1;
+    let decoder: ChunkedDecoder | null = null;
+    const sink = { onBodyData: (_b: Uint8Array, s: number, e: number) => void (bodyBytes += e - s) };
+    const feed = (buf: Uint8Array, from: number) => {
+      if (decoder === null) bodyBytes += buf.length - from;
+      else if (decoder.decode(buf, from, buf.length, sink) === FAILED) reject(new Error(`bad chunked framing: ${decoder.error}`));
+    };
     Bun.connect({
       hostname: "127.0.0.1",
       port,
       socket: {
         open(s) {
-          s.write("GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+          s.write(`GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
           onSocket?.(s);
         },
         data(_s, chunk) {
-          if (!headerDone) {
-            head += new TextDecoder("latin1").decode(chunk);
-            const i = head.indexOf("\r\n\r\n");
-            if (i < 0) return;
-            headerDone = true;
-            expected = Number(/content-length: (\d+)/i.exec(head)?.[1]);
-            bodyBytes = head.length - i - 4;
-            return;
-          }
-          bodyBytes += chunk.length;
+          if (headerDone) return feed(chunk, 0);
+          head += new TextDecoder("latin1").decode(chunk);
+          const i = head.indexOf("\r\n\r\n");
+          if (i < 0) return;
+          headerDone = true;
+          if (/transfer-encoding: chunked/i.test(head.slice(0, i))) {
+            decoder = new ChunkedDecoder({ maxBody: 2 ** 40, maxChunkLine: 4096, maxTrailerSize: 4096 });
+          } else expected = Number(/content-length: (\d+)/i.exec(head)?.[1]);
+          const bodyStart = i + 4 - (head.length - chunk.length);
+          feed(chunk, bodyStart);
         },
         close() {
-          if (bodyBytes === expected) resolve(bodyBytes);
+          const complete = decoder !== null ? (decoder as ChunkedDecoder).done : bodyBytes === expected;
+          if (complete) resolve(bodyBytes);
           else reject(new Error(`got ${bodyBytes} of ${expected} bytes`));
         },
         error: reject,
@@ -104,3 +116,31 @@ test("a client that stops reading costs no more memory, and its descriptor is re
   while (openFdsOf(child.pid) > fdsBefore && Date.now() < until) await Bun.sleep(20);
   expect(openFdsOf(child.pid)).toBeLessThanOrEqual(fdsBefore);
 }, 60_000);
+
+test("a handler streaming 1 GiB through a ReadableStream: memory stays flat, also while the client stalls", async () => {
+  const before = rssOf(child.pid);
+  let peak = before;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssOf(child.pid));
+  }, 20);
+  try {
+    // Two clients at full speed…
+    const fast = Promise.all([download(child.port, undefined, "/stream/1024"), download(child.port, undefined, "/stream/1024")]);
+    // …and one that stops reading for a while: the stream is pulled no faster than the socket takes it.
+    let sock: { pause(): void; resume(): void } | undefined;
+    const slow = download(child.port, (s) => (sock = s), "/stream/1024");
+    await Bun.sleep(50);
+    sock!.pause();
+    await Bun.sleep(300);
+    const stalled = rssOf(child.pid);
+    await Bun.sleep(500);
+    expect(rssOf(child.pid) - stalled).toBeLessThan(8 * 1024 * 1024);
+    sock!.resume();
+    expect(await fast).toEqual([GiB, GiB]);
+    expect(await slow).toBe(GiB);
+  } finally {
+    clearInterval(sampler);
+  }
+  console.log(`streaming 3 × 1 GiB: server RSS ${(before / 2 ** 20).toFixed(1)} MiB before, ${(peak / 2 ** 20).toFixed(1)} MiB peak`);
+  expect(peak).toBeLessThan(100 * 1024 * 1024);
+}, 120_000);
