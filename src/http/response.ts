@@ -16,8 +16,8 @@ export class OutBuffer {
   buf: WritableBuffer;
   len = 0;
 
-  constructor(capacity = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(capacity) as WritableBuffer;
+  constructor(private readonly initial = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(initial) as WritableBuffer;
   }
 
   reserve(n: number): void {
@@ -61,6 +61,11 @@ export class OutBuffer {
   reset(): void {
     this.len = 0;
   }
+
+  /** After a large burst, give the memory back: keep at most the initial capacity. */
+  shrink(): void {
+    if (this.len === 0 && this.buf.length > this.initial * 4) this.buf = Buffer.allocUnsafe(this.initial) as WritableBuffer;
+  }
 }
 
 const statusLines: (Uint8Array | undefined)[] = [];
@@ -99,7 +104,12 @@ export function writeHeadStart(out: OutBuffer, status: number): void {
   out.bytes(SERVER_HEADER);
 }
 
-/** True when a header name or value would let a caller inject CR, LF or NUL (response splitting). */
-export function isUnsafeHeaderText(s: string): boolean {
-  return s.indexOf("\r") >= 0 || s.indexOf("\n") >= 0 || s.indexOf("\0") >= 0;
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Anything but HTAB, visible ASCII, SP and obs-text: CTLs, and code units above 0xFF, which a Latin-1 write would
+ * truncate (U+010D becomes CR: response splitting). */
+const NOT_FIELD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** True when a header name is not a token or a value holds anything that is not a field character. */
+export function isUnsafeHeader(name: string, value: string): boolean {
+  return !FIELD_NAME.test(name) || NOT_FIELD_VALUE.test(value);
 }

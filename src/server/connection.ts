@@ -16,7 +16,7 @@ import {
   CONTINUE_100,
   CRLF,
   isBodiless,
-  isUnsafeHeaderText,
+  isUnsafeHeader,
   LAST_CHUNK,
   OutBuffer,
   SERVER_HEADER,
@@ -134,6 +134,8 @@ export class Connection implements BodySink {
   /** The server is stopping: finish what is in progress, keep nothing alive. */
   private draining = false;
   private lingerOnClose = false;
+  /** Bytes handed to the socket (or its queue) so far: tells whether a response has started to leave. */
+  private bytesOut = 0;
 
   // Timeouts: one deadline at a time, checked by the server's sweep.
   deadline = 0;
@@ -280,6 +282,9 @@ export class Connection implements BodySink {
     const opts = this.ctx.options;
     while (pos < end) {
       if (this.state === STATE.HEAD) {
+        // Responses still in the cork buffer count too: one read of pipelined requests must not build
+        // an unbounded answer for a client that reads nothing.
+        if (cork.len > HIGH_WATER) this.flush();
         if (this.queuedBytes > HIGH_WATER) {
           // The client is not reading its responses: stop taking requests from it until it does.
           this.pauseInput();
@@ -323,6 +328,11 @@ export class Connection implements BodySink {
       return;
     }
     this.keep(buf, pos, end);
+    // Pipelined requests armed the header timer for the bytes after them; if none are left, the
+    // connection is idle now (else an idle connection would be cut at headerTimeout, not idleTimeout).
+    if (this.state === STATE.HEAD && this.input === null && this.timer === TIMER.HEADER) {
+      this.setTimer(TIMER.IDLE, this.ctx.options.idleTimeout);
+    }
   }
 
   /**
@@ -465,7 +475,12 @@ export class Connection implements BodySink {
    * to the error hook once; if what the hook gives rejects too, a plain 500.
    */
   private settle(result: HandlerResult | Promise<HandlerResult>, req: ServerRequest, failed = false): void {
-    if (this.state === STATE.CLOSED) return;
+    if (this.state === STATE.CLOSED) {
+      // The client went away while the handler worked: release what its answer holds.
+      if (result instanceof Promise) result.then(disposeResult, () => {});
+      else disposeResult(result);
+      return;
+    }
     if (result instanceof Promise) {
       result.then(
         (r) => this.settle(r, req, failed),
@@ -478,8 +493,29 @@ export class Connection implements BodySink {
     this.resumeInput();
   }
 
-  /** Writes the handler's result, then goes on to the next request unless we must wait. */
+  /**
+   * Writes the handler's result, then goes on to the next request unless we must wait. A result that
+   * cannot be written (a bad header value, a locked stream) becomes a 500 while nothing of it has left;
+   * after that, the connection is cut.
+   */
   private respond(result: HandlerResult): void {
+    const mark = cork.len;
+    const sent = this.bytesOut;
+    try {
+      this.respondWith(result);
+    } catch (err) {
+      console.error("cannot send the handler's response:", err);
+      disposeResult(result);
+      if (this.state === STATE.HANDLING && this.source === null && this.bytesOut === sent && cork.len >= mark) {
+        cork.len = mark;
+        this.writeReply(INTERNAL_ERROR);
+      } else {
+        this.destroy();
+      }
+    }
+  }
+
+  private respondWith(result: HandlerResult): void {
     if (result instanceof Response) {
       const reply = readResponse(result);
       if (reply instanceof Promise) this.settle(reply, this.current!);
@@ -533,6 +569,7 @@ export class Connection implements BodySink {
     if (!(Number.isInteger(status) && status >= 200 && status <= 999)) {
       // 1xx cannot be a final response, and anything outside 100-999 is not a status at all.
       console.error(`handler returned invalid status ${status}`);
+      disposeResult(reply);
       this.writeReply(INTERNAL_ERROR);
       return;
     }
@@ -545,6 +582,7 @@ export class Connection implements BodySink {
       seen = writeHeaders(out, headers);
       if (seen < 0) {
         out.len = start;
+        disposeResult(reply);
         this.writeReply({ status: 500, headers: TEXT_PLAIN, body: "500 Internal Server Error: invalid header\n" });
         return;
       }
@@ -580,7 +618,8 @@ export class Connection implements BodySink {
     } else {
       length = 0; // no body: Content-Length: 0, never an open-ended chunked stream
     }
-    if (length < 0 && declaredLength >= 0 && source !== null) length = declaredLength;
+    // A Content-Length the handler declared for a stream is not trusted (a wrong one would break the
+    // framing of every later response): streams of unknown length go out chunked.
 
     const bodiless = isBodiless(status);
     let chunked = false;
@@ -706,6 +745,7 @@ export class Connection implements BodySink {
 
   /** Writes bytes that are not in the cork buffer (kept by reference if the kernel does not take them). */
   private send(bytes: Uint8Array): void {
+    this.bytesOut += bytes.length;
     if (this.queuedBytes > 0) {
       this.queue.push(bytes);
       this.queuedBytes += bytes.length;
@@ -729,6 +769,7 @@ export class Connection implements BodySink {
       out.reset();
       return;
     }
+    this.bytesOut += out.len;
     if (this.queuedBytes > 0) {
       const copy = out.take();
       this.queue.push(copy);
@@ -738,6 +779,7 @@ export class Connection implements BodySink {
       if (n < out.len) this.enqueue(out.buf.slice(n < 0 ? 0 : n, out.len));
       out.reset();
     }
+    out.shrink();
     if (this.queuedBytes === 0) this.afterFlushed();
   }
 
@@ -758,13 +800,25 @@ export class Connection implements BodySink {
       this.queue.shift();
       this.queueOffset = 0;
     }
-    if (this.timer === TIMER.SEND) this.setTimer(TIMER.NONE, 0);
+    if (this.timer === TIMER.SEND) this.rearmTimer();
     this.afterFlushed();
     if (this.source !== null) {
       this.pump();
       this.flush();
     }
     this.resumeInput();
+  }
+
+  /** The timer for the state we are in, once the send timer is no longer needed. */
+  private rearmTimer(): void {
+    if (this.state === STATE.HEAD) {
+      if (this.input === null) this.setTimer(TIMER.IDLE, this.ctx.options.idleTimeout);
+      else this.setTimer(TIMER.HEADER, this.ctx.options.headerTimeout);
+    } else if (this.state === STATE.BODY) {
+      this.setTimer(TIMER.BODY, this.ctx.options.bodyTimeout);
+    } else {
+      this.setTimer(TIMER.NONE, 0); // HANDLING: a handler or a stream at work; CLOSING: afterFlushed
+    }
   }
 
   private afterFlushed(): void {
@@ -852,7 +906,8 @@ export class Connection implements BodySink {
   closeWhenIdle(): void {
     this.draining = true;
     this.keepAlive = false;
-    if (this.state === STATE.HEAD && this.input === null && this.queuedBytes === 0) this.destroy();
+    // Between requests: close once what is queued has gone (at once if nothing is).
+    if (this.state === STATE.HEAD && this.input === null) this.closeWhenFlushed();
   }
 
   destroy(): void {
@@ -908,6 +963,24 @@ export class Connection implements BodySink {
 }
 
 const TEXT_PLAIN: HeaderList = [["Content-Type", "text/plain; charset=utf-8"]];
+
+/** Releases what an unsent result holds: a file descriptor, a stream, a Response body. */
+function disposeResult(result: HandlerResult): void {
+  try {
+    if (result instanceof Response) {
+      if (result.body !== null && !result.body.locked) void result.body.cancel().catch(() => {});
+    } else if (result !== null && typeof result === "object" && !(result instanceof Uint8Array)) {
+      const body = (result as Reply).body;
+      if (body instanceof ReadableStream) {
+        if (!body.locked) void body.cancel().catch(() => {});
+      } else if (body !== null && typeof body === "object" && "close" in body && typeof body.close === "function") {
+        (body as BodySource).close();
+      }
+    }
+  } catch {
+    // Nothing more can be done for it.
+  }
+}
 const INTERNAL_ERROR: Reply = { status: 500, headers: TEXT_PLAIN, body: "500 Internal Server Error\n" };
 const OCTET_STREAM: HeaderList = [["Content-Type", "application/octet-stream"]];
 
@@ -969,7 +1042,7 @@ function writeHeaders(out: OutBuffer, headers: HeaderList | Headers | Uint8Array
 
 /** Writes one field unless it is one we own; returns SEEN_* bits, or -1 for CR/LF/NUL (response splitting). */
 function writeHeader(out: OutBuffer, name: string, value: string): number {
-  if (name.length === 0 || isUnsafeHeaderText(name) || isUnsafeHeaderText(value)) return -1;
+  if (isUnsafeHeader(name, value)) return -1;
   // Only names starting with c, d, k, s or t can be one of ours: skip the lower-casing for the rest.
   const c = name.charCodeAt(0) | 0x20;
   if ((c === 99 || c === 100 || c === 107 || c === 115 || c === 116) && name.length >= 4 && name.length <= 17) {

@@ -193,8 +193,12 @@ export function serve(options: ServeOptions = {}): Server {
         socket.data?.onClose();
         if (stopping && ctx.connections.size === 0) drained?.();
       },
-      error(socket: Socket<Connection>) {
-        socket.data?.onClose();
+      error(socket: Socket<Connection>, err: Error) {
+        // A socket error, or an exception that escaped one of these callbacks: close it for good.
+        const conn = socket.data;
+        if (conn) conn.destroy();
+        else socket.end();
+        if ((err as { code?: string })?.code === undefined) console.error("connection error:", err);
       },
     },
   } as unknown as Bun.TCPSocketListenOptions<Connection>);

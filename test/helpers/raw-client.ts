@@ -140,6 +140,11 @@ export class RawClient {
   close(): void {
     this.socket.end();
   }
+
+  /** Resets the connection (RST), as a client that crashes or gives up does. */
+  terminate(): void {
+    this.socket.terminate();
+  }
 }
 
 function indexOfSeq(buf: Uint8Array, seq: number[], from = 0): number {
