@@ -525,9 +525,14 @@ export class Connection implements BodySink {
     if (result === null || result === undefined) {
       this.writeReply({ status: 404, headers: TEXT_PLAIN, body: "404 Not Found\n" });
     } else if (typeof result === "string") {
-      this.writeReply({ headers: TEXT_PLAIN, body: result });
+      // One reused Reply: writeReply reads it and keeps nothing of it.
+      TEXT_REPLY.body = result;
+      this.writeReply(TEXT_REPLY);
+      TEXT_REPLY.body = null;
     } else if (result instanceof Uint8Array) {
-      this.writeReply({ headers: OCTET_STREAM, body: result });
+      BYTES_REPLY.body = result;
+      this.writeReply(BYTES_REPLY);
+      BYTES_REPLY.body = null;
     } else {
       this.writeReply(result);
     }
@@ -962,7 +967,8 @@ export class Connection implements BodySink {
   }
 }
 
-const TEXT_PLAIN: HeaderList = [["Content-Type", "text/plain; charset=utf-8"]];
+// Pre-encoded: the common results skip header validation and encoding entirely.
+const TEXT_PLAIN = textEncoder.encode("Content-Type: text/plain; charset=utf-8\r\n");
 
 /** Releases what an unsent result holds: a file descriptor, a stream, a Response body. */
 function disposeResult(result: HandlerResult): void {
@@ -982,7 +988,9 @@ function disposeResult(result: HandlerResult): void {
   }
 }
 const INTERNAL_ERROR: Reply = { status: 500, headers: TEXT_PLAIN, body: "500 Internal Server Error\n" };
-const OCTET_STREAM: HeaderList = [["Content-Type", "application/octet-stream"]];
+const OCTET_STREAM = textEncoder.encode("Content-Type: application/octet-stream\r\n");
+const TEXT_REPLY: Reply = { status: 200, headers: TEXT_PLAIN, body: null };
+const BYTES_REPLY: Reply = { status: 200, headers: OCTET_STREAM, body: null };
 
 function writeContentLength(out: OutBuffer, n: number): void {
   out.bytes(CONTENT_LENGTH);
