@@ -1,6 +1,7 @@
 // A raw TCP client for server tests: sends exact bytes, reads responses as a client sees them
 // (Content-Length, chunked, or close-delimited framing), and notices when the server closes.
 import type { Socket } from "bun";
+import { concatBytes } from "../../src/http/chars.ts";
 
 export interface RawResponse {
   status: number;
@@ -195,7 +196,7 @@ export function tryParseResponse(buf: Uint8Array, isHead: boolean, closed: boole
       parts.push(buf.subarray(p, p + size));
       p += size + 2;
     }
-    body = concat(parts);
+    body = concatBytes(parts);
   } else if (cl !== undefined) {
     const n = Number(cl);
     if (buf.length < p + n) return null;
@@ -217,18 +218,6 @@ export function tryParseResponse(buf: Uint8Array, isHead: boolean, closed: boole
     text: () => decoder.decode(body),
   };
   return { res, used: p };
-}
-
-export function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** One request on a fresh connection; returns the response and whether the server then closed. */

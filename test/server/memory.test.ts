@@ -71,20 +71,26 @@ function download(port: number, onSocket?: (s: { pause(): void; resume(): void }
   });
 }
 
-test("8 clients downloading 1 GiB at once: the server's RSS stays under 100 MiB", async () => {
-  const before = rssOf(child.pid);
-  let peak = before;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, rssOf(child.pid));
+/** Samples the child's RSS every 20 ms until stopped; `peak` is the highest seen. */
+function sampleRss(pid: number) {
+  const s = { before: rssOf(pid), peak: 0, stop: () => clearInterval(timer) };
+  s.peak = s.before;
+  const timer = setInterval(() => {
+    s.peak = Math.max(s.peak, rssOf(pid));
   }, 20);
+  return s;
+}
+
+test("8 clients downloading 1 GiB at once: the server's RSS stays under 100 MiB", async () => {
+  const rss = sampleRss(child.pid);
   try {
     const sizes = await Promise.all(Array.from({ length: 8 }, () => download(child.port)));
     expect(sizes).toEqual(Array(8).fill(GiB));
   } finally {
-    clearInterval(sampler);
+    rss.stop();
   }
-  console.log(`server RSS: ${(before / 2 ** 20).toFixed(1)} MiB before, ${(peak / 2 ** 20).toFixed(1)} MiB peak`);
-  expect(peak).toBeLessThan(100 * 1024 * 1024);
+  console.log(`server RSS: ${(rss.before / 2 ** 20).toFixed(1)} MiB before, ${(rss.peak / 2 ** 20).toFixed(1)} MiB peak`);
+  expect(rss.peak).toBeLessThan(100 * 1024 * 1024);
 }, 120_000);
 
 test("a client that stops reading costs no more memory, and its descriptor is released", async () => {
@@ -118,11 +124,7 @@ test("a client that stops reading costs no more memory, and its descriptor is re
 }, 60_000);
 
 test("a handler streaming 1 GiB through a ReadableStream: memory stays flat, also while the client stalls", async () => {
-  const before = rssOf(child.pid);
-  let peak = before;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, rssOf(child.pid));
-  }, 20);
+  const rss = sampleRss(child.pid);
   try {
     // Two clients at full speed…
     const fast = Promise.all([download(child.port, undefined, "/stream/1024"), download(child.port, undefined, "/stream/1024")]);
@@ -139,8 +141,8 @@ test("a handler streaming 1 GiB through a ReadableStream: memory stays flat, als
     expect(await fast).toEqual([GiB, GiB]);
     expect(await slow).toBe(GiB);
   } finally {
-    clearInterval(sampler);
+    rss.stop();
   }
-  console.log(`streaming 3 × 1 GiB: server RSS ${(before / 2 ** 20).toFixed(1)} MiB before, ${(peak / 2 ** 20).toFixed(1)} MiB peak`);
-  expect(peak).toBeLessThan(100 * 1024 * 1024);
+  console.log(`streaming 3 × 1 GiB: server RSS ${(rss.before / 2 ** 20).toFixed(1)} MiB before, ${(rss.peak / 2 ** 20).toFixed(1)} MiB peak`);
+  expect(rss.peak).toBeLessThan(100 * 1024 * 1024);
 }, 120_000);
