@@ -60,6 +60,8 @@ interface Variant {
   etag: string;
   /** Last-Modified in whole seconds (HTTP dates have no finer resolution). */
   mtimeSeconds: number;
+  /** The exact mtime in ms, to tell whether the file changed within the last second. */
+  mtimeMs: number;
   lastModified: string;
   /** Header lines shared by every 200/206 of this variant, pre-encoded (each ends CRLF). */
   headLines: string;
@@ -232,6 +234,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
       size: body?.length ?? size,
       etag,
       mtimeSeconds: Math.floor(mtimeMs / 1000),
+      mtimeMs,
       lastModified,
       headLines,
       head200: encoder.encode(headLines),
@@ -367,7 +370,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
     // A date is a strong validator only if the file had not changed within the second it names
     // (RFC 9110 §8.8.2.2): a file modified in the last second never matches.
     const t = parseHttpDate(s);
-    return !Number.isNaN(t) && t === v.mtimeSeconds && Date.now() / 1000 - v.mtimeSeconds >= 1;
+    return !Number.isNaN(t) && t === v.mtimeSeconds && Date.now() - v.mtimeMs >= 1000;
   }
 
   function openVariant(v: Variant): number {
