@@ -121,8 +121,7 @@ const F_IF_UNMODIFIED_SINCE = 3;
 const F_RANGE = 4;
 const F_IF_RANGE = 5;
 const F_ACCEPT_ENCODING = 6;
-const F_ACCEPT = 7;
-const fields = new Int32Array(8);
+const fields = new Int32Array(7);
 const FIELD_NAMES: [number, string][] = [
   [F_IF_MATCH, "if-match"],
   [F_IF_NONE_MATCH, "if-none-match"],
@@ -131,7 +130,6 @@ const FIELD_NAMES: [number, string][] = [
   [F_RANGE, "range"],
   [F_IF_RANGE, "if-range"],
   [F_ACCEPT_ENCODING, "accept-encoding"],
-  [F_ACCEPT, "accept"],
 ];
 const BY_LENGTH: [number, string][][] = [];
 for (const [id, name] of FIELD_NAMES) (BY_LENGTH[name.length] ??= []).push([id, name]);
@@ -392,8 +390,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
     const head = req.head;
     const method = head.method;
     if (method !== METHOD.GET && method !== METHOD.HEAD) return notAllowed(method);
-    if (head.headerCount > 0) scanFields(head);
-    else fields.fill(-1);
+    scanFields(head);
 
     let v = e.identity;
     if (e.encoded.length > 0) {
