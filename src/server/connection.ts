@@ -987,7 +987,7 @@ function disposeResult(result: HandlerResult): void {
     // Nothing more can be done for it.
   }
 }
-const INTERNAL_ERROR: Reply = { status: 500, headers: TEXT_PLAIN, body: "500 Internal Server Error\n" };
+export const INTERNAL_ERROR: Reply = { status: 500, headers: TEXT_PLAIN, body: "500 Internal Server Error\n" };
 const OCTET_STREAM = textEncoder.encode("Content-Type: application/octet-stream\r\n");
 const TEXT_REPLY: Reply = { status: 200, headers: TEXT_PLAIN, body: null };
 const BYTES_REPLY: Reply = { status: 200, headers: OCTET_STREAM, body: null };

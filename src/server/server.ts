@@ -13,7 +13,7 @@ import { DEFAULT_PARSER_LIMITS, METHOD } from "../http/parser.ts";
 import { createStaticHandler, type StaticOptions } from "../static/serve-static.ts";
 import { type AccessLog, createAccessLog, fileTarget, type LogFormat, stdoutTarget } from "./access-log.ts";
 import { compileTrust } from "./proxy.ts";
-import { Connection, type ConnectionOptions, type Handler, type HandlerResult, type Reply, type ServerContext } from "./connection.ts";
+import { Connection, type ConnectionOptions, INTERNAL_ERROR, type Handler, type HandlerResult, type Reply, type ServerContext } from "./connection.ts";
 import { HttpException } from "./http-exception.ts";
 import type { ServerRequest } from "./request.ts";
 
@@ -98,7 +98,6 @@ const OVERLOADED_REST = encoder.encode(
 );
 const OVERLOADED_STATUS = encoder.encode("HTTP/1.1 503 Service Unavailable\r\n");
 const NOT_IMPLEMENTED: Reply = { status: 501, headers: TEXT, body: "501 Not Implemented\n" };
-const INTERNAL_ERROR: Reply = { status: 500, headers: TEXT, body: "500 Internal Server Error\n" };
 
 export function serve(options: ServeOptions = {}): Server {
   const connOptions: ConnectionOptions = { ...DEFAULT_OPTIONS };
