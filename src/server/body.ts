@@ -1,5 +1,6 @@
 // Response bodies: what handlers may return, and the pull-based sources that stream them out.
 import { closeSync, readSync } from "node:fs";
+import { knownBody } from "./known-bodies.ts";
 
 /** Streams a body in pieces; `read` resolves null at the end. `close` releases what it holds, once. */
 export interface BodySource {
@@ -102,13 +103,22 @@ export function toBytes(value: unknown): Uint8Array {
 
 const EMPTY = new Uint8Array(0);
 
+type ResponseParts = { status: number; headers: Headers; body: string | Uint8Array | BodySource | null; defaultType?: Uint8Array };
+
 /**
- * A Response's parts for our writer. The body is read ahead by up to two pieces: a body that ends
- * by then (every string, bytes or Blob body) gets a Content-Length; a longer stream goes out chunked.
+ * A Response's parts for our writer. A body we saw being made from a string or bytes is taken as it
+ * is (known-bodies.ts). Any other body is read ahead by up to two pieces: one that ends by then
+ * (a Blob, a short stream) gets a Content-Length; a longer stream goes out chunked.
  */
-export function readResponse(res: Response): { status: number; headers: Headers; body: Uint8Array | BodySource | null } | Promise<{ status: number; headers: Headers; body: Uint8Array | BodySource }> {
+export function readResponse(res: Response): ResponseParts | Promise<ResponseParts> {
   const status = res.status;
   const headers = res.headers;
+  const known = knownBody(res);
+  if (known !== undefined) {
+    const { body, type } = known;
+    if (body instanceof Promise) return body.then((b) => ({ status, headers, body: b, defaultType: type }));
+    return { status, headers, body, defaultType: type };
+  }
   const stream = res.body;
   if (stream === null) return { status, headers, body: null };
   const reader = stream.getReader() as ReadableStreamDefaultReader<Uint8Array>;

@@ -41,6 +41,8 @@ export interface Reply {
   body?: string | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array> | Blob | BodySource | null;
   /** Body length when `body` is a BodySource of known size (sent with Content-Length). */
   length?: number;
+  /** A "Content-Type: …\r\n" line sent when `headers` has none (what Bun.serve infers for a Response body). */
+  defaultType?: Uint8Array;
   /**
    * The whole response as bytes (status line through body, with the current Date), for a keep-alive
    * HTTP/1.1 GET: sent as it is, in one write, without copying when large. Other requests (HEAD,
@@ -592,6 +594,7 @@ export class Connection implements BodySink {
         return;
       }
     }
+    if (!(seen & SEEN_TYPE) && reply.defaultType !== undefined) out.bytes(reply.defaultType);
     const declaredLength = seen & SEEN_LENGTH ? declaredContentLength : -1;
     if (!(seen & SEEN_DATE)) out.bytes(getDateLine(this.ctx.now));
     if (!(seen & SEEN_SERVER)) out.bytes(SERVER_HEADER);
@@ -1002,6 +1005,7 @@ const CONTENT_LENGTH = textEncoder.encode("Content-Length: ");
 const SEEN_DATE = 1;
 const SEEN_SERVER = 2;
 const SEEN_LENGTH = 4;
+const SEEN_TYPE = 8;
 /** Set by writeHeaders when it returns SEEN_LENGTH. */
 let declaredContentLength = -1;
 
@@ -1016,12 +1020,12 @@ function writeHeaders(out: OutBuffer, headers: HeaderList | Headers | Uint8Array
   }
   let seen = 0;
   if (headers instanceof Headers) {
-    for (const [name, value] of headers) {
-      const r = writeHeader(out, name, value);
-      if (r < 0) return -1;
-      seen |= r;
-    }
-  } else if (Array.isArray(headers)) {
+    // Bun's toJSON() is a third of the cost of iterating (no array per field); values come joined
+    // as iteration gives them, and Set-Cookie as an array of separate lines.
+    if (headers.count === 0) return 0;
+    headers = headers.toJSON();
+  }
+  if (Array.isArray(headers)) {
     for (let i = 0; i < headers.length; i++) {
       const pair = headers[i]!;
       const r = writeHeader(out, pair[0], pair[1]);
@@ -1061,6 +1065,9 @@ function writeHeader(out: OutBuffer, name: string, value: string): number {
       case "server":
         writeField(out, name, value);
         return SEEN_SERVER;
+      case "content-type":
+        writeField(out, name, value);
+        return SEEN_TYPE;
       case "content-length": {
         const n = Number(value);
         if (!Number.isSafeInteger(n) || n < 0) return 0;

@@ -1,0 +1,89 @@
+// Responses whose body is already whole in memory (a string, bytes, JSON), so the writer can take it
+// at once instead of reading the body's ReadableStream: that read costs about 3 µs and a promise per
+// response, which is most of what a `fetch` handler costs us beyond Bun.serve.
+//
+// Bun gives no way to ask a Response what its body is without consuming it (`Bun.isBodyStreaming`
+// was proposed in oven-sh/bun#24725 and closed), and consuming a live stream to find out would buffer
+// it whole. So we watch Responses being made: `trackResponses()` replaces the global `Response` with
+// a constructor that makes the very same native Response and notes, in a hidden field, the ones
+// built from a string or bytes; `Response.json` is wrapped the same way. Everything else (streams, files, Blobs,
+// forms, Responses from `fetch()` or `clone()`) is unknown and keeps the stream path, so a wrong guess
+// is impossible: only a body we saw being given is ever taken this way.
+//
+// What stays the same for application code: `new Response(...)` gives a native Response with the
+// native prototype; `instanceof Response`, `res.constructor === Response`, subclasses
+// (`class X extends Response`), `Response.json/redirect/error` and calling without `new` (TypeError)
+// all behave as before. What differs: `Response.toString()` shows this function, not native code.
+import { hiddenField } from "./hidden-field.ts";
+
+/** A body we saw as bytes (a copy Bun made at construction; we read it back with `bytes()`). */
+const BYTES = 1;
+/** A body we know is text but do not hold (Response.json): read back with `text()`. */
+const TEXT = 2;
+
+const known = hiddenField<Response, string | typeof BYTES | typeof TEXT>();
+let native: typeof Response | null = null;
+
+/** Replaces globalThis.Response (once per process) so that string and byte bodies are noted. */
+export function trackResponses(): void {
+  if (native !== null) return;
+  const Native = globalThis.Response;
+  native = Native;
+  const nativeJson = Native.json;
+
+  function Response(this: unknown, body?: ConstructorParameters<typeof globalThis.Response>[0], init?: ResponseInit): globalThis.Response {
+    if (new.target === undefined) return (Native as unknown as (b?: unknown, i?: unknown) => globalThis.Response)(body, init);
+    // `new Response(res.body, res)`, as Hono does to add headers after the fact: Bun takes the body of
+    // `res` back from its stream, so when that body was known and untouched, the new one is known too.
+    const rewrapped =
+      body instanceof ReadableStream && init instanceof Native && known.get(init) !== undefined && !init.bodyUsed && init.body === body;
+    const res: globalThis.Response =
+      new.target === Response ? new Native(body, init) : Reflect.construct(Native, [body, init], new.target);
+    if (typeof body === "string") known.set(res, body);
+    else if (body instanceof ArrayBuffer || ArrayBuffer.isView(body) || rewrapped) known.set(res, BYTES);
+    return res;
+  }
+  Object.setPrototypeOf(Response, Native); // statics (redirect, error) and `extends` keep working
+  Object.defineProperty(Response, "prototype", { value: Native.prototype, writable: false });
+  Object.defineProperty(Response, "length", { value: Native.length });
+  Object.defineProperty(Response, "json", {
+    value: function json(data: unknown, init?: ResponseInit): globalThis.Response {
+      const res = nativeJson.call(Native, data, init);
+      known.set(res, TEXT);
+      return res;
+    },
+    writable: true,
+    configurable: true,
+  });
+  Object.defineProperty(Native.prototype, "constructor", { value: Response, writable: true, configurable: true });
+  Object.defineProperty(globalThis, "Response", { value: Response, writable: true, enumerable: true, configurable: true });
+}
+
+/** Undoes trackResponses() (for tests). */
+export function untrackResponses(): void {
+  if (native === null) return;
+  Object.defineProperty(native.prototype, "constructor", { value: native, writable: true, configurable: true });
+  Object.defineProperty(globalThis, "Response", { value: native, writable: true, enumerable: true, configurable: true });
+  native = null;
+}
+
+const encoder = new TextEncoder();
+/** What Bun.serve sends for a string body without Content-Type (and the Fetch standard gives it). */
+export const STRING_TYPE = encoder.encode("Content-Type: text/plain;charset=utf-8\r\n");
+/** What Bun.serve sends for a bytes body without Content-Type. */
+export const BYTES_TYPE = encoder.encode("Content-Type: application/octet-stream\r\n");
+
+/**
+ * The body of a Response we saw being made with a string or bytes, if nobody has read it since (the
+ * string itself, the bytes, or a promise of them should Bun ever answer later), with the Content-Type
+ * line Bun.serve would send for it when the Response has none. Otherwise undefined, and the caller
+ * reads the body's stream.
+ */
+export function knownBody(res: Response): { body: string | Uint8Array | Promise<string | Uint8Array>; type: Uint8Array } | undefined {
+  const kind = known.get(res);
+  if (kind === undefined || res.bodyUsed) return undefined;
+  if (typeof kind === "string") return { body: kind, type: STRING_TYPE };
+  const p: Promise<string | Uint8Array> = kind === BYTES ? res.bytes() : res.text();
+  const body = Bun.peek.status(p) === "fulfilled" ? (Bun.peek(p) as string | Uint8Array) : p;
+  return { body, type: kind === BYTES ? BYTES_TYPE : STRING_TYPE };
+}
