@@ -1,0 +1,92 @@
+#!/usr/bin/env bun
+// CPU per request of our whole user-space path, without the kernel or a load generator: the server's
+// socket handlers are driven with a fake socket that takes every write. Steadier than wrk on a noisy
+// machine, so it is the tool for before/after comparisons of one change; bench/load.ts gives the
+// end-to-end numbers against Bun.serve and nginx.
+//
+//   bun run bench/inproc.ts [--rounds N] [--requests N]
+//
+// Each case sends keep-alive GETs one at a time (one data() call per request, as wrk's 64 connections
+// mostly do), and prints µs per request, the median of the rounds.
+import { serve } from "../src/index.ts";
+import { fetchHandler, HELLO, JSON_BODY, routes } from "./servers/app-handlers.ts";
+
+const argv = process.argv.slice(2);
+const arg = (name: string, dflt: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : dflt);
+const ROUNDS = arg("--rounds", 5);
+const REQUESTS = arg("--requests", 200_000);
+const JSON_TYPE: [string, string][] = [["Content-Type", "application/json;charset=utf-8"]];
+
+type Handlers = { open(s: unknown): void; data(s: unknown, chunk: Uint8Array): void; close(s: unknown): void };
+
+/** Starts a server with `options`, catching the socket handlers it gives Bun.listen. */
+function capture(options: Parameters<typeof serve>[0]): { handlers: Handlers; stop: () => Promise<void> } {
+  const listen = Bun.listen;
+  let handlers: Handlers | undefined;
+  (Bun as { listen: unknown }).listen = (o: { socket: Handlers }) => {
+    handlers = o.socket;
+    return listen(o as Parameters<typeof listen>[0]);
+  };
+  try {
+    const s = serve({ ...options, port: 0, log: "off" });
+    return { handlers: handlers!, stop: () => s.stop(true) };
+  } finally {
+    (Bun as { listen: unknown }).listen = listen;
+  }
+}
+
+let written = 0;
+const fakeSocket = {
+  data: undefined as unknown,
+  remoteAddress: "127.0.0.1",
+  remotePort: 40000,
+  write(_buf: Uint8Array, off = 0, len = _buf.length - off) {
+    written += len;
+    return len;
+  },
+  pause() {},
+  resume() {},
+  end() {},
+  shutdown() {},
+  flush() {},
+  timeout() {},
+};
+
+const cases: { name: string; options: Parameters<typeof serve>[0]; path: string }[] = [];
+for (const path of ["/hello", "/json", "/users/42"]) {
+  cases.push({ name: `routes, Response ${path}`, options: { routes }, path });
+  cases.push({
+    name: `routes, light ${path}`,
+    options: {
+      routes: {
+        "/hello": () => HELLO,
+        "/json": () => ({ headers: JSON_TYPE, body: JSON.stringify(JSON_BODY) }),
+        "/users/:id": (req) => ({ headers: JSON_TYPE, body: JSON.stringify({ id: req.params.id, name: `user ${req.params.id}` }) }),
+      },
+    },
+    path,
+  });
+  cases.push({ name: `fetch ${path}`, options: { fetch: fetchHandler }, path });
+}
+
+const results = new Map<string, number[]>();
+const started = cases.map((c) => ({ c, ...capture(c.options) }));
+for (let round = 0; round < ROUNDS; round++) {
+  for (const { c, handlers } of started) {
+    const req = new TextEncoder().encode(`GET ${c.path} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n`);
+    const socket = { ...fakeSocket };
+    handlers.open(socket);
+    for (let i = 0; i < 20_000; i++) handlers.data(socket, req);
+    const before = written;
+    const t0 = performance.now();
+    for (let i = 0; i < REQUESTS; i++) handlers.data(socket, req);
+    const us = ((performance.now() - t0) * 1000) / REQUESTS;
+    if (written === before) throw new Error(`${c.name}: nothing was written`);
+    handlers.close(socket);
+    (results.get(c.name) ?? results.set(c.name, []).get(c.name)!).push(us);
+  }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+console.log(`| case | µs per request (median of ${ROUNDS}) | rounds |\n|---|---:|---|`);
+for (const [name, xs] of results) console.log(`| ${name} | ${median(xs).toFixed(2)} | ${xs.map((x) => x.toFixed(2)).join(" ")} |`);
+await Promise.all(started.map((s) => s.stop()));
