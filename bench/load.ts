@@ -457,8 +457,9 @@ interface WrkResult {
   raw: string;
 }
 
-async function wrk(url: string, duration: number, mode: Mode, script: string): Promise<WrkResult> {
+async function wrk(url: string, duration: number, mode: Mode, script: string, headers: string[] = []): Promise<WrkResult> {
   const args = ["taskset", "-c", WRK_CORE, "wrk", "-t1", `-c${CONNECTIONS}`, `-d${duration}s`];
+  for (const h of headers) args.push("-H", h);
   if (mode === "close") args.push("-H", "Connection: close");
   if (mode === "pipeline") args.push("-s", script);
   args.push(url);
@@ -570,6 +571,8 @@ interface Case {
   expected: Uint8Array;
   mode: Mode;
   servers: ServerSpec[];
+  /** Header lines wrk sends besides Host (default: none). */
+  headers?: string[];
 }
 
 interface Sample {
@@ -606,7 +609,7 @@ async function measure(c: Case, r: Running, opts: Options, script: string, label
   const coresBefore = coreTimes();
   const procsBefore = processTimes();
   const t0 = performance.now();
-  const w = await wrk(url, label === "warm-up" ? opts.warmup : opts.duration, c.mode, script);
+  const w = await wrk(url, label === "warm-up" ? opts.warmup : opts.duration, c.mode, script, c.headers);
   const wall = (performance.now() - t0) / 1000;
   if (r.proc.exitCode !== null || r.proc.signalCode !== null) {
     throw new Error(`${r.name} DIED during the ${c.title} ${label} run (exit ${r.proc.exitCode ?? r.proc.signalCode}):\n${logTail(r.log)}`);
@@ -792,24 +795,35 @@ async function main(): Promise<void> {
   }
   if (opts.scenarios.includes("app")) {
     const { HELLO, JSON_BODY } = await import("./servers/app-handlers.ts");
+    const { BROWSER_GET } = await import("./corpus.ts");
+    // Chrome's navigation request: its header lines but Host (wrk sends its own).
+    const browserHeaders = new TextDecoder()
+      .decode(BROWSER_GET)
+      .split("\r\n")
+      .slice(1)
+      .filter((line) => line !== "" && !/^host:/i.test(line));
     const enc = new TextEncoder();
-    const appCases: [string, string, string][] = [
+    const appCases: [string, string, string, string[]?][] = [
       ["hello-world text", "/hello", HELLO],
       ["JSON", "/json", JSON.stringify(JSON_BODY)],
       ["parameter route /users/:id", "/users/42", JSON.stringify({ id: "42", name: "user 42" })],
+      [`hello-world text, a browser's ${browserHeaders.length + 1} header fields`, "/hello", HELLO, browserHeaders],
     ];
-    for (const [title, path, body] of appCases) {
+    for (const [title, path, body, headers] of appCases) {
       cases.push({
         title: `app: ${title}, keep-alive`,
         path,
         expected: enc.encode(body),
         mode: "keepalive",
+        headers,
         servers: [
           { name: "ours, routes (Response)", key: "app-ours-routes", ours: true, start: bunServer("app.ts", "--kind", "ours-routes") },
           { name: "ours, routes (light values)", key: "app-ours-light", start: bunServer("app.ts", "--kind", "ours-light") },
           { name: "ours, fetch", key: "app-ours-fetch", start: bunServer("app.ts", "--kind", "ours-fetch") },
           { name: "Bun.serve, routes", key: "app-bun-routes", start: bunServer("app.ts", "--kind", "bun-routes") },
           { name: "Bun.serve, fetch", key: "app-bun-fetch", start: bunServer("app.ts", "--kind", "bun-fetch") },
+          { name: "ours, Hono app (fetch)", key: "app-ours-hono", start: bunServer("app.ts", "--kind", "ours-hono") },
+          { name: "Bun.serve, Hono app", key: "app-bun-hono", start: bunServer("app.ts", "--kind", "bun-hono") },
         ],
       });
     }

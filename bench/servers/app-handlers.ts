@@ -1,5 +1,6 @@
 // The same application handlers for every server in the "app" scenario of bench/load.ts:
-// a hello-world text, a JSON object, and a parameter route.
+// a hello-world text, a JSON object, and a parameter route; also as a Hono app (a real fetch app).
+import { Hono } from "hono";
 export const HELLO = "Hello, World!";
 export const JSON_BODY = { message: "Hello, World!", items: [1, 2, 3], ok: true };
 
@@ -22,3 +23,12 @@ export function fetchHandler(req: Request): Response {
   }
   return new Response("Not Found", { status: 404 });
 }
+
+/** The same app in Hono (text and JSON helpers, a :param route), for its fetch door. */
+export const honoApp = new Hono()
+  .get("/hello", (c) => c.text(HELLO))
+  .get("/json", (c) => c.json(JSON_BODY))
+  .get("/users/:id", (c) => {
+    const id = c.req.param("id");
+    return c.json({ id, name: `user ${id}` });
+  });

@@ -1,7 +1,7 @@
-// One entry for the "app" scenario: `--kind ours-routes|ours-light|ours-fetch|bun-routes|bun-fetch`.
+// One entry for the "app" scenario: `--kind ours-routes|ours-light|ours-fetch|ours-hono|bun-routes|bun-fetch|bun-hono`.
 //   ours-light: our routes returning our light values (a string, or { headers, body }) instead of Response.
 import { serve } from "../../src/index.ts";
-import { fetchHandler, HELLO, JSON_BODY, routes } from "./app-handlers.ts";
+import { fetchHandler, HELLO, honoApp, JSON_BODY, routes } from "./app-handlers.ts";
 
 const argv = process.argv.slice(2);
 const kind = argv[argv.indexOf("--kind") + 1];
@@ -9,18 +9,18 @@ const port = Number(argv[argv.indexOf("--port") + 1]);
 const JSON_TYPE: [string, string][] = [["Content-Type", "application/json;charset=utf-8"]];
 
 let stop: () => Promise<void>;
-if (kind === "bun-routes" || kind === "bun-fetch") {
+if (kind === "bun-routes" || kind === "bun-fetch" || kind === "bun-hono") {
   const s = Bun.serve({
     port,
     hostname: "127.0.0.1",
     development: false,
-    ...(kind === "bun-routes" ? { routes, fetch: fetchHandler } : { fetch: fetchHandler }),
+    ...(kind === "bun-routes" ? { routes, fetch: fetchHandler } : { fetch: kind === "bun-hono" ? honoApp.fetch : fetchHandler }),
   } as Parameters<typeof Bun.serve>[0]);
   stop = () => s.stop(true);
 } else {
   const s =
-    kind === "ours-fetch"
-      ? serve({ port, hostname: "127.0.0.1", log: "off", fetch: fetchHandler })
+    kind === "ours-fetch" || kind === "ours-hono"
+      ? serve({ port, hostname: "127.0.0.1", log: "off", fetch: kind === "ours-hono" ? honoApp.fetch : fetchHandler })
       : kind === "ours-light"
         ? serve({
             port,

@@ -39,7 +39,7 @@ export function toWebRequest(req: ServerRequest, fallbackHost: string): Request 
   }
   // Appending to the Request's own Headers costs about half of building a Headers to pass in `init`.
   const headers = request.headers;
-  for (let i = 0; i < head.headerCount; i++) headers.append(head.nameAt(i), head.valueAt(i));
+  for (let i = 0; i < head.headerCount; i++) headers.append(head.lowerNameAt(i), head.valueAt(i));
   origins.set(request, req);
   return request;
 }

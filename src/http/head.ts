@@ -1,6 +1,22 @@
 // A parsed request head: offsets into the received bytes; strings are made only when asked for.
-import { decodeLatin1, LOWER } from "./chars.ts";
+import { decodeLatin1, equalsLower, LOWER } from "./chars.ts";
 import { errorName, errorReason, errorStatus, type HttpErrorCode } from "./errors.ts";
+
+/**
+ * Request field names common enough to keep as shared lower-case strings (what browsers, curl and
+ * API clients send), indexed by length: a Headers object built from a request then makes no string
+ * for most names (Bun lower-cases names anyway).
+ */
+const COMMON_NAMES: string[][] = [];
+for (const name of [
+  "host", "connection", "user-agent", "accept", "accept-encoding", "accept-language", "cookie", "referer",
+  "origin", "cache-control", "pragma", "content-type", "content-length", "authorization", "if-none-match",
+  "if-modified-since", "range", "upgrade-insecure-requests", "sec-fetch-site", "sec-fetch-mode",
+  "sec-fetch-dest", "sec-fetch-user", "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform", "priority",
+  "dnt", "te", "x-requested-with", "x-forwarded-for", "x-forwarded-proto", "x-real-ip", "transfer-encoding",
+]) {
+  (COMMON_NAMES[name.length] ??= []).push(name);
+}
 
 const METHOD_NAMES = ["", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"];
 
@@ -95,6 +111,17 @@ export class RequestHead {
 
   nameAt(i: number): string {
     return decodeLatin1(this.buf, this.offsets[i << 2]!, this.offsets[(i << 2) + 1]!);
+  }
+
+  /** The name of field i in lower case, as a shared string when it is a common one (no allocation). */
+  lowerNameAt(i: number): string {
+    const start = this.offsets[i << 2]!;
+    const end = this.offsets[(i << 2) + 1]!;
+    const candidates = COMMON_NAMES[end - start];
+    if (candidates !== undefined) {
+      for (let k = 0; k < candidates.length; k++) if (equalsLower(this.buf, start, end, candidates[k]!)) return candidates[k]!;
+    }
+    return decodeLatin1(this.buf, start, end).toLowerCase();
   }
 
   valueAt(i: number): string {

@@ -594,7 +594,6 @@ export class Connection implements BodySink {
         return;
       }
     }
-    if (!(seen & SEEN_TYPE) && reply.defaultType !== undefined) out.bytes(reply.defaultType);
     const declaredLength = seen & SEEN_LENGTH ? declaredContentLength : -1;
     if (!(seen & SEEN_DATE)) out.bytes(getDateLine(this.ctx.now));
     if (!(seen & SEEN_SERVER)) out.bytes(SERVER_HEADER);
@@ -630,6 +629,9 @@ export class Connection implements BodySink {
     // framing of every later response): streams of unknown length go out chunked.
 
     const bodiless = isBodiless(status);
+    // The type Bun.serve infers for a Response body, when the handler set none; never on a 204 or 304
+    // (RFC 9110 §15.4.5: a cache would take it over) or for an empty body, as Bun.serve.
+    if (!(seen & SEEN_TYPE) && reply.defaultType !== undefined && !bodiless && length !== 0) out.bytes(reply.defaultType);
     let chunked = false;
     if (bodiless) {
       // 204 and 1xx carry no Content-Length; 304 keeps the one a GET would get, if declared.
@@ -1035,6 +1037,7 @@ function writeHeaders(out: OutBuffer, headers: HeaderList | Headers | Uint8Array
   } else {
     const record = headers as Record<string, string | number | readonly string[]>;
     for (const name in record) {
+      if (!Object.hasOwn(record, name)) continue; // not a key someone added to Object.prototype
       const value = record[name]!;
       if (typeof value === "object") {
         for (const v of value) {

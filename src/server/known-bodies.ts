@@ -20,8 +20,10 @@ import { hiddenField } from "./hidden-field.ts";
 const BYTES = 1;
 /** A body we know is text but do not hold (Response.json): read back with `text()`. */
 const TEXT = 2;
+/** A string body we have sent: used up, as Bun.serve leaves it (the native object cannot tell). */
+const SENT = 3;
 
-const known = hiddenField<Response, string | typeof BYTES | typeof TEXT>();
+const known = hiddenField<Response, string | typeof BYTES | typeof TEXT | typeof SENT>();
 let native: typeof Response | null = null;
 
 /** Replaces globalThis.Response (once per process) so that string and byte bodies are noted. */
@@ -35,26 +37,31 @@ export function trackResponses(): void {
     if (new.target === undefined) return (Native as unknown as (b?: unknown, i?: unknown) => globalThis.Response)(body, init);
     // `new Response(res.body, res)`, as Hono does to add headers after the fact: Bun takes the body of
     // `res` back from its stream, so when that body was known and untouched, the new one is known too.
-    const rewrapped =
-      body instanceof ReadableStream && init instanceof Native && known.get(init) !== undefined && !init.bodyUsed && init.body === body;
+    let rewrapped = false;
+    if (body instanceof ReadableStream && init instanceof Native) {
+      const kind = known.get(init);
+      rewrapped = kind !== undefined && kind !== SENT && !init.bodyUsed && init.body === body;
+    }
     const res: globalThis.Response =
       new.target === Response ? new Native(body, init) : Reflect.construct(Native, [body, init], new.target);
     if (typeof body === "string") known.set(res, body);
     else if (body instanceof ArrayBuffer || ArrayBuffer.isView(body) || rewrapped) known.set(res, BYTES);
     return res;
   }
-  Object.setPrototypeOf(Response, Native); // statics (redirect, error) and `extends` keep working
+  Object.setPrototypeOf(Response, Native); // `extends` and inherited statics keep working
+  for (const name of ["error", "redirect"] as const) {
+    // own properties, as on the native class (Object.getOwnPropertyNames(Response) lists them)
+    Object.defineProperty(Response, name, { ...Object.getOwnPropertyDescriptor(Native, name)! });
+  }
   Object.defineProperty(Response, "prototype", { value: Native.prototype, writable: false });
   Object.defineProperty(Response, "length", { value: Native.length });
-  Object.defineProperty(Response, "json", {
-    value: function json(data: unknown, init?: ResponseInit): globalThis.Response {
-      const res = nativeJson.call(Native, data, init);
-      known.set(res, TEXT);
-      return res;
-    },
-    writable: true,
-    configurable: true,
-  });
+  function json(data: unknown, init?: ResponseInit): globalThis.Response {
+    const res = nativeJson.call(Native, data, init);
+    known.set(res, TEXT);
+    return res;
+  }
+  Object.defineProperty(json, "length", { value: nativeJson.length });
+  Object.defineProperty(Response, "json", { value: json, writable: true, configurable: true });
   Object.defineProperty(Native.prototype, "constructor", { value: Response, writable: true, configurable: true });
   Object.defineProperty(globalThis, "Response", { value: Response, writable: true, enumerable: true, configurable: true });
 }
@@ -74,15 +81,19 @@ export const STRING_TYPE = encoder.encode("Content-Type: text/plain;charset=utf-
 export const BYTES_TYPE = encoder.encode("Content-Type: application/octet-stream\r\n");
 
 /**
- * The body of a Response we saw being made with a string or bytes, if nobody has read it since (the
- * string itself, the bytes, or a promise of them should Bun ever answer later), with the Content-Type
- * line Bun.serve would send for it when the Response has none. Otherwise undefined, and the caller
- * reads the body's stream.
+ * Takes the body of a Response we saw being made with a string or bytes, if nobody has read it since
+ * (the string itself, the bytes, or a promise of them should Bun ever answer later), with the
+ * Content-Type line Bun.serve would send for it when the Response has none. Otherwise undefined, and
+ * the caller reads the body's stream. Like reading it, this uses the body up: a second time throws.
  */
 export function knownBody(res: Response): { body: string | Uint8Array | Promise<string | Uint8Array>; type: Uint8Array } | undefined {
   const kind = known.get(res);
   if (kind === undefined || res.bodyUsed) return undefined;
-  if (typeof kind === "string") return { body: kind, type: STRING_TYPE };
+  if (kind === SENT) throw new TypeError("Response body already used: a Response can be sent once");
+  if (typeof kind === "string") {
+    known.set(res, SENT);
+    return { body: kind, type: STRING_TYPE };
+  }
   const p: Promise<string | Uint8Array> = kind === BYTES ? res.bytes() : res.text();
   const body = Bun.peek.status(p) === "fulfilled" ? (Bun.peek(p) as string | Uint8Array) : p;
   return { body, type: kind === BYTES ? BYTES_TYPE : STRING_TYPE };

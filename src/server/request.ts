@@ -81,7 +81,7 @@ export class ServerRequest {
   get headers(): Headers {
     if (this.#headers === undefined) {
       const h = new Headers();
-      for (let i = 0; i < this.head.headerCount; i++) h.append(this.head.nameAt(i), this.head.valueAt(i));
+      for (let i = 0; i < this.head.headerCount; i++) h.append(this.head.lowerNameAt(i), this.head.valueAt(i));
       this.#headers = h;
     }
     return this.#headers;

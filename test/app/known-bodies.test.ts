@@ -47,6 +47,14 @@ describe("the wrapped Response constructor", () => {
     expect(await new Response("body").text()).toBe("body");
   });
 
+  test("has the native class's own statics and lengths", () => {
+    const native = Object.getPrototypeOf(Response) as typeof Response;
+    expect(Function.prototype.toString.call(native)).toContain("[native code]");
+    for (const name of Object.getOwnPropertyNames(native)) expect(Object.getOwnPropertyNames(Response)).toContain(name);
+    expect(Response.json.length).toBe(native.json.length);
+    expect(Response.redirect).toBe(native.redirect);
+  });
+
   test("refuses to be called without new, as the native one does", () => {
     expect(() => (Response as unknown as (b: string) => Response)("x")).toThrow(TypeError);
   });
@@ -123,7 +131,10 @@ describe("knownBody", () => {
 
 describe("over TCP", () => {
   let server: Server;
+  // One Response returned for every request: like any Response, its body can be sent once.
+  let cached: Response;
   beforeAll(() => {
+    cached = new Response("cached");
     server = serve({
       port: 0,
       log: "off",
@@ -156,6 +167,16 @@ describe("over TCP", () => {
           }
           case "/lone-surrogate":
             return new Response("a\uD800b");
+          case "/not-modified":
+            return new Response("", { status: 304, headers: { ETag: '"v1"' } });
+          case "/no-content":
+            return new Response("", { status: 204 });
+          case "/empty-bytes":
+            return new Response(new Uint8Array(0));
+          case "/cached":
+            return cached;
+          case "/polluted":
+            return new Response("p", { headers: { "X-Own": "1" } });
         }
         return new Response("nope", { status: 404 });
       },
@@ -216,6 +237,36 @@ describe("over TCP", () => {
     const r = await exchange(server.port, get("/used"));
     expect(r.status).toBe(500);
     expect(decoder.decode(r.raw)).not.toContain("secret");
+  });
+
+  test("no inferred Content-Type on 304, 204 or an empty body (Bun.serve sends none; a cache would keep it)", async () => {
+    const c = await RawClient.connect(server.port);
+    await c.send(get("/not-modified") + get("/no-content") + get("/empty") + get("/empty-bytes"));
+    for (const status of [304, 204, 200, 200]) {
+      const r = await c.response();
+      expect([r.status, r.header("content-type")]).toEqual([status, undefined]);
+    }
+    c.close();
+  });
+
+  test("a Response returned twice: sent the first time, a 500 the second (as Bun.serve)", async () => {
+    const first = await exchange(server.port, get("/cached"));
+    expect([first.status, first.text()]).toEqual([200, "cached"]);
+    const second = await exchange(server.port, get("/cached"));
+    expect(second.status).toBe(500);
+    expect(decoder.decode(second.raw)).not.toContain("cached");
+  });
+
+  test("keys added to Object.prototype are not sent as headers", async () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto["x-polluted"] = "1";
+    try {
+      const r = await exchange(server.port, get("/polluted"));
+      expect(r.header("x-own")).toBe("1");
+      expect(r.header("x-polluted")).toBeUndefined();
+    } finally {
+      delete proto["x-polluted"];
+    }
   });
 
   test("a lone surrogate goes out as U+FFFD, as Bun's own encoding of the body would", async () => {

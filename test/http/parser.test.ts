@@ -488,6 +488,23 @@ describe("RequestHead accessors", () => {
     expect(head.valueAt(3)).toBe("two");
   });
 
+  test("lowerNameAt: lower case for every name (common ones and others alike)", () => {
+    const head = parse();
+    expect(Array.from({ length: head.headerCount }, (_, i) => head.lowerNameAt(i))).toEqual([
+      "host",
+      "x-multi",
+      "content-length",
+      "x-multi",
+      "x-multi",
+      "accept",
+    ]);
+    // a name as long as a common one but not it, and one that differs from it in the last byte
+    const r = latin1("GET / HTTP/1.1\r\nHost: h\r\nHoss: 1\r\nSec-Fetch-Modx: 2\r\n\r\n");
+    const other = new RequestHead();
+    expect(parseRequestHead(r, 0, r.length, other)).toBe(r.length);
+    expect([other.lowerNameAt(1), other.lowerNameAt(2)]).toEqual(["hoss", "sec-fetch-modx"]);
+  });
+
   test("version, hasBody, methodName", () => {
     const head = parse();
     expect(head.version).toBe("HTTP/1.1");
