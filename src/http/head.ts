@@ -18,6 +18,36 @@ for (const name of [
   (COMMON_NAMES[name.length] ??= []).push(name);
 }
 
+/** Bytes [start, end) as a lower-case field name: a shared string for the common ones. */
+function lowerName(buf: Uint8Array, start: number, end: number): string {
+  const candidates = COMMON_NAMES[end - start];
+  if (candidates !== undefined) {
+    for (let k = 0; k < candidates.length; k++) if (equalsLower(buf, start, end, candidates[k]!)) return candidates[k]!;
+  }
+  return decodeLatin1(buf, start, end).toLowerCase();
+}
+
+const EMPTY_BYTES = new Uint8Array(0);
+const EMPTY_OFFSETS = new Int32Array(0);
+
+/** Header fields detached from a request head (RequestHead.detachFields): its own bytes and offsets. */
+export class FieldList {
+  constructor(
+    private readonly buf: Uint8Array,
+    /** [nameStart, nameEnd, valueStart, valueEnd] per field, into `buf`. */
+    private readonly offsets: Int32Array,
+    readonly count: number,
+  ) {}
+
+  lowerNameAt(i: number): string {
+    return lowerName(this.buf, this.offsets[i << 2]!, this.offsets[(i << 2) + 1]!);
+  }
+
+  valueAt(i: number): string {
+    return decodeLatin1(this.buf, this.offsets[(i << 2) + 2]!, this.offsets[(i << 2) + 3]!);
+  }
+}
+
 const METHOD_NAMES = ["", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"];
 
 export class RequestHead {
@@ -115,13 +145,17 @@ export class RequestHead {
 
   /** The name of field i in lower case, as a shared string when it is a common one (no allocation). */
   lowerNameAt(i: number): string {
-    const start = this.offsets[i << 2]!;
-    const end = this.offsets[(i << 2) + 1]!;
-    const candidates = COMMON_NAMES[end - start];
-    if (candidates !== undefined) {
-      for (let k = 0; k < candidates.length; k++) if (equalsLower(this.buf, start, end, candidates[k]!)) return candidates[k]!;
-    }
-    return decodeLatin1(this.buf, start, end).toLowerCase();
+    return lowerName(this.buf, this.offsets[i << 2]!, this.offsets[(i << 2) + 1]!);
+  }
+
+  /** The header fields as a list that owns its bytes: it stays valid after the connection moves on. */
+  detachFields(): FieldList {
+    const n = this.headerCount << 2;
+    if (n === 0) return new FieldList(EMPTY_BYTES, EMPTY_OFFSETS, 0);
+    const from = this.offsets[0]!;
+    const offsets = this.offsets.slice(0, n);
+    for (let k = 0; k < n; k++) offsets[k]! -= from;
+    return new FieldList(this.buf.slice(from, this.offsets[n - 1]!), offsets, this.headerCount);
   }
 
   valueAt(i: number): string {

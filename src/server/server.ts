@@ -5,7 +5,8 @@ import type { Socket, TCPSocketListener } from "bun";
 import { readFileSync } from "node:fs";
 import { concatBytes } from "../http/chars.ts";
 import { getDateLine } from "../http/date.ts";
-import { createFetchHandler, type FetchHandler, origins } from "../app/fetch.ts";
+import { createFetchHandler, type FetchHandler } from "../app/fetch.ts";
+import { WebRequest } from "../app/web-request.ts";
 import type { Routes } from "../app/router.ts";
 import { createRoutesHandler } from "../app/routes-handler.ts";
 import { DEFAULT_CHUNKED_LIMITS } from "../http/chunked.ts";
@@ -258,8 +259,8 @@ export function serve(options: ServeOptions = {}): Server {
       return stopped;
     },
     requestIP(request: Request) {
-      const req = origins.get(request);
-      if (req === undefined) return null;
+      const req = request instanceof WebRequest ? WebRequest.originOf(request) : null;
+      if (req === null) return null;
       const address = req.remoteAddress;
       return { address, family: address.includes(":") ? "IPv6" : "IPv4", port: req.remotePort };
     },

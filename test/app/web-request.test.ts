@@ -1,0 +1,111 @@
+// The Request a fetch handler gets fills its Headers on first use (src/app/web-request.ts): every way
+// of reading them, from JavaScript or inside Bun, must see all the fields, exactly as sent.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { toWebRequest } from "../../src/app/fetch.ts";
+import { WebRequest } from "../../src/app/web-request.ts";
+import { RequestHead } from "../../src/http/head.ts";
+import { parseRequestHead } from "../../src/http/parser.ts";
+import { serve, type Server } from "../../src/index.ts";
+import { ServerRequest } from "../../src/server/request.ts";
+import { exchange } from "../helpers/raw-client.ts";
+
+const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const peer = { remoteAddress: "127.0.0.1", remotePort: 1 };
+
+/** A Web Request made from raw request bytes, as the fetch door makes it. */
+function webRequest(raw: string, head = new RequestHead()): Request {
+  const bytes = latin1(raw);
+  const n = parseRequestHead(bytes, 0, bytes.length, head);
+  if (n <= 0) throw new Error(`did not parse: ${n}`);
+  const body = head.contentLength > 0 ? bytes.slice(n, n + head.contentLength) : null;
+  return toWebRequest(new ServerRequest(head, body, peer), "fallback");
+}
+
+const GET = "GET /p?q=1 HTTP/1.1\r\nHost: example.test\r\nX-Custom: caf\xe9\r\nAccept: a\r\naccept: b\r\nCookie: a=1\r\n\r\n";
+const EXPECTED: [string, string][] = [
+  ["accept", "a, b"],
+  ["cookie", "a=1"],
+  ["host", "example.test"],
+  ["x-custom", "café"],
+];
+const FORM = "POST /f HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\na=1&b=2";
+
+describe("headers filled on first use", () => {
+  test("the headers getter: every field, names lower-cased, repeats joined, Latin-1 kept; one Headers object", () => {
+    const r = webRequest(GET);
+    expect(r instanceof Request && r instanceof WebRequest).toBe(true);
+    expect(r.constructor.name).toBe("Request");
+    expect([...r.headers]).toEqual(EXPECTED);
+    expect(r.headers).toBe(r.headers);
+    expect(r.url).toBe("http://example.test/p?q=1");
+  });
+
+  test("native readers see them too: new Request(r), new Request(url, r), clone(), Bun.inspect", () => {
+    expect([...new Request(webRequest(GET)).headers]).toEqual(EXPECTED);
+    expect([...new Request("http://other/", webRequest(GET)).headers]).toEqual(EXPECTED);
+    expect([...webRequest(GET).clone().headers]).toEqual(EXPECTED);
+    expect(Bun.inspect(webRequest(GET))).toContain("café");
+  });
+
+  test("formData() and blob() see the Content-Type without the headers being read first", async () => {
+    expect(Object.fromEntries((await webRequest(FORM).formData()).entries())).toEqual({ a: "1", b: "2" });
+    expect((await webRequest(FORM).blob()).type).toBe("application/x-www-form-urlencoded");
+    expect(await webRequest(FORM).text()).toBe("a=1&b=2");
+  });
+
+  test("the fields survive the connection reusing its head and buffer for the next request", () => {
+    const head = new RequestHead();
+    const first = webRequest(GET, head);
+    webRequest("GET / HTTP/1.1\r\nHost: zzzzzzzzzzzz\r\nX-Other: 1\r\n\r\n", head);
+    expect([...first.headers]).toEqual(EXPECTED);
+  });
+
+  test("a request without fields (HTTP/1.0) has empty headers", () => {
+    expect([...webRequest("GET / HTTP/1.0\r\n\r\n").headers]).toEqual([]);
+  });
+});
+
+describe("through the server", () => {
+  let echo: ReturnType<typeof Bun.serve>;
+  let ours: Server;
+  beforeAll(() => {
+    // What a forwarded request arrives with.
+    echo = Bun.serve({ port: 0, fetch: (r) => Response.json([...r.headers].filter(([k]) => k.startsWith("x-"))) });
+    ours = serve({
+      port: 0,
+      log: "off",
+      fetch: async (request, server) => {
+        const path = new URL(request.url).pathname;
+        // Forwarded without reading a header here: the fields must go along.
+        if (path === "/forward") return fetch(new Request(`http://127.0.0.1:${echo.port}/`, request));
+        if (path === "/forward-as-is") return fetch(request); // its Host names the echo server
+        if (path === "/ip") return new Response(server.requestIP(request)?.address ?? "none");
+        return Response.json([...request.headers]);
+      },
+    });
+  });
+  afterAll(async () => {
+    await ours.stop(true);
+    echo.stop(true);
+  });
+
+  test("the handler sees every field as sent", async () => {
+    const r = await exchange(ours.port, "GET /h HTTP/1.1\r\nHost: t\r\nX-A: 1\r\nX-B: two words\r\n\r\n");
+    expect(JSON.parse(r.text())).toEqual([
+      ["host", "t"],
+      ["x-a", "1"],
+      ["x-b", "two words"],
+    ]);
+  });
+
+  test("a request forwarded with fetch() carries its fields", async () => {
+    for (const path of ["/forward", "/forward-as-is"]) {
+      const r = await exchange(ours.port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${echo.port}\r\nX-Trace: abc\r\n\r\n`);
+      expect(JSON.parse(r.text())).toEqual([["x-trace", "abc"]]);
+    }
+  });
+
+  test("server.requestIP(request) still knows the peer", async () => {
+    expect((await exchange(ours.port, "GET /ip HTTP/1.1\r\nHost: t\r\n\r\n")).text()).toBe("127.0.0.1");
+  });
+});
