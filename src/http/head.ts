@@ -27,10 +27,7 @@ function lowerName(buf: Uint8Array, start: number, end: number): string {
   return decodeLatin1(buf, start, end).toLowerCase();
 }
 
-const EMPTY_BYTES = new Uint8Array(0);
-const EMPTY_OFFSETS = new Int32Array(0);
-
-/** Header fields detached from a request head (RequestHead.detachFields): its own bytes and offsets. */
+/** Header fields detached from a request head (RequestHead.detachFields): its own offsets into the bytes. */
 export class FieldList {
   constructor(
     private readonly buf: Uint8Array,
@@ -148,14 +145,17 @@ export class RequestHead {
     return lowerName(this.buf, this.offsets[i << 2]!, this.offsets[(i << 2) + 1]!);
   }
 
-  /** The header fields as a list that owns its bytes: it stays valid after the connection moves on. */
+  /**
+   * The header fields as a list that stays valid after this head is reused for the next request. It
+   * keeps its own offsets and refers to the same bytes: a connection never overwrites bytes it has
+   * received (connection.ts keeps views into them for bodies too). It makes no view of the buffer,
+   * because the first view of a fresh socket chunk costs Bun about a microsecond.
+   */
   detachFields(): FieldList {
     const n = this.headerCount << 2;
-    if (n === 0) return new FieldList(EMPTY_BYTES, EMPTY_OFFSETS, 0);
-    const from = this.offsets[0]!;
-    const offsets = this.offsets.slice(0, n);
-    for (let k = 0; k < n; k++) offsets[k]! -= from;
-    return new FieldList(this.buf.slice(from, this.offsets[n - 1]!), offsets, this.headerCount);
+    const offsets = new Int32Array(n);
+    for (let k = 0; k < n; k++) offsets[k] = this.offsets[k]!;
+    return new FieldList(this.buf, offsets, this.headerCount);
   }
 
   valueAt(i: number): string {

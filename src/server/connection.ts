@@ -242,6 +242,8 @@ export class Connection implements BodySink {
     // turns keep-alive off for each), and resumeInput closes once the input runs out.
   }
 
+  // Bytes once received are never overwritten: append() writes only past inEnd, and a buffer that
+  // grows is a new one. Request bodies and the header fields of fetch's Requests are views into them.
   private append(chunk: Uint8Array): void {
     const live = this.inEnd - this.inStart;
     const input = this.input!;

@@ -7,7 +7,7 @@ import { RequestHead } from "../../src/http/head.ts";
 import { parseRequestHead } from "../../src/http/parser.ts";
 import { serve, type Server } from "../../src/index.ts";
 import { ServerRequest } from "../../src/server/request.ts";
-import { exchange } from "../helpers/raw-client.ts";
+import { exchange, RawClient } from "../helpers/raw-client.ts";
 
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const peer = { remoteAddress: "127.0.0.1", remotePort: 1 };
@@ -68,6 +68,7 @@ describe("headers filled on first use", () => {
 describe("through the server", () => {
   let echo: ReturnType<typeof Bun.serve>;
   let ours: Server;
+  const kept: Request[] = [];
   beforeAll(() => {
     // What a forwarded request arrives with.
     echo = Bun.serve({ port: 0, fetch: (r) => Response.json([...r.headers].filter(([k]) => k.startsWith("x-"))) });
@@ -80,6 +81,11 @@ describe("through the server", () => {
         if (path === "/forward") return fetch(new Request(`http://127.0.0.1:${echo.port}/`, request));
         if (path === "/forward-as-is") return fetch(request); // its Host names the echo server
         if (path === "/ip") return new Response(server.requestIP(request)?.address ?? "none");
+        if (path === "/keep") {
+          kept.push(request); // its headers are read only later, after more requests on the connection
+          return new Response("kept");
+        }
+        if (path === "/read-kept") return Response.json(kept.map((r) => r.headers.get("x-n")));
         return Response.json([...request.headers]);
       },
     });
@@ -103,6 +109,27 @@ describe("through the server", () => {
       const r = await exchange(ours.port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${echo.port}\r\nX-Trace: abc\r\n\r\n`);
       expect(JSON.parse(r.text())).toEqual([["x-trace", "abc"]]);
     }
+  });
+
+  test("a Request kept past its response still has its fields, however the bytes arrived", async () => {
+    const c = await RawClient.connect(ours.port);
+    const keep = (n: number) => `GET /keep HTTP/1.1\r\nHost: t\r\nX-N: ${n}-${"v".repeat(n * 7)}\r\n\r\n`;
+    await c.send(keep(1));
+    await c.response();
+    // Request 2 in pieces, the last one running on into request 3: the connection holds them in its own
+    // buffer, which takes more bytes after request 2 was handled.
+    const two = keep(2);
+    const three = keep(3);
+    const pieces = [two.slice(0, 10), two.slice(10, 30), two.slice(30, -1), two.slice(-1) + three.slice(0, 20), three.slice(20, 30)];
+    for (const piece of pieces) {
+      await c.send(piece);
+      await Bun.sleep(5); // so that the pieces arrive as separate reads
+    }
+    await c.send(three.slice(30) + keep(4) + "GET /read-kept HTTP/1.1\r\nHost: t\r\n\r\n"); // pipelined
+    for (let i = 0; i < 3; i++) await c.response();
+    const read = await c.response();
+    expect(JSON.parse(read.text())).toEqual([1, 2, 3, 4].map((n) => `${n}-${"v".repeat(n * 7)}`));
+    c.close();
   });
 
   test("server.requestIP(request) still knows the peer", async () => {
