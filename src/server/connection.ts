@@ -5,7 +5,7 @@
 // not take (../shared/BUN-NOTES.md): the unsent tail is queued and resumed on drain.
 import type { Socket } from "bun";
 import { type BodySink, ChunkedDecoder, type ChunkedLimits } from "../http/chunked.ts";
-import { CR, LF } from "../http/chars.ts";
+import { copyBytes, CR, LF } from "../http/chars.ts";
 import { errorResponseBytes, errorStatus, HTTP_ERROR, type HttpErrorCode } from "../http/errors.ts";
 import { RequestHead } from "../http/head.ts";
 import { FAILED, INCOMPLETE, METHOD, type ParserLimits, parseRequestHead } from "../http/parser.ts";
@@ -243,7 +243,7 @@ export class Connection implements BodySink {
   }
 
   // Bytes once received are never overwritten: append() writes only past inEnd, and a buffer that
-  // grows is a new one. Request bodies and the header fields of fetch's Requests are views into them.
+  // grows is a new one. The header fields of fetch's Requests refer to them after the request is done.
   private append(chunk: Uint8Array): void {
     const live = this.inEnd - this.inStart;
     const input = this.input!;
@@ -275,7 +275,7 @@ export class Connection implements BodySink {
     }
     const n = end - pos;
     const store = new Uint8Array(Math.max(4096, n * 2));
-    store.set(buf.subarray(pos, end), 0);
+    copyBytes(buf, pos, end, store, 0);
     this.input = store;
     this.inStart = 0;
     this.inEnd = n;
@@ -404,15 +404,16 @@ export class Connection implements BodySink {
     if (!head.chunked) {
       const n = Math.min(this.bodyRemaining, end - pos);
       if (this.body === null && n === this.bodyRemaining) {
-        // The whole body is in this buffer: keep a view, no copy (received chunks are never reused).
-        this.body = buf.subarray(pos, pos + n);
+        // The whole body is in this buffer: one copy of just it (cheaper than a view of a fresh chunk).
+        this.body = new Uint8Array(n);
+        copyBytes(buf, pos, pos + n, this.body, 0);
         this.bodyLen = n;
       } else {
         this.onBodyData(buf, pos, pos + n);
       }
       this.bodyRemaining -= n;
       pos += n;
-      if (this.bodyRemaining === 0) this.dispatch(this.body!.subarray(0, this.bodyLen));
+      if (this.bodyRemaining === 0) this.dispatch(this.bodyLen === this.body!.length ? this.body : this.body!.subarray(0, this.bodyLen));
       return pos;
     }
     const dec = this.chunked!;
@@ -435,7 +436,7 @@ export class Connection implements BodySink {
       if (this.body !== null) next.set(this.body.subarray(0, this.bodyLen), 0);
       this.body = next;
     }
-    this.body.set(buf.subarray(start, end), this.bodyLen);
+    copyBytes(buf, start, end, this.body, this.bodyLen);
     this.bodyLen += n;
   }
 
