@@ -8,6 +8,10 @@
 // `fetch(request)`, `new Request(request)` and `new Request(url, request)` in
 // test/app/web-request.test.ts), except four native methods that read them inside Bun: `clone()`,
 // `formData()` and `blob()` (the Content-Type), and Bun.inspect. Those fill the Headers first here.
+// Two readers cannot be reached and see no fields until `request.headers` has been read once: another
+// Bun.serve's in-process `server.fetch(request)`, and Request.prototype's own members called directly
+// on the request. Hand those `new Request(request)`. A Request kept after its response also keeps the
+// socket read its head came in (the fields refer to it).
 import type { FieldList } from "../http/head.ts";
 import type { ServerRequest } from "../server/request.ts";
 

@@ -56,6 +56,8 @@ const bufferCopy = (Buffer.prototype as unknown as { copy(this: Uint8Array, t: U
  * slice) of a fresh socket chunk makes Bun materialize its ArrayBuffer, about a microsecond.
  */
 export function copyBytes(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): void {
+  // Buffer#copy would copy what fits and say nothing; a short target is a bug to hear about.
+  if (end - start > dst.length - at) throw new RangeError(`copyBytes: ${end - start} bytes do not fit at ${at} of ${dst.length}`);
   bufferCopy.call(src, dst, at, start, end);
 }
 

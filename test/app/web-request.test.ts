@@ -80,6 +80,7 @@ describe("through the server", () => {
         // Forwarded without reading a header here: the fields must go along.
         if (path === "/forward") return fetch(new Request(`http://127.0.0.1:${echo.port}/`, request));
         if (path === "/forward-as-is") return fetch(request); // its Host names the echo server
+        if (path === "/to-bun-server") return echo.fetch(new Request(request));
         if (path === "/ip") return new Response(server.requestIP(request)?.address ?? "none");
         if (path === "/keep") {
           kept.push(request); // its headers are read only later, after more requests on the connection
@@ -130,6 +131,11 @@ describe("through the server", () => {
     const read = await c.response();
     expect(JSON.parse(read.text())).toEqual([1, 2, 3, 4].map((n) => `${n}-${"v".repeat(n * 7)}`));
     c.close();
+  });
+
+  test("another Bun.serve's server.fetch() gets the fields through new Request(request), as documented", async () => {
+    const r = await exchange(ours.port, `GET /to-bun-server HTTP/1.1\r\nHost: t\r\nX-Trace: in-process\r\n\r\n`);
+    expect(JSON.parse(r.text())).toEqual([["x-trace", "in-process"]]);
   });
 
   test("server.requestIP(request) still knows the peer", async () => {
