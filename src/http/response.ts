@@ -30,9 +30,17 @@ export class OutBuffer {
   }
 
   bytes(b: Uint8Array): void {
-    this.reserve(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
+    const n = b.length;
+    this.reserve(n);
+    if (n <= 64) {
+      // Status lines, Date, CRLF: a loop beats the native call of set() for small pieces (~20 ns each).
+      const buf = this.buf;
+      const at = this.len;
+      for (let i = 0; i < n; i++) buf[at + i] = b[i]!;
+    } else {
+      this.buf.set(b, this.len);
+    }
+    this.len += n;
   }
 
   /** Header text: each UTF-16 unit becomes one byte (callers reject non-Latin-1 values first). */
