@@ -16,6 +16,7 @@ import { availableParallelism } from "node:os";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { nginxConfig } from "./nginx.ts";
 
 const REPO = resolve(import.meta.dir, "..");
 const NGINX = "/usr/sbin/nginx";
@@ -50,38 +51,6 @@ function freePort(): number {
   const port = l.port;
   l.stop(true);
   return port;
-}
-
-function nginxConfig(workers: number, port: number, prefix: string): string {
-  return `daemon off;
-master_process on;
-worker_processes ${workers};
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  default_type application/octet-stream;
-  sendfile off;
-  tcp_nodelay on;
-  open_file_cache max=1024 inactive=60s;
-  open_file_cache_valid 60s;
-  open_file_cache_min_uses 1;
-  open_file_cache_errors on;
-  keepalive_timeout 65s;
-  keepalive_requests 100000000;
-  client_body_temp_path ${prefix}/client_body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  server {
-    listen 127.0.0.1:${port} reuseport;
-    root ${root};
-    location / { }
-  }
-}
-`;
 }
 
 interface Running {
@@ -171,7 +140,7 @@ async function startNginx(workers: number): Promise<Running> {
   const prefix = join(dir, `nginx-${workers}`);
   mkdirSync(prefix, { recursive: true });
   const conf = join(prefix, "nginx.conf");
-  writeFileSync(conf, nginxConfig(workers, port, prefix));
+  writeFileSync(conf, nginxConfig({ by: "bench/workers.ts", port, root, tempDir: prefix, errorLog: join(prefix, "error.log"), workers, master: true, reusePort: true }));
   const proc = Bun.spawn([NGINX, "-p", prefix, "-e", join(prefix, "error.log"), "-c", conf], {
     stdout: "ignore",
     stderr: "inherit",
