@@ -10,6 +10,7 @@ import {
   decodePieces,
   fromLatin1,
   guarded,
+  type HeadFields,
   type HeadOutcome,
   latin1,
   POISONS,
@@ -81,20 +82,8 @@ function checkHeadCuts(bytes: Uint8Array, cuts: number[], limits: ParserLimits):
 // ---------------------------------------------------------------------------------------------------------------
 // Valid request generator
 
-interface GeneratedRequest {
-  raw: string;
-  method: string;
-  target: string;
-  path: string;
-  query: string;
-  minor: 0 | 1;
-  headers: [string, string][];
-  contentLength: number;
-  chunked: boolean;
-  keepAlive: boolean;
-  expectContinue: boolean;
-  headStart: number;
-}
+/** A request's bytes, and what the parser must make of them (HeadFields, but for the method code). */
+type GeneratedRequest = Omit<HeadFields, "methodCode" | "minor"> & { raw: string; minor: 0 | 1 };
 
 const originTarget = fc
   .tuple(str(fc.constantFrom(...chars(0x21, 0x7e, "?")), 0, 30), fc.option(str(fc.constantFrom(...VCHARS), 0, 20)))
