@@ -148,8 +148,8 @@ export class RequestHead {
   /**
    * The header fields as a list that stays valid after this head is reused for the next request. It
    * keeps its own offsets and refers to the same bytes: a connection never overwrites bytes it has
-   * received (connection.ts keeps views into them for bodies too). It makes no view of the buffer,
-   * because the first view of a fresh socket chunk costs Bun about a microsecond.
+   * received (see Connection's `input`). It makes no view of the buffer, because the first view of a
+   * fresh socket chunk costs Bun about a microsecond.
    */
   detachFields(): FieldList {
     const n = this.headerCount << 2;

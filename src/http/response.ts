@@ -5,6 +5,9 @@ import { STATUS_TEXT } from "./errors.ts";
 
 const encoder = new TextEncoder();
 
+/** The Content-Type line of bytes of no declared type (light-value bytes, Response bytes bodies). */
+export const OCTET_STREAM_TYPE = encoder.encode("Content-Type: application/octet-stream\r\n");
+
 /** Bun's Buffer has Node's native string writers; bun-types does not declare them. */
 type WritableBuffer = Buffer & {
   latin1Write(s: string, offset: number, length: number): number;

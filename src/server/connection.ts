@@ -18,6 +18,7 @@ import {
   isBodiless,
   isUnsafeHeader,
   LAST_CHUNK,
+  OCTET_STREAM_TYPE,
   OutBuffer,
   SERVER_HEADER,
   statusLine,
@@ -108,7 +109,8 @@ export class Connection implements BodySink {
   readonly head = new RequestHead();
 
   // Unparsed input kept across reads. Bytes before `inEnd` are never overwritten in place, because
-  // a request being handled may still point into them; growth allocates a new array.
+  // requests may still point into them: the one being handled, and the header fields of fetch's
+  // Requests even after their response (RequestHead.detachFields). Growth allocates a new array.
   private input: Uint8Array | null = null;
   private inStart = 0;
   private inEnd = 0;
@@ -242,8 +244,6 @@ export class Connection implements BodySink {
     // turns keep-alive off for each), and resumeInput closes once the input runs out.
   }
 
-  // Bytes once received are never overwritten: append() writes only past inEnd, and a buffer that
-  // grows is a new one. The header fields of fetch's Requests refer to them after the request is done.
   private append(chunk: Uint8Array): void {
     const live = this.inEnd - this.inStart;
     const input = this.input!;
@@ -996,9 +996,8 @@ function disposeResult(result: HandlerResult): void {
   }
 }
 export const INTERNAL_ERROR: Reply = { status: 500, headers: TEXT_PLAIN, body: "500 Internal Server Error\n" };
-const OCTET_STREAM = textEncoder.encode("Content-Type: application/octet-stream\r\n");
 const TEXT_REPLY: Reply = { status: 200, headers: TEXT_PLAIN, body: null };
-const BYTES_REPLY: Reply = { status: 200, headers: OCTET_STREAM, body: null };
+const BYTES_REPLY: Reply = { status: 200, headers: OCTET_STREAM_TYPE, body: null };
 
 function writeContentLength(out: OutBuffer, n: number): void {
   out.bytes(CONTENT_LENGTH);

@@ -6,14 +6,15 @@
 // was proposed in oven-sh/bun#24725 and closed), and consuming a live stream to find out would buffer
 // it whole. So we watch Responses being made: `trackResponses()` replaces the global `Response` with
 // a constructor that makes the very same native Response and notes, in a hidden field, the ones
-// built from a string or bytes; `Response.json` is wrapped the same way. Everything else (streams, files, Blobs,
-// forms, Responses from `fetch()` or `clone()`) is unknown and keeps the stream path, so a wrong guess
-// is impossible: only a body we saw being given is ever taken this way.
+// built from a string or bytes; `Response.json` is wrapped the same way. Everything else (streams,
+// files, Blobs, forms, Responses from `fetch()` or `clone()`) is unknown and keeps the stream path,
+// so a wrong guess is impossible: only a body we saw being given is ever taken this way.
 //
 // What stays the same for application code: `new Response(...)` gives a native Response with the
 // native prototype; `instanceof Response`, `res.constructor === Response`, subclasses
 // (`class X extends Response`), `Response.json/redirect/error` and calling without `new` (TypeError)
 // all behave as before. What differs: `Response.toString()` shows this function, not native code.
+import { OCTET_STREAM_TYPE } from "../http/response.ts";
 import { hiddenField } from "./hidden-field.ts";
 
 /** A body we saw as bytes (a copy Bun made at construction; we read it back with `bytes()`). */
@@ -76,9 +77,9 @@ export function untrackResponses(): void {
 
 const encoder = new TextEncoder();
 /** What Bun.serve sends for a string body without Content-Type (and the Fetch standard gives it). */
-export const STRING_TYPE = encoder.encode("Content-Type: text/plain;charset=utf-8\r\n");
+const STRING_TYPE = encoder.encode("Content-Type: text/plain;charset=utf-8\r\n");
 /** What Bun.serve sends for a bytes body without Content-Type. */
-export const BYTES_TYPE = encoder.encode("Content-Type: application/octet-stream\r\n");
+const BYTES_TYPE = OCTET_STREAM_TYPE;
 
 /**
  * Takes the body of a Response we saw being made with a string or bytes, if nobody has read it since
