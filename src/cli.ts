@@ -4,7 +4,7 @@ import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { ConfigError, helpText, loadSettings, type Settings } from "./config.ts";
-import type { Reply } from "./server/connection.ts";
+import type { Reply } from "./server/reply.ts";
 import { type Server, serve, type ServeOptions } from "./server/server.ts";
 
 /** Set in worker processes started by the supervisor. */

@@ -1,6 +1,6 @@
 // Routes compiled once into a segment trie: static paths are one Map lookup; `:params` and a trailing
 // `*` walk the trie (static child first, then the parameter, then the wildcard, with backtracking).
-import type { HandlerResult, Reply } from "../server/connection.ts";
+import type { HandlerResult, Reply } from "../server/reply.ts";
 import { HttpException } from "../server/http-exception.ts";
 import type { ServerRequest } from "../server/request.ts";
 

@@ -1,12 +1,13 @@
 // Response serialisation: pre-encoded status lines and headers, written into one growable buffer
 // so that every response produced by one read leaves in a single socket write.
-import { getDateLine } from "./date.ts";
 import { STATUS_TEXT } from "./errors.ts";
 
 const encoder = new TextEncoder();
 
 /** The Content-Type line of bytes of no declared type (light-value bytes, Response bytes bodies). */
 export const OCTET_STREAM_TYPE = encoder.encode("Content-Type: application/octet-stream\r\n");
+/** The Content-Type line of text results and the engine's own small answers. */
+export const TEXT_PLAIN_TYPE = encoder.encode("Content-Type: text/plain; charset=utf-8\r\n");
 
 /** Bun's Buffer has Node's native string writers; bun-types does not declare them. */
 type WritableBuffer = Buffer & {
@@ -103,16 +104,6 @@ export const LAST_CHUNK = encoder.encode("0\r\n\r\n");
 /** Statuses whose responses never carry content (RFC 9110 §6.4.1, §15.3.5, §15.4.5). */
 export function isBodiless(status: number): boolean {
   return status === 204 || status === 304 || (status >= 100 && status < 200);
-}
-
-/**
- * Writes the status line and the headers every response gets (Date, Server), which is all a
- * response head needs besides its own fields and the framing.
- */
-export function writeHeadStart(out: OutBuffer, status: number): void {
-  out.bytes(statusLine(status));
-  out.bytes(getDateLine());
-  out.bytes(SERVER_HEADER);
 }
 
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

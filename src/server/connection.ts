@@ -9,48 +9,13 @@ import { copyBytes, CR, LF } from "../http/chars.ts";
 import { errorResponseBytes, errorStatus, HTTP_ERROR, type HttpErrorCode } from "../http/errors.ts";
 import { RequestHead } from "../http/head.ts";
 import { FAILED, INCOMPLETE, METHOD, type ParserLimits, parseRequestHead } from "../http/parser.ts";
-import {
-  CHUNKED_HEADER,
-  CONNECTION_CLOSE,
-  CONNECTION_KEEP_ALIVE,
-  CONTINUE_100,
-  CRLF,
-  isBodiless,
-  isUnsafeHeader,
-  LAST_CHUNK,
-  OCTET_STREAM_TYPE,
-  OutBuffer,
-  SERVER_HEADER,
-  statusLine,
-} from "../http/response.ts";
+import { CONTINUE_100, CRLF, LAST_CHUNK, OutBuffer, TEXT_PLAIN_TYPE } from "../http/response.ts";
+import { FRAMING, type HeadInput, INVALID_HEAD, writeResponseHead } from "../http/response-head.ts";
 import { getDateLine } from "../http/date.ts";
 import { type BodySource, FileSource, readResponse, StreamSource } from "./body.ts";
 import { PROXY_INCOMPLETE, PROXY_INVALID, parseProxyHeader, type TrustFn } from "./proxy.ts";
+import { BYTES_REPLY, disposeResult, type HandlerResult, INTERNAL_ERROR, NOT_FOUND, type Reply, TEXT_REPLY } from "./reply.ts";
 import { ServerRequest } from "./request.ts";
-
-/** What a handler may return. null/undefined: "not mine", the next handler (or 404) answers. */
-export type HandlerResult = Response | Reply | string | Uint8Array | null | undefined;
-export type Handler = (req: ServerRequest) => HandlerResult | Promise<HandlerResult>;
-
-export type HeaderList = Record<string, string | number | readonly string[]> | readonly (readonly [string, string])[];
-
-/** The light response: no Response object, no Headers object, no promise. */
-export interface Reply {
-  status?: number;
-  /** Header fields; a Uint8Array is pre-encoded lines ("Name: value\r\n" each), copied as they are. */
-  headers?: HeaderList | Headers | Uint8Array;
-  body?: string | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array> | Blob | BodySource | null;
-  /** Body length when `body` is a BodySource of known size (sent with Content-Length). */
-  length?: number;
-  /** A "Content-Type: …\r\n" line sent when `headers` has none (what Bun.serve infers for a Response body). */
-  defaultType?: Uint8Array;
-  /**
-   * The whole response as bytes (status line through body, with the current Date), for a keep-alive
-   * HTTP/1.1 GET: sent as it is, in one write, without copying when large. Other requests (HEAD,
-   * HTTP/1.0, Connection: close) get the response built from status, headers and body.
-   */
-  raw?: Uint8Array;
-}
 
 export interface ConnectionOptions extends ParserLimits, ChunkedLimits {
   headerTimeout: number;
@@ -528,7 +493,7 @@ export class Connection implements BodySink {
       return;
     }
     if (result === null || result === undefined) {
-      this.writeReply({ status: 404, headers: TEXT_PLAIN, body: "404 Not Found\n" });
+      this.writeReply(NOT_FOUND);
     } else if (typeof result === "string") {
       // One reused Reply: writeReply reads it and keeps nothing of it.
       TEXT_REPLY.body = result;
@@ -583,24 +548,6 @@ export class Connection implements BodySink {
       this.writeReply(INTERNAL_ERROR);
       return;
     }
-    const out = cork;
-    const start = out.len;
-    out.bytes(statusLine(status));
-    const headers = reply.headers;
-    let seen = 0;
-    if (headers !== undefined) {
-      seen = writeHeaders(out, headers);
-      if (seen < 0) {
-        out.len = start;
-        disposeResult(reply);
-        this.writeReply({ status: 500, headers: TEXT_PLAIN, body: "500 Internal Server Error: invalid header\n" });
-        return;
-      }
-    }
-    const declaredLength = seen & SEEN_LENGTH ? declaredContentLength : -1;
-    if (!(seen & SEEN_DATE)) out.bytes(getDateLine(this.ctx.now));
-    if (!(seen & SEEN_SERVER)) out.bytes(SERVER_HEADER);
-
     const body = reply.body ?? null;
     let bytes: Uint8Array | null = null;
     let text: string | null = null;
@@ -628,32 +575,28 @@ export class Connection implements BodySink {
     } else {
       length = 0; // no body: Content-Length: 0, never an open-ended chunked stream
     }
-    // A Content-Length the handler declared for a stream is not trusted (a wrong one would break the
-    // framing of every later response): streams of unknown length go out chunked.
-
-    const bodiless = isBodiless(status);
-    // The type Bun.serve infers for a Response body, when the handler set none; never on a 204 or 304
-    // (RFC 9110 §15.4.5: a cache would take it over) or for an empty body, as Bun.serve.
-    if (!(seen & SEEN_TYPE) && reply.defaultType !== undefined && !bodiless && length !== 0) out.bytes(reply.defaultType);
-    let chunked = false;
-    if (bodiless) {
-      // 204 and 1xx carry no Content-Length; 304 keeps the one a GET would get, if declared.
-      if (status === 304 && declaredLength >= 0) writeContentLength(out, declaredLength);
-    } else if (length >= 0) {
-      writeContentLength(out, length);
-    } else if (this.head.minor === 1) {
-      out.bytes(CHUNKED_HEADER);
-      chunked = true;
-    } else {
-      // HTTP/1.0 has no chunked coding: the body ends when the connection does.
-      this.keepAlive = false;
+    const out = cork;
+    const h = HEAD_INPUT;
+    h.status = status;
+    h.headers = reply.headers;
+    h.length = length;
+    h.defaultType = reply.defaultType;
+    h.minor = this.head.minor;
+    h.keepAlive = this.keepAlive;
+    h.dateLine = getDateLine(this.ctx.now);
+    const framing = writeResponseHead(out, h);
+    h.headers = undefined;
+    if (framing === INVALID_HEAD) {
+      if (source !== null) source.close();
+      disposeResult(reply);
+      this.writeReply(INVALID_HEADER);
+      return;
     }
-    if (!this.keepAlive) out.bytes(CONNECTION_CLOSE);
-    else if (this.head.minor === 0) out.bytes(CONNECTION_KEEP_ALIVE);
-    out.bytes(CRLF);
+    const chunked = framing === FRAMING.CHUNKED;
+    if (framing === FRAMING.CLOSE) this.keepAlive = false;
     this.bytesSent = 0;
 
-    if (bodiless || this.isHead || (source === null && bytes === null && text === null)) {
+    if (framing === FRAMING.NONE || this.isHead || (source === null && bytes === null && text === null)) {
       if (source !== null) source.close();
       this.finishRequest(status);
       return;
@@ -975,124 +918,14 @@ export class Connection implements BodySink {
   }
 }
 
-// Pre-encoded: the common results skip header validation and encoding entirely.
-const TEXT_PLAIN = textEncoder.encode("Content-Type: text/plain; charset=utf-8\r\n");
 
-/** Releases what an unsent result holds: a file descriptor, a stream, a Response body. */
-function disposeResult(result: HandlerResult): void {
-  try {
-    if (result instanceof Response) {
-      if (result.body !== null && !result.body.locked) void result.body.cancel().catch(() => {});
-    } else if (result !== null && typeof result === "object" && !(result instanceof Uint8Array)) {
-      const body = (result as Reply).body;
-      if (body instanceof ReadableStream) {
-        if (!body.locked) void body.cancel().catch(() => {});
-      } else if (body !== null && typeof body === "object" && "close" in body && typeof body.close === "function") {
-        (body as BodySource).close();
-      }
-    }
-  } catch {
-    // Nothing more can be done for it.
-  }
-}
-export const INTERNAL_ERROR: Reply = { status: 500, headers: TEXT_PLAIN, body: "500 Internal Server Error\n" };
-const TEXT_REPLY: Reply = { status: 200, headers: TEXT_PLAIN, body: null };
-const BYTES_REPLY: Reply = { status: 200, headers: OCTET_STREAM_TYPE, body: null };
-
-function writeContentLength(out: OutBuffer, n: number): void {
-  out.bytes(CONTENT_LENGTH);
-  out.decimal(n);
-  out.bytes(CRLF);
-}
-const CONTENT_LENGTH = textEncoder.encode("Content-Length: ");
-
-const SEEN_DATE = 1;
-const SEEN_SERVER = 2;
-const SEEN_LENGTH = 4;
-const SEEN_TYPE = 8;
-/** Set by writeHeaders when it returns SEEN_LENGTH. */
-let declaredContentLength = -1;
-
-/**
- * Writes user headers, skipping the framing ones we own (Content-Length, Transfer-Encoding,
- * Connection). Returns SEEN_* flags, or -1 if a name or value would split the response.
- */
-function writeHeaders(out: OutBuffer, headers: HeaderList | Headers | Uint8Array): number {
-  if (headers instanceof Uint8Array) {
-    out.bytes(headers);
-    return 0;
-  }
-  let seen = 0;
-  if (headers instanceof Headers) {
-    // Bun's toJSON() is a third of the cost of iterating (no array per field); values come joined
-    // as iteration gives them, and Set-Cookie as an array of separate lines.
-    if (headers.count === 0) return 0;
-    headers = headers.toJSON();
-  }
-  if (Array.isArray(headers)) {
-    for (let i = 0; i < headers.length; i++) {
-      const pair = headers[i]!;
-      const r = writeHeader(out, pair[0], pair[1]);
-      if (r < 0) return -1;
-      seen |= r;
-    }
-  } else {
-    const record = headers as Record<string, string | number | readonly string[]>;
-    for (const name in record) {
-      if (!Object.hasOwn(record, name)) continue; // not a key someone added to Object.prototype
-      const value = record[name]!;
-      if (typeof value === "object") {
-        for (const v of value) {
-          const r = writeHeader(out, name, v);
-          if (r < 0) return -1;
-          seen |= r;
-        }
-      } else {
-        const r = writeHeader(out, name, typeof value === "string" ? value : `${value}`);
-        if (r < 0) return -1;
-        seen |= r;
-      }
-    }
-  }
-  return seen;
-}
-
-/** Writes one field unless it is one we own; returns SEEN_* bits, or -1 for CR/LF/NUL (response splitting). */
-function writeHeader(out: OutBuffer, name: string, value: string): number {
-  if (isUnsafeHeader(name, value)) return -1;
-  // Only names starting with c, d, k, s or t can be one of ours: skip the lower-casing for the rest.
-  const c = name.charCodeAt(0) | 0x20;
-  if ((c === 99 || c === 100 || c === 107 || c === 115 || c === 116) && name.length >= 4 && name.length <= 17) {
-    switch (name.toLowerCase()) {
-      case "date":
-        writeField(out, name, value);
-        return SEEN_DATE;
-      case "server":
-        writeField(out, name, value);
-        return SEEN_SERVER;
-      case "content-type":
-        writeField(out, name, value);
-        return SEEN_TYPE;
-      case "content-length": {
-        const n = Number(value);
-        if (!Number.isSafeInteger(n) || n < 0) return 0;
-        declaredContentLength = n;
-        return SEEN_LENGTH;
-      }
-      case "transfer-encoding":
-      case "connection":
-      case "keep-alive":
-        return 0;
-    }
-  }
-  writeField(out, name, value);
-  return 0;
-}
-
-function writeField(out: OutBuffer, name: string, value: string): void {
-  out.latin1(name);
-  out.bytes(COLON_SP);
-  out.latin1(value);
-  out.bytes(CRLF);
-}
-const COLON_SP = textEncoder.encode(": ");
+const HEAD_INPUT: HeadInput = {
+  status: 200,
+  headers: undefined,
+  length: 0,
+  defaultType: undefined,
+  minor: 1,
+  keepAlive: true,
+  dateLine: new Uint8Array(0),
+};
+const INVALID_HEADER: Reply = { status: 500, headers: TEXT_PLAIN_TYPE, body: "500 Internal Server Error: invalid header\n" };

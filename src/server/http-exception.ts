@@ -1,7 +1,7 @@
 // An error that knows its HTTP status: thrown by body parsers (400, 413) or by handlers, it becomes
 // that response instead of a 500.
 import { STATUS_TEXT } from "../http/errors.ts";
-import type { Reply } from "./connection.ts";
+import type { Reply } from "./reply.ts";
 
 export class HttpException extends Error {
   constructor(

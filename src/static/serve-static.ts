@@ -7,7 +7,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, stat
 import { join, sep } from "node:path";
 import mime from "mime";
 import { FileSource } from "../server/body.ts";
-import type { Handler, HandlerResult, Reply } from "../server/connection.ts";
+import type { Handler, HandlerResult, Reply } from "../server/reply.ts";
 import type { RequestHead } from "../http/head.ts";
 import { concatBytes, LOWER } from "../http/chars.ts";
 import { SERVER_HEADER, statusLine } from "../http/response.ts";
