@@ -5,7 +5,7 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { ConfigError, helpText, loadSettings, type Settings } from "./config.ts";
 import type { Reply } from "./server/reply.ts";
-import { type Server, serve, type ServeOptions } from "./server/server.ts";
+import { type Server, serve, type ServeOptions } from "./serve.ts";
 
 /** Set in worker processes started by the supervisor. */
 const WORKER_ENV = "BUNHTTP_WORKER_OF";
@@ -63,6 +63,10 @@ export async function toServeOptions(s: Settings, reusePort: boolean): Promise<S
     maxRequestLine: s.maxRequestLine,
     maxHeaders: s.maxHeaders,
     maxConnections: s.maxConnections,
+    bodyBufferSize: s.bodyBufferSize,
+    outputHighWater: s.outputHighWater,
+    bodyBudget: s.bodyBudget,
+    outputBudget: s.outputBudget,
     headerTimeout: s.headerTimeout,
     bodyTimeout: s.bodyTimeout,
     idleTimeout: s.idleTimeout,
@@ -73,6 +77,8 @@ export async function toServeOptions(s: Settings, reusePort: boolean): Promise<S
     trustProxy: s.trustProxy,
     health: s.health,
     reusePort,
+    // The CLI owns the process, so it may wrap the global Response (src/app/known-bodies.ts).
+    trackResponses: true,
   };
   if (s.logFile !== undefined) {
     try {

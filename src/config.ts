@@ -36,6 +36,10 @@ export interface Settings {
   maxRequestLine: number;
   maxHeaders: number;
   maxConnections?: number;
+  bodyBufferSize: number;
+  outputHighWater: number;
+  bodyBudget: number;
+  outputBudget: number;
   headerTimeout: number;
   bodyTimeout: number;
   idleTimeout: number;
@@ -66,6 +70,10 @@ export const DEFAULTS: Settings = {
   maxHeaderSize: 64 * 1024,
   maxRequestLine: 8 * 1024,
   maxHeaders: 100,
+  bodyBufferSize: 64 * 1024,
+  outputHighWater: 64 * 1024,
+  bodyBudget: 16 * 1024 * 1024,
+  outputBudget: 32 * 1024 * 1024,
   headerTimeout: 10_000,
   bodyTimeout: 30_000,
   idleTimeout: 60_000,
@@ -97,6 +105,11 @@ export const SETTINGS: Setting[] = [
   { key: "maxRequestLine", kind: "int", group: "Limits", arg: "bytes", help: "longest request line, else 414" },
   { key: "maxHeaders", kind: "int", group: "Limits", arg: "n", help: "most header fields, else 431" },
   { key: "maxConnections", kind: "int", group: "Limits", arg: "n", help: "open connections at most; more get 503", shownDefault: "open-file limit − 128" },
+
+  { key: "bodyBufferSize", kind: "int", group: "Memory", arg: "bytes", help: "request-body bytes held per connection for its handler; then the socket is not read" },
+  { key: "outputHighWater", kind: "int", group: "Memory", arg: "bytes", help: "unsent response bytes per connection before its next requests wait" },
+  { key: "bodyBudget", kind: "int", group: "Memory", arg: "bytes", help: "request-body bytes held across all connections; past it the heaviest stop being read" },
+  { key: "outputBudget", kind: "int", group: "Memory", arg: "bytes", help: "unsent response bytes across all connections; past it the heaviest stop being answered" },
 
   { key: "headerTimeout", kind: "int", group: "Timeouts (milliseconds)", arg: "ms", help: "to send a whole request head, else 408" },
   { key: "bodyTimeout", kind: "int", group: "Timeouts (milliseconds)", arg: "ms", help: "longest pause inside a request body, else 408" },

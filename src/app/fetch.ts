@@ -22,12 +22,16 @@ export function toWebRequest(req: ServerRequest, fallbackHost: string): Request 
   } else {
     url = target; // absolute-form
   }
-  const body = req.bodyBytes;
   const method = head.method;
-  // A GET needs no init at all (the cheapest Request to make); a body goes only with other methods.
+  // A GET needs no init at all (the cheapest Request to make); a body goes only with other methods:
+  // as bytes when it arrived whole with its head, else as the stream the socket feeds.
   // Header fields are filled in when first read (web-request.ts).
-  const init: RequestInit | undefined =
-    method === 1 /* GET */ ? undefined : body !== null && method !== 2 /* HEAD */ ? { method: req.method, body } : { method: req.method };
+  let init: RequestInit | undefined;
+  if (method !== 1 /* GET */) {
+    const body = req.requestBody;
+    if (body === null || method === 2 /* HEAD */) init = { method: req.method };
+    else init = { method: req.method, body: body.peekWhole() ?? body.stream() };
+  }
   try {
     return WebRequest.of(req, url, init);
   } catch {

@@ -51,6 +51,8 @@ export interface HeadInput {
   keepAlive: boolean;
   /** The current "Date: …\r\n" line. */
   dateLine: Uint8Array;
+  /** A 101 that switches protocols: `Connection: Upgrade` instead of keep-alive or close. */
+  upgrade: boolean;
 }
 
 /** Returned by writeResponseHead when a field would split the response; nothing was kept. */
@@ -89,7 +91,8 @@ export function writeResponseHead(out: OutBuffer, h: HeadInput): Framing | typeo
   } else if (framing === FRAMING.CHUNKED) {
     out.bytes(CHUNKED_HEADER);
   }
-  if (!h.keepAlive || framing === FRAMING.CLOSE) out.bytes(CONNECTION_CLOSE);
+  if (h.upgrade) out.bytes(CONNECTION_UPGRADE);
+  else if (!h.keepAlive || framing === FRAMING.CLOSE) out.bytes(CONNECTION_CLOSE);
   else if (h.minor === 0) out.bytes(CONNECTION_KEEP_ALIVE);
   out.bytes(CRLF);
   return framing;
@@ -103,6 +106,7 @@ export function writeContentLength(out: OutBuffer, n: number): void {
 const encoder = new TextEncoder();
 const CONTENT_LENGTH = encoder.encode("Content-Length: ");
 const COLON_SP = encoder.encode(": ");
+const CONNECTION_UPGRADE = encoder.encode("Connection: Upgrade\r\n");
 
 const SEEN_DATE = 1;
 const SEEN_SERVER = 2;

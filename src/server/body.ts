@@ -1,6 +1,6 @@
 // Response bodies: what handlers may return, and the pull-based sources that stream them out.
 import { closeSync, readSync } from "node:fs";
-import { knownBody } from "./known-bodies.ts";
+import type { ResponseParts } from "./connection.ts";
 
 /** Streams a body in pieces; `read` resolves null at the end. `close` releases what it holds, once. */
 export interface BodySource {
@@ -62,17 +62,13 @@ export class FileSource implements BodySource {
 export class StreamSource implements BodySource {
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #done = false;
-  #ahead: Uint8Array[];
 
-  /** From a stream, or from a reader some pieces were already read from (`ahead`, sent first). */
-  constructor(from: ReadableStream<Uint8Array> | ReadableStreamDefaultReader<Uint8Array>, ahead: Uint8Array[] = []) {
-    this.#reader =
-      from instanceof ReadableStream ? (from.getReader() as ReadableStreamDefaultReader<Uint8Array>) : from;
-    this.#ahead = ahead;
+  constructor(from: ReadableStream<Uint8Array>) {
+    this.#reader = from.getReader() as ReadableStreamDefaultReader<Uint8Array>;
   }
 
+  /** The next piece that is not empty (an empty one is not the end), or null at the end. */
   async read(): Promise<Uint8Array | null> {
-    if (this.#ahead.length > 0) return this.#ahead.shift()!;
     if (this.#done) return null;
     for (;;) {
       const { done, value } = await this.#reader.read();
@@ -101,33 +97,12 @@ export function toBytes(value: unknown): Uint8Array {
   throw new TypeError("response stream yielded something that is not bytes or a string");
 }
 
-const EMPTY = new Uint8Array(0);
-
-type ResponseParts = { status: number; headers: Headers; body: string | Uint8Array | BodySource | null; defaultType?: Uint8Array };
-
 /**
- * A Response's parts for our writer. A body we saw being made from a string or bytes is taken as it
- * is (known-bodies.ts). Any other body is read ahead by up to two pieces: one that ends by then
- * (a Blob, a short stream) gets a Content-Length; a longer stream goes out chunked.
+ * A Response's parts for our writer: its body as a stream of pieces, whose framing the connection
+ * settles once the first piece exists (Content-Length when the stream is whole by then, else
+ * chunked). The app layer first tries the bodies it saw being made (src/app/known-bodies.ts).
  */
-export function readResponse(res: Response): ResponseParts | Promise<ResponseParts> {
-  const status = res.status;
-  const headers = res.headers;
-  const known = knownBody(res);
-  if (known !== undefined) {
-    const { body, type } = known;
-    if (body instanceof Promise) return body.then((b) => ({ status, headers, body: b, defaultType: type }));
-    return { status, headers, body, defaultType: type };
-  }
+export function readResponse(res: Response): ResponseParts {
   const stream = res.body;
-  if (stream === null) return { status, headers, body: null };
-  const reader = stream.getReader() as ReadableStreamDefaultReader<Uint8Array>;
-  return reader.read().then((first) => {
-    if (first.done) return { status, headers, body: EMPTY };
-    const a = toBytes(first.value);
-    return reader.read().then((second) => {
-      if (second.done) return { status, headers, body: a };
-      return { status, headers, body: new StreamSource(reader, [a, toBytes(second.value)]) };
-    });
-  });
+  return { status: res.status, headers: res.headers, body: stream === null ? null : new StreamSource(stream) };
 }

@@ -1,37 +1,56 @@
-// One state machine per socket: parse → dispatch → write queue → keep-alive (RFC 9112 §9).
+// One state machine per socket (RFC 9112 §9): read a head, dispatch it at once, feed its body to
+// the handler as it arrives, write the response, go on to the next request, or close.
 //
-// Every entry point (data, drain, an async handler settling, a timer) ends in flush(), so all the
-// responses one read produced leave in one socket write. socket.write() drops what the kernel does
-// not take (../shared/BUN-NOTES.md): the unsent tail is queued and resumed on drain.
+// Every entry point (data, drain, a handler settling, a body read, a timer) ends in drive(), which
+// flushes the cork buffer, so all the responses one read produced leave in one write. Memory per
+// connection is bounded by three caps: the unparsed head (maxHeaderSize), the request body waiting
+// for its handler (bodyBufferSize: then the socket is paused, so TCP pushes back on the client), and
+// the response bytes the kernel has not taken (outputHighWater: then requests wait unparsed).
 import type { Socket } from "bun";
-import { type BodySink, ChunkedDecoder, type ChunkedLimits } from "../http/chunked.ts";
+import { ChunkedDecoder, type ChunkedLimits } from "../http/chunked.ts";
 import { copyBytes, CR, LF } from "../http/chars.ts";
-import { errorResponseBytes, errorStatus, HTTP_ERROR, type HttpErrorCode } from "../http/errors.ts";
+import { errorReason, errorResponseBytes, errorStatus, HTTP_ERROR, type HttpErrorCode } from "../http/errors.ts";
 import { RequestHead } from "../http/head.ts";
 import { FAILED, INCOMPLETE, METHOD, type ParserLimits, parseRequestHead } from "../http/parser.ts";
-import { CONTINUE_100, CRLF, LAST_CHUNK, OutBuffer, TEXT_PLAIN_TYPE } from "../http/response.ts";
+import { CONTINUE_100, TEXT_PLAIN_TYPE } from "../http/response.ts";
 import { FRAMING, type HeadInput, INVALID_HEAD, writeResponseHead } from "../http/response-head.ts";
 import { getDateLine } from "../http/date.ts";
-import { type BodySource, FileSource, readResponse, StreamSource } from "./body.ts";
+import { type BodySource, StreamSource } from "./body.ts";
+import type { Budget, BudgetWaiter } from "./budget.ts";
+import { HttpException } from "./http-exception.ts";
+import { Output } from "./output.ts";
 import { PROXY_INCOMPLETE, PROXY_INVALID, parseProxyHeader, type TrustFn } from "./proxy.ts";
 import { BYTES_REPLY, disposeResult, type HandlerResult, INTERNAL_ERROR, NOT_FOUND, type Reply, TEXT_REPLY } from "./reply.ts";
+import { type BodyFeeder, RequestBody } from "./request-body.ts";
 import { ServerRequest } from "./request.ts";
+import { ResponseStream, settlesSoon, type StreamOwner } from "./response-stream.ts";
+import type { Protocol, UpgradedConnection } from "./upgrade.ts";
 
 export interface ConnectionOptions extends ParserLimits, ChunkedLimits {
   headerTimeout: number;
   bodyTimeout: number;
   idleTimeout: number;
   sendTimeout: number;
+  /** Request-body bytes held per connection for a handler that has not read them yet (then reading pauses). */
+  bodyBufferSize: number;
+  /** Response bytes queued per connection beyond what the kernel took before its next requests wait. */
+  outputHighWater: number;
 }
+
+/** A Response's parts for our writer (ServerContext.readResponse). */
+export type ResponseParts = Reply & { status: number; body: string | Uint8Array | BodySource | null };
 
 export interface ServerContext {
   readonly options: ConnectionOptions;
   readonly connections: Set<Connection>;
+  readonly budget: Budget;
   /** Milliseconds, refreshed by the server's sweep timer and at each read. */
   now: number;
   dispatch(req: ServerRequest): HandlerResult | Promise<HandlerResult>;
   /** Turns a thrown error into a response (500 unless an error hook says otherwise). */
   failure(err: unknown, req: ServerRequest): HandlerResult | Promise<HandlerResult>;
+  /** A Response's status, headers and body, for the writer. */
+  readResponse(res: Response): ResponseParts | Promise<ResponseParts>;
   log(req: ServerRequest | null, status: number, bytes: number, remote: string, ms: number): void;
   readonly logging: boolean;
   /** Expect a PROXY protocol header before the first request. */
@@ -41,18 +60,27 @@ export interface ServerContext {
 }
 
 const STATE = {
-  HEAD: 0,
-  BODY: 1,
-  HANDLING: 2,
-  /** After a response that ends the connection: input is read and dropped until the close. */
-  CLOSING: 3,
-  CLOSED: 4,
+  /** Waiting for the PROXY protocol header that comes before the first request. */
+  PROXY: 0,
+  /** Between requests, or reading a head. */
+  HEAD: 1,
+  /** A request dispatched: its handler works, its body may still arrive, its response may be streaming. */
+  ACTIVE: 2,
+  /** The response is done; the rest of its unread body is read and dropped, then the next request. */
+  DISCARD: 3,
+  /** After a response that ends the connection: input is dropped while the output leaves. */
+  CLOSING: 4,
+  /** Half-closed after the last response: reading and dropping until the client closes or time is up. */
+  LINGER: 5,
+  /** Another protocol owns the socket (after 101). */
+  UPGRADED: 6,
+  CLOSED: 7,
 } as const;
+type State = (typeof STATE)[keyof typeof STATE];
 
-const TIMER = { NONE: 0, IDLE: 1, HEADER: 2, BODY: 3, SEND: 4, LINGER: 5 } as const;
+const TIMER = { NONE: 0, IDLE: 1, HEADER: 2, BODY: 3, SEND: 4, LINGER: 5, PROTOCOL: 6 } as const;
+type Timer = (typeof TIMER)[keyof typeof TIMER];
 
-/** Queue this much unsent output and we stop reading from the client (and stop running its requests). */
-const HIGH_WATER = 1024 * 1024;
 /** Bodies larger than this are written by reference instead of being copied into the cork buffer. */
 const COPY_LIMIT = 64 * 1024;
 /**
@@ -60,68 +88,83 @@ const COPY_LIMIT = 64 * 1024;
  * the cork buffer lets pipelined responses share one write.
  */
 const RAW_COPY_LIMIT = 16 * 1024;
+/** Body pieces up to this size are copied out of the socket's chunk; larger ones are views of it. */
+const PIECE_COPY_LIMIT = 16 * 1024;
 /** Bytes per second a body must average once it has taken longer than bodyTimeout (slow-POST guard). */
 const MIN_BODY_RATE = 1024;
-/** After a refused request, how long to keep reading (and dropping) so the client sees our answer. */
+/** After the last response, how long to keep reading (and dropping) so the client sees our answer. */
 const LINGER_MS = 2000;
+/**
+ * An unread body up to this size is read and dropped so the connection can stay open (nginx's
+ * discard_body); a larger one, or a chunked one that grows past it, closes the connection instead.
+ */
+const DISCARD_LIMIT = 1024 * 1024;
 
-/** All responses produced inside one callback collect here, then leave in one write. */
-const cork = new OutBuffer(256 * 1024);
 const textEncoder = new TextEncoder();
 
-export class Connection implements BodySink {
-  state: number = STATE.HEAD;
+export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
+  state: State = STATE.HEAD;
   readonly head = new RequestHead();
+  readonly output: Output;
 
-  // Unparsed input kept across reads. Bytes before `inEnd` are never overwritten in place, because
-  // requests may still point into them: the one being handled, and the header fields of fetch's
-  // Requests even after their response (RequestHead.detachFields). Growth allocates a new array.
+  // Unparsed input: [inStart, inEnd) of `input`. Bytes before `inEnd` are never overwritten in place,
+  // because requests may still point into them: the one being handled, its body pieces, and the
+  // header fields of fetch's Requests even after their response (RequestHead.detachFields). Growth
+  // allocates a new array.
   private input: Uint8Array | null = null;
   private inStart = 0;
   private inEnd = 0;
+  /** Whether `input` is our own array (room after inEnd may be written) or a chunk Bun gave us. */
+  private inputOwned = false;
   /** How far past inStart we already know the head does not end (slowloris: no rescans). */
   private scanned = 0;
 
-  // The body being received.
+  // The request body being received.
+  private body: RequestBody | null = null;
+  /** Body bytes are still to come from the socket. */
+  private receiving = false;
+  /** Received body bytes are dropped: nobody will read them. */
+  private discarding = false;
+  private discarded = 0;
+  private bodyRemaining = 0;
+  private chunked: ChunkedDecoder | null = null;
   private bodyStartedAt = 0;
   private bodyReceived = 0;
-  private bodyRemaining = 0;
-  private body: Uint8Array | null = null;
-  private bodyLen = 0;
-  private chunked: ChunkedDecoder | null = null;
+  private continueSent = false;
 
-  // Output not yet taken by the kernel: queue[0] from queueOffset on, then the rest.
-  private queue: Uint8Array[] = [];
-  private queueOffset = 0;
-  private queuedBytes = 0;
-  private source: BodySource | null = null;
-  private sourceChunked = false;
-  private pumping = false;
-  private streamStatus = 200;
-  private inputPaused = false;
-  private peerEnded = false;
-  /** The server is stopping: finish what is in progress, keep nothing alive. */
-  private draining = false;
-  private lingerOnClose = false;
-  /** Bytes handed to the socket (or its queue) so far: tells whether a response has started to leave. */
-  private bytesOut = 0;
-
-  // Timeouts: one deadline at a time, checked by the server's sweep.
-  deadline = 0;
-  private timer: number = TIMER.NONE;
-
-  // For the access log of the request being answered.
+  // The response.
+  private stream: ResponseStream | null = null;
+  /** The current response's head has been written (or is being decided): no error page can replace it. */
+  private responded = false;
   private keepAlive = true;
   private isHead = false;
   private bytesSent = 0;
   private current: ServerRequest | null = null;
+  /** The status of the response being written (for the log when a stream ends). */
+  private status = 200;
+  /** When the request being answered was dispatched (for the access log), ms. */
+  private startedAt = 0;
+
+  private paused = false;
+  private peerEnded = false;
+  /** The server is stopping: finish what is in progress, keep nothing alive. */
+  private draining = false;
+  private lingerOnClose = false;
+  private driving = false;
+  private again = false;
+  private protocol: Protocol | null = null;
+
+  // Timeouts: one deadline at a time, checked by the server's sweep.
+  deadline = 0;
+  private timer: Timer = TIMER.NONE;
 
   constructor(
     readonly socket: Socket<Connection>,
     private readonly ctx: ServerContext,
   ) {
-    this.awaitingProxy = ctx.proxyProtocol;
-    this.setTimer(TIMER.IDLE, ctx.options.headerTimeout);
+    this.output = new Output(socket as Socket<unknown>, ctx.budget, () => this.afterFlushed());
+    if (ctx.proxyProtocol) this.state = STATE.PROXY;
+    this.armTimer();
   }
 
   // The peer, read when first asked (Bun's getters cost microseconds: getpeername and a new string per
@@ -135,84 +178,125 @@ export class Connection implements BodySink {
     if (this.#remotePort < 0) this.#remotePort = this.socket.remotePort ?? 0;
     return this.#remotePort;
   }
-  private awaitingProxy: boolean;
-  /** When the request being answered was dispatched (for the access log), ms. */
-  private startedAt = 0;
 
-  // ---- input ----------------------------------------------------------------------------------
-
-  onData(chunk: Uint8Array): void {
-    if (this.state === STATE.CLOSED) return;
-    if (this.state === STATE.CLOSING) return; // lingering: drop
-    this.ctx.now = Date.now();
-    if (this.awaitingProxy) {
-      this.readProxyHeader(chunk);
-      return;
-    }
-    if (this.input === null) {
-      this.drive(chunk, 0, chunk.length);
-    } else {
-      this.append(chunk);
-      // A client that keeps sending while its request is handled is not read further for now.
-      if (this.state === STATE.HANDLING && this.inEnd - this.inStart > this.ctx.options.maxHeaderSize) {
-        this.pauseInput();
-      }
-      this.drive(this.input!, this.inStart, this.inEnd);
-    }
-    this.flush();
+  get closed(): boolean {
+    return this.state === STATE.CLOSED;
   }
 
-  /** The PROXY protocol header comes first; a connection without a valid one is closed unanswered. */
-  private readProxyHeader(chunk: Uint8Array): void {
-    if (this.input === null) this.keep(chunk, 0, chunk.length);
-    else this.append(chunk);
-    const buf = this.input!;
-    const r = parseProxyHeader(buf, this.inStart, this.inEnd);
-    if (r === PROXY_INCOMPLETE) {
-      if (this.timer !== TIMER.HEADER) this.setTimer(TIMER.HEADER, this.ctx.options.headerTimeout);
+  // ---- socket events --------------------------------------------------------------------------
+
+  onData(chunk: Uint8Array): void {
+    const state = this.state;
+    if (state === STATE.CLOSED) return;
+    this.ctx.now = Date.now();
+    if (state === STATE.UPGRADED) {
+      this.protocol!.onData(chunk);
       return;
     }
-    if (r === PROXY_INVALID || typeof r === "number") {
-      this.destroy();
+    if (state === STATE.CLOSING || state === STATE.LINGER) return; // dropped
+    this.append(chunk);
+    if (state === STATE.PROXY) this.readProxyHeader();
+    this.drive();
+  }
+
+  onDrain(): void {
+    if (this.state === STATE.CLOSED) return;
+    this.ctx.now = Date.now();
+    const took = this.output.drain();
+    if (this.state === STATE.UPGRADED) {
+      if (this.output.queued === 0) this.protocol!.onDrain();
       return;
     }
-    this.awaitingProxy = false;
-    if (r.address !== null) {
-      this.#remoteAddress = r.address;
-      this.#remotePort = r.port;
+    if (this.output.queued > 0) {
+      if (took > 0) this.armTimer(TIMER.SEND); // progress: the client is reading
+      return;
     }
-    const from = this.inStart + r.length;
-    const end = this.inEnd;
-    this.input = null;
-    this.setTimer(TIMER.IDLE, this.ctx.options.idleTimeout);
-    if (from < end) {
-      this.drive(buf, from, end);
-      this.flush();
-    }
+    this.afterFlushed();
+    this.stream?.pump();
+    this.drive();
   }
 
   /** The client half-closed: answer what it sent, then close. */
   onEnd(): void {
     this.peerEnded = true;
-    if (this.state === STATE.CLOSING || (this.state === STATE.HEAD && this.input === null && this.queuedBytes === 0)) {
-      this.destroy();
-      return;
+    switch (this.state) {
+      case STATE.UPGRADED:
+        this.protocol!.onEnd();
+        return;
+      case STATE.CLOSING:
+      case STATE.LINGER:
+      case STATE.PROXY:
+        this.destroy();
+        return;
+      case STATE.HEAD:
+        // Requests already received are answered; a head cut off by the FIN can never complete and
+        // closes the connection, as nginx does (step() and nextRequest() see peerEnded).
+        this.drive();
+        return;
+      case STATE.ACTIVE:
+      case STATE.DISCARD:
+        if (this.receiving) {
+          this.body?.fail(new HttpException(400, "the client closed before the body was complete"));
+          this.destroy();
+        }
+      // Else the response goes out; requests already received are still answered (startRequest
+      // turns keep-alive off for each), and drive() closes once the input runs out.
     }
-    if (this.state === STATE.HEAD && this.input === null) {
-      this.closeWhenFlushed();
-      this.flush();
-    } else if (this.state === STATE.HEAD || this.state === STATE.BODY) {
-      // A request cut off by the client's FIN can never complete: close, as nginx does.
-      this.destroy();
-    }
-    // HANDLING: the response goes out; requests already received are still answered (startRequest
-    // turns keep-alive off for each), and resumeInput closes once the input runs out.
   }
+
+  /** The socket is gone (either side): free what this connection holds. */
+  onClose(): void {
+    if (this.state !== STATE.CLOSED) this.state = STATE.CLOSED;
+    this.release();
+  }
+
+  /** Called by the server's sweep when `deadline` has passed. */
+  onTimeout(): void {
+    switch (this.timer) {
+      case TIMER.HEADER:
+        // Bytes of a request arrived but not all of it: tell the client why (nginx closes silently).
+        if (this.state === STATE.HEAD && this.inStart < this.inEnd) {
+          this.refuse(HTTP_ERROR.HEADER_TIMEOUT);
+          this.drive();
+        } else this.destroy();
+        return;
+      case TIMER.BODY:
+        if (this.state === STATE.DISCARD) this.destroy();
+        else {
+          this.refuse(HTTP_ERROR.BODY_TIMEOUT);
+          this.drive();
+        }
+        return;
+      case TIMER.PROTOCOL:
+        this.protocol!.onTimeout();
+        return;
+      default:
+        // IDLE, SEND (client stopped reading), LINGER: just close.
+        this.destroy();
+    }
+  }
+
+  /** The server's budgets have room again. */
+  onBudget(): void {
+    if (this.state === STATE.CLOSED || this.state === STATE.UPGRADED) return;
+    this.ctx.now = Date.now();
+    this.drive();
+  }
+
+  // ---- input ----------------------------------------------------------------------------------
 
   private append(chunk: Uint8Array): void {
     const live = this.inEnd - this.inStart;
+    if (live === 0) {
+      // The common case: nothing kept, so parse the chunk where it is (Bun never reuses it).
+      this.input = chunk;
+      this.inStart = 0;
+      this.inEnd = chunk.length;
+      this.inputOwned = false;
+      return;
+    }
     const input = this.input!;
-    if (this.inEnd + chunk.length <= input.length) {
+    if (this.inputOwned && this.inEnd + chunk.length <= input.length) {
       input.set(chunk, this.inEnd);
       this.inEnd += chunk.length;
       return;
@@ -223,85 +307,130 @@ export class Connection implements BodySink {
     next.set(input.subarray(this.inStart, this.inEnd), 0);
     next.set(chunk, live);
     this.input = next;
+    this.inputOwned = true;
     this.inStart = 0;
     this.inEnd = live + chunk.length;
   }
 
-  /** Keeps [pos, end) of buf for the next read. */
-  private keep(buf: Uint8Array, pos: number, end: number): void {
-    if (pos >= end) {
+  /** After a pass over the input: let go of it when used up, or keep a small tail of a big chunk by copy. */
+  private trimInput(): void {
+    const live = this.inEnd - this.inStart;
+    if (live === 0) {
       this.input = null;
       this.inStart = this.inEnd = 0;
+      this.inputOwned = false;
       return;
     }
-    if (buf === this.input) {
-      this.inStart = pos;
-      return;
+    const input = this.input!;
+    if (live <= 4096 && input.length >= 4 * 4096) {
+      const store = new Uint8Array(Math.max(4096, live * 2));
+      copyBytes(input, this.inStart, this.inEnd, store, 0);
+      this.input = store;
+      this.inputOwned = true;
+      this.inStart = 0;
+      this.inEnd = live;
     }
-    const n = end - pos;
-    const store = new Uint8Array(Math.max(4096, n * 2));
-    copyBytes(buf, pos, end, store, 0);
-    this.input = store;
-    this.inStart = 0;
-    this.inEnd = n;
   }
 
-  /** Runs every complete request in [pos, end), in order, until input runs out or we must wait. */
-  private drive(buf: Uint8Array, pos: number, end: number): void {
-    const opts = this.ctx.options;
-    while (pos < end) {
-      if (this.state === STATE.HEAD) {
-        // Responses still in the cork buffer count too: one read of pipelined requests must not build
-        // an unbounded answer for a client that reads nothing.
-        if (cork.len > HIGH_WATER) this.flush();
-        if (this.queuedBytes > HIGH_WATER) {
-          // The client is not reading its responses: stop taking requests from it until it does.
-          this.pauseInput();
-          break;
-        }
-        if (this.scanned > 0 && !this.headMayBeComplete(buf, pos, end)) break;
-        const n = parseRequestHead(buf, pos, end, this.head, opts);
-        if (n === INCOMPLETE) {
-          this.scanned = end - pos;
-          if (this.timer !== TIMER.HEADER) this.setTimer(TIMER.HEADER, opts.headerTimeout);
-          break;
-        }
-        this.scanned = 0;
-        if (n === FAILED) {
-          this.refuse(this.head.error as HttpErrorCode);
-          pos = end;
-          break;
-        }
-        pos += n;
-        this.startRequest();
-        const state = this.state as number; // startRequest moved it on
-        if (state === STATE.BODY && this.head.expectContinue && pos === end && this.head.minor === 1) {
-          // RFC 9110 §10.1.1: the client waits for this before sending the body. A request refused
-          // before this point (413) got its final status instead.
-          cork.bytes(CONTINUE_100);
-        }
-        if (state !== STATE.BODY) {
-          if (state === STATE.HEAD) this.dispatch(null);
-          continue;
-        }
-      }
-      if (this.state === STATE.BODY) {
-        pos = this.readBody(buf, pos, end);
-        if (this.state === STATE.BODY) break; // needs more bytes (or failed → CLOSING)
-        continue;
-      }
-      break; // HANDLING or CLOSING
-    }
-    if (this.state === STATE.CLOSING || this.state === STATE.CLOSED) {
-      this.input = null;
+  /** The PROXY protocol header comes first; a connection without a valid one is closed unanswered. */
+  private readProxyHeader(): void {
+    const r = parseProxyHeader(this.input!, this.inStart, this.inEnd);
+    if (r === PROXY_INCOMPLETE) return;
+    if (r === PROXY_INVALID || typeof r === "number") {
+      this.destroy();
       return;
     }
-    this.keep(buf, pos, end);
-    // Pipelined requests armed the header timer for the bytes after them; if none are left, the
-    // connection is idle now (else an idle connection would be cut at headerTimeout, not idleTimeout).
-    if (this.state === STATE.HEAD && this.input === null && this.timer === TIMER.HEADER) {
-      this.setTimer(TIMER.IDLE, this.ctx.options.idleTimeout);
+    if (r.address !== null) {
+      this.#remoteAddress = r.address;
+      this.#remotePort = r.port;
     }
+    this.inStart += r.length;
+    this.state = STATE.HEAD;
+  }
+
+  /**
+   * Runs whatever the input and the state allow, then flushes, and sets reading and the timer for
+   * where that left us. Re-entered (a handler reading its body inside dispatch), it only asks the
+   * outer call for another pass.
+   */
+  private drive(): void {
+    if (this.driving) {
+      this.again = true;
+      return;
+    }
+    this.driving = true;
+    try {
+      do {
+        this.again = false;
+        this.step();
+      } while (this.again && this.state <= STATE.DISCARD);
+    } finally {
+      this.driving = false;
+    }
+    if (this.state === STATE.CLOSED) return;
+    if (this.state <= STATE.DISCARD) this.trimInput();
+    this.output.flush();
+    this.updateReading();
+    this.armTimer();
+  }
+
+  private step(): void {
+    for (;;) {
+      const state = this.state;
+      if (state === STATE.HEAD) {
+        if (this.inStart >= this.inEnd) {
+          if (this.peerEnded) this.closeWhenFlushed();
+          return;
+        }
+        if (!this.nextRequest()) return;
+      } else if ((state === STATE.ACTIVE || state === STATE.DISCARD) && this.receiving) {
+        if (this.inStart >= this.inEnd || !this.feedBody()) return;
+      } else {
+        return;
+      }
+    }
+  }
+
+  /** Parses the next head and starts its request. False when it must wait (more bytes, or output). */
+  private nextRequest(): boolean {
+    if (this.outputBlocked()) return false;
+    const opts = this.ctx.options;
+    const buf = this.input!;
+    const pos = this.inStart;
+    const end = this.inEnd;
+    if (this.scanned > 0 && !this.headMayBeComplete(buf, pos, end)) return false;
+    const n = parseRequestHead(buf, pos, end, this.head, opts);
+    if (n === INCOMPLETE) {
+      this.scanned = end - pos;
+      if (this.peerEnded) this.destroy(); // cut off by the client's FIN: it can never complete
+      return false;
+    }
+    this.scanned = 0;
+    if (n === FAILED) {
+      this.refuse(this.head.error as HttpErrorCode);
+      return false;
+    }
+    this.inStart = pos + n;
+    this.startRequest();
+    return true;
+  }
+
+  /**
+   * Whether responses already produced hold too much output to take another request now: the client is
+   * not reading them (or the server-wide budget is spent). Responses still in the cork buffer count
+   * too, so one read of many pipelined requests cannot build an unbounded answer.
+   */
+  private outputBlocked(): boolean {
+    const out = this.output;
+    const high = this.ctx.options.outputHighWater;
+    if (out.pending > high) out.flush();
+    if (out.queued > high) return true;
+    const budget = this.ctx.budget;
+    if (out.queued > 0 && budget.outputOver(out.queued)) {
+      budget.wait(this);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -331,10 +460,14 @@ export class Connection implements BodySink {
     this.keepAlive = head.keepAlive && !this.peerEnded && !this.draining;
     this.isHead = head.method === METHOD.HEAD;
     this.bytesSent = 0;
-    this.body = null;
-    this.bodyLen = 0;
+    this.responded = false;
+    this.continueSent = false;
+    this.discarding = false;
+    this.discarded = 0;
+    this.state = STATE.ACTIVE;
     if (!head.hasBody) {
-      this.state = STATE.HEAD;
+      this.body = null;
+      this.dispatch();
       return;
     }
     if (head.contentLength > opts.maxBody) {
@@ -342,78 +475,149 @@ export class Connection implements BodySink {
       this.refuse(HTTP_ERROR.BODY_TOO_LARGE);
       return;
     }
-    this.state = STATE.BODY;
+    if (!head.chunked && this.inEnd - this.inStart >= head.contentLength) {
+      // The whole body came with the head (a small POST): one copy of just it, no stream.
+      const n = head.contentLength;
+      const bytes = new Uint8Array(n);
+      copyBytes(this.input!, this.inStart, this.inStart + n, bytes, 0);
+      this.inStart += n;
+      this.body = RequestBody.whole(bytes, this);
+      this.dispatch();
+      return;
+    }
+    this.body = new RequestBody(this, opts.bodyBufferSize, opts.maxBody, this.ctx.budget);
+    this.receiving = true;
+    this.ctx.budget.receiving++;
     this.bodyStartedAt = this.ctx.now;
     this.bodyReceived = 0;
-    this.setTimer(TIMER.BODY, opts.bodyTimeout);
     if (head.chunked) {
       if (this.chunked === null) this.chunked = new ChunkedDecoder(opts);
       else this.chunked.reset(opts);
     } else {
       this.bodyRemaining = head.contentLength;
     }
+    // What came with the head goes to the body first, so a handler that reads at once finds it.
+    if (this.inStart < this.inEnd) this.feedBody();
+    if (this.state === STATE.ACTIVE && this.current === null && !this.responded) this.dispatch();
   }
 
-  /** Consumes body bytes from [pos, end); returns the new position. */
-  private readBody(buf: Uint8Array, pos: number, end: number): number {
-    const head = this.head;
-    if (pos >= end) return pos;
-    // Slow POST: bodyTimeout bounds each pause; past it, the body must also average MIN_BODY_RATE.
-    this.bodyReceived += end - pos;
-    const elapsed = this.ctx.now - this.bodyStartedAt;
-    if (elapsed > this.ctx.options.bodyTimeout && this.bodyReceived * 1000 < elapsed * MIN_BODY_RATE) {
-      this.refuse(HTTP_ERROR.BODY_TOO_SLOW);
-      return end;
-    }
-    this.setTimer(TIMER.BODY, this.ctx.options.bodyTimeout);
-    if (!head.chunked) {
-      const n = Math.min(this.bodyRemaining, end - pos);
-      if (this.body === null && n === this.bodyRemaining) {
-        // The whole body is in this buffer: one copy of just it (cheaper than a view of a fresh chunk).
-        this.body = new Uint8Array(n);
-        copyBytes(buf, pos, pos + n, this.body, 0);
-        this.bodyLen = n;
-      } else {
-        this.onBodyData(buf, pos, pos + n);
+  /**
+   * Moves body bytes from the input into the request body (or drops them), while it has room.
+   * Returns true when the body is complete (so the next request may start).
+   */
+  private feedBody(): boolean {
+    const buf = this.input!;
+    let pos = this.inStart;
+    const end = this.inEnd;
+    const body = this.body;
+    const budget = this.ctx.budget;
+    while (pos < end && this.receiving) {
+      let room = end - pos;
+      if (!this.discarding) {
+        room = Math.min(room, body!.room);
+        if (room <= 0) break;
+        if (budget.bodyOver(body!.buffered)) {
+          budget.wait(this);
+          break;
+        }
       }
-      this.bodyRemaining -= n;
-      pos += n;
-      if (this.bodyRemaining === 0) this.dispatch(this.bodyLen === this.body!.length ? this.body : this.body!.subarray(0, this.bodyLen));
-      return pos;
+      // Slow POST: bodyTimeout bounds each pause; past it, the body must also average MIN_BODY_RATE.
+      const elapsed = this.ctx.now - this.bodyStartedAt;
+      if (elapsed > this.ctx.options.bodyTimeout && this.bodyReceived * 1000 < elapsed * MIN_BODY_RATE) {
+        this.inStart = pos;
+        this.refuse(HTTP_ERROR.BODY_TOO_SLOW);
+        return false;
+      }
+      if (this.chunked !== null && this.head.chunked) {
+        const dec = this.chunked;
+        const n = dec.decode(buf, pos, pos + room, this);
+        if (n === FAILED) {
+          this.inStart = pos;
+          this.refuse(dec.error as HttpErrorCode);
+          return false;
+        }
+        pos += n;
+        if (dec.done) {
+          this.inStart = pos;
+          this.bodyComplete();
+          return true;
+        }
+      } else {
+        const n = Math.min(this.bodyRemaining, room);
+        this.onBodyData(buf, pos, pos + n);
+        this.bodyRemaining -= n;
+        pos += n;
+        if (this.bodyRemaining === 0) {
+          this.inStart = pos;
+          this.bodyComplete();
+          return true;
+        }
+      }
+      if (this.discarding && this.discarded > DISCARD_LIMIT) {
+        // Too much to drop for the sake of keeping the connection: close after the response.
+        this.inStart = pos;
+        this.keepAlive = false;
+        if (this.state === STATE.DISCARD) this.closeWhenFlushed(true);
+        return false;
+      }
     }
-    const dec = this.chunked!;
-    const n = dec.decode(buf, pos, end, this);
-    if (n === FAILED) {
-      this.refuse(dec.error as HttpErrorCode);
-      return end;
-    }
-    pos += n;
-    if (dec.done) this.dispatch(this.body === null ? new Uint8Array(0) : this.body.subarray(0, this.bodyLen));
-    return pos;
+    this.inStart = pos;
+    this.armTimer(TIMER.BODY);
+    return false;
   }
 
+  /** BodySink for the chunked decoder, and the Content-Length path: one piece of body. */
   onBodyData(buf: Uint8Array, start: number, end: number): void {
     const n = end - start;
     if (n === 0) return;
-    if (this.body === null || this.bodyLen + n > this.body.length) {
-      const want = this.head.chunked ? Math.max(16 * 1024, (this.bodyLen + n) * 2) : this.head.contentLength;
-      const next = new Uint8Array(Math.min(Math.max(want, this.bodyLen + n), this.ctx.options.maxBody));
-      if (this.body !== null) next.set(this.body.subarray(0, this.bodyLen), 0);
-      this.body = next;
+    this.bodyReceived += n;
+    if (this.discarding) {
+      this.discarded += n;
+      return;
     }
-    copyBytes(buf, start, end, this.body, this.bodyLen);
-    this.bodyLen += n;
+    if (n <= PIECE_COPY_LIMIT) this.body!.pushCopy(buf, start, end);
+    else this.body!.push(buf.subarray(start, end)); // a view: never overwritten (see `input`)
+  }
+
+  private bodyComplete(): void {
+    this.receiving = false;
+    this.ctx.budget.receiving--;
+    if (!this.discarding) this.body!.end();
+    if (this.state === STATE.DISCARD) this.nextAfterResponse();
+  }
+
+  // ---- what the body's reader tells us ----------------------------------------------------------
+
+  onBodyWanted(): void {
+    // RFC 9110 §10.1.1: the client waits for this before sending the body. It goes out only once the
+    // handler reads, so a request answered without reading (a 404) uploads nothing.
+    if (!this.receiving || this.continueSent || this.responded || this.state !== STATE.ACTIVE) return;
+    if (!this.head.expectContinue || this.head.minor !== 1) return;
+    this.continueSent = true;
+    this.output.cork().bytes(CONTINUE_100);
+    this.drive();
+  }
+
+  onBodyRoom(): void {
+    if (this.receiving && this.state !== STATE.CLOSED) {
+      this.ctx.now = Date.now();
+      this.drive();
+    }
+  }
+
+  onBodyAbandoned(): void {
+    if (!this.receiving || this.discarding) return;
+    this.discarding = true;
+    this.body?.release();
+    this.drive();
   }
 
   // ---- dispatch -------------------------------------------------------------------------------
 
-  private dispatch(body: Uint8Array | null): void {
-    const head = this.head;
-    const req = new ServerRequest(head, body, this, this.ctx.trust);
+  private dispatch(): void {
+    const req = new ServerRequest(this.head, this.body, this, this.ctx.trust);
     this.current = req;
     if (this.ctx.logging) this.startedAt = performance.now();
-    this.state = STATE.HANDLING;
-    this.setTimer(TIMER.NONE, 0); // no timer cuts off a handler that is still working
     let result: HandlerResult | Promise<HandlerResult>;
     try {
       result = this.ctx.dispatch(req);
@@ -445,8 +649,8 @@ export class Connection implements BodySink {
    * to the error hook once; if what the hook gives rejects too, a plain 500.
    */
   private settle(result: HandlerResult | Promise<HandlerResult>, req: ServerRequest, failed = false): void {
-    if (this.state === STATE.CLOSED) {
-      // The client went away while the handler worked: release what its answer holds.
+    if (this.current !== req || this.state === STATE.CLOSED) {
+      // The client went away, or the request was refused, while the handler worked: release its answer.
       if (result instanceof Promise) result.then(disposeResult, () => {});
       else disposeResult(result);
       return;
@@ -458,26 +662,27 @@ export class Connection implements BodySink {
       );
       return;
     }
+    this.ctx.now = Date.now();
     this.respond(result);
-    this.flush();
-    this.resumeInput();
+    this.drive();
   }
 
   /**
-   * Writes the handler's result, then goes on to the next request unless we must wait. A result that
-   * cannot be written (a bad header value, a locked stream) becomes a 500 while nothing of it has left;
-   * after that, the connection is cut.
+   * Writes the handler's result. A result that cannot be written (a bad header value, a locked stream)
+   * becomes a 500 while nothing of it has left; after that, the connection is cut.
    */
   private respond(result: HandlerResult): void {
-    const mark = cork.len;
-    const sent = this.bytesOut;
+    const out = this.output.cork();
+    const mark = out.len;
+    const sent = this.output.total;
     try {
       this.respondWith(result);
     } catch (err) {
       console.error("cannot send the handler's response:", err);
       disposeResult(result);
-      if (this.state === STATE.HANDLING && this.source === null && this.bytesOut === sent && cork.len >= mark) {
-        cork.len = mark;
+      if (this.state === STATE.ACTIVE && this.stream === null && this.output.total === sent && this.output.cork().len >= mark) {
+        this.output.cork().len = mark;
+        this.responded = false;
         this.writeReply(INTERNAL_ERROR);
       } else {
         this.destroy();
@@ -487,9 +692,9 @@ export class Connection implements BodySink {
 
   private respondWith(result: HandlerResult): void {
     if (result instanceof Response) {
-      const reply = readResponse(result);
-      if (reply instanceof Promise) this.settle(reply, this.current!);
-      else this.writeReply(reply);
+      const parts = this.ctx.readResponse(result);
+      if (parts instanceof Promise) this.settle(parts, this.current!);
+      else this.writeReply(parts);
       return;
     }
     if (result === null || result === undefined) {
@@ -508,46 +713,53 @@ export class Connection implements BodySink {
     }
   }
 
-  private finishRequest(status: number): void {
-    if (this.ctx.logging) {
-      this.ctx.log(this.current, status, this.bytesSent, this.remoteAddress, performance.now() - this.startedAt);
+  /**
+   * The response is about to start. A body nobody reads any more (the response is whole, so the
+   * handler is done with the request) is dropped from here on if that is cheap, else the connection
+   * closes after the response. A streamed response may still be reading it (an echo): that is
+   * settled when the response ends.
+   */
+  private beginResponse(streamed: boolean): void {
+    this.responded = true;
+    if (!this.receiving || this.discarding || streamed) return;
+    if (this.mustCloseForBody()) {
+      this.keepAlive = false;
+    } else {
+      this.discarding = true; // drop the rest as it comes
+      this.body!.cancel();
     }
-    this.current = null;
-    if (this.state === STATE.CLOSING || this.state === STATE.CLOSED) return;
-    if (!this.keepAlive) {
-      this.closeWhenFlushed();
-      return;
-    }
-    this.state = STATE.HEAD;
-    if (this.input === null) this.setTimer(TIMER.IDLE, this.ctx.options.idleTimeout);
-    else this.setTimer(TIMER.HEADER, this.ctx.options.headerTimeout);
   }
 
-  // ---- output ---------------------------------------------------------------------------------
+  /** Whether the rest of the body is too much (or too uncertain) to read and drop. */
+  private mustCloseForBody(): boolean {
+    // Expect: 100-continue without the 100: the client may never send the body, or send it late.
+    if (this.head.expectContinue && !this.continueSent) return true;
+    return this.head.chunked ? this.discarded + (this.body?.buffered ?? 0) > DISCARD_LIMIT : this.bodyRemaining > DISCARD_LIMIT;
+  }
 
   /** Serialises a response head and body into the cork buffer (or a stream), then moves on. */
   writeReply(reply: Reply): void {
     const raw = reply.raw;
-    if (raw !== undefined && this.keepAlive && this.head.minor === 1 && !this.isHead) {
-      const out = cork;
-      if (raw.length <= RAW_COPY_LIMIT) out.bytes(raw);
-      else {
-        // Large: by reference. Anything already corked goes first to keep the order.
-        this.flush();
-        this.send(raw);
+    if (raw !== undefined) {
+      this.beginResponse(false);
+      if (this.keepAlive && this.head.minor === 1 && !this.isHead) {
+        if (raw.length <= RAW_COPY_LIMIT) this.output.cork().bytes(raw);
+        else this.output.send(raw); // large: by reference, after what is corked
+        this.bytesSent = reply.body instanceof Uint8Array ? reply.body.length : raw.length;
+        this.finishRequest(reply.status ?? 200);
+        return;
       }
-      this.bytesSent = reply.body instanceof Uint8Array ? reply.body.length : raw.length;
-      this.finishRequest(reply.status ?? 200);
-      return;
     }
     const status = reply.status ?? 200;
-    if (!(Number.isInteger(status) && status >= 200 && status <= 999)) {
-      // 1xx cannot be a final response, and anything outside 100-999 is not a status at all.
+    if (!(Number.isInteger(status) && status >= 100 && status <= 999) || (status < 200 && (status !== 101 || reply.upgrade === undefined))) {
+      // 1xx cannot be a final response (but 101 with a protocol to switch to), and anything outside
+      // 100-999 is not a status at all.
       console.error(`handler returned invalid status ${status}`);
       disposeResult(reply);
       this.writeReply(INTERNAL_ERROR);
       return;
     }
+
     const body = reply.body ?? null;
     let bytes: Uint8Array | null = null;
     let text: string | null = null;
@@ -575,7 +787,54 @@ export class Connection implements BodySink {
     } else {
       length = 0; // no body: Content-Length: 0, never an open-ended chunked stream
     }
-    const out = cork;
+
+    if (source !== null && length < 0 && !this.isHead && status >= 200 && status !== 204 && status !== 304) {
+      // A stream of unknown length: its first piece decides nothing by itself (see startStream).
+      this.beginResponse(true);
+      this.startStream(reply, status, source);
+      return;
+    }
+    this.beginResponse(source !== null);
+    const framing = this.writeHead(reply, status, length);
+    if (framing === INVALID_HEAD) {
+      source?.close();
+      disposeResult(reply);
+      this.writeReply(INVALID_HEADER);
+      return;
+    }
+    if (status === 101) {
+      this.upgrade(reply);
+      return;
+    }
+    this.bytesSent = 0;
+    if (framing === FRAMING.NONE || this.isHead || (source === null && bytes === null && text === null)) {
+      source?.close();
+      this.finishRequest(status);
+      return;
+    }
+    if (text !== null) {
+      this.bytesSent = length;
+      if (length <= COPY_LIMIT) this.output.cork().utf8(text);
+      else this.output.send(textEncoder.encode(text));
+      this.finishRequest(status);
+      return;
+    }
+    if (bytes !== null) {
+      this.bytesSent = bytes.length;
+      if (bytes.length <= COPY_LIMIT) this.output.cork().bytes(bytes);
+      else this.output.send(bytes);
+      this.finishRequest(status);
+      return;
+    }
+    // A body of known length from a source: the head goes now, the body as the socket takes it.
+    this.stream = new ResponseStream(this, source, framing === FRAMING.CHUNKED);
+    this.output.flush();
+    this.stream.pump();
+  }
+
+  /** Writes the head into the cork buffer; returns its framing (or INVALID_HEAD, nothing written). */
+  private writeHead(reply: Reply, status: number, length: number): number {
+    this.status = status;
     const h = HEAD_INPUT;
     h.status = status;
     h.headers = reply.headers;
@@ -584,247 +843,220 @@ export class Connection implements BodySink {
     h.minor = this.head.minor;
     h.keepAlive = this.keepAlive;
     h.dateLine = getDateLine(this.ctx.now);
-    const framing = writeResponseHead(out, h);
+    h.upgrade = status === 101;
+    const framing = writeResponseHead(this.output.cork(), h);
     h.headers = undefined;
-    if (framing === INVALID_HEAD) {
-      if (source !== null) source.close();
-      disposeResult(reply);
-      this.writeReply(INVALID_HEADER);
-      return;
-    }
-    const chunked = framing === FRAMING.CHUNKED;
     if (framing === FRAMING.CLOSE) this.keepAlive = false;
-    this.bytesSent = 0;
-
-    if (framing === FRAMING.NONE || this.isHead || (source === null && bytes === null && text === null)) {
-      if (source !== null) source.close();
-      this.finishRequest(status);
-      return;
-    }
-    if (text !== null) {
-      this.bytesSent = length;
-      if (length <= COPY_LIMIT) out.utf8(text);
-      else {
-        this.flush();
-        this.send(textEncoder.encode(text));
-      }
-      this.finishRequest(status);
-      return;
-    }
-    if (bytes !== null) {
-      this.bytesSent = bytes.length;
-      if (bytes.length <= COPY_LIMIT) out.bytes(bytes);
-      else {
-        this.flush();
-        this.send(bytes);
-      }
-      this.finishRequest(status);
-      return;
-    }
-    // Streamed body: the head goes now, the body as the socket takes it.
-    this.source = source;
-    this.sourceChunked = chunked;
-    this.streamStatus = status;
-    this.state = STATE.HANDLING;
-    this.flush();
-    this.pump();
+    return framing;
   }
 
-  /** Moves body pieces from the source to the socket while the socket keeps up. */
-  private pump(): void {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      // Bounded per turn so one fast download cannot hold the event loop: 16 pieces, then yield.
-      for (let turn = 0; this.source !== null && this.queuedBytes === 0 && this.state !== STATE.CLOSED; turn++) {
-        if (turn === 16) {
-          setImmediate(() => {
-            this.pump();
-            this.flush();
-          });
-          break;
-        }
-        const piece = this.source.read();
-        if (piece instanceof Promise) {
-          piece.then(
-            (p) => {
-              this.pumping = false;
-              this.onPiece(p);
-              if (this.source !== null && this.queuedBytes === 0) this.pump();
-              this.flush();
-            },
-            (err) => {
-              this.pumping = false;
-              this.abortStream(err);
-            },
-          );
-          return;
-        }
-        this.onPiece(piece);
-      }
-    } catch (err) {
-      this.pumping = false;
-      this.abortStream(err);
-      return;
-    }
-    this.pumping = false;
+  /**
+   * A stream of unknown length. Its first piece goes out as soon as it exists; if the stream is
+   * already whole by then (its next read answers at once: a Blob, a short stream), it gets a
+   * Content-Length instead of chunked framing.
+   */
+  private startStream(reply: Reply, status: number, source: BodySource): void {
+    const req = this.current;
+    const gone = () => this.current !== req || this.state !== STATE.ACTIVE;
+    const first = source.read();
+    const onFirst = (piece: Uint8Array | null): void => {
+      if (gone()) return void source.close();
+      if (piece === null) return this.streamHead(reply, status, source, 0, null, null);
+      const second = source.read();
+      const next = second instanceof Promise ? second : Promise.resolve(second);
+      settlesSoon(next).then(
+        (soon) => {
+          if (gone()) return void source.close();
+          if (soon === undefined) this.streamHead(reply, status, source, -1, piece, next);
+          else if (soon.value === null) this.streamHead(reply, status, source, piece.length, piece, null);
+          else this.streamHead(reply, status, source, -1, piece, Promise.resolve(soon.value));
+        },
+        refused,
+      );
+    };
+    const refused = (err: unknown) => (gone() ? source.close() : this.streamRefused(err, source));
+    if (first instanceof Promise) first.then(onFirst, refused);
+    else onFirst(first);
   }
 
-  private onPiece(piece: Uint8Array | null): void {
-    if (this.state === STATE.CLOSED || this.source === null) return;
-    if (piece === null) {
-      this.source = null;
-      if (this.sourceChunked) cork.bytes(LAST_CHUNK);
-      this.finishRequest(this.streamStatus);
-      this.flush();
-      this.resumeInput();
+  private streamHead(
+    reply: Reply,
+    status: number,
+    source: BodySource,
+    length: number,
+    ahead: Uint8Array | null,
+    pending: Promise<Uint8Array | null> | null,
+  ): void {
+    this.ctx.now = Date.now();
+    const framing = this.writeHead(reply, status, length);
+    if (framing === INVALID_HEAD) {
+      source.close();
+      pending?.catch(() => {});
+      this.responded = false;
+      this.writeReply(INVALID_HEADER);
+      this.drive();
       return;
     }
-    this.bytesSent += piece.length;
-    if (this.sourceChunked) {
-      cork.latin1(piece.length.toString(16));
-      cork.bytes(CRLF);
-      cork.bytes(piece);
-      cork.bytes(CRLF);
-      this.flush();
+    if (length >= 0) {
+      // Whole: sent with Content-Length.
+      if (ahead !== null) {
+        this.bytesSent = ahead.length;
+        this.output.cork().bytes(ahead);
+      }
+      source.close();
+      this.finishRequest(status);
     } else {
-      this.send(piece);
-      if (this.queuedBytes === 0 && this.source instanceof FileSource) this.source.recycle(piece);
+      this.stream = new ResponseStream(this, source, framing === FRAMING.CHUNKED, ahead, pending);
+      this.output.flush();
+      this.stream.pump();
     }
+    this.drive();
   }
 
-  private abortStream(err: unknown): void {
-    // The head is out; the only honest signal left is to cut the connection.
+  /** The stream failed before its head was written: a 500 can still be sent. */
+  private streamRefused(err: unknown, source: BodySource): void {
+    source.close();
+    if (this.state !== STATE.ACTIVE) return;
+    console.error("response stream failed:", err);
+    this.responded = false;
+    this.ctx.now = Date.now();
+    this.writeReply(INTERNAL_ERROR);
+    this.drive();
+  }
+
+  streamEnded(bytes: number): void {
+    this.stream = null;
+    this.bytesSent = bytes;
+    this.finishRequest(this.status);
+    this.drive();
+  }
+
+  streamFailed(err: unknown): void {
+    this.stream = null;
     if (this.ctx.logging) console.error("response stream failed:", err);
     this.destroy();
   }
 
-  /** Writes bytes that are not in the cork buffer (kept by reference if the kernel does not take them). */
-  private send(bytes: Uint8Array): void {
-    this.bytesOut += bytes.length;
-    if (this.queuedBytes > 0) {
-      this.queue.push(bytes);
-      this.queuedBytes += bytes.length;
-      return;
+  private finishRequest(status: number): void {
+    if (this.ctx.logging) {
+      this.ctx.log(this.current, status, this.bytesSent, this.remoteAddress, performance.now() - this.startedAt);
     }
-    const n = this.socket.write(bytes, 0, bytes.length);
-    if (n < bytes.length) this.enqueue(n < 0 ? bytes : bytes.subarray(n));
-  }
-
-  private enqueue(bytes: Uint8Array): void {
-    this.queue.push(bytes);
-    this.queuedBytes += bytes.length;
-    this.setTimer(TIMER.SEND, this.ctx.options.sendTimeout);
-  }
-
-  /** Sends what the cork buffer holds: one write for everything this callback produced. */
-  flush(): void {
-    const out = cork;
-    if (out.len === 0) return;
-    if (this.state === STATE.CLOSED) {
-      out.reset();
-      return;
-    }
-    this.bytesOut += out.len;
-    if (this.queuedBytes > 0) {
-      const copy = out.take();
-      this.queue.push(copy);
-      this.queuedBytes += copy.length;
-    } else {
-      const n = this.socket.write(out.buf, 0, out.len);
-      if (n < out.len) this.enqueue(out.buf.slice(n < 0 ? 0 : n, out.len));
-      out.reset();
-    }
-    out.shrink();
-    if (this.queuedBytes === 0) this.afterFlushed();
-  }
-
-  onDrain(): void {
-    if (this.state === STATE.CLOSED) return;
-    this.ctx.now = Date.now();
-    while (this.queue.length > 0) {
-      const head = this.queue[0]!;
-      const len = head.length - this.queueOffset;
-      const n = this.socket.write(head, this.queueOffset, len);
-      if (n < 0) return;
-      this.queuedBytes -= n;
-      if (n < len) {
-        this.queueOffset += n;
-        this.setTimer(TIMER.SEND, this.ctx.options.sendTimeout); // progress: the client is reading
+    this.current = null;
+    if (this.state !== STATE.ACTIVE) return;
+    if (this.receiving) {
+      // The response is done and the body is still arriving: nobody will read it now.
+      if (!this.keepAlive || this.mustCloseForBody()) {
+        this.keepAlive = false;
+        this.closeWhenFlushed(true);
         return;
       }
-      this.queue.shift();
-      this.queueOffset = 0;
+      if (!this.discarding) {
+        this.discarding = true;
+        this.body?.cancel();
+      }
+      this.state = STATE.DISCARD;
+      return;
     }
-    if (this.timer === TIMER.SEND) this.rearmTimer();
-    this.afterFlushed();
-    if (this.source !== null) {
-      this.pump();
-      this.flush();
+    this.nextAfterResponse();
+  }
+
+  /** The response and its body are both done: the next request, or the close. */
+  private nextAfterResponse(): void {
+    this.body = null;
+    this.responded = false;
+    if (!this.keepAlive) {
+      this.closeWhenFlushed();
+      return;
     }
-    this.resumeInput();
+    this.state = STATE.HEAD;
   }
 
-  /** The timer for the state we are in, once the send timer is no longer needed. */
-  private rearmTimer(): void {
-    if (this.state === STATE.HEAD) {
-      if (this.input === null) this.setTimer(TIMER.IDLE, this.ctx.options.idleTimeout);
-      else this.setTimer(TIMER.HEADER, this.ctx.options.headerTimeout);
-    } else if (this.state === STATE.BODY) {
-      this.setTimer(TIMER.BODY, this.ctx.options.bodyTimeout);
-    } else {
-      this.setTimer(TIMER.NONE, 0); // HANDLING: a handler or a stream at work; CLOSING: afterFlushed
-    }
-  }
+  // ---- protocol upgrade -----------------------------------------------------------------------
 
-  private afterFlushed(): void {
-    if (this.state === STATE.CLOSING && this.source === null && this.queuedBytes === 0 && this.timer !== TIMER.LINGER) {
-      this.endNow();
-    }
-  }
-
-  /** Everything is sent: close, lingering first only when the client may still be sending. */
-  private endNow(): void {
-    if (this.lingerOnClose) this.linger();
-    else this.destroy();
-  }
-
-  private pauseInput(): void {
-    if (this.inputPaused) return;
-    this.inputPaused = true;
-    this.socket.pause();
-  }
-
-  /** After a handler settles or output drains: take up buffered requests again. */
-  private resumeInput(): void {
-    if (this.state !== STATE.HEAD && this.state !== STATE.BODY) return;
-    if (this.queuedBytes > HIGH_WATER) return;
-    if (this.inputPaused) {
-      this.inputPaused = false;
+  /** After a 101: the protocol takes the socket and whatever came after the request. */
+  private upgrade(reply: Reply): void {
+    this.output.flush();
+    if (this.ctx.logging) this.ctx.log(this.current, 101, 0, this.remoteAddress, performance.now() - this.startedAt);
+    this.current = null;
+    this.state = STATE.UPGRADED;
+    this.setTimer(TIMER.NONE, 0);
+    const received = this.input === null ? new Uint8Array(0) : this.input.slice(this.inStart, this.inEnd);
+    this.input = null;
+    this.inStart = this.inEnd = 0;
+    if (this.paused) {
+      this.paused = false;
       this.socket.resume();
     }
-    if (this.input !== null && this.inStart < this.inEnd && this.state === STATE.HEAD) {
-      this.drive(this.input, this.inStart, this.inEnd);
-      this.flush();
-    } else if (this.peerEnded && this.state === STATE.HEAD && this.input === null) {
-      this.closeWhenFlushed();
-      this.flush();
+    const conn = this;
+    const handle: UpgradedConnection = {
+      output: this.output,
+      get remoteAddress() {
+        return conn.remoteAddress;
+      },
+      get remotePort() {
+        return conn.remotePort;
+      },
+      setDeadline(ms: number) {
+        conn.setTimer(ms > 0 ? TIMER.PROTOCOL : TIMER.NONE, ms);
+      },
+      pause() {
+        conn.socket.pause();
+      },
+      resume() {
+        conn.socket.resume();
+      },
+      end() {
+        if (conn.state !== STATE.UPGRADED) return;
+        conn.protocolEnded();
+      },
+      destroy() {
+        conn.destroy();
+      },
+    };
+    try {
+      this.protocol = reply.upgrade!(handle, received);
+    } catch (err) {
+      console.error("protocol upgrade failed:", err);
+      this.destroy();
     }
+  }
+
+  /** The protocol is done: close once its output has left (half-closing first). */
+  private protocolEnded(): void {
+    this.closeWhenFlushed(true);
+    this.output.flush();
+    this.armTimer();
   }
 
   // ---- ending ---------------------------------------------------------------------------------
 
   /** Answers a request we will not process with a ready-made error response, then closes. */
   refuse(code: HttpErrorCode): void {
-    if (this.state === STATE.CLOSING || this.state === STATE.CLOSED) return;
+    const state = this.state;
+    if (state >= STATE.CLOSING) return;
     const status = errorStatus(code);
+    if (this.receiving) {
+      this.receiving = false;
+      this.ctx.budget.receiving--;
+      this.body?.fail(new HttpException(status, errorReason(code)));
+    }
+    if (state === STATE.DISCARD) {
+      // The response went out already: just close.
+      this.closeWhenFlushed(true);
+      return;
+    }
+    if (this.responded) {
+      // Its head has left: the only honest signal left is to cut the connection.
+      this.destroy();
+      return;
+    }
     const bytes = errorResponseBytes(code);
-    cork.bytes(bytes);
+    this.output.cork().bytes(bytes);
     this.bytesSent = bytes.length;
     this.keepAlive = false;
-    this.source?.close();
-    this.source = null;
-    if (this.ctx.logging) this.ctx.log(this.current ?? null, status, bytes.length, this.remoteAddress, 0);
+    this.stream?.close();
+    this.stream = null;
+    if (this.ctx.logging) this.ctx.log(this.current, status, bytes.length, this.remoteAddress, 0);
     this.current = null;
     this.closeWhenFlushed(true);
   }
@@ -834,11 +1066,22 @@ export class Connection implements BodySink {
    * bytes after the last request we answer), so half-close and drain first.
    */
   private closeWhenFlushed(linger = false): void {
-    this.lingerOnClose = linger || (this.input !== null && this.inEnd > this.inStart);
+    this.lingerOnClose = linger || this.inStart < this.inEnd || this.receiving;
     this.state = STATE.CLOSING;
     this.input = null;
+    this.inStart = this.inEnd = 0;
     this.setTimer(TIMER.NONE, 0);
-    if (this.queuedBytes === 0 && cork.len === 0) this.endNow();
+    if (this.output.pending === 0) this.endNow();
+  }
+
+  private afterFlushed(): void {
+    if (this.state === STATE.CLOSING && this.output.pending === 0) this.endNow();
+  }
+
+  /** Everything is sent: close, lingering first only when the client may still be sending. */
+  private endNow(): void {
+    if (this.lingerOnClose && !this.peerEnded) this.linger();
+    else this.destroy();
   }
 
   /**
@@ -846,11 +1089,12 @@ export class Connection implements BodySink {
    * kernel send RST, which can destroy the response before the client reads it (nginx: lingering_close).
    */
   private linger(): void {
-    if (this.peerEnded) {
-      this.destroy();
-      return;
-    }
+    this.state = STATE.LINGER;
     this.setTimer(TIMER.LINGER, LINGER_MS);
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
     try {
       this.socket.shutdown(); // FIN; we still read (and drop) until the client closes or the linger ends
     } catch {
@@ -862,8 +1106,17 @@ export class Connection implements BodySink {
   closeWhenIdle(): void {
     this.draining = true;
     this.keepAlive = false;
+    if (this.state === STATE.UPGRADED) {
+      const p = this.protocol;
+      if (p?.onShutdown) p.onShutdown();
+      else this.destroy();
+      return;
+    }
     // Between requests: close once what is queued has gone (at once if nothing is).
-    if (this.state === STATE.HEAD && this.input === null) this.closeWhenFlushed();
+    if ((this.state === STATE.HEAD && this.inStart >= this.inEnd) || this.state === STATE.PROXY) {
+      this.closeWhenFlushed();
+      this.output.flush();
+    }
   }
 
   destroy(): void {
@@ -873,51 +1126,136 @@ export class Connection implements BodySink {
     this.socket.end();
   }
 
-  /** The socket is gone (either side): free what this connection holds. */
-  onClose(): void {
-    if (this.state !== STATE.CLOSED) this.state = STATE.CLOSED;
-    this.release();
-  }
-
+  private releasedOnce = false;
   private release(): void {
+    if (this.releasedOnce) return;
+    this.releasedOnce = true;
     this.ctx.connections.delete(this);
-    this.source?.close();
-    this.source = null;
-    this.queue.length = 0;
-    this.queuedBytes = 0;
-    this.input = null;
+    this.ctx.budget.forget(this);
+    this.stream?.close();
+    this.stream = null;
+    this.output.close();
+    if (this.receiving) {
+      this.receiving = false;
+      this.ctx.budget.receiving--;
+      this.body?.fail(new HttpException(400, "the client went away before the body was complete"));
+    }
+    this.body?.release();
     this.body = null;
+    this.input = null;
+    this.inStart = this.inEnd = 0;
     this.deadline = 0;
+    const p = this.protocol;
+    this.protocol = null;
+    if (p !== null) {
+      try {
+        p.onClose();
+      } catch (err) {
+        console.error(err);
+      }
+    }
   }
 
-  // ---- timers ---------------------------------------------------------------------------------
+  // ---- reading and timers: one place each decides, from the state -------------------------------
 
-  private setTimer(kind: number, ms: number): void {
+  /** Pauses or resumes the socket for where we are (TCP then pushes back on the client). */
+  private updateReading(): void {
+    let want: boolean;
+    switch (this.state) {
+      case STATE.HEAD:
+        // A client not reading its responses is not read from either, until it catches up.
+        want = this.inStart >= this.inEnd || !this.outputBlocked();
+        break;
+      case STATE.ACTIVE:
+      case STATE.DISCARD:
+        if (this.receiving) {
+          // Body bytes left in the input mean the handler is behind: wait for it. A body being dropped
+          // is read on only while the connection may stay open; else the client waits for our close.
+          want = this.discarding ? this.keepAlive || this.state === STATE.DISCARD : this.inStart >= this.inEnd;
+        } else {
+          // Pipelined requests wait while this one is answered; more than a head's worth, and we stop.
+          want = this.inEnd - this.inStart <= this.ctx.options.maxHeaderSize;
+        }
+        break;
+      case STATE.PROXY:
+      case STATE.CLOSING:
+      case STATE.LINGER:
+        want = true;
+        break;
+      default:
+        return; // UPGRADED: the protocol decides; CLOSED: nothing to do
+    }
+    if (want === !this.paused) return;
+    this.paused = !want;
+    if (want) {
+      // The client's pause was ours, not its own: the slow-POST clock starts again.
+      if (this.receiving) {
+        this.bodyStartedAt = this.ctx.now;
+        this.bodyReceived = 0;
+      }
+      this.socket.resume();
+    } else {
+      this.socket.pause();
+    }
+  }
+
+  /**
+   * Arms the one timer the state calls for. The deadline is kept while the kind stays the same (a
+   * head's timeout counts from its first byte, however it trickles in), and renewed for `progress`.
+   */
+  private armTimer(progress: Timer = TIMER.NONE): void {
+    const o = this.ctx.options;
+    let kind: Timer;
+    let ms = 0;
+    switch (this.state) {
+      case STATE.PROXY:
+        kind = TIMER.HEADER;
+        ms = o.headerTimeout;
+        break;
+      case STATE.HEAD:
+        if (this.output.queued > 0) {
+          kind = TIMER.SEND;
+          ms = o.sendTimeout;
+        } else if (this.inStart < this.inEnd) {
+          kind = TIMER.HEADER;
+          ms = o.headerTimeout;
+        } else {
+          kind = TIMER.IDLE;
+          ms = o.idleTimeout;
+        }
+        break;
+      case STATE.ACTIVE:
+      case STATE.DISCARD:
+        if (this.receiving && !this.paused) {
+          kind = TIMER.BODY;
+          ms = o.bodyTimeout;
+        } else if (this.output.queued > 0) {
+          kind = TIMER.SEND;
+          ms = o.sendTimeout;
+        } else {
+          kind = TIMER.NONE; // a handler at work, or a stream waiting for its source: never timed out
+        }
+        break;
+      case STATE.CLOSING:
+        kind = this.output.queued > 0 ? TIMER.SEND : TIMER.NONE;
+        ms = o.sendTimeout;
+        break;
+      case STATE.LINGER:
+        kind = TIMER.LINGER;
+        ms = LINGER_MS;
+        break;
+      default:
+        return; // UPGRADED: the protocol's own deadline; CLOSED
+    }
+    if (kind === this.timer && kind !== progress) return;
+    this.setTimer(kind, ms);
+  }
+
+  private setTimer(kind: Timer, ms: number): void {
     this.timer = kind;
     this.deadline = kind === TIMER.NONE ? 0 : this.ctx.now + ms;
   }
-
-  /** Called by the server's sweep when `deadline` has passed. */
-  onTimeout(): void {
-    switch (this.timer) {
-      case TIMER.HEADER:
-        // Bytes of a request arrived but not all of it: tell the client why (nginx closes silently).
-        if (this.input !== null) {
-          this.refuse(HTTP_ERROR.HEADER_TIMEOUT);
-          this.flush();
-        } else this.destroy();
-        return;
-      case TIMER.BODY:
-        this.refuse(HTTP_ERROR.BODY_TIMEOUT);
-        this.flush();
-        return;
-      default:
-        // IDLE, SEND (client stopped reading), LINGER: just close.
-        this.destroy();
-    }
-  }
 }
-
 
 const HEAD_INPUT: HeadInput = {
   status: 200,
@@ -927,5 +1265,6 @@ const HEAD_INPUT: HeadInput = {
   minor: 1,
   keepAlive: true,
   dateLine: new Uint8Array(0),
+  upgrade: false,
 };
 const INVALID_HEADER: Reply = { status: 500, headers: TEXT_PLAIN_TYPE, body: "500 Internal Server Error: invalid header\n" };

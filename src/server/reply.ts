@@ -4,6 +4,7 @@ import type { HeaderList } from "../http/response-head.ts";
 import { OCTET_STREAM_TYPE, TEXT_PLAIN_TYPE } from "../http/response.ts";
 import type { BodySource } from "./body.ts";
 import type { ServerRequest } from "./request.ts";
+import type { UpgradeFn } from "./upgrade.ts";
 
 export type { HeaderList } from "../http/response-head.ts";
 
@@ -27,6 +28,11 @@ export interface Reply {
    * HTTP/1.0, Connection: close) get the response built from status, headers and body.
    */
   raw?: Uint8Array;
+  /**
+   * With status 101: the protocol that takes the connection over once this head is written
+   * (upgrade.ts). The head gets `Connection: Upgrade`; `headers` should carry `Upgrade`.
+   */
+  upgrade?: UpgradeFn;
 }
 
 export const INTERNAL_ERROR: Reply = { status: 500, headers: TEXT_PLAIN_TYPE, body: "500 Internal Server Error\n" };

@@ -3,6 +3,7 @@
 import type { RequestHead } from "../http/head.ts";
 import { HttpException } from "./http-exception.ts";
 import { clientAddress, type TrustFn } from "./proxy.ts";
+import type { RequestBody } from "./request-body.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
@@ -23,8 +24,8 @@ export class ServerRequest {
   constructor(
     /** The parsed head: valid while the handler runs and until its promise settles. */
     readonly head: RequestHead,
-    /** The whole body as received (bounded by maxBody), or null when the request had none. */
-    readonly bodyBytes: Uint8Array | null,
+    /** The body as it arrives (bounded by maxBody), or null when the request has none. */
+    readonly requestBody: RequestBody | null,
     /** Where the request came from: the connection (read lazily; its address costs a syscall). */
     private readonly peer: Peer,
     private readonly trust: TrustFn | null = null,
@@ -91,37 +92,36 @@ export class ServerRequest {
     return this.#bodyUsed;
   }
 
-  /** The body as a stream (one piece: bodies are received whole, within maxBody). */
+  /**
+   * The body as a stream, fed from the socket as the handler reads: while it is behind, the
+   * connection stops reading, and the client's sends block.
+   */
   get body(): ReadableStream<Uint8Array> | null {
-    const bytes = this.bodyBytes;
-    if (bytes === null) return null;
+    const body = this.requestBody;
+    if (body === null) return null;
     this.#bodyUsed = true;
-    return new ReadableStream<Uint8Array>({
-      start(controller) {
-        if (bytes.length > 0) controller.enqueue(bytes);
-        controller.close();
-      },
-    });
+    return body.stream();
   }
 
-  #take(): Uint8Array {
+  /** All of the body (within maxBody: a larger one is a 413). */
+  #take(): Promise<Uint8Array> {
     this.#bodyUsed = true;
-    return this.bodyBytes ?? EMPTY;
+    return this.requestBody === null ? Promise.resolve(EMPTY) : this.requestBody.all();
   }
 
-  async bytes(): Promise<Uint8Array> {
+  bytes(): Promise<Uint8Array> {
     return this.#take();
   }
   async arrayBuffer(): Promise<ArrayBuffer> {
-    const b = this.#take();
+    const b = await this.#take();
     return b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
   }
   async blob(): Promise<Blob> {
-    return new Blob([this.#take()], { type: this.header("content-type") ?? "" });
+    return new Blob([await this.#take()], { type: this.header("content-type") ?? "" });
   }
   async text(): Promise<string> {
     try {
-      return decoder.decode(this.#take());
+      return decoder.decode(await this.#take());
     } catch {
       throw new HttpException(400, "body is not valid UTF-8");
     }
@@ -137,8 +137,11 @@ export class ServerRequest {
   /** application/x-www-form-urlencoded or multipart/form-data; anything else or malformed → 400. */
   async formData(): Promise<FormData> {
     const type = this.header("content-type") ?? "";
-    const bytes = this.#take();
     const mediaType = type.split(";")[0]!.trim().toLowerCase();
+    if (mediaType !== "application/x-www-form-urlencoded" && mediaType !== "multipart/form-data") {
+      throw new HttpException(415, `cannot read ${mediaType || "a body without Content-Type"} as form data`);
+    }
+    const bytes = await this.#take();
     if (mediaType === "application/x-www-form-urlencoded") {
       const form = new FormData();
       let text: string;
@@ -150,15 +153,12 @@ export class ServerRequest {
       for (const [k, v] of new URLSearchParams(text)) form.append(k, v);
       return form;
     }
-    if (mediaType === "multipart/form-data") {
-      if (!/;\s*boundary=/i.test(type)) throw new HttpException(400, "multipart/form-data without a boundary");
-      try {
-        // Bun's own multipart parser (application layer, not the HTTP path).
-        return (await new Response(bytes, { headers: { "Content-Type": type } }).formData()) as unknown as FormData;
-      } catch (err) {
-        throw new HttpException(400, `malformed multipart body (${(err as Error).message})`);
-      }
+    if (!/;\s*boundary=/i.test(type)) throw new HttpException(400, "multipart/form-data without a boundary");
+    try {
+      // Bun's own multipart parser (application layer, not the HTTP path).
+      return (await new Response(bytes, { headers: { "Content-Type": type } }).formData()) as unknown as FormData;
+    } catch (err) {
+      throw new HttpException(400, `malformed multipart body (${(err as Error).message})`);
     }
-    throw new HttpException(415, `cannot read ${mediaType || "a body without Content-Type"} as form data`);
   }
 }

@@ -1,11 +1,11 @@
 // Responses built from a string or bytes are sent without reading their body stream
-// (src/server/known-bodies.ts): the wrapped global Response must behave like the native one, the
+// (src/app/known-bodies.ts): the wrapped global Response must behave like the native one, the
 // bytes sent must be exactly the body given, and anything we did not see being made keeps the
 // stream path.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { serve, type Server } from "../../src/index.ts";
-import { hiddenField } from "../../src/server/hidden-field.ts";
-import { knownBody, trackResponses, untrackResponses } from "../../src/server/known-bodies.ts";
+import { hiddenField } from "../../src/app/hidden-field.ts";
+import { knownBody, trackResponses, untrackResponses } from "../../src/app/known-bodies.ts";
 import { exchange, RawClient } from "../helpers/raw-client.ts";
 
 const decoder = new TextDecoder();

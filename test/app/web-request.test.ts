@@ -6,18 +6,20 @@ import { WebRequest } from "../../src/app/web-request.ts";
 import { RequestHead } from "../../src/http/head.ts";
 import { parseRequestHead } from "../../src/http/parser.ts";
 import { serve, type Server } from "../../src/index.ts";
+import { RequestBody } from "../../src/server/request-body.ts";
 import { ServerRequest } from "../../src/server/request.ts";
 import { exchange, RawClient } from "../helpers/raw-client.ts";
 
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const peer = { remoteAddress: "127.0.0.1", remotePort: 1 };
+const NO_FEEDER = { onBodyWanted() {}, onBodyRoom() {}, onBodyAbandoned() {} };
 
 /** A Web Request made from raw request bytes, as the fetch door makes it. */
 function webRequest(raw: string, head = new RequestHead()): Request {
   const bytes = latin1(raw);
   const n = parseRequestHead(bytes, 0, bytes.length, head);
   if (n <= 0) throw new Error(`did not parse: ${n}`);
-  const body = head.contentLength > 0 ? bytes.slice(n, n + head.contentLength) : null;
+  const body = head.contentLength > 0 ? RequestBody.whole(bytes.slice(n, n + head.contentLength), NO_FEEDER) : null;
   return toWebRequest(new ServerRequest(head, body, peer), "fallback");
 }
 

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { clientAddress, compileTrust, PROXY_INCOMPLETE, PROXY_INVALID, parseProxyHeader } from "../../src/server/proxy.ts";
-import { serve } from "../../src/server/server.ts";
+import { serve } from "../../src/serve.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 import { freePort, killAll, pollUntil, removeTemps, tempDir, track } from "./helpers.ts";
 

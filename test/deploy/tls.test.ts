@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { serve } from "../../src/server/server.ts";
+import { serve } from "../../src/serve.ts";
 import { canConnect, type Cli, exitWithin, freePort, killAll, removeTemps, runCli, startCli, tempDir, track } from "./helpers.ts";
 
 const dir = tempDir();

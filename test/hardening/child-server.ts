@@ -24,7 +24,7 @@ server = serve({
         refused: server.refusedConnections,
       });
     }
-    if (req.path === "/echo") return req.bodyBytes ?? new Uint8Array(0);
+    if (req.path === "/echo") return req.bytes();
     return null;
   },
 });

@@ -240,9 +240,9 @@ let server: Server;
 /** Every path a handler was called with, in order, for the row being run. */
 let seen: string[] = [];
 
-function handler(req: ServerRequest): string {
+async function handler(req: ServerRequest): Promise<string> {
   seen.push(req.path);
-  const body = req.bodyBytes ? text(req.bodyBytes) : "";
+  const body = req.requestBody ? text(await req.bytes()) : "";
   return `${req.method} ${req.path} ${body}`;
 }
 

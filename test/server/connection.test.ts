@@ -12,11 +12,11 @@ function handler(req: ServerRequest): HandlerResult | Promise<HandlerResult> {
     case "/hello":
       return "Hello, World!";
     case "/echo":
-      return {
+      return req.bytes().then((body) => ({
         status: 200,
         headers: [["Content-Type", "application/octet-stream"], ["X-Method", req.method]],
-        body: req.bodyBytes ?? new Uint8Array(0),
-      };
+        body,
+      }));
     case "/big":
       return BIG;
     case "/throw":

@@ -1,6 +1,6 @@
 // Connection limit: past it, new connections get 503 and close; the ones we have keep working.
 import { expect, test } from "bun:test";
-import { defaultMaxConnections, serve } from "../../src/server/server.ts";
+import { defaultMaxConnections, serve } from "../../src/serve.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 
 const GET = "GET /x HTTP/1.1\r\nHost: t\r\n\r\n";

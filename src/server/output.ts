@@ -1,0 +1,114 @@
+// A connection's outgoing bytes: the cork buffer while a callback runs, then the socket, and what the
+// kernel did not take in a queue until `drain`. socket.write() drops what it does not take
+// (../shared/BUN-NOTES.md), so every write goes through here.
+import type { Socket } from "bun";
+import type { OutBuffer } from "../http/response.ts";
+import type { Budget } from "./budget.ts";
+import { type CorkOwner, corkedBy, corkedLength, corkFor, uncorked } from "./cork.ts";
+
+export class Output implements CorkOwner {
+  // Queued: #queue[0] from #offset on, then the rest.
+  #queue: Uint8Array[] = [];
+  #offset = 0;
+  /** Bytes waiting for the kernel. */
+  queued = 0;
+  /** Bytes handed to the socket or its queue so far: tells whether a response has begun to leave. */
+  total = 0;
+  #closed = false;
+
+  constructor(
+    private readonly socket: Socket<unknown>,
+    private readonly budget: Budget,
+    /** Told after every write that left nothing queued (the connection may move on). */
+    private readonly onEmpty: () => void,
+  ) {}
+
+  /** The cork buffer, held by this connection for the rest of the callback. */
+  cork(): OutBuffer {
+    return corkFor(this);
+  }
+
+  /** Bytes produced and not yet taken by the kernel: queued plus corked. */
+  get pending(): number {
+    return this.queued + corkedLength(this);
+  }
+
+  /** Sends what this connection corked: one write for everything the callback produced. */
+  flush(): void {
+    const out = corkedBy(this);
+    if (out === null) return;
+    if (this.#closed) {
+      uncorked(this);
+      return;
+    }
+    this.total += out.len;
+    if (this.queued > 0) {
+      this.#push(out.take());
+    } else {
+      const n = this.socket.write(out.buf, 0, out.len);
+      if (n < out.len) this.#push(out.buf.slice(n < 0 ? 0 : n, out.len));
+    }
+    uncorked(this);
+    if (this.queued === 0) this.onEmpty();
+  }
+
+  uncork(): void {
+    this.flush();
+  }
+
+  /** Writes bytes by reference (after anything corked, to keep the order). */
+  send(bytes: Uint8Array): void {
+    if (corkedLength(this) > 0) this.flush();
+    if (this.#closed) return;
+    this.total += bytes.length;
+    if (this.queued > 0) {
+      this.#push(bytes);
+      return;
+    }
+    const n = this.socket.write(bytes, 0, bytes.length);
+    if (n < bytes.length) this.#push(n <= 0 ? bytes : bytes.subarray(n));
+  }
+
+  /** On `drain`: writes the queue while the kernel takes it. Returns the bytes the kernel took. */
+  drain(): number {
+    let taken = 0;
+    while (this.#queue.length > 0) {
+      const head = this.#queue[0]!;
+      const len = head.length - this.#offset;
+      const n = this.socket.write(head, this.#offset, len);
+      if (n <= 0) break;
+      taken += n;
+      if (n < len) {
+        this.#offset += n;
+        break;
+      }
+      this.#queue.shift();
+      this.#offset = 0;
+    }
+    this.#take(taken);
+    return taken;
+  }
+
+  /** The socket is gone: drop everything. */
+  close(): void {
+    this.#closed = true;
+    if (corkedLength(this) > 0) uncorked(this);
+    this.#take(this.queued);
+    this.#queue.length = 0;
+    this.#offset = 0;
+  }
+
+  #push(bytes: Uint8Array): void {
+    if (this.queued === 0) this.budget.sending++;
+    this.#queue.push(bytes);
+    this.queued += bytes.length;
+    this.budget.addOutput(bytes.length);
+  }
+
+  #take(n: number): void {
+    if (n === 0) return;
+    this.queued -= n;
+    if (this.queued === 0) this.budget.sending--;
+    this.budget.takeOutput(n);
+  }
+}
