@@ -61,7 +61,7 @@ export class RequestHead {
   pathStart = 0;
   /** Offset of the first '?' in the target, or -1. */
   queryStart = -1;
-  /** HTTP minor version: 0 or 1. */
+  /** HTTP minor version: 0 or 1 (HTTP/1.2 to HTTP/1.9 are read as 1.1, RFC 9110 §2.5). */
   minor = 1;
   /** Header field ranges: [nameStart, nameEnd, valueStart, valueEnd] per field; grows past 24 fields. */
   offsets: Int32Array = new Int32Array(24 * 4);

@@ -163,9 +163,10 @@ export function parseRequestHead(
       return fail(head, HTTP_ERROR.BARE_CR, p - 1);
     }
   }
-  const major = buf[p - 5]! - 48;
-  const minor = buf[p - 3]! - 48;
-  if (major !== 1 || minor > 1) return fail(head, HTTP_ERROR.UNSUPPORTED_VERSION, p - 5);
+  // A major version other than 1 (HTTP/0.9, HTTP/2.0 in an HTTP/1 request line) gets 505 (RFC 9110 §15.6.6).
+  if (buf[p - 5] !== 49) return fail(head, HTTP_ERROR.UNSUPPORTED_VERSION, p - 5); // '1'
+  // RFC 9110 §2.5: a higher minor version of HTTP/1 is treated as the highest we support, 1.1 (nginx: 200).
+  const minor = buf[p - 3] === 48 ? 0 : 1;
 
   // Request-target forms (RFC 9112 §3.2).
   const method = methodCode(buf, lineStart, methodEnd - lineStart);

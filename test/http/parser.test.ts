@@ -173,9 +173,21 @@ const ROWS: Row[] = [
 
   // --- versions -------------------------------------------------------------------------------------------------
   { name: "lower-case http/1.1", raw: `GET / http/1.1\r\n${H}\r\n`, expect: err("INVALID_VERSION", 400, 6) },
-  { name: "HTTP/1.2 → 505", raw: get("/", "", "HTTP/1.2"), expect: err("UNSUPPORTED_VERSION", 505) },
+  // RFC 9110 §2.5: a higher HTTP/1 minor version is read as the highest we support, 1.1, in every respect.
+  { name: "HTTP/1.2 is read as HTTP/1.1", raw: get("/", "", "HTTP/1.2"), expect: { method: "GET", target: "/", headers: [HOST], minor: 1, keepAlive: true } },
+  { name: "HTTP/1.9 is read as HTTP/1.1", raw: get("/", "", "HTTP/1.9"), expect: { method: "GET", target: "/", headers: [HOST], minor: 1, keepAlive: true } },
+  { name: "HTTP/1.2 without Host → 400, as HTTP/1.1", raw: "GET / HTTP/1.2\r\n\r\n", expect: err("MISSING_HOST", 400, 0) },
+  { name: "HTTP/1.2 with Connection: close", raw: withFields(`${H}Connection: close\r\n`, "HTTP/1.2"), expect: { method: "GET", target: "/", headers: [HOST, ["Connection", "close"]], keepAlive: false } },
+  {
+    name: "HTTP/1.5 takes Transfer-Encoding: chunked, as HTTP/1.1",
+    raw: withFields(`${H}Transfer-Encoding: chunked\r\n`, "HTTP/1.5"),
+    expect: { method: "GET", target: "/", headers: [HOST, ["Transfer-Encoding", "chunked"]], chunked: true },
+  },
   { name: "HTTP/2.0 → 505", raw: get("/", "", "HTTP/2.0"), expect: err("UNSUPPORTED_VERSION", 505, 11) },
-  { name: "HTTP/0.9 → 505", raw: get("/", "", "HTTP/0.9"), expect: err("UNSUPPORTED_VERSION", 505) },
+  { name: "HTTP/2.1 → 505", raw: get("/", "", "HTTP/2.1"), expect: err("UNSUPPORTED_VERSION", 505, 11) },
+  { name: "HTTP/9.9 → 505", raw: get("/", "", "HTTP/9.9"), expect: err("UNSUPPORTED_VERSION", 505, 11) },
+  { name: "HTTP/0.9 → 505", raw: get("/", "", "HTTP/0.9"), expect: err("UNSUPPORTED_VERSION", 505, 11) },
+  { name: "HTTP/0.2 → 505", raw: get("/", "", "HTTP/0.2"), expect: err("UNSUPPORTED_VERSION", 505, 11) },
   { name: "HTTP/1.10 → 400", raw: get("/", "", "HTTP/1.10"), expect: err("INVALID_VERSION", 400, 14) },
   { name: "HTTP/1 → 400", raw: get("/", "", "HTTP/1"), expect: err("INVALID_VERSION", 400, 12) },
   { name: "HTTP/11 → 400", raw: get("/", "", "HTTP/11"), expect: err("INVALID_VERSION", 400, 12) },
