@@ -36,6 +36,7 @@ export const HTTP_ERROR = {
   BODY_TIMEOUT: 30,
   INVALID_HOST: 31,
   BODY_TOO_SLOW: 32,
+  FRAGMENT_IN_TARGET: 33,
 } as const;
 
 export type HttpErrorCode = (typeof HTTP_ERROR)[keyof typeof HTTP_ERROR];
@@ -73,6 +74,7 @@ const TABLE: Record<HttpErrorCode, readonly [status: number, reason: string]> = 
   [HTTP_ERROR.BODY_TIMEOUT]: [408, "request body not received in time"],
   [HTTP_ERROR.INVALID_HOST]: [400, "invalid Host"],
   [HTTP_ERROR.BODY_TOO_SLOW]: [408, "request body arriving too slowly"],
+  [HTTP_ERROR.FRAGMENT_IN_TARGET]: [400, "fragment (#) in request target"],
 };
 
 const NAMES = Object.fromEntries(Object.entries(HTTP_ERROR).map(([k, v]) => [v, k])) as Record<HttpErrorCode, string>;

@@ -143,7 +143,10 @@ export function parseRequestHead(
     p++;
   }
   if (p >= lineStop) return lineEnded(head, p, lineStop, lineLimit, limitEnd);
-  if (buf[p] !== SP || p === targetStart) return fail(head, HTTP_ERROR.INVALID_TARGET, p);
+  if (buf[p] !== SP || p === targetStart) {
+    // RFC 9112 §3.2: no form of request-target has a fragment; a raw '#' (RFC 3986 §3.5) cannot be in one.
+    return fail(head, buf[p] === 35 ? HTTP_ERROR.FRAGMENT_IN_TARGET : HTTP_ERROR.INVALID_TARGET, p); // '#'
+  }
   const targetEnd = p++;
 
   // HTTP-version = "HTTP/" DIGIT "." DIGIT, then CRLF: checked byte by byte so a bad prefix fails at once.

@@ -203,6 +203,17 @@ const ROWS: Row[] = [
   { name: "HTAB inside the target", raw: get("/a\tb"), expect: err("INVALID_TARGET", 400, 6) },
   { name: "DEL inside the target", raw: get("/a\x7f"), expect: err("INVALID_TARGET", 400, 6) },
   { name: "non-ASCII inside the target", raw: get("/caf\xc3\xa9"), expect: err("INVALID_TARGET", 400, 8) },
+  // RFC 9112 §3.2: a request-target has no fragment, so a raw '#' (RFC 3986 §3.5) is refused wherever it is.
+  { name: "'#' in the path", raw: get("/hash#.txt"), expect: err("FRAGMENT_IN_TARGET", 400, 9) },
+  { name: "'#' ending the path", raw: get("/#"), expect: err("FRAGMENT_IN_TARGET", 400, 5) },
+  { name: "'#' as the whole target", raw: get("#"), expect: err("FRAGMENT_IN_TARGET", 400, 4) },
+  { name: "'#' in the query", raw: get("/p?a=1#top"), expect: err("FRAGMENT_IN_TARGET", 400, 10) },
+  { name: "'#' in an absolute-form target", raw: get("http://h/p#f"), expect: err("FRAGMENT_IN_TARGET", 400, 14) },
+  { name: "'#' in an authority-form target", raw: `CONNECT h#:443 HTTP/1.1\r\nHost: h\r\n\r\n`, expect: err("FRAGMENT_IN_TARGET", 400, 9) },
+  { name: "'#' after a CTL: the first bad byte is blamed", raw: get("/a\x01#"), expect: err("INVALID_TARGET", 400, 6) },
+  { name: "a '#' past the request-line limit → 414 first", raw: get(`/${"x".repeat(70)}#`), limits: SMALL, expect: err("URI_TOO_LONG", 414, 64) },
+  { name: "%23 (an encoded '#') is allowed", raw: get("/hash%23.txt?q=%23"), expect: { method: "GET", target: "/hash%23.txt?q=%23", headers: [HOST] } },
+  { name: "'#' in a field value is allowed", raw: withFields(`${H}Referer: http://h/p#top\r\n`), expect: { method: "GET", target: "/", headers: [HOST, ["Referer", "http://h/p#top"]] } },
   { name: "absolute-form with an empty path", raw: get("http://example.com"), expect: { method: "GET", target: "http://example.com", path: "/", query: "", headers: [HOST] } },
   { name: "absolute-form with an empty path and a query", raw: get("http://example.com?x=1"), expect: { method: "GET", target: "http://example.com?x=1", path: "/", query: "x=1", headers: [HOST] } },
   {

@@ -250,6 +250,7 @@ describe("errors", () => {
     ["space before colon", "GET / HTTP/1.1\r\nHost : t\r\n\r\n", 400],
     ["missing Host", "GET / HTTP/1.1\r\n\r\n", 400],
     ["HTTP/2.0", "GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505],
+    ["'#' in the target", "GET /hash#.txt HTTP/1.1\r\nHost: t\r\n\r\n", 400],
     ["request line too long", `GET /${"a".repeat(9000)} HTTP/1.1\r\nHost: t\r\n\r\n`, 414],
     ["header section too large", `GET / HTTP/1.1\r\nHost: t\r\n${"X-A: b\r\n".repeat(101)}\r\n`, 431],
     ["unknown method", "BREW / HTTP/1.1\r\nHost: t\r\n\r\n", 501],
