@@ -64,7 +64,11 @@ export function copyBytes(src: Uint8Array, start: number, end: number, dst: Uint
   bufferCopy.call(src, dst, at, start, end);
 }
 
-/** Case-insensitive comparison of bytes [start, end) with a lower-case ASCII name, without allocating. */
+/**
+ * Whether bytes [start, end) equal `lower` (lower-case ASCII) ignoring ASCII case, without allocating: the
+ * one case-insensitive compare for field names (RFC 9110 §5.1), connection options and transfer codings.
+ * Through LOWER, so only A-Z fold: '@' is not '`', and an obs-text byte matches no letter.
+ */
 export function equalsLower(buf: Uint8Array, start: number, end: number, lower: string): boolean {
   if (end - start !== lower.length) return false;
   for (let i = 0; i < lower.length; i++) {

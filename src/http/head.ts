@@ -1,5 +1,5 @@
 // A parsed request head: offsets into the received bytes; strings are made only when asked for.
-import { decodeLatin1, equalsLower, LOWER } from "./chars.ts";
+import { decodeLatin1, equalsLower } from "./chars.ts";
 import { errorName, errorReason, errorStatus, type HttpErrorCode } from "./errors.ts";
 
 /**
@@ -112,17 +112,15 @@ export class RequestHead {
     return this.chunked || this.contentLength > 0;
   }
 
-  /** Index of the first field named `name` (case-insensitive), or -1. Allocates nothing. */
+  /**
+   * Index of the first field named `name` (case-insensitive), or -1. Allocates nothing for a lower-case
+   * `name`, as every caller of ours passes: toLowerCase() then returns the string itself.
+   */
   indexOf(name: string, from = 0): number {
-    const buf = this.buf;
+    const lower = name.toLowerCase();
     const o = this.offsets;
-    const len = name.length;
     for (let i = from; i < this.headerCount; i++) {
-      const s = o[i << 2]!;
-      if (o[(i << 2) + 1]! - s !== len) continue;
-      let j = 0;
-      while (j < len && LOWER[buf[s + j]!] === (name.charCodeAt(j) | (isUpper(name.charCodeAt(j)) ? 32 : 0))) j++;
-      if (j === len) return i;
+      if (equalsLower(this.buf, o[i << 2]!, o[(i << 2) + 1]!, lower)) return i;
     }
     return -1;
   }
@@ -176,8 +174,4 @@ export class RequestHead {
   describeError(): string {
     return this.error ? `${errorName(this.error)} (${errorReason(this.error)}) at byte ${this.errorOffset}` : "";
   }
-}
-
-function isUpper(c: number): boolean {
-  return c >= 65 && c <= 90;
 }

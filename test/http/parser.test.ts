@@ -303,6 +303,8 @@ const ROWS: Row[] = [
   { name: "Transfer-Encoding: gzip", raw: withFields(`${H}Transfer-Encoding: gzip\r\n`), expect: err("INVALID_TRANSFER_ENCODING") },
   { name: "Transfer-Encoding: identity", raw: withFields(`${H}Transfer-Encoding: identity\r\n`), expect: err("INVALID_TRANSFER_ENCODING") },
   { name: "Transfer-Encoding: chunked, chunked", raw: withFields(`${H}Transfer-Encoding: chunked, chunked\r\n`), expect: err("INVALID_TRANSFER_ENCODING") },
+  { name: "Transfer-Encoding: chunked , chunked (OWS before the comma)", raw: withFields(`${H}Transfer-Encoding: chunked\t, chunked\r\n`), expect: err("INVALID_TRANSFER_ENCODING") },
+  { name: "Transfer-Encoding: gzip , chunked (OWS before the comma) → 501", raw: withFields(`${H}Transfer-Encoding: gzip , chunked\r\n`), expect: err("UNSUPPORTED_TRANSFER_CODING", 501) },
   { name: "Transfer-Encoding: chunked on two lines", raw: withFields(`${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n`), expect: err("INVALID_TRANSFER_ENCODING") },
   { name: "Transfer-Encoding: chunked then gzip on two lines", raw: withFields(`${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n`), expect: err("INVALID_TRANSFER_ENCODING") },
   { name: "Transfer-Encoding with a trailing comma", raw: withFields(`${H}Transfer-Encoding: chunked,\r\n`), expect: err("INVALID_TRANSFER_ENCODING") },
