@@ -89,18 +89,6 @@ export function errorReason(code: HttpErrorCode): string {
   return TABLE[code][1];
 }
 
-/** A protocol error with a code, a reason and the byte offset where it was found (for logs and tests). */
-export class HttpError extends Error {
-  readonly status: number;
-  constructor(
-    readonly code: HttpErrorCode,
-    readonly offset = -1,
-  ) {
-    super(`${errorName(code)}: ${errorReason(code)}${offset >= 0 ? ` at byte ${offset}` : ""}`);
-    this.status = errorStatus(code);
-  }
-}
-
 export const STATUS_TEXT: Record<number, string> = {
   100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created", 202: "Accepted",
   203: "Non-Authoritative Information", 204: "No Content", 205: "Reset Content", 206: "Partial Content",
