@@ -92,10 +92,13 @@ export class RequestHead {
     return decodeLatin1(this.buf, this.targetStart, this.targetEnd);
   }
 
-  /** The path part of the target, still percent-encoded ("/" for an absolute-form target with an empty path). */
+  /**
+   * The path part of the target, still percent-encoded: "*" for asterisk-form, and "/" when there is
+   * none (absolute-form with an empty path, authority-form).
+   */
   get path(): string {
     const end = this.queryStart >= 0 ? this.queryStart : this.targetEnd;
-    if (this.pathStart === end) return this.buf[this.targetStart] === 42 ? "*" : "/";
+    if (this.pathStart === end) return "/";
     return decodeLatin1(this.buf, this.pathStart, end);
   }
 

@@ -235,6 +235,11 @@ const ROWS: Row[] = [
     raw: `CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n`,
     expect: { method: "CONNECT", target: "example.com:443", path: "/", query: "", headers: [["Host", "example.com:443"]], methodCode: METHOD.CONNECT },
   },
+  {
+    name: "CONNECT authority-form starting with '*' has no path either",
+    raw: `CONNECT *:443 HTTP/1.1\r\n${H}\r\n`,
+    expect: { method: "CONNECT", target: "*:443", path: "/", query: "", headers: [HOST], methodCode: METHOD.CONNECT },
+  },
 
   // --- line endings ---------------------------------------------------------------------------------------------
   { name: "bare LF ends the request line", raw: `GET / HTTP/1.1\n${H}\r\n`, expect: err("BARE_LF", 400, 14) },
