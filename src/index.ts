@@ -10,7 +10,7 @@ export { FileSource, StreamSource, type BodySource } from "./server/body.ts";
 export { parseRequestHead, INCOMPLETE, FAILED, METHOD, DEFAULT_PARSER_LIMITS, type ParserLimits } from "./http/parser.ts";
 export { RequestHead } from "./http/head.ts";
 export { ChunkedDecoder, DEFAULT_CHUNKED_LIMITS, type BodySink, type ChunkedLimits } from "./http/chunked.ts";
-export { HTTP_ERROR, HttpError, errorName, errorStatus, errorReason, type HttpErrorCode } from "./http/errors.ts";
+export { HTTP_ERROR, errorName, errorStatus, errorReason, type HttpErrorCode } from "./http/errors.ts";
 
 if (import.meta.main) {
   const { main } = await import("./cli.ts");

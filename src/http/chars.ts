@@ -10,7 +10,10 @@ export const COLON = 58;
 export const TOKEN = 1;
 /** field-vchar / SP / HTAB: VCHAR (0x21-0x7E), obs-text (0x80-0xFF), SP, HTAB. Everything else is a CTL. */
 export const FIELD = 2;
-/** A request-target byte: visible ASCII (0x21-0x7E). Spaces, CTLs and non-ASCII bytes are never allowed. */
+/**
+ * A request-target byte: visible ASCII (0x21-0x7E) but '#'. Spaces, CTLs and non-ASCII bytes are never
+ * allowed; '#' starts a fragment, which a request-target has none of (RFC 9112 §3.2).
+ */
 export const TARGET = 4;
 export const HEX = 8;
 export const DIGIT = 16;
@@ -25,7 +28,7 @@ for (let c = 0; c < 256; c++) {
   const isAlpha = (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
   if (isDigit || isAlpha || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c))) k |= TOKEN;
   if ((c >= 0x21 && c <= 0x7e) || c >= 0x80 || c === SP || c === HTAB) k |= FIELD;
-  if (c >= 0x21 && c <= 0x7e) k |= TARGET;
+  if (c >= 0x21 && c <= 0x7e && c !== 35) k |= TARGET; // '#'
   if (isDigit || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)) k |= HEX;
   if (isDigit) k |= DIGIT;
   CHAR_CLASS[c] = k;
@@ -61,7 +64,11 @@ export function copyBytes(src: Uint8Array, start: number, end: number, dst: Uint
   bufferCopy.call(src, dst, at, start, end);
 }
 
-/** Case-insensitive comparison of bytes [start, end) with a lower-case ASCII name, without allocating. */
+/**
+ * Whether bytes [start, end) equal `lower` (lower-case ASCII) ignoring ASCII case, without allocating: the
+ * one case-insensitive compare for field names (RFC 9110 §5.1), connection options and transfer codings.
+ * Through LOWER, so only A-Z fold: '@' is not '`', and an obs-text byte matches no letter.
+ */
 export function equalsLower(buf: Uint8Array, start: number, end: number, lower: string): boolean {
   if (end - start !== lower.length) return false;
   for (let i = 0; i < lower.length; i++) {

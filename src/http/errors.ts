@@ -36,6 +36,7 @@ export const HTTP_ERROR = {
   BODY_TIMEOUT: 30,
   INVALID_HOST: 31,
   BODY_TOO_SLOW: 32,
+  FRAGMENT_IN_TARGET: 33,
 } as const;
 
 export type HttpErrorCode = (typeof HTTP_ERROR)[keyof typeof HTTP_ERROR];
@@ -73,6 +74,7 @@ const TABLE: Record<HttpErrorCode, readonly [status: number, reason: string]> = 
   [HTTP_ERROR.BODY_TIMEOUT]: [408, "request body not received in time"],
   [HTTP_ERROR.INVALID_HOST]: [400, "invalid Host"],
   [HTTP_ERROR.BODY_TOO_SLOW]: [408, "request body arriving too slowly"],
+  [HTTP_ERROR.FRAGMENT_IN_TARGET]: [400, "fragment (#) in request target"],
 };
 
 const NAMES = Object.fromEntries(Object.entries(HTTP_ERROR).map(([k, v]) => [v, k])) as Record<HttpErrorCode, string>;
@@ -85,18 +87,6 @@ export function errorStatus(code: HttpErrorCode): number {
 }
 export function errorReason(code: HttpErrorCode): string {
   return TABLE[code][1];
-}
-
-/** A protocol error with a code, a reason and the byte offset where it was found (for logs and tests). */
-export class HttpError extends Error {
-  readonly status: number;
-  constructor(
-    readonly code: HttpErrorCode,
-    readonly offset = -1,
-  ) {
-    super(`${errorName(code)}: ${errorReason(code)}${offset >= 0 ? ` at byte ${offset}` : ""}`);
-    this.status = errorStatus(code);
-  }
 }
 
 export const STATUS_TEXT: Record<number, string> = {

@@ -1,5 +1,5 @@
 // A parsed request head: offsets into the received bytes; strings are made only when asked for.
-import { decodeLatin1, equalsLower, LOWER } from "./chars.ts";
+import { decodeLatin1, equalsLower } from "./chars.ts";
 import { errorName, errorReason, errorStatus, type HttpErrorCode } from "./errors.ts";
 
 /**
@@ -61,7 +61,7 @@ export class RequestHead {
   pathStart = 0;
   /** Offset of the first '?' in the target, or -1. */
   queryStart = -1;
-  /** HTTP minor version: 0 or 1. */
+  /** HTTP minor version: 0 or 1 (HTTP/1.2 to HTTP/1.9 are read as 1.1, RFC 9110 §2.5). */
   minor = 1;
   /** Header field ranges: [nameStart, nameEnd, valueStart, valueEnd] per field; grows past 24 fields. */
   offsets: Int32Array = new Int32Array(24 * 4);
@@ -92,10 +92,13 @@ export class RequestHead {
     return decodeLatin1(this.buf, this.targetStart, this.targetEnd);
   }
 
-  /** The path part of the target, still percent-encoded ("/" for an absolute-form target with an empty path). */
+  /**
+   * The path part of the target, still percent-encoded: "*" for asterisk-form, and "/" when there is
+   * none (absolute-form with an empty path, authority-form).
+   */
   get path(): string {
     const end = this.queryStart >= 0 ? this.queryStart : this.targetEnd;
-    if (this.pathStart === end) return this.buf[this.targetStart] === 42 ? "*" : "/";
+    if (this.pathStart === end) return "/";
     return decodeLatin1(this.buf, this.pathStart, end);
   }
 
@@ -112,17 +115,15 @@ export class RequestHead {
     return this.chunked || this.contentLength > 0;
   }
 
-  /** Index of the first field named `name` (case-insensitive), or -1. Allocates nothing. */
+  /**
+   * Index of the first field named `name` (case-insensitive), or -1. Allocates nothing for a lower-case
+   * `name`, as every caller of ours passes: toLowerCase() then returns the string itself.
+   */
   indexOf(name: string, from = 0): number {
-    const buf = this.buf;
+    const lower = name.toLowerCase();
     const o = this.offsets;
-    const len = name.length;
     for (let i = from; i < this.headerCount; i++) {
-      const s = o[i << 2]!;
-      if (o[(i << 2) + 1]! - s !== len) continue;
-      let j = 0;
-      while (j < len && LOWER[buf[s + j]!] === (name.charCodeAt(j) | (isUpper(name.charCodeAt(j)) ? 32 : 0))) j++;
-      if (j === len) return i;
+      if (equalsLower(this.buf, o[i << 2]!, o[(i << 2) + 1]!, lower)) return i;
     }
     return -1;
   }
@@ -176,8 +177,4 @@ export class RequestHead {
   describeError(): string {
     return this.error ? `${errorName(this.error)} (${errorReason(this.error)}) at byte ${this.errorOffset}` : "";
   }
-}
-
-function isUpper(c: number): boolean {
-  return c >= 65 && c <= 90;
 }

@@ -5,7 +5,7 @@
 // head.error and head.errorOffset set. It keeps no state between calls and never reads outside
 // [start, end), and never past start + maxHeaderSize: a prefix of the input gives INCOMPLETE or exactly
 // the result of the whole input, so however the bytes are split the outcome is the same.
-import { CHAR_CLASS, COLON, CR, DIGIT, FIELD, HEX, HTAB, LF, LOWER, SP, TARGET, TOKEN } from "./chars.ts";
+import { CHAR_CLASS, COLON, CR, DIGIT, equalsLower, FIELD, HEX, HTAB, LF, LOWER, SP, TARGET, TOKEN } from "./chars.ts";
 import { HTTP_ERROR, type HttpErrorCode } from "./errors.ts";
 import { RequestHead } from "./head.ts";
 
@@ -82,12 +82,6 @@ function bytesAre(buf: Uint8Array, s: number, ascii: string): boolean {
   return true;
 }
 
-/** Case-insensitive match of buf[s, s+len) against a lower-case name whose length is already known equal. */
-function nameIs(buf: Uint8Array, s: number, lower: string): boolean {
-  for (let i = lower.length - 1; i >= 0; i--) if (LOWER[buf[s + i]!] !== lower.charCodeAt(i)) return false;
-  return true;
-}
-
 /**
  * The request line ran to `lineStop` without ending: too long (414), or cut by the head limit (431) when
  * leading empty lines moved the line's own limit past it (else we would wait forever), or just incomplete.
@@ -143,7 +137,10 @@ export function parseRequestHead(
     p++;
   }
   if (p >= lineStop) return lineEnded(head, p, lineStop, lineLimit, limitEnd);
-  if (buf[p] !== SP || p === targetStart) return fail(head, HTTP_ERROR.INVALID_TARGET, p);
+  if (buf[p] !== SP || p === targetStart) {
+    // RFC 9112 §3.2: no form of request-target has a fragment; a raw '#' (RFC 3986 §3.5) cannot be in one.
+    return fail(head, buf[p] === 35 ? HTTP_ERROR.FRAGMENT_IN_TARGET : HTTP_ERROR.INVALID_TARGET, p); // '#'
+  }
   const targetEnd = p++;
 
   // HTTP-version = "HTTP/" DIGIT "." DIGIT, then CRLF: checked byte by byte so a bad prefix fails at once.
@@ -163,9 +160,10 @@ export function parseRequestHead(
       return fail(head, HTTP_ERROR.BARE_CR, p - 1);
     }
   }
-  const major = buf[p - 5]! - 48;
-  const minor = buf[p - 3]! - 48;
-  if (major !== 1 || minor > 1) return fail(head, HTTP_ERROR.UNSUPPORTED_VERSION, p - 5);
+  // A major version other than 1 (HTTP/0.9, HTTP/2.0 in an HTTP/1 request line) gets 505 (RFC 9110 §15.6.6).
+  if (buf[p - 5] !== 49) return fail(head, HTTP_ERROR.UNSUPPORTED_VERSION, p - 5); // '1'
+  // RFC 9110 §2.5: a higher minor version of HTTP/1 is treated as the highest we support, 1.1 (nginx: 200).
+  const minor = buf[p - 3] === 48 ? 0 : 1;
 
   // Request-target forms (RFC 9112 §3.2).
   const method = methodCode(buf, lineStart, methodEnd - lineStart);
@@ -250,28 +248,28 @@ export function parseRequestHead(
     // Fields that decide framing and connection handling.
     switch (nameEnd - nameStart) {
       case 4:
-        if (nameIs(buf, nameStart, "host")) {
+        if (equalsLower(buf, nameStart, nameEnd, "host")) {
           // RFC 9112 §3.2: an invalid Host value MUST get 400.
           if (!isValidHost(buf, valueStart, valueEnd)) return fail(head, HTTP_ERROR.INVALID_HOST, valueStart);
           hosts++;
         }
         break;
       case 6:
-        if (nameIs(buf, nameStart, "expect")) {
+        if (equalsLower(buf, nameStart, nameEnd, "expect")) {
           // RFC 9110 §10.1.1: 100-continue is the only expectation defined.
           // Other expectations are ignored, as nginx does (a 417 is allowed, not required).
-          if (valueEnd - valueStart === 12 && nameIs(buf, valueStart, "100-continue")) expectContinue = true;
+          if (equalsLower(buf, valueStart, valueEnd, "100-continue")) expectContinue = true;
         }
         break;
       case 10:
-        if (nameIs(buf, nameStart, "connection")) {
+        if (equalsLower(buf, nameStart, nameEnd, "connection")) {
           const flags = scanConnection(buf, valueStart, valueEnd);
           if (flags & 1) connClose = true;
           if (flags & 2) connKeepAlive = true;
         }
         break;
       case 14:
-        if (nameIs(buf, nameStart, "content-length")) {
+        if (equalsLower(buf, nameStart, nameEnd, "content-length")) {
           // RFC 9112 §6.3 item 5 / RFC 9110 §8.6: 1*DIGIT; repeated values must agree.
           const n = valueEnd - valueStart;
           if (n === 0 || n > MAX_CONTENT_LENGTH_DIGITS) return fail(head, HTTP_ERROR.INVALID_CONTENT_LENGTH, valueStart);
@@ -288,7 +286,7 @@ export function parseRequestHead(
         }
         break;
       case 17:
-        if (nameIs(buf, nameStart, "transfer-encoding")) {
+        if (equalsLower(buf, nameStart, nameEnd, "transfer-encoding")) {
           // RFC 9112 §6.1/§6.3: the final coding must be chunked, and chunked may appear once.
           const r = scanTransferEncoding(buf, valueStart, valueEnd, chunked);
           if (r < 0) return fail(head, -r as HttpErrorCode, valueStart);
@@ -395,9 +393,8 @@ function scanConnection(buf: Uint8Array, start: number, end: number): number {
     while (p < end && (buf[p] === SP || buf[p] === HTAB || buf[p] === 44)) p++;
     const s = p;
     while (p < end && buf[p] !== 44 && buf[p] !== SP && buf[p] !== HTAB) p++;
-    const n = p - s;
-    if (n === 5 && nameIs(buf, s, "close")) flags |= 1;
-    else if (n === 10 && nameIs(buf, s, "keep-alive")) flags |= 2;
+    if (equalsLower(buf, s, p, "close")) flags |= 1;
+    else if (equalsLower(buf, s, p, "keep-alive")) flags |= 2;
   }
   return flags;
 }
@@ -417,14 +414,14 @@ function scanTransferEncoding(buf: Uint8Array, start: number, end: number, seenC
     while (p < end && (buf[p] === SP || buf[p] === HTAB)) p++;
     const s = p;
     while (p < end && CHAR_CLASS[buf[p]!]! & TOKEN) p++;
-    const n = p - s;
+    const tokenEnd = p;
     // An empty element, a parameter (;…) or junk: no coding we accept has parameters.
-    if (n === 0) return -HTTP_ERROR.INVALID_TRANSFER_ENCODING;
+    if (tokenEnd === s) return -HTTP_ERROR.INVALID_TRANSFER_ENCODING;
     while (p < end && (buf[p] === SP || buf[p] === HTAB)) p++;
     if (p < end && buf[p] !== 44) return -HTTP_ERROR.INVALID_TRANSFER_ENCODING; // ','
     // chunked MUST NOT be applied more than once, and no coding may follow it (RFC 9112 §6.1).
     if (chunkedLast) return -HTTP_ERROR.INVALID_TRANSFER_ENCODING;
-    if (n === 7 && nameIs(buf, s, "chunked")) chunkedLast = true;
+    if (equalsLower(buf, s, tokenEnd, "chunked")) chunkedLast = true;
     else flags |= TE_OTHER;
     if (p >= end) break;
     p++; // past ','

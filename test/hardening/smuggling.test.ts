@@ -196,6 +196,8 @@ const ROWS: Row[] = [
   { name: "line: HTTP/1.10", raw: `GET / HTTP/1.10\r\n${H}\r\n`, expect: [400], ref: "RFC §2.3" },
   { name: "line: lower-case http/1.1", raw: `GET / http/1.1\r\n${H}\r\n`, expect: [400], ref: "RFC §2.3 (case-sensitive)" },
   { name: "line: HTTP/2.0", raw: `GET / HTTP/2.0\r\n${H}\r\n`, expect: [505], ref: "RFC 9110 §15.6.6" },
+  { name: "line: HTTP/1.2 is read as HTTP/1.1 (kept alive)", raw: `GET / HTTP/1.2\r\n${H}\r\n`, expect: [ok("GET / "), NEXT], ref: "RFC 9110 §2.5" },
+  { name: "line: '#' in the target", raw: `GET /a#b HTTP/1.1\r\n${H}\r\n`, expect: [400], ref: "RFC §3.2 (no fragment)" },
   { name: "line: HTTP/0.9 simple request", raw: `GET /\r\n`, expect: [400], ref: "RFC §2.3" },
   { name: "line: leading empty lines are skipped", raw: `\r\n\r\nGET / HTTP/1.1\r\n${H}\r\n`, expect: [ok("GET / "), NEXT], ref: "RFC §2.2" },
   { name: "line: leading bare LF", raw: `\nGET / HTTP/1.1\r\n${H}\r\n`, expect: [400], ref: "RFC §2.2" },

@@ -173,9 +173,21 @@ const ROWS: Row[] = [
 
   // --- versions -------------------------------------------------------------------------------------------------
   { name: "lower-case http/1.1", raw: `GET / http/1.1\r\n${H}\r\n`, expect: err("INVALID_VERSION", 400, 6) },
-  { name: "HTTP/1.2 → 505", raw: get("/", "", "HTTP/1.2"), expect: err("UNSUPPORTED_VERSION", 505) },
+  // RFC 9110 §2.5: a higher HTTP/1 minor version is read as the highest we support, 1.1, in every respect.
+  { name: "HTTP/1.2 is read as HTTP/1.1", raw: get("/", "", "HTTP/1.2"), expect: { method: "GET", target: "/", headers: [HOST], minor: 1, keepAlive: true } },
+  { name: "HTTP/1.9 is read as HTTP/1.1", raw: get("/", "", "HTTP/1.9"), expect: { method: "GET", target: "/", headers: [HOST], minor: 1, keepAlive: true } },
+  { name: "HTTP/1.2 without Host → 400, as HTTP/1.1", raw: "GET / HTTP/1.2\r\n\r\n", expect: err("MISSING_HOST", 400, 0) },
+  { name: "HTTP/1.2 with Connection: close", raw: withFields(`${H}Connection: close\r\n`, "HTTP/1.2"), expect: { method: "GET", target: "/", headers: [HOST, ["Connection", "close"]], keepAlive: false } },
+  {
+    name: "HTTP/1.5 takes Transfer-Encoding: chunked, as HTTP/1.1",
+    raw: withFields(`${H}Transfer-Encoding: chunked\r\n`, "HTTP/1.5"),
+    expect: { method: "GET", target: "/", headers: [HOST, ["Transfer-Encoding", "chunked"]], chunked: true },
+  },
   { name: "HTTP/2.0 → 505", raw: get("/", "", "HTTP/2.0"), expect: err("UNSUPPORTED_VERSION", 505, 11) },
-  { name: "HTTP/0.9 → 505", raw: get("/", "", "HTTP/0.9"), expect: err("UNSUPPORTED_VERSION", 505) },
+  { name: "HTTP/2.1 → 505", raw: get("/", "", "HTTP/2.1"), expect: err("UNSUPPORTED_VERSION", 505, 11) },
+  { name: "HTTP/9.9 → 505", raw: get("/", "", "HTTP/9.9"), expect: err("UNSUPPORTED_VERSION", 505, 11) },
+  { name: "HTTP/0.9 → 505", raw: get("/", "", "HTTP/0.9"), expect: err("UNSUPPORTED_VERSION", 505, 11) },
+  { name: "HTTP/0.2 → 505", raw: get("/", "", "HTTP/0.2"), expect: err("UNSUPPORTED_VERSION", 505, 11) },
   { name: "HTTP/1.10 → 400", raw: get("/", "", "HTTP/1.10"), expect: err("INVALID_VERSION", 400, 14) },
   { name: "HTTP/1 → 400", raw: get("/", "", "HTTP/1"), expect: err("INVALID_VERSION", 400, 12) },
   { name: "HTTP/11 → 400", raw: get("/", "", "HTTP/11"), expect: err("INVALID_VERSION", 400, 12) },
@@ -191,6 +203,17 @@ const ROWS: Row[] = [
   { name: "HTAB inside the target", raw: get("/a\tb"), expect: err("INVALID_TARGET", 400, 6) },
   { name: "DEL inside the target", raw: get("/a\x7f"), expect: err("INVALID_TARGET", 400, 6) },
   { name: "non-ASCII inside the target", raw: get("/caf\xc3\xa9"), expect: err("INVALID_TARGET", 400, 8) },
+  // RFC 9112 §3.2: a request-target has no fragment, so a raw '#' (RFC 3986 §3.5) is refused wherever it is.
+  { name: "'#' in the path", raw: get("/hash#.txt"), expect: err("FRAGMENT_IN_TARGET", 400, 9) },
+  { name: "'#' ending the path", raw: get("/#"), expect: err("FRAGMENT_IN_TARGET", 400, 5) },
+  { name: "'#' as the whole target", raw: get("#"), expect: err("FRAGMENT_IN_TARGET", 400, 4) },
+  { name: "'#' in the query", raw: get("/p?a=1#top"), expect: err("FRAGMENT_IN_TARGET", 400, 10) },
+  { name: "'#' in an absolute-form target", raw: get("http://h/p#f"), expect: err("FRAGMENT_IN_TARGET", 400, 14) },
+  { name: "'#' in an authority-form target", raw: `CONNECT h#:443 HTTP/1.1\r\nHost: h\r\n\r\n`, expect: err("FRAGMENT_IN_TARGET", 400, 9) },
+  { name: "'#' after a CTL: the first bad byte is blamed", raw: get("/a\x01#"), expect: err("INVALID_TARGET", 400, 6) },
+  { name: "a '#' past the request-line limit → 414 first", raw: get(`/${"x".repeat(70)}#`), limits: SMALL, expect: err("URI_TOO_LONG", 414, 64) },
+  { name: "%23 (an encoded '#') is allowed", raw: get("/hash%23.txt?q=%23"), expect: { method: "GET", target: "/hash%23.txt?q=%23", headers: [HOST] } },
+  { name: "'#' in a field value is allowed", raw: withFields(`${H}Referer: http://h/p#top\r\n`), expect: { method: "GET", target: "/", headers: [HOST, ["Referer", "http://h/p#top"]] } },
   { name: "absolute-form with an empty path", raw: get("http://example.com"), expect: { method: "GET", target: "http://example.com", path: "/", query: "", headers: [HOST] } },
   { name: "absolute-form with an empty path and a query", raw: get("http://example.com?x=1"), expect: { method: "GET", target: "http://example.com?x=1", path: "/", query: "x=1", headers: [HOST] } },
   {
@@ -211,6 +234,11 @@ const ROWS: Row[] = [
     name: "CONNECT authority-form",
     raw: `CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n`,
     expect: { method: "CONNECT", target: "example.com:443", path: "/", query: "", headers: [["Host", "example.com:443"]], methodCode: METHOD.CONNECT },
+  },
+  {
+    name: "CONNECT authority-form starting with '*' has no path either",
+    raw: `CONNECT *:443 HTTP/1.1\r\n${H}\r\n`,
+    expect: { method: "CONNECT", target: "*:443", path: "/", query: "", headers: [HOST], methodCode: METHOD.CONNECT },
   },
 
   // --- line endings ---------------------------------------------------------------------------------------------
@@ -280,6 +308,8 @@ const ROWS: Row[] = [
   { name: "Transfer-Encoding: gzip", raw: withFields(`${H}Transfer-Encoding: gzip\r\n`), expect: err("INVALID_TRANSFER_ENCODING") },
   { name: "Transfer-Encoding: identity", raw: withFields(`${H}Transfer-Encoding: identity\r\n`), expect: err("INVALID_TRANSFER_ENCODING") },
   { name: "Transfer-Encoding: chunked, chunked", raw: withFields(`${H}Transfer-Encoding: chunked, chunked\r\n`), expect: err("INVALID_TRANSFER_ENCODING") },
+  { name: "Transfer-Encoding: chunked , chunked (OWS before the comma)", raw: withFields(`${H}Transfer-Encoding: chunked\t, chunked\r\n`), expect: err("INVALID_TRANSFER_ENCODING") },
+  { name: "Transfer-Encoding: gzip , chunked (OWS before the comma) → 501", raw: withFields(`${H}Transfer-Encoding: gzip , chunked\r\n`), expect: err("UNSUPPORTED_TRANSFER_CODING", 501) },
   { name: "Transfer-Encoding: chunked on two lines", raw: withFields(`${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n`), expect: err("INVALID_TRANSFER_ENCODING") },
   { name: "Transfer-Encoding: chunked then gzip on two lines", raw: withFields(`${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n`), expect: err("INVALID_TRANSFER_ENCODING") },
   { name: "Transfer-Encoding with a trailing comma", raw: withFields(`${H}Transfer-Encoding: chunked,\r\n`), expect: err("INVALID_TRANSFER_ENCODING") },

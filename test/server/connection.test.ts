@@ -102,6 +102,19 @@ describe("keep-alive and framing", () => {
     k.close();
   });
 
+  test("HTTP/1.2 is answered as HTTP/1.1: 1.1 status line, kept alive, chunked stream (RFC 9110 §2.5)", async () => {
+    const c = await RawClient.connect(port);
+    await c.send("GET /stream HTTP/1.2\r\nHost: t\r\n\r\n");
+    const r = await c.response();
+    expect(new TextDecoder().decode(r.raw.subarray(0, 17))).toBe("HTTP/1.1 200 OK\r\n");
+    expect(r.header("transfer-encoding")).toBe("chunked");
+    expect(r.text()).toBe("part one, part two");
+    await c.send("GET /n/again HTTP/1.9\r\nHost: t\r\n\r\n");
+    expect((await c.response()).text()).toBe("again");
+    expect(c.closed).toBe(false);
+    c.close();
+  });
+
   test("100 pipelined requests are answered in order, from one write", async () => {
     const c = await RawClient.connect(port);
     let batch = "";
@@ -237,6 +250,7 @@ describe("errors", () => {
     ["space before colon", "GET / HTTP/1.1\r\nHost : t\r\n\r\n", 400],
     ["missing Host", "GET / HTTP/1.1\r\n\r\n", 400],
     ["HTTP/2.0", "GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505],
+    ["'#' in the target", "GET /hash#.txt HTTP/1.1\r\nHost: t\r\n\r\n", 400],
     ["request line too long", `GET /${"a".repeat(9000)} HTTP/1.1\r\nHost: t\r\n\r\n`, 414],
     ["header section too large", `GET / HTTP/1.1\r\nHost: t\r\n${"X-A: b\r\n".repeat(101)}\r\n`, 431],
     ["unknown method", "BREW / HTTP/1.1\r\nHost: t\r\n\r\n", 501],
