@@ -7,23 +7,23 @@
 // for its handler (bodyBufferSize: then the socket is paused, so TCP pushes back on the client), and
 // the response bytes the kernel has not taken (outputHighWater: then requests wait unparsed).
 import type { Socket } from "bun";
-import { ChunkedDecoder, type ChunkedLimits } from "../http/chunked.ts";
-import { copyBytes, CR, LF } from "../http/chars.ts";
+import type { ChunkedLimits } from "../http/chunked.ts";
 import { errorReason, errorResponseBytes, errorStatus, HTTP_ERROR, type HttpErrorCode } from "../http/errors.ts";
 import { RequestHead } from "../http/head.ts";
 import { FAILED, INCOMPLETE, METHOD, type ParserLimits, parseRequestHead } from "../http/parser.ts";
-import { CONTINUE_100, TEXT_PLAIN_TYPE } from "../http/response.ts";
-import { FRAMING, type HeadInput, INVALID_HEAD, writeResponseHead } from "../http/response-head.ts";
-import { getDateLine } from "../http/date.ts";
-import { type BodySource, StreamSource } from "./body.ts";
+import { CONTINUE_100 } from "../http/response.ts";
+import type { BodySource } from "./body.ts";
+import { BodyReceiver, FED } from "./body-receiver.ts";
 import type { Budget, BudgetWaiter } from "./budget.ts";
 import { HttpException } from "./http-exception.ts";
+import { Input } from "./input.ts";
 import { Output } from "./output.ts";
 import { PROXY_INCOMPLETE, PROXY_INVALID, parseProxyHeader, type TrustFn } from "./proxy.ts";
 import { BYTES_REPLY, disposeResult, type HandlerResult, INTERNAL_ERROR, NOT_FOUND, type Reply, TEXT_REPLY } from "./reply.ts";
-import { type BodyFeeder, RequestBody } from "./request-body.ts";
+import { type ReplyTarget, writeReply } from "./reply-writer.ts";
+import type { BodyFeeder } from "./request-body.ts";
 import { ServerRequest } from "./request.ts";
-import { ResponseStream, settlesSoon, type StreamOwner } from "./response-stream.ts";
+import type { ResponseStream } from "./response-stream.ts";
 import type { Protocol, UpgradedConnection } from "./upgrade.ts";
 
 export interface ConnectionOptions extends ParserLimits, ChunkedLimits {
@@ -81,63 +81,28 @@ type State = (typeof STATE)[keyof typeof STATE];
 const TIMER = { NONE: 0, IDLE: 1, HEADER: 2, BODY: 3, SEND: 4, LINGER: 5, PROTOCOL: 6 } as const;
 type Timer = (typeof TIMER)[keyof typeof TIMER];
 
-/** Bodies larger than this are written by reference instead of being copied into the cork buffer. */
-const COPY_LIMIT = 64 * 1024;
-/**
- * Whole pre-encoded responses above this go out by reference (one write, no copy); below, a copy into
- * the cork buffer lets pipelined responses share one write.
- */
-const RAW_COPY_LIMIT = 16 * 1024;
-/** Body pieces up to this size are copied out of the socket's chunk; larger ones are views of it. */
-const PIECE_COPY_LIMIT = 16 * 1024;
-/** Bytes per second a body must average once it has taken longer than bodyTimeout (slow-POST guard). */
-const MIN_BODY_RATE = 1024;
 /** After the last response, how long to keep reading (and dropping) so the client sees our answer. */
 const LINGER_MS = 2000;
-/**
- * An unread body up to this size is read and dropped so the connection can stay open (nginx's
- * discard_body); a larger one, or a chunked one that grows past it, closes the connection instead.
- */
-const DISCARD_LIMIT = 1024 * 1024;
 
-const textEncoder = new TextEncoder();
 
-export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
+export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
   state: State = STATE.HEAD;
   readonly head = new RequestHead();
   readonly output: Output;
 
-  // Unparsed input: [inStart, inEnd) of `input`. Bytes before `inEnd` are never overwritten in place,
-  // because requests may still point into them: the one being handled, its body pieces, and the
-  // header fields of fetch's Requests even after their response (RequestHead.detachFields). Growth
-  // allocates a new array.
-  private input: Uint8Array | null = null;
-  private inStart = 0;
-  private inEnd = 0;
-  /** Whether `input` is our own array (room after inEnd may be written) or a chunk Bun gave us. */
-  private inputOwned = false;
-  /** How far past inStart we already know the head does not end (slowloris: no rescans). */
-  private scanned = 0;
+  /** Unparsed input, kept across reads (input.ts). */
+  private readonly in = new Input();
 
-  // The request body being received.
-  private body: RequestBody | null = null;
-  /** Body bytes are still to come from the socket. */
-  private receiving = false;
-  /** Received body bytes are dropped: nobody will read them. */
-  private discarding = false;
-  private discarded = 0;
-  private bodyRemaining = 0;
-  private chunked: ChunkedDecoder | null = null;
-  private bodyStartedAt = 0;
-  private bodyReceived = 0;
+  /** The request body being received. */
+  private readonly rx: BodyReceiver;
   private continueSent = false;
 
   // The response.
   private stream: ResponseStream | null = null;
   /** The current response's head has been written (or is being decided): no error page can replace it. */
   private responded = false;
-  private keepAlive = true;
-  private isHead = false;
+  keepAlive = true;
+  isHead = false;
   private bytesSent = 0;
   private current: ServerRequest | null = null;
   /** The status of the response being written (for the log when a stream ends). */
@@ -163,6 +128,7 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
     private readonly ctx: ServerContext,
   ) {
     this.output = new Output(socket as Socket<unknown>, ctx.budget, () => this.afterFlushed());
+    this.rx = new BodyReceiver(ctx.budget);
     if (ctx.proxyProtocol) this.state = STATE.PROXY;
     this.armTimer();
   }
@@ -194,7 +160,7 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
       return;
     }
     if (state === STATE.CLOSING || state === STATE.LINGER) return; // dropped
-    this.append(chunk);
+    this.in.append(chunk);
     if (state === STATE.PROXY) this.readProxyHeader();
     this.drive();
   }
@@ -235,8 +201,8 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
         return;
       case STATE.ACTIVE:
       case STATE.DISCARD:
-        if (this.receiving) {
-          this.body?.fail(new HttpException(400, "the client closed before the body was complete"));
+        if (this.rx.receiving) {
+          this.rx.stop(new HttpException(400, "the client closed before the body was complete"));
           this.destroy();
         }
       // Else the response goes out; requests already received are still answered (startRequest
@@ -255,7 +221,7 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
     switch (this.timer) {
       case TIMER.HEADER:
         // Bytes of a request arrived but not all of it: tell the client why (nginx closes silently).
-        if (this.state === STATE.HEAD && this.inStart < this.inEnd) {
+        if (this.state === STATE.HEAD && this.in.start < this.in.end) {
           this.refuse(HTTP_ERROR.HEADER_TIMEOUT);
           this.drive();
         } else this.destroy();
@@ -285,56 +251,9 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
 
   // ---- input ----------------------------------------------------------------------------------
 
-  private append(chunk: Uint8Array): void {
-    const live = this.inEnd - this.inStart;
-    if (live === 0) {
-      // The common case: nothing kept, so parse the chunk where it is (Bun never reuses it).
-      this.input = chunk;
-      this.inStart = 0;
-      this.inEnd = chunk.length;
-      this.inputOwned = false;
-      return;
-    }
-    const input = this.input!;
-    if (this.inputOwned && this.inEnd + chunk.length <= input.length) {
-      input.set(chunk, this.inEnd);
-      this.inEnd += chunk.length;
-      return;
-    }
-    let cap = Math.max(4096, input.length);
-    while (cap < live + chunk.length) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(input.subarray(this.inStart, this.inEnd), 0);
-    next.set(chunk, live);
-    this.input = next;
-    this.inputOwned = true;
-    this.inStart = 0;
-    this.inEnd = live + chunk.length;
-  }
-
-  /** After a pass over the input: let go of it when used up, or keep a small tail of a big chunk by copy. */
-  private trimInput(): void {
-    const live = this.inEnd - this.inStart;
-    if (live === 0) {
-      this.input = null;
-      this.inStart = this.inEnd = 0;
-      this.inputOwned = false;
-      return;
-    }
-    const input = this.input!;
-    if (live <= 4096 && input.length >= 4 * 4096) {
-      const store = new Uint8Array(Math.max(4096, live * 2));
-      copyBytes(input, this.inStart, this.inEnd, store, 0);
-      this.input = store;
-      this.inputOwned = true;
-      this.inStart = 0;
-      this.inEnd = live;
-    }
-  }
-
   /** The PROXY protocol header comes first; a connection without a valid one is closed unanswered. */
   private readProxyHeader(): void {
-    const r = parseProxyHeader(this.input!, this.inStart, this.inEnd);
+    const r = parseProxyHeader(this.in.buf!, this.in.start, this.in.end);
     if (r === PROXY_INCOMPLETE) return;
     if (r === PROXY_INVALID || typeof r === "number") {
       this.destroy();
@@ -344,7 +263,7 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
       this.#remoteAddress = r.address;
       this.#remotePort = r.port;
     }
-    this.inStart += r.length;
+    this.in.start += r.length;
     this.state = STATE.HEAD;
   }
 
@@ -368,7 +287,7 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
       this.driving = false;
     }
     if (this.state === STATE.CLOSED) return;
-    if (this.state <= STATE.DISCARD) this.trimInput();
+    if (this.state <= STATE.DISCARD) this.in.trim();
     this.output.flush();
     this.updateReading();
     this.armTimer();
@@ -378,13 +297,13 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
     for (;;) {
       const state = this.state;
       if (state === STATE.HEAD) {
-        if (this.inStart >= this.inEnd) {
+        if (this.in.start >= this.in.end) {
           if (this.peerEnded) this.closeWhenFlushed();
           return;
         }
         if (!this.nextRequest()) return;
-      } else if ((state === STATE.ACTIVE || state === STATE.DISCARD) && this.receiving) {
-        if (this.inStart >= this.inEnd || !this.feedBody()) return;
+      } else if ((state === STATE.ACTIVE || state === STATE.DISCARD) && this.rx.receiving) {
+        if (this.in.start >= this.in.end || !this.feedBody()) return;
       } else {
         return;
       }
@@ -395,22 +314,22 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
   private nextRequest(): boolean {
     if (this.outputBlocked()) return false;
     const opts = this.ctx.options;
-    const buf = this.input!;
-    const pos = this.inStart;
-    const end = this.inEnd;
-    if (this.scanned > 0 && !this.headMayBeComplete(buf, pos, end)) return false;
+    const buf = this.in.buf!;
+    const pos = this.in.start;
+    const end = this.in.end;
+    if (!this.in.headMayBeComplete(opts.maxHeaderSize)) return false;
     const n = parseRequestHead(buf, pos, end, this.head, opts);
     if (n === INCOMPLETE) {
-      this.scanned = end - pos;
+      this.in.scanned = end - pos;
       if (this.peerEnded) this.destroy(); // cut off by the client's FIN: it can never complete
       return false;
     }
-    this.scanned = 0;
+    this.in.scanned = 0;
     if (n === FAILED) {
       this.refuse(this.head.error as HttpErrorCode);
       return false;
     }
-    this.inStart = pos + n;
+    this.in.start = pos + n;
     this.startRequest();
     return true;
   }
@@ -433,27 +352,6 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
     return false;
   }
 
-  /**
-   * Slowloris guard: after an incomplete head, only re-parse once the new bytes hold a line end that
-   * could finish the head (LF after an empty line, or the first LF of the request line), or the limit.
-   */
-  private headMayBeComplete(buf: Uint8Array, pos: number, end: number): boolean {
-    const from = pos + Math.max(this.scanned, 1);
-    if (end - pos > this.ctx.options.maxHeaderSize) return true;
-    let i = from;
-    for (;;) {
-      i = buf.indexOf(LF, i);
-      if (i < 0 || i >= end) {
-        this.scanned = end - pos;
-        return false;
-      }
-      // A blank line ends the head; the request line's end lets a bad request line fail early; a bare
-      // LF fails at once.
-      if (buf[i - 1] !== CR || buf[i - 2] === LF || buf.lastIndexOf(LF, i - 1) < pos) return true;
-      i++;
-    }
-  }
-
   private startRequest(): void {
     const head = this.head;
     const opts = this.ctx.options;
@@ -462,128 +360,37 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
     this.bytesSent = 0;
     this.responded = false;
     this.continueSent = false;
-    this.discarding = false;
-    this.discarded = 0;
     this.state = STATE.ACTIVE;
-    if (!head.hasBody) {
-      this.body = null;
-      this.dispatch();
-      return;
-    }
     if (head.contentLength > opts.maxBody) {
       // Refused before any body byte is read; with Expect: 100-continue, the client never sends it.
       this.refuse(HTTP_ERROR.BODY_TOO_LARGE);
       return;
     }
-    if (!head.chunked && this.inEnd - this.inStart >= head.contentLength) {
-      // The whole body came with the head (a small POST): one copy of just it, no stream.
-      const n = head.contentLength;
-      const bytes = new Uint8Array(n);
-      copyBytes(this.input!, this.inStart, this.inStart + n, bytes, 0);
-      this.inStart += n;
-      this.body = RequestBody.whole(bytes, this);
-      this.dispatch();
-      return;
-    }
-    this.body = new RequestBody(this, opts.bodyBufferSize, opts.maxBody, this.ctx.budget);
-    this.receiving = true;
-    this.ctx.budget.receiving++;
-    this.bodyStartedAt = this.ctx.now;
-    this.bodyReceived = 0;
-    if (head.chunked) {
-      if (this.chunked === null) this.chunked = new ChunkedDecoder(opts);
-      else this.chunked.reset(opts);
-    } else {
-      this.bodyRemaining = head.contentLength;
-    }
+    this.in.start = this.rx.start(head, this.in.buf, this.in.start, this.in.end, this, opts, this.ctx.now);
     // What came with the head goes to the body first, so a handler that reads at once finds it.
-    if (this.inStart < this.inEnd) this.feedBody();
-    if (this.state === STATE.ACTIVE && this.current === null && !this.responded) this.dispatch();
+    if (this.rx.receiving && this.in.start < this.in.end) this.feedBody();
+    if (this.state === STATE.ACTIVE) this.dispatch();
   }
 
-  /**
-   * Moves body bytes from the input into the request body (or drops them), while it has room.
-   * Returns true when the body is complete (so the next request may start).
-   */
+  /** Moves body bytes from the input to the body. Returns true when the body is complete. */
   private feedBody(): boolean {
-    const buf = this.input!;
-    let pos = this.inStart;
-    const end = this.inEnd;
-    const body = this.body;
-    const budget = this.ctx.budget;
-    while (pos < end && this.receiving) {
-      let room = end - pos;
-      if (!this.discarding) {
-        room = Math.min(room, body!.room);
-        if (room <= 0) break;
-        if (budget.bodyOver(body!.buffered)) {
-          budget.wait(this);
-          break;
-        }
-      }
-      // Slow POST: bodyTimeout bounds each pause; past it, the body must also average MIN_BODY_RATE.
-      const elapsed = this.ctx.now - this.bodyStartedAt;
-      if (elapsed > this.ctx.options.bodyTimeout && this.bodyReceived * 1000 < elapsed * MIN_BODY_RATE) {
-        this.inStart = pos;
-        this.refuse(HTTP_ERROR.BODY_TOO_SLOW);
+    const rx = this.rx;
+    this.in.start = rx.feed(this.in.buf!, this.in.start, this.in.end, this.ctx.options, this.ctx.now, this);
+    switch (rx.result) {
+      case FED.DONE:
+        if (this.state === STATE.DISCARD) this.nextAfterResponse();
+        return true;
+      case FED.FAILED:
+        this.refuse(rx.error as HttpErrorCode);
         return false;
-      }
-      if (this.chunked !== null && this.head.chunked) {
-        const dec = this.chunked;
-        const n = dec.decode(buf, pos, pos + room, this);
-        if (n === FAILED) {
-          this.inStart = pos;
-          this.refuse(dec.error as HttpErrorCode);
-          return false;
-        }
-        pos += n;
-        if (dec.done) {
-          this.inStart = pos;
-          this.bodyComplete();
-          return true;
-        }
-      } else {
-        const n = Math.min(this.bodyRemaining, room);
-        this.onBodyData(buf, pos, pos + n);
-        this.bodyRemaining -= n;
-        pos += n;
-        if (this.bodyRemaining === 0) {
-          this.inStart = pos;
-          this.bodyComplete();
-          return true;
-        }
-      }
-      if (this.discarding && this.discarded > DISCARD_LIMIT) {
+      case FED.TOO_MUCH:
         // Too much to drop for the sake of keeping the connection: close after the response.
-        this.inStart = pos;
         this.keepAlive = false;
         if (this.state === STATE.DISCARD) this.closeWhenFlushed(true);
         return false;
-      }
     }
-    this.inStart = pos;
     this.armTimer(TIMER.BODY);
     return false;
-  }
-
-  /** BodySink for the chunked decoder, and the Content-Length path: one piece of body. */
-  onBodyData(buf: Uint8Array, start: number, end: number): void {
-    const n = end - start;
-    if (n === 0) return;
-    this.bodyReceived += n;
-    if (this.discarding) {
-      this.discarded += n;
-      return;
-    }
-    if (n <= PIECE_COPY_LIMIT) this.body!.pushCopy(buf, start, end);
-    else this.body!.push(buf.subarray(start, end)); // a view: never overwritten (see `input`)
-  }
-
-  private bodyComplete(): void {
-    this.receiving = false;
-    this.ctx.budget.receiving--;
-    if (!this.discarding) this.body!.end();
-    if (this.state === STATE.DISCARD) this.nextAfterResponse();
   }
 
   // ---- what the body's reader tells us ----------------------------------------------------------
@@ -591,7 +398,7 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
   onBodyWanted(): void {
     // RFC 9110 §10.1.1: the client waits for this before sending the body. It goes out only once the
     // handler reads, so a request answered without reading (a 404) uploads nothing.
-    if (!this.receiving || this.continueSent || this.responded || this.state !== STATE.ACTIVE) return;
+    if (!this.rx.receiving || this.continueSent || this.responded || this.state !== STATE.ACTIVE) return;
     if (!this.head.expectContinue || this.head.minor !== 1) return;
     this.continueSent = true;
     this.output.cork().bytes(CONTINUE_100);
@@ -599,23 +406,22 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
   }
 
   onBodyRoom(): void {
-    if (this.receiving && this.state !== STATE.CLOSED) {
+    if (this.rx.receiving && this.state !== STATE.CLOSED) {
       this.ctx.now = Date.now();
       this.drive();
     }
   }
 
   onBodyAbandoned(): void {
-    if (!this.receiving || this.discarding) return;
-    this.discarding = true;
-    this.body?.release();
+    if (!this.rx.receiving || this.rx.discarding) return;
+    this.rx.discard();
     this.drive();
   }
 
   // ---- dispatch -------------------------------------------------------------------------------
 
   private dispatch(): void {
-    const req = new ServerRequest(this.head, this.body, this, this.ctx.trust);
+    const req = new ServerRequest(this.head, this.rx.body, this, this.ctx.trust);
     this.current = req;
     if (this.ctx.logging) this.startedAt = performance.now();
     let result: HandlerResult | Promise<HandlerResult>;
@@ -719,208 +525,59 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
    * closes after the response. A streamed response may still be reading it (an echo): that is
    * settled when the response ends.
    */
-  private beginResponse(streamed: boolean): void {
+  beginResponse(streamed: boolean): void {
     this.responded = true;
-    if (!this.receiving || this.discarding || streamed) return;
-    if (this.mustCloseForBody()) {
-      this.keepAlive = false;
-    } else {
-      this.discarding = true; // drop the rest as it comes
-      this.body!.cancel();
-    }
+    if (!this.rx.receiving || this.rx.discarding || streamed) return;
+    if (this.mustCloseForBody()) this.keepAlive = false;
+    else this.rx.discard(); // drop the rest as it comes
   }
 
   /** Whether the rest of the body is too much (or too uncertain) to read and drop. */
   private mustCloseForBody(): boolean {
     // Expect: 100-continue without the 100: the client may never send the body, or send it late.
     if (this.head.expectContinue && !this.continueSent) return true;
-    return this.head.chunked ? this.discarded + (this.body?.buffered ?? 0) > DISCARD_LIMIT : this.bodyRemaining > DISCARD_LIMIT;
+    return this.rx.tooMuchToDiscard;
   }
 
-  /** Serialises a response head and body into the cork buffer (or a stream), then moves on. */
+  // ---- what the reply writer (reply-writer.ts) needs -----------------------------------------
+
   writeReply(reply: Reply): void {
-    const raw = reply.raw;
-    if (raw !== undefined) {
-      this.beginResponse(false);
-      if (this.keepAlive && this.head.minor === 1 && !this.isHead) {
-        if (raw.length <= RAW_COPY_LIMIT) this.output.cork().bytes(raw);
-        else this.output.send(raw); // large: by reference, after what is corked
-        this.bytesSent = reply.body instanceof Uint8Array ? reply.body.length : raw.length;
-        this.finishRequest(reply.status ?? 200);
-        return;
-      }
-    }
-    const status = reply.status ?? 200;
-    if (!(Number.isInteger(status) && status >= 100 && status <= 999) || (status < 200 && (status !== 101 || reply.upgrade === undefined))) {
-      // 1xx cannot be a final response (but 101 with a protocol to switch to), and anything outside
-      // 100-999 is not a status at all.
-      console.error(`handler returned invalid status ${status}`);
-      disposeResult(reply);
-      this.writeReply(INTERNAL_ERROR);
-      return;
-    }
-
-    const body = reply.body ?? null;
-    let bytes: Uint8Array | null = null;
-    let text: string | null = null;
-    let source: BodySource | null = null;
-    let length = -1;
-    if (body !== null) {
-      if (typeof body === "string") {
-        // Encoded straight into the cork buffer below; only its length is needed here.
-        text = body;
-        length = Buffer.byteLength(body, "utf8");
-      } else if (body instanceof Uint8Array) {
-        bytes = body;
-      } else if (body instanceof ArrayBuffer) {
-        bytes = new Uint8Array(body);
-      } else if (body instanceof ReadableStream) {
-        source = new StreamSource(body);
-      } else if (body instanceof Blob) {
-        source = new StreamSource(body.stream());
-        length = body.size;
-      } else {
-        source = body;
-        length = reply.length ?? -1;
-      }
-      if (bytes !== null) length = bytes.length;
-    } else {
-      length = 0; // no body: Content-Length: 0, never an open-ended chunked stream
-    }
-
-    if (source !== null && length < 0 && !this.isHead && status >= 200 && status !== 204 && status !== 304) {
-      // A stream of unknown length: its first piece decides nothing by itself (see startStream).
-      this.beginResponse(true);
-      this.startStream(reply, status, source);
-      return;
-    }
-    this.beginResponse(source !== null);
-    const framing = this.writeHead(reply, status, length);
-    if (framing === INVALID_HEAD) {
-      source?.close();
-      disposeResult(reply);
-      this.writeReply(INVALID_HEADER);
-      return;
-    }
-    if (status === 101) {
-      this.upgrade(reply);
-      return;
-    }
-    this.bytesSent = 0;
-    if (framing === FRAMING.NONE || this.isHead || (source === null && bytes === null && text === null)) {
-      source?.close();
-      this.finishRequest(status);
-      return;
-    }
-    if (text !== null) {
-      this.bytesSent = length;
-      if (length <= COPY_LIMIT) this.output.cork().utf8(text);
-      else this.output.send(textEncoder.encode(text));
-      this.finishRequest(status);
-      return;
-    }
-    if (bytes !== null) {
-      this.bytesSent = bytes.length;
-      if (bytes.length <= COPY_LIMIT) this.output.cork().bytes(bytes);
-      else this.output.send(bytes);
-      this.finishRequest(status);
-      return;
-    }
-    // A body of known length from a source: the head goes now, the body as the socket takes it.
-    this.stream = new ResponseStream(this, source, framing === FRAMING.CHUNKED);
-    this.output.flush();
-    this.stream.pump();
+    writeReply(this, reply);
   }
-
-  /** Writes the head into the cork buffer; returns its framing (or INVALID_HEAD, nothing written). */
-  private writeHead(reply: Reply, status: number, length: number): number {
+  get minor(): number {
+    return this.head.minor;
+  }
+  get currentRequest(): unknown {
+    return this.current;
+  }
+  isCurrent(req: unknown): boolean {
+    return this.current === req && this.state === STATE.ACTIVE;
+  }
+  get now(): number {
+    return this.ctx.now;
+  }
+  set now(ms: number) {
+    this.ctx.now = ms;
+  }
+  headWritten(status: number): void {
     this.status = status;
-    const h = HEAD_INPUT;
-    h.status = status;
-    h.headers = reply.headers;
-    h.length = length;
-    h.defaultType = reply.defaultType;
-    h.minor = this.head.minor;
-    h.keepAlive = this.keepAlive;
-    h.dateLine = getDateLine(this.ctx.now);
-    h.upgrade = status === 101;
-    const framing = writeResponseHead(this.output.cork(), h);
-    h.headers = undefined;
-    if (framing === FRAMING.CLOSE) this.keepAlive = false;
-    return framing;
   }
-
-  /**
-   * A stream of unknown length. Its first piece goes out as soon as it exists; if the stream is
-   * already whole by then (its next read answers at once: a Blob, a short stream), it gets a
-   * Content-Length instead of chunked framing.
-   */
-  private startStream(reply: Reply, status: number, source: BodySource): void {
-    const req = this.current;
-    const gone = () => this.current !== req || this.state !== STATE.ACTIVE;
-    const first = source.read();
-    const onFirst = (piece: Uint8Array | null): void => {
-      if (gone()) return void source.close();
-      if (piece === null) return this.streamHead(reply, status, source, 0, null, null);
-      const second = source.read();
-      const next = second instanceof Promise ? second : Promise.resolve(second);
-      settlesSoon(next).then(
-        (soon) => {
-          if (gone()) return void source.close();
-          if (soon === undefined) this.streamHead(reply, status, source, -1, piece, next);
-          else if (soon.value === null) this.streamHead(reply, status, source, piece.length, piece, null);
-          else this.streamHead(reply, status, source, -1, piece, Promise.resolve(soon.value));
-        },
-        refused,
-      );
-    };
-    const refused = (err: unknown) => (gone() ? source.close() : this.streamRefused(err, source));
-    if (first instanceof Promise) first.then(onFirst, refused);
-    else onFirst(first);
-  }
-
-  private streamHead(
-    reply: Reply,
-    status: number,
-    source: BodySource,
-    length: number,
-    ahead: Uint8Array | null,
-    pending: Promise<Uint8Array | null> | null,
-  ): void {
-    this.ctx.now = Date.now();
-    const framing = this.writeHead(reply, status, length);
-    if (framing === INVALID_HEAD) {
-      source.close();
-      pending?.catch(() => {});
-      this.responded = false;
-      this.writeReply(INVALID_HEADER);
-      this.drive();
-      return;
-    }
-    if (length >= 0) {
-      // Whole: sent with Content-Length.
-      if (ahead !== null) {
-        this.bytesSent = ahead.length;
-        this.output.cork().bytes(ahead);
-      }
-      source.close();
-      this.finishRequest(status);
-    } else {
-      this.stream = new ResponseStream(this, source, framing === FRAMING.CHUNKED, ahead, pending);
-      this.output.flush();
-      this.stream.pump();
-    }
-    this.drive();
-  }
-
-  /** The stream failed before its head was written: a 500 can still be sent. */
-  private streamRefused(err: unknown, source: BodySource): void {
-    source.close();
-    if (this.state !== STATE.ACTIVE) return;
-    console.error("response stream failed:", err);
+  abortResponse(): void {
     this.responded = false;
-    this.ctx.now = Date.now();
-    this.writeReply(INTERNAL_ERROR);
+  }
+  finishResponse(status: number, bytes: number): void {
+    this.bytesSent = bytes;
+    this.finishRequest(status);
+  }
+  streamResponse(stream: ResponseStream): void {
+    this.stream = stream;
+    this.output.flush();
+    stream.pump();
+  }
+  switchProtocols(reply: Reply): void {
+    this.upgrade(reply);
+  }
+  resumeAfter(): void {
     this.drive();
   }
 
@@ -943,17 +600,14 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
     }
     this.current = null;
     if (this.state !== STATE.ACTIVE) return;
-    if (this.receiving) {
+    if (this.rx.receiving) {
       // The response is done and the body is still arriving: nobody will read it now.
       if (!this.keepAlive || this.mustCloseForBody()) {
         this.keepAlive = false;
         this.closeWhenFlushed(true);
         return;
       }
-      if (!this.discarding) {
-        this.discarding = true;
-        this.body?.cancel();
-      }
+      this.rx.discard();
       this.state = STATE.DISCARD;
       return;
     }
@@ -962,7 +616,7 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
 
   /** The response and its body are both done: the next request, or the close. */
   private nextAfterResponse(): void {
-    this.body = null;
+    this.rx.clear();
     this.responded = false;
     if (!this.keepAlive) {
       this.closeWhenFlushed();
@@ -980,9 +634,7 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
     this.current = null;
     this.state = STATE.UPGRADED;
     this.setTimer(TIMER.NONE, 0);
-    const received = this.input === null ? new Uint8Array(0) : this.input.slice(this.inStart, this.inEnd);
-    this.input = null;
-    this.inStart = this.inEnd = 0;
+    const received = this.in.takeRest();
     if (this.paused) {
       this.paused = false;
       this.socket.resume();
@@ -1035,11 +687,7 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
     const state = this.state;
     if (state >= STATE.CLOSING) return;
     const status = errorStatus(code);
-    if (this.receiving) {
-      this.receiving = false;
-      this.ctx.budget.receiving--;
-      this.body?.fail(new HttpException(status, errorReason(code)));
-    }
+    this.rx.stop(new HttpException(status, errorReason(code)));
     if (state === STATE.DISCARD) {
       // The response went out already: just close.
       this.closeWhenFlushed(true);
@@ -1066,10 +714,9 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
    * bytes after the last request we answer), so half-close and drain first.
    */
   private closeWhenFlushed(linger = false): void {
-    this.lingerOnClose = linger || this.inStart < this.inEnd || this.receiving;
+    this.lingerOnClose = linger || this.in.start < this.in.end || this.rx.receiving;
     this.state = STATE.CLOSING;
-    this.input = null;
-    this.inStart = this.inEnd = 0;
+    this.in.clear();
     this.setTimer(TIMER.NONE, 0);
     if (this.output.pending === 0) this.endNow();
   }
@@ -1113,7 +760,7 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
       return;
     }
     // Between requests: close once what is queued has gone (at once if nothing is).
-    if ((this.state === STATE.HEAD && this.inStart >= this.inEnd) || this.state === STATE.PROXY) {
+    if ((this.state === STATE.HEAD && this.in.start >= this.in.end) || this.state === STATE.PROXY) {
       this.closeWhenFlushed();
       this.output.flush();
     }
@@ -1135,15 +782,9 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
     this.stream?.close();
     this.stream = null;
     this.output.close();
-    if (this.receiving) {
-      this.receiving = false;
-      this.ctx.budget.receiving--;
-      this.body?.fail(new HttpException(400, "the client went away before the body was complete"));
-    }
-    this.body?.release();
-    this.body = null;
-    this.input = null;
-    this.inStart = this.inEnd = 0;
+    this.rx.stop(new HttpException(400, "the client went away before the body was complete"));
+    this.rx.clear();
+    this.in.clear();
     this.deadline = 0;
     const p = this.protocol;
     this.protocol = null;
@@ -1164,17 +805,17 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
     switch (this.state) {
       case STATE.HEAD:
         // A client not reading its responses is not read from either, until it catches up.
-        want = this.inStart >= this.inEnd || !this.outputBlocked();
+        want = this.in.start >= this.in.end || !this.outputBlocked();
         break;
       case STATE.ACTIVE:
       case STATE.DISCARD:
-        if (this.receiving) {
+        if (this.rx.receiving) {
           // Body bytes left in the input mean the handler is behind: wait for it. A body being dropped
           // is read on only while the connection may stay open; else the client waits for our close.
-          want = this.discarding ? this.keepAlive || this.state === STATE.DISCARD : this.inStart >= this.inEnd;
+          want = this.rx.discarding ? this.keepAlive || this.state === STATE.DISCARD : this.in.start >= this.in.end;
         } else {
           // Pipelined requests wait while this one is answered; more than a head's worth, and we stop.
-          want = this.inEnd - this.inStart <= this.ctx.options.maxHeaderSize;
+          want = this.in.end - this.in.start <= this.ctx.options.maxHeaderSize;
         }
         break;
       case STATE.PROXY:
@@ -1189,10 +830,7 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
     this.paused = !want;
     if (want) {
       // The client's pause was ours, not its own: the slow-POST clock starts again.
-      if (this.receiving) {
-        this.bodyStartedAt = this.ctx.now;
-        this.bodyReceived = 0;
-      }
+      if (this.rx.receiving) this.rx.restartClock(this.ctx.now);
       this.socket.resume();
     } else {
       this.socket.pause();
@@ -1216,7 +854,7 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
         if (this.output.queued > 0) {
           kind = TIMER.SEND;
           ms = o.sendTimeout;
-        } else if (this.inStart < this.inEnd) {
+        } else if (this.in.start < this.in.end) {
           kind = TIMER.HEADER;
           ms = o.headerTimeout;
         } else {
@@ -1226,7 +864,7 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
         break;
       case STATE.ACTIVE:
       case STATE.DISCARD:
-        if (this.receiving && !this.paused) {
+        if (this.rx.receiving && !this.paused) {
           kind = TIMER.BODY;
           ms = o.bodyTimeout;
         } else if (this.output.queued > 0) {
@@ -1257,14 +895,3 @@ export class Connection implements BodyFeeder, StreamOwner, BudgetWaiter {
   }
 }
 
-const HEAD_INPUT: HeadInput = {
-  status: 200,
-  headers: undefined,
-  length: 0,
-  defaultType: undefined,
-  minor: 1,
-  keepAlive: true,
-  dateLine: new Uint8Array(0),
-  upgrade: false,
-};
-const INVALID_HEADER: Reply = { status: 500, headers: TEXT_PLAIN_TYPE, body: "500 Internal Server Error: invalid header\n" };

@@ -1,0 +1,228 @@
+// Writes a handler's Reply on its connection: the head (response-head.ts decides the framing), then
+// the body into the cork buffer, by reference, or as a ResponseStream; a stream of unknown length
+// sends its first piece as soon as it exists. The connection's side of it is ReplyTarget.
+import { FRAMING, type HeadInput, INVALID_HEAD, writeResponseHead } from "../http/response-head.ts";
+import { TEXT_PLAIN_TYPE } from "../http/response.ts";
+import { getDateLine } from "../http/date.ts";
+import { type BodySource, StreamSource } from "./body.ts";
+import type { Output } from "./output.ts";
+import { disposeResult, INTERNAL_ERROR, type Reply } from "./reply.ts";
+import { ResponseStream, settlesSoon, type StreamOwner } from "./response-stream.ts";
+
+/** What the writer needs from the connection it writes on. */
+export interface ReplyTarget extends StreamOwner {
+  readonly output: Output;
+  /** The request's HTTP minor version. */
+  readonly minor: number;
+  readonly isHead: boolean;
+  /** Whether the connection stays open after this response; the framing may turn it off. */
+  keepAlive: boolean;
+  /** The connection's clock (ms), refreshed after a wait. */
+  now: number;
+  /** The request being answered, to tell later whether it still is (isCurrent). */
+  readonly currentRequest: unknown;
+  isCurrent(req: unknown): boolean;
+  /** The response begins: what to do with a body still arriving (`streamed`: it may still be read). */
+  beginResponse(streamed: boolean): void;
+  headWritten(status: number): void;
+  /** The head was not written after all: another response takes its place. */
+  abortResponse(): void;
+  /** The whole response is written (or corked). */
+  finishResponse(status: number, bytes: number): void;
+  /** The body goes on as a stream. */
+  streamResponse(stream: ResponseStream): void;
+  /** A 101 was written: the protocol takes over. */
+  switchProtocols(reply: Reply): void;
+  /** After a wait: run the connection on. */
+  resumeAfter(): void;
+}
+
+/** Bodies larger than this are written by reference instead of being copied into the cork buffer. */
+const COPY_LIMIT = 64 * 1024;
+/**
+ * Whole pre-encoded responses above this go out by reference (one write, no copy); below, a copy into
+ * the cork buffer lets pipelined responses share one write.
+ */
+const RAW_COPY_LIMIT = 16 * 1024;
+
+const textEncoder = new TextEncoder();
+const INVALID_HEADER: Reply = { status: 500, headers: TEXT_PLAIN_TYPE, body: "500 Internal Server Error: invalid header\n" };
+const HEAD_INPUT: HeadInput = {
+  status: 200,
+  headers: undefined,
+  length: 0,
+  defaultType: undefined,
+  minor: 1,
+  keepAlive: true,
+  dateLine: new Uint8Array(0),
+  upgrade: false,
+};
+
+/** Serialises a response head and body into the cork buffer (or a stream), then moves on. */
+export function writeReply(t: ReplyTarget, reply: Reply): void {
+  const raw = reply.raw;
+  if (raw !== undefined) {
+    t.beginResponse(false);
+    if (t.keepAlive && t.minor === 1 && !t.isHead) {
+      if (raw.length <= RAW_COPY_LIMIT) t.output.cork().bytes(raw);
+      else t.output.send(raw); // large: by reference, after what is corked
+      t.finishResponse(reply.status ?? 200, reply.body instanceof Uint8Array ? reply.body.length : raw.length);
+      return;
+    }
+  }
+  const status = reply.status ?? 200;
+  if (!(Number.isInteger(status) && status >= 100 && status <= 999) || (status < 200 && (status !== 101 || reply.upgrade === undefined))) {
+    // 1xx cannot be a final response (but 101 with a protocol to switch to), and anything outside
+    // 100-999 is not a status at all.
+    console.error(`handler returned invalid status ${status}`);
+    disposeResult(reply);
+    writeReply(t, INTERNAL_ERROR);
+    return;
+  }
+
+  const body = reply.body ?? null;
+  let bytes: Uint8Array | null = null;
+  let text: string | null = null;
+  let source: BodySource | null = null;
+  let length = -1;
+  if (body !== null) {
+    if (typeof body === "string") {
+      // Encoded straight into the cork buffer below; only its length is needed here.
+      text = body;
+      length = Buffer.byteLength(body, "utf8");
+    } else if (body instanceof Uint8Array) {
+      bytes = body;
+    } else if (body instanceof ArrayBuffer) {
+      bytes = new Uint8Array(body);
+    } else if (body instanceof ReadableStream) {
+      source = new StreamSource(body);
+    } else if (body instanceof Blob) {
+      source = new StreamSource(body.stream());
+      length = body.size;
+    } else {
+      source = body;
+      length = reply.length ?? -1;
+    }
+    if (bytes !== null) length = bytes.length;
+  } else {
+    length = 0; // no body: Content-Length: 0, never an open-ended chunked stream
+  }
+
+  if (source !== null && length < 0 && !t.isHead && status >= 200 && status !== 204 && status !== 304) {
+    // A stream of unknown length: its framing waits for its first piece (startStream).
+    t.beginResponse(true);
+    startStream(t, reply, status, source);
+    return;
+  }
+  t.beginResponse(source !== null);
+  const framing = writeHead(t, reply, status, length);
+  if (framing === INVALID_HEAD) {
+    source?.close();
+    disposeResult(reply);
+    writeReply(t, INVALID_HEADER);
+    return;
+  }
+  if (status === 101) {
+    t.switchProtocols(reply);
+    return;
+  }
+  if (framing === FRAMING.NONE || t.isHead || (source === null && bytes === null && text === null)) {
+    source?.close();
+    t.finishResponse(status, 0);
+    return;
+  }
+  if (text !== null) {
+    if (length <= COPY_LIMIT) t.output.cork().utf8(text);
+    else t.output.send(textEncoder.encode(text));
+    t.finishResponse(status, length);
+    return;
+  }
+  if (bytes !== null) {
+    if (bytes.length <= COPY_LIMIT) t.output.cork().bytes(bytes);
+    else t.output.send(bytes);
+    t.finishResponse(status, bytes.length);
+    return;
+  }
+  // A body of known length from a source: the head goes now, the body as the socket takes it.
+  t.streamResponse(new ResponseStream(t, source, framing === FRAMING.CHUNKED));
+}
+
+/** Writes the head into the cork buffer; returns its framing (or INVALID_HEAD, nothing written). */
+function writeHead(t: ReplyTarget, reply: Reply, status: number, length: number): number {
+  t.headWritten(status);
+  const h = HEAD_INPUT;
+  h.status = status;
+  h.headers = reply.headers;
+  h.length = length;
+  h.defaultType = reply.defaultType;
+  h.minor = t.minor;
+  h.keepAlive = t.keepAlive;
+  h.dateLine = getDateLine(t.now);
+  h.upgrade = status === 101;
+  const framing = writeResponseHead(t.output.cork(), h);
+  h.headers = undefined;
+  if (framing === FRAMING.CLOSE) t.keepAlive = false;
+  return framing;
+}
+
+/**
+ * A stream of unknown length. Its first piece goes out as soon as it exists; if the stream is
+ * already whole by then (its next read answers at once: a Blob, a short stream), it gets a
+ * Content-Length instead of chunked framing.
+ */
+function startStream(t: ReplyTarget, reply: Reply, status: number, source: BodySource): void {
+  const req = t.currentRequest;
+  const refused = (err: unknown) => (t.isCurrent(req) ? streamRefused(t, err, source) : source.close());
+  const onFirst = (piece: Uint8Array | null): void => {
+    if (!t.isCurrent(req)) return source.close();
+    if (piece === null) return streamHead(t, reply, status, source, 0, null, null);
+    const second = source.read();
+    const next = second instanceof Promise ? second : Promise.resolve(second);
+    settlesSoon(next).then((soon) => {
+      if (!t.isCurrent(req)) source.close();
+      else if (soon === undefined) streamHead(t, reply, status, source, -1, piece, next);
+      else if (soon.value === null) streamHead(t, reply, status, source, piece.length, piece, null);
+      else streamHead(t, reply, status, source, -1, piece, Promise.resolve(soon.value));
+    }, refused);
+  };
+  const first = source.read();
+  if (first instanceof Promise) first.then(onFirst, refused);
+  else onFirst(first);
+}
+
+function streamHead(
+  t: ReplyTarget,
+  reply: Reply,
+  status: number,
+  source: BodySource,
+  length: number,
+  ahead: Uint8Array | null,
+  pending: Promise<Uint8Array | null> | null,
+): void {
+  t.now = Date.now();
+  const framing = writeHead(t, reply, status, length);
+  if (framing === INVALID_HEAD) {
+    source.close();
+    pending?.catch(() => {});
+    t.abortResponse();
+    writeReply(t, INVALID_HEADER);
+  } else if (length >= 0) {
+    // Whole: sent with Content-Length.
+    if (ahead !== null) t.output.cork().bytes(ahead);
+    source.close();
+    t.finishResponse(status, length);
+  } else {
+    t.streamResponse(new ResponseStream(t, source, framing === FRAMING.CHUNKED, ahead, pending));
+  }
+  t.resumeAfter();
+}
+
+/** The stream failed before its head was written: a 500 can still be sent. */
+function streamRefused(t: ReplyTarget, err: unknown, source: BodySource): void {
+  source.close();
+  console.error("response stream failed:", err);
+  t.abortResponse();
+  t.now = Date.now();
+  writeReply(t, INTERNAL_ERROR);
+  t.resumeAfter();
+}
