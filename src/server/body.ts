@@ -45,6 +45,11 @@ export class FileSource implements BodySource {
     return buf.subarray(0, n);
   }
 
+  /** The last `n` bytes read were not sent: they are read again next time (nothing is held meanwhile). */
+  unread(n: number): void {
+    this.#pos -= n;
+  }
+
   /** Hands back a piece the socket has fully taken (nothing else refers to it), for any later read. */
   recycle(piece: Uint8Array): void {
     if (piece.byteOffset === 0 && piece.buffer.byteLength === PIECE && pool.length < 16) pool.push(piece.buffer as ArrayBuffer);

@@ -173,7 +173,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
       if (this.output.queued === 0) this.protocol!.onDrain();
       return;
     }
-    if (this.output.queued > 0) {
+    if (this.output.stalled) {
       if (took > 0) this.armTimer(TIMER.SEND); // progress: the client is reading
       return;
     }
@@ -851,7 +851,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
         ms = o.headerTimeout;
         break;
       case STATE.HEAD:
-        if (this.output.queued > 0) {
+        if (this.output.stalled) {
           kind = TIMER.SEND;
           ms = o.sendTimeout;
         } else if (this.in.start < this.in.end) {
@@ -867,7 +867,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
         if (this.rx.receiving && !this.paused) {
           kind = TIMER.BODY;
           ms = o.bodyTimeout;
-        } else if (this.output.queued > 0) {
+        } else if (this.output.stalled) {
           kind = TIMER.SEND;
           ms = o.sendTimeout;
         } else {
@@ -875,7 +875,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
         }
         break;
       case STATE.CLOSING:
-        kind = this.output.queued > 0 ? TIMER.SEND : TIMER.NONE;
+        kind = this.output.stalled ? TIMER.SEND : TIMER.NONE;
         ms = o.sendTimeout;
         break;
       case STATE.LINGER:

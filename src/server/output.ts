@@ -15,6 +15,8 @@ export class Output implements CorkOwner {
   /** Bytes handed to the socket or its queue so far: tells whether a response has begun to leave. */
   total = 0;
   #closed = false;
+  /** A writeSome() was short: the kernel is full until `drain`, though nothing is queued. */
+  #waiting = false;
 
   constructor(
     private readonly socket: Socket<unknown>,
@@ -69,8 +71,28 @@ export class Output implements CorkOwner {
     if (n < bytes.length) this.#push(n <= 0 ? bytes : bytes.subarray(n));
   }
 
+  /** Nothing more should be written until `drain`: bytes are queued, or a writeSome() was short. */
+  get stalled(): boolean {
+    return this.queued > 0 || this.#waiting;
+  }
+
+  /**
+   * Writes what the kernel takes of `bytes` now and queues nothing: returns how many it took. For a
+   * source that can give the rest again later (a file), so a stalled client holds no bytes of it.
+   */
+  writeSome(bytes: Uint8Array): number {
+    if (corkedLength(this) > 0) this.flush();
+    if (this.#closed || this.queued > 0) return 0;
+    const n = this.socket.write(bytes, 0, bytes.length);
+    if (n < bytes.length) this.#waiting = true;
+    if (n <= 0) return 0;
+    this.total += n;
+    return n;
+  }
+
   /** On `drain`: writes the queue while the kernel takes it. Returns the bytes the kernel took. */
   drain(): number {
+    this.#waiting = false;
     let taken = 0;
     while (this.#queue.length > 0) {
       const head = this.#queue[0]!;

@@ -55,7 +55,7 @@ export class ResponseStream {
         this.#ahead = null;
         this.#write(piece);
       }
-      for (let turn = 0; this.source !== null && output.queued === 0 && !this.owner.closed; turn++) {
+      for (let turn = 0; this.source !== null && !output.stalled && !this.owner.closed; turn++) {
         if (turn === PIECES_PER_TURN) {
           setImmediate(() => {
             this.pump();
@@ -75,7 +75,7 @@ export class ResponseStream {
             (p) => {
               this.#pumping = false;
               this.#onPiece(p);
-              if (this.source !== null && output.queued === 0) this.pump();
+              if (this.source !== null && !output.stalled) this.pump();
               output.flush();
             },
             (err) => {
@@ -129,9 +129,17 @@ export class ResponseStream {
       out.bytes(piece);
       out.bytes(CRLF);
       output.flush();
+    } else if (this.source instanceof FileSource) {
+      // What the kernel does not take now is read from the file again after `drain`: a client that
+      // stops reading holds no piece of the file (one 256 KiB piece each, before).
+      const n = output.writeSome(piece);
+      if (n < piece.length) {
+        this.source.unread(piece.length - n);
+        this.#bytes -= piece.length - n;
+      }
+      this.source.recycle(piece);
     } else {
       output.send(piece);
-      if (output.queued === 0 && this.source instanceof FileSource) this.source.recycle(piece);
     }
   }
 
