@@ -108,8 +108,9 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
     length = 0; // no body: Content-Length: 0, never an open-ended chunked stream
   }
 
-  if (source !== null && length < 0 && !t.isHead && status >= 200 && status !== 204 && status !== 304) {
-    // A stream of unknown length: its framing waits for its first piece (startStream).
+  if (source !== null && length < 0 && status >= 200 && status !== 204 && status !== 304) {
+    // A stream of unknown length: its framing waits for its first piece (startStream). HEAD too, so it
+    // gets the Content-Length a GET would (RFC 9110 §9.3.2), though no body.
     t.beginResponse(true);
     startStream(t, reply, status, source);
     return;
@@ -206,11 +207,12 @@ function streamHead(
     pending?.catch(() => {});
     t.abortResponse();
     writeReply(t, INVALID_HEADER);
-  } else if (length >= 0) {
-    // Whole: sent with Content-Length.
-    if (ahead !== null) t.output.cork().bytes(ahead);
+  } else if (length >= 0 || t.isHead) {
+    // Whole: sent with Content-Length (HEAD: the head alone, whichever the framing).
+    if (ahead !== null && !t.isHead) t.output.cork().bytes(ahead);
     source.close();
-    t.finishResponse(status, length);
+    pending?.catch(() => {});
+    t.finishResponse(status, t.isHead ? 0 : length);
   } else {
     t.streamResponse(new ResponseStream(t, source, framing === FRAMING.CHUNKED, ahead, pending));
   }

@@ -40,7 +40,8 @@ let ours: Server;
 let theirs: ReturnType<typeof Bun.serve>;
 
 beforeAll(() => {
-  ours = serve({ port: 0, log: "off", fetch: makeApp().fetch });
+  // Tracking on (as the CLI has it): Responses built without Content-Type get the type Bun.serve infers.
+  ours = serve({ port: 0, log: "off", fetch: makeApp().fetch, trackResponses: true });
   theirs = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: makeApp().fetch });
 });
 afterAll(() => {

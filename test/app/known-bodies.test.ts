@@ -275,13 +275,13 @@ describe("over TCP", () => {
   });
 });
 
-describe("trackResponses: false", () => {
-  test("leaves the global Response alone, and Responses still go out right (through their stream)", async () => {
+describe("trackResponses off (the default for serve())", () => {
+  test.each([{ trackResponses: false }, {}])("%p leaves the global Response alone, and Responses still go out right (through their stream)", async (option) => {
     untrackResponses();
     try {
       const native = globalThis.Response;
       expect(Function.prototype.toString.call(native)).toContain("[native code]");
-      const s = serve({ port: 0, log: "off", trackResponses: false, fetch: () => new Response("plain", { status: 203 }) });
+      const s = serve({ port: 0, log: "off", ...option, fetch: () => new Response("plain", { status: 203 }) });
       try {
         expect(globalThis.Response).toBe(native);
         const r = await exchange(s.port, get("/"));
