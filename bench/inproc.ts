@@ -4,7 +4,10 @@
 // machine, so it is the tool for before/after comparisons of one change; bench/load.ts gives the
 // end-to-end numbers against Bun.serve and nginx.
 //
-//   bun run bench/inproc.ts [--rounds N] [--requests N]
+//   bun run bench/inproc.ts [--rounds N] [--requests N] [--no-track]
+//
+// Servers run with the Response tracker on, as the CLI runs apps (src/app/known-bodies.ts);
+// --no-track measures plain serve(), which leaves the global Response alone.
 //
 // Each case sends keep-alive GETs one at a time (one data() call per request, as wrk's 64 connections
 // mostly do), and prints µs per request: the median and the best of the rounds (the best is the
@@ -16,6 +19,7 @@ import { fetchHandler, HELLO, JSON_BODY, routes } from "./servers/app-handlers.t
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : dflt);
 const ROUNDS = arg("--rounds", 5);
+const TRACK = !argv.includes("--no-track");
 const REQUESTS = arg("--requests", 200_000);
 const JSON_TYPE: [string, string][] = [["Content-Type", "application/json;charset=utf-8"]];
 
@@ -30,7 +34,7 @@ function capture(options: Parameters<typeof serve>[0]): { handlers: Handlers; st
     return listen(o as Parameters<typeof listen>[0]);
   };
   try {
-    const s = serve({ ...options, port: 0, log: "off", trackResponses: true });
+    const s = serve({ ...options, port: 0, log: "off", trackResponses: TRACK });
     return { handlers: handlers!, stop: () => s.stop(true) };
   } finally {
     (Bun as { listen: unknown }).listen = listen;

@@ -18,21 +18,24 @@ if (kind === "bun-routes" || kind === "bun-fetch" || kind === "bun-hono") {
   } as Parameters<typeof Bun.serve>[0]);
   stop = () => s.stop(true);
 } else {
+  // As the CLI runs apps: with the Response tracker (src/app/known-bodies.ts); TRACK=0 measures without.
+  const trackResponses = process.env.TRACK !== "0";
   const s =
     kind === "ours-fetch" || kind === "ours-hono"
-      ? serve({ port, hostname: "127.0.0.1", log: "off", fetch: kind === "ours-hono" ? honoApp.fetch : fetchHandler })
+      ? serve({ port, hostname: "127.0.0.1", log: "off", trackResponses, fetch: kind === "ours-hono" ? honoApp.fetch : fetchHandler })
       : kind === "ours-light"
         ? serve({
             port,
             hostname: "127.0.0.1",
             log: "off",
+            trackResponses,
             routes: {
               "/hello": () => HELLO,
               "/json": () => ({ headers: JSON_TYPE, body: JSON.stringify(JSON_BODY) }),
               "/users/:id": (req) => ({ headers: JSON_TYPE, body: JSON.stringify({ id: req.params.id, name: `user ${req.params.id}` }) }),
             },
           })
-        : serve({ port, hostname: "127.0.0.1", log: "off", routes });
+        : serve({ port, hostname: "127.0.0.1", log: "off", trackResponses, routes });
   stop = () => s.stop(true);
 }
 process.stderr.write(`app ${kind} listening on 127.0.0.1:${port} (pid ${process.pid})\n`);
