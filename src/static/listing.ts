@@ -1,7 +1,7 @@
 // Directory listings: an HTML page (sortable without JavaScript, readable on a phone) or JSON.
-import { readdirSync, realpathSync, statSync } from "node:fs";
-import { isOutOfDescriptors, serviceUnavailable } from "../server/http-exception.ts";
-import { join, sep } from "node:path";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { isInsideRoot } from "./file-system.ts";
 
 export interface ListingEntry {
   name: string;
@@ -24,7 +24,7 @@ export function readListing(dir: string, showHidden: boolean, root?: string): Li
   for (const dirent of readdirSync(dir, { withFileTypes: true })) {
     const name = dirent.name;
     if (!showHidden && name.startsWith(".") && name !== ".well-known") continue;
-    if (root !== undefined && dirent.isSymbolicLink() && !isInside(join(dir, name), root)) continue;
+    if (root !== undefined && dirent.isSymbolicLink() && !isInsideRoot(join(dir, name), root)) continue;
     let st;
     try {
       st = statSync(join(dir, name), { throwIfNoEntry: false });
@@ -41,17 +41,6 @@ export function readListing(dir: string, showHidden: boolean, root?: string): Li
     });
   }
   return out;
-}
-
-function isInside(path: string, root: string): boolean {
-  let real: string;
-  try {
-    real = realpathSync(path);
-  } catch (err) {
-    if (isOutOfDescriptors(err)) throw serviceUnavailable(); // not "hidden": a passing shortage
-    return false;
-  }
-  return real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 /** Directories first, then files, each group by the key. */

@@ -3,8 +3,8 @@
 //
 // The factory does the work once (root's real path, options); a cache hit is one Map lookup and a
 // pre-encoded head, revalidated against the file system at most once a second per file.
-import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync, type BigIntStats } from "node:fs";
-import { join, sep } from "node:path";
+import { realpathSync, type BigIntStats } from "node:fs";
+import { join } from "node:path";
 import mime from "mime";
 import { FileSource } from "../server/body.ts";
 import type { Handler, HandlerResult, Reply } from "../server/reply.ts";
@@ -13,10 +13,10 @@ import { concatBytes, LOWER } from "../http/chars.ts";
 import { SERVER_HEADER, statusLine } from "../http/response.ts";
 import { getDateLine } from "../http/date.ts";
 import { METHOD } from "../http/parser.ts";
-import { isOutOfDescriptors, serviceUnavailable } from "../server/http-exception.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { etagMatches, parseHttpDate } from "./conditional.ts";
 import { chooseCoding, CODINGS, type CodingName } from "./encoding.ts";
+import { openFile, readWholeFile, statInside, statOrNull, throwIfOutOfDescriptors } from "./file-system.ts";
 import { encodeSegment, readListing, renderListingHtml, renderListingJson, type SortKey, sortListing } from "./listing.ts";
 import { MultipartSource, multipartLength } from "./multipart.ts";
 import { type ByteRange, contentRange, parseRange, RANGE_IGNORE, RANGE_UNSATISFIABLE } from "./range.ts";
@@ -43,8 +43,6 @@ export interface StaticOptions {
 }
 
 const ALLOW = "GET, HEAD, OPTIONS";
-/** O_NONBLOCK: should a FIFO replace a checked file before open(), open() must not block the process. */
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 const TEXT = "text/plain; charset=utf-8";
 const encoder = new TextEncoder();
 /** How long a cached answer is trusted before the file is stat()ed again. */
@@ -161,7 +159,6 @@ function field(head: RequestHead, id: number): string | undefined {
 
 export function createStaticHandler(options: StaticOptions): Handler {
   const root = realpathSync(options.root);
-  const rootPrefix = root.endsWith(sep) ? root : root + sep;
   const allowDotfiles = options.dotfiles === "allow";
   const listing = options.listing ?? true;
   const fileLimit = options.cacheFileLimit ?? 64 * 1024;
@@ -195,22 +192,6 @@ export function createStaticHandler(options: StaticOptions): Handler {
     if (cacheBytes + size > totalLimit) return;
     cache.set(key, entry);
     cacheBytes += size;
-  }
-
-  /** Stats a path inside the root; follows symlinks only while the real path stays inside. */
-  function statInside(path: string): BigIntStats | null {
-    const st = statOrNull(path);
-    if (st === null) return null;
-    let real: string;
-    try {
-      real = realpathSync(path);
-    } catch (err) {
-      // realpath needs a descriptor of its own: out of them, the answer is 503, not "no such file".
-      if (isOutOfDescriptors(err)) throw serviceUnavailable();
-      return null;
-    }
-    if (real !== root && !real.startsWith(rootPrefix)) return null;
-    return st;
   }
 
   function makeVariant(path: string, st: BigIntStats, coding: CodingName | null, common: string): Variant | null {
@@ -249,7 +230,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
     const siblings: [CodingName, string, BigIntStats][] = [];
     for (const c of CODINGS) {
       const p = path + c.suffix;
-      const s = statInside(p);
+      const s = statInside(p, root);
       if (s !== null && s.isFile()) siblings.push([c.name, p, s]);
     }
     let common = `Content-Type: ${contentType}\r\nAccept-Ranges: bytes\r\nX-Content-Type-Options: nosniff\r\n`;
@@ -315,7 +296,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
       return cached;
     }
     evict(k);
-    const st = statInside(path);
+    const st = statInside(path, root);
     if (st === null || !st.isFile()) return null;
     const e = buildEntry(path, name, st, now);
     if (e !== null) remember(k, e);
@@ -371,20 +352,6 @@ export function createStaticHandler(options: StaticOptions): Handler {
     return !Number.isNaN(t) && t === v.mtimeSeconds && Date.now() - v.mtimeMs >= 1000;
   }
 
-  function openVariant(v: Variant): number {
-    try {
-      const fd = openSync(v.path, OPEN_FLAGS);
-      if (!fstatSync(fd).isFile()) {
-        closeSync(fd);
-        return -1;
-      }
-      return fd;
-    } catch (err) {
-      if (isOutOfDescriptors(err)) throw serviceUnavailable();
-      return -1;
-    }
-  }
-
   /** The file's answer for this request: 200, 206, 304, 412, 416 (or `status` for the 404 page). */
   function sendEntry(req: ServerRequest, e: Entry, status: number): HandlerResult {
     const head = req.head;
@@ -417,7 +384,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
       return { status, headers: v.head200, body: v.body, raw: fullResponse(v) };
     }
     if (method === METHOD.HEAD) return { status, headers: v.head200, body: emptySource, length: v.size };
-    const fd = openVariant(v);
+    const fd = openFile(v.path);
     if (fd < 0) return textReply(404, "Not Found");
     return { status, headers: v.head200, body: new FileSource(fd, 0, v.size), length: v.size };
   }
@@ -428,7 +395,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
       const headers = encoder.encode(`${v.headLines}Content-Range: ${contentRange(r, v.size)}\r\n`);
       const length = r.end - r.start + 1;
       if (v.body !== null) return { status: 206, headers, body: v.body.subarray(r.start, r.end + 1) };
-      const fd = openVariant(v);
+      const fd = openFile(v.path);
       if (fd < 0) return textReply(404, "Not Found");
       return { status: 206, headers, body: new FileSource(fd, r.start, r.end + 1), length };
     }
@@ -439,7 +406,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
     if (v.body !== null) {
       return { status: 206, headers, body: new MultipartSource(v.body, -1, ranges, v.size, e.contentType, boundary), length };
     }
-    const fd = openVariant(v);
+    const fd = openFile(v.path);
     if (fd < 0) return textReply(404, "Not Found");
     return { status: 206, headers, body: new MultipartSource(null, fd, ranges, v.size, e.contentType, boundary), length };
   }
@@ -455,7 +422,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
     try {
       entries = sortListing(readListing(path, allowDotfiles, root), sort, desc);
     } catch (err) {
-      if (isOutOfDescriptors(err)) throw serviceUnavailable();
+      throwIfOutOfDescriptors(err);
       return notFound(req);
     }
     const accept = req.head.header("accept") ?? "";
@@ -492,7 +459,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
     if (!allowDotfiles && isHiddenSegments(segments)) return notFound(req);
 
     let path = segments.length === 0 ? root : join(root, ...segments);
-    let st = statInside(path);
+    let st = statInside(path, root);
     if (st === null) return notFound(req);
     let name = segments.length === 0 ? "" : segments[segments.length - 1]!;
 
@@ -508,7 +475,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
       let found: BigIntStats | null = null;
       for (const index of indexNames) {
         const candidate = join(path, index);
-        const s = statInside(candidate);
+        const s = statInside(candidate, root);
         if (s !== null && s.isFile()) {
           path = candidate;
           found = s;
@@ -560,35 +527,4 @@ function notAllowed(method: number): Reply {
     ],
     body: "405 Method Not Allowed\n",
   };
-}
-
-/** stat() that answers null for every failure a request path can cause (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, EACCES). */
-function statOrNull(path: string): BigIntStats | null {
-  try {
-    return statSync(path, { bigint: true, throwIfNoEntry: false }) ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function readWholeFile(path: string, size: number): Uint8Array | null {
-  let fd: number;
-  try {
-    fd = openSync(path, OPEN_FLAGS);
-  } catch (err) {
-    if (isOutOfDescriptors(err)) throw serviceUnavailable();
-    return null;
-  }
-  try {
-    const buf = new Uint8Array(size);
-    let off = 0;
-    while (off < size) {
-      const n = readSync(fd, buf, off, size - off, off);
-      if (n <= 0) break;
-      off += n;
-    }
-    return off === size ? buf : buf.subarray(0, off);
-  } finally {
-    closeSync(fd);
-  }
 }
