@@ -5,7 +5,6 @@
 // pre-encoded head, revalidated against the file system at most once a second per file.
 import { realpathSync, type BigIntStats } from "node:fs";
 import { join } from "node:path";
-import mime from "mime";
 import { FileSource } from "../server/body.ts";
 import type { Handler, HandlerResult, Reply } from "../server/reply.ts";
 import type { RequestHead } from "../http/head.ts";
@@ -16,11 +15,14 @@ import { METHOD } from "../http/parser.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { etagMatches, parseHttpDate } from "./conditional.ts";
 import { chooseCoding, CODINGS, type CodingName } from "./encoding.ts";
+import { contentTypeFor, defaultCacheControl, makeEtag } from "./file-headers.ts";
 import { openFile, readWholeFile, statInside, statOrNull, throwIfOutOfDescriptors } from "./file-system.ts";
 import { encodeSegment, readListing, renderListingHtml, renderListingJson, type SortKey, sortListing } from "./listing.ts";
 import { MultipartSource, multipartLength } from "./multipart.ts";
 import { type ByteRange, contentRange, parseRange, RANGE_IGNORE, RANGE_UNSATISFIABLE } from "./range.ts";
 import { isHiddenSegments, resolveRequestPath } from "./resolve.ts";
+
+export { contentTypeFor, defaultCacheControl, makeEtag } from "./file-headers.ts";
 
 export interface StaticOptions {
   root: string;
@@ -77,38 +79,6 @@ interface Entry {
   identity: Variant;
   encoded: Variant[];
   checkedAt: number;
-}
-
-/** `app.3f9a1c2b.js`, `main-5TQXR2.css`: a hash-like part (≥ 6 chars, with a digit) before the extension. */
-// Either ≥ 8 lower-case hex chars (webpack, Vite) or ≥ 6 upper-case base32 chars (esbuild), with at least
-// one letter and one digit, so `icon-192x192.png` and `report-202401.pdf` are not taken for hashes.
-const FINGERPRINT =
-  /[.-](?:(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{8,}|(?=[0-9A-Z]*[A-Z])(?=[0-9A-Z]*\d)[0-9A-Z]{6,})\.[a-z0-9]+$/;
-
-export function defaultCacheControl(name: string, contentType: string): string | undefined {
-  if (contentType.startsWith("text/html")) return "no-cache";
-  if (FINGERPRINT.test(name)) return "public, max-age=31536000, immutable";
-  return undefined;
-}
-
-export function contentTypeFor(name: string): string {
-  const type = mime.getType(name) ?? "application/octet-stream";
-  if (
-    type.startsWith("text/") ||
-    type === "application/javascript" ||
-    type === "application/json" ||
-    type.endsWith("+xml") ||
-    type.endsWith("+json")
-  ) {
-    return `${type}; charset=utf-8`;
-  }
-  return type;
-}
-
-/** A strong validator that costs nothing to compute: inode, size and mtime in nanoseconds. */
-export function makeEtag(st: BigIntStats, coding: CodingName | null = null): string {
-  const base = `${st.ino.toString(36)}-${st.size.toString(36)}-${st.mtimeNs.toString(36)}`;
-  return coding === null ? `"${base}"` : `"${base}-${coding}"`;
 }
 
 // Header indices found by one pass over the request's fields (see scanFields).
