@@ -13,7 +13,7 @@ import { SERVER_HEADER, statusLine } from "../http/response.ts";
 import { getDateLine } from "../http/date.ts";
 import { METHOD } from "../http/parser.ts";
 import type { ServerRequest } from "../server/request.ts";
-import { etagMatches, parseHttpDate } from "./conditional.ts";
+import { evaluatePreconditions, ifRangeHolds } from "./conditional.ts";
 import { chooseCoding, CODINGS, type CodingName } from "./encoding.ts";
 import { contentTypeFor, defaultCacheControl, makeEtag } from "./file-headers.ts";
 import { openFile, readWholeFile, statInside, statOrNull, throwIfOutOfDescriptors } from "./file-system.ts";
@@ -286,42 +286,6 @@ export function createStaticHandler(options: StaticOptions): Handler {
     return textReply(412, "Precondition Failed");
   }
 
-  /** RFC 9110 §13.2.2 steps 1-4: 0 to go on, or 304 / 412. */
-  function preconditions(head: RequestHead, v: Variant): number {
-    const isGetOrHead = head.method === METHOD.GET || head.method === METHOD.HEAD;
-    const ifMatch = field(head, F_IF_MATCH);
-    if (ifMatch !== undefined) {
-      if (!etagMatches(ifMatch, v.etag, false)) return 412;
-    } else {
-      const ius = field(head, F_IF_UNMODIFIED_SINCE);
-      if (ius !== undefined) {
-        const t = parseHttpDate(ius);
-        if (!Number.isNaN(t) && v.mtimeSeconds > t) return 412;
-      }
-    }
-    const ifNoneMatch = field(head, F_IF_NONE_MATCH);
-    if (ifNoneMatch !== undefined) {
-      if (etagMatches(ifNoneMatch, v.etag, true)) return isGetOrHead ? 304 : 412;
-    } else if (isGetOrHead) {
-      const ims = field(head, F_IF_MODIFIED_SINCE);
-      if (ims !== undefined) {
-        const t = parseHttpDate(ims);
-        if (!Number.isNaN(t) && v.mtimeSeconds <= t) return 304;
-      }
-    }
-    return 0;
-  }
-
-  /** If-Range (§13.1.5): a strong ETag match, or a date exactly equal to Last-Modified. */
-  function ifRangeHolds(value: string, v: Variant): boolean {
-    const s = value.trim();
-    if (s.startsWith('"') || s.startsWith("W/")) return !s.startsWith("W/") && s === v.etag;
-    // A date is a strong validator only if the file had not changed within the second it names
-    // (RFC 9110 §8.8.2.2): a file modified in the last second never matches.
-    const t = parseHttpDate(s);
-    return !Number.isNaN(t) && t === v.mtimeSeconds && Date.now() - v.mtimeMs >= 1000;
-  }
-
   /** The file's answer for this request: 200, 206, 304, 412, 416 (or `status` for the 404 page). */
   function sendEntry(req: ServerRequest, e: Entry, status: number): HandlerResult {
     const head = req.head;
@@ -335,12 +299,21 @@ export function createStaticHandler(options: StaticOptions): Handler {
       if (coding !== null) v = e.encoded.find((x) => x.coding === coding)!;
     }
     if (status === 200) {
-      const pre = preconditions(head, v);
+      const pre = evaluatePreconditions(
+        {
+          ifMatch: field(head, F_IF_MATCH),
+          ifNoneMatch: field(head, F_IF_NONE_MATCH),
+          ifModifiedSince: field(head, F_IF_MODIFIED_SINCE),
+          ifUnmodifiedSince: field(head, F_IF_UNMODIFIED_SINCE),
+        },
+        v,
+        true, // only GET and HEAD get this far
+      );
       if (pre !== 0) return validatorReply(pre, v, e);
       const range = field(head, F_RANGE);
       if (range !== undefined && method === METHOD.GET) {
         const ifRange = field(head, F_IF_RANGE);
-        if (ifRange === undefined || ifRangeHolds(ifRange, v)) {
+        if (ifRange === undefined || ifRangeHolds(ifRange, v.etag, v.mtimeMs, Date.now())) {
           const r = parseRange(range, v.size);
           if (r === RANGE_UNSATISFIABLE) {
             return textReply(416, "Range Not Satisfiable", [["Content-Range", `bytes */${v.size}`]]);
