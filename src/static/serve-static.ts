@@ -7,8 +7,7 @@ import { realpathSync, type BigIntStats } from "node:fs";
 import { join } from "node:path";
 import { FileSource } from "../server/body.ts";
 import type { Handler, HandlerResult, Reply } from "../server/reply.ts";
-import type { RequestHead } from "../http/head.ts";
-import { concatBytes, LOWER } from "../http/chars.ts";
+import { concatBytes } from "../http/chars.ts";
 import { SERVER_HEADER, statusLine } from "../http/response.ts";
 import { getDateLine } from "../http/date.ts";
 import { METHOD } from "../http/parser.ts";
@@ -20,6 +19,7 @@ import { openFile, readWholeFile, statInside, statOrNull, throwIfOutOfDescriptor
 import { encodeSegment, readListing, renderListingHtml, renderListingJson, type SortKey, sortListing } from "./listing.ts";
 import { MultipartSource, multipartLength } from "./multipart.ts";
 import { type ByteRange, contentRange, parseRange, RANGE_IGNORE, RANGE_UNSATISFIABLE } from "./range.ts";
+import { FIELD, fieldValue, scanFields } from "./request-fields.ts";
 import { isHiddenSegments, resolveRequestPath } from "./resolve.ts";
 
 export { contentTypeFor, defaultCacheControl, makeEtag } from "./file-headers.ts";
@@ -79,52 +79,6 @@ interface Entry {
   identity: Variant;
   encoded: Variant[];
   checkedAt: number;
-}
-
-// Header indices found by one pass over the request's fields (see scanFields).
-const F_IF_MATCH = 0;
-const F_IF_NONE_MATCH = 1;
-const F_IF_MODIFIED_SINCE = 2;
-const F_IF_UNMODIFIED_SINCE = 3;
-const F_RANGE = 4;
-const F_IF_RANGE = 5;
-const F_ACCEPT_ENCODING = 6;
-const fields = new Int32Array(7);
-const FIELD_NAMES: [number, string][] = [
-  [F_IF_MATCH, "if-match"],
-  [F_IF_NONE_MATCH, "if-none-match"],
-  [F_IF_MODIFIED_SINCE, "if-modified-since"],
-  [F_IF_UNMODIFIED_SINCE, "if-unmodified-since"],
-  [F_RANGE, "range"],
-  [F_IF_RANGE, "if-range"],
-  [F_ACCEPT_ENCODING, "accept-encoding"],
-];
-const BY_LENGTH: [number, string][][] = [];
-for (const [id, name] of FIELD_NAMES) (BY_LENGTH[name.length] ??= []).push([id, name]);
-
-/** One pass over the fields: records the index of each field static serving cares about (-1: absent). */
-function scanFields(head: RequestHead): void {
-  fields.fill(-1);
-  const buf = head.buf;
-  const o = head.offsets;
-  for (let i = 0; i < head.headerCount; i++) {
-    const s = o[i << 2]!;
-    const candidates = BY_LENGTH[o[(i << 2) + 1]! - s];
-    if (candidates === undefined) continue;
-    for (const [id, name] of candidates) {
-      let j = 0;
-      while (j < name.length && LOWER[buf[s + j]!] === name.charCodeAt(j)) j++;
-      if (j === name.length && fields[id] === -1) fields[id] = i;
-    }
-  }
-}
-
-function field(head: RequestHead, id: number): string | undefined {
-  const i = fields[id]!;
-  if (i < 0) return undefined;
-  // Repeated list fields are rare here; join them as one value would (RFC 9110 §5.3).
-  const name = head.nameAt(i);
-  return head.header(name);
 }
 
 export function createStaticHandler(options: StaticOptions): Handler {
@@ -295,24 +249,24 @@ export function createStaticHandler(options: StaticOptions): Handler {
 
     let v = e.identity;
     if (e.encoded.length > 0) {
-      const coding = chooseCoding(field(head, F_ACCEPT_ENCODING), e.encoded.map((x) => x.coding!));
+      const coding = chooseCoding(fieldValue(head, FIELD.ACCEPT_ENCODING), e.encoded.map((x) => x.coding!));
       if (coding !== null) v = e.encoded.find((x) => x.coding === coding)!;
     }
     if (status === 200) {
       const pre = evaluatePreconditions(
         {
-          ifMatch: field(head, F_IF_MATCH),
-          ifNoneMatch: field(head, F_IF_NONE_MATCH),
-          ifModifiedSince: field(head, F_IF_MODIFIED_SINCE),
-          ifUnmodifiedSince: field(head, F_IF_UNMODIFIED_SINCE),
+          ifMatch: fieldValue(head, FIELD.IF_MATCH),
+          ifNoneMatch: fieldValue(head, FIELD.IF_NONE_MATCH),
+          ifModifiedSince: fieldValue(head, FIELD.IF_MODIFIED_SINCE),
+          ifUnmodifiedSince: fieldValue(head, FIELD.IF_UNMODIFIED_SINCE),
         },
         v,
         true, // only GET and HEAD get this far
       );
       if (pre !== 0) return validatorReply(pre, v, e);
-      const range = field(head, F_RANGE);
+      const range = fieldValue(head, FIELD.RANGE);
       if (range !== undefined && method === METHOD.GET) {
-        const ifRange = field(head, F_IF_RANGE);
+        const ifRange = fieldValue(head, FIELD.IF_RANGE);
         if (ifRange === undefined || ifRangeHolds(ifRange, v.etag, v.mtimeMs, Date.now())) {
           const r = parseRange(range, v.size);
           if (r === RANGE_UNSATISFIABLE) {
