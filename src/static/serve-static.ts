@@ -7,15 +7,12 @@ import { realpathSync, type BigIntStats } from "node:fs";
 import { join } from "node:path";
 import { FileSource } from "../server/body.ts";
 import type { Handler, HandlerResult, Reply } from "../server/reply.ts";
-import { concatBytes } from "../http/chars.ts";
-import { SERVER_HEADER, statusLine } from "../http/response.ts";
-import { getDateLine } from "../http/date.ts";
 import { METHOD } from "../http/parser.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { evaluatePreconditions, ifRangeHolds } from "./conditional.ts";
-import { chooseCoding, CODINGS, type CodingName } from "./encoding.ts";
-import { contentTypeFor, defaultCacheControl, makeEtag } from "./file-headers.ts";
-import { openFile, readWholeFile, statInside, statOrNull, throwIfOutOfDescriptors } from "./file-system.ts";
+import { chooseCoding } from "./encoding.ts";
+import { type Entry, FileCache, fullResponse, type Variant } from "./file-cache.ts";
+import { openFile, statInside, throwIfOutOfDescriptors } from "./file-system.ts";
 import { encodeSegment, readListing, renderListingHtml, renderListingJson, type SortKey, sortListing } from "./listing.ts";
 import { MultipartSource, multipartLength } from "./multipart.ts";
 import { type ByteRange, contentRange, parseRange, RANGE_IGNORE, RANGE_UNSATISFIABLE } from "./range.ts";
@@ -47,145 +44,19 @@ export interface StaticOptions {
 const ALLOW = "GET, HEAD, OPTIONS";
 const TEXT = "text/plain; charset=utf-8";
 const encoder = new TextEncoder();
-/** How long a cached answer is trusted before the file is stat()ed again. */
-const REVALIDATE_MS = 1000;
-const MAX_ENTRIES = 16_384;
-
-/** One file we may send: the file itself or a precompressed sibling. */
-interface Variant {
-  path: string;
-  coding: CodingName | null;
-  stats: BigIntStats;
-  size: number;
-  etag: string;
-  /** Last-Modified in whole seconds (HTTP dates have no finer resolution). */
-  mtimeSeconds: number;
-  /** The exact mtime in ms, to tell whether the file changed within the last second. */
-  mtimeMs: number;
-  lastModified: string;
-  /** Header lines shared by every 200/206 of this variant, pre-encoded (each ends CRLF). */
-  headLines: string;
-  head200: Uint8Array;
-  /** The bytes, when small enough to keep. */
-  body: Uint8Array | null;
-  /** The whole 200 response (head with Date, then body), rebuilt when the Date line changes. */
-  full: Uint8Array | null;
-  fullDate: Uint8Array | null;
-}
-
-interface Entry {
-  contentType: string;
-  cacheControl: string | undefined;
-  identity: Variant;
-  encoded: Variant[];
-  checkedAt: number;
-}
 
 export function createStaticHandler(options: StaticOptions): Handler {
   const root = realpathSync(options.root);
   const allowDotfiles = options.dotfiles === "allow";
   const listing = options.listing ?? true;
-  const fileLimit = options.cacheFileLimit ?? 64 * 1024;
-  const totalLimit = options.cacheTotalLimit ?? 64 * 1024 * 1024;
   const indexNames = options.index ?? ["index.html"];
   const boundary = `bunhttp-${crypto.randomUUID().replaceAll("-", "")}`;
-  const cache = new Map<string, Entry>();
-  let cacheBytes = 0;
-
-  function entryBytes(e: Entry): number {
-    let n = e.identity.body?.length ?? 0;
-    for (const v of e.encoded) n += v.body?.length ?? 0;
-    return n;
-  }
-
-  function evict(key: string): void {
-    const e = cache.get(key);
-    if (e === undefined) return;
-    cache.delete(key);
-    cacheBytes -= entryBytes(e);
-  }
-
-  function remember(key: string, entry: Entry): void {
-    evict(key);
-    const size = entryBytes(entry);
-    // Oldest out first (a Map iterates in insertion order).
-    for (const k of cache.keys()) {
-      if (cacheBytes + size <= totalLimit && cache.size < MAX_ENTRIES) break;
-      evict(k);
-    }
-    if (cacheBytes + size > totalLimit) return;
-    cache.set(key, entry);
-    cacheBytes += size;
-  }
-
-  function makeVariant(path: string, st: BigIntStats, coding: CodingName | null, common: string): Variant | null {
-    const size = Number(st.size);
-    const mtimeMs = Number(st.mtimeNs / 1_000_000n);
-    const etag = makeEtag(st, coding);
-    const lastModified = new Date(mtimeMs).toUTCString();
-    let headLines = `${common}Last-Modified: ${lastModified}\r\nETag: ${etag}\r\n`;
-    if (coding !== null) headLines += `Content-Encoding: ${coding}\r\n`;
-    let body: Uint8Array | null = null;
-    if (size <= fileLimit) {
-      body = readWholeFile(path, size);
-      if (body === null) return null;
-    }
-    return {
-      path,
-      coding,
-      stats: st,
-      size: body?.length ?? size,
-      etag,
-      mtimeSeconds: Math.floor(mtimeMs / 1000),
-      mtimeMs,
-      lastModified,
-      headLines,
-      head200: encoder.encode(headLines),
-      body,
-      full: null,
-      fullDate: null,
-    };
-  }
-
-  function buildEntry(path: string, name: string, st: BigIntStats, now: number): Entry | null {
-    const contentType = contentTypeFor(name);
-    const cacheControl = options.cacheControl ?? defaultCacheControl(name, contentType);
-    const encoded: Variant[] = [];
-    const siblings: [CodingName, string, BigIntStats][] = [];
-    for (const c of CODINGS) {
-      const p = path + c.suffix;
-      const s = statInside(p, root);
-      if (s !== null && s.isFile()) siblings.push([c.name, p, s]);
-    }
-    let common = `Content-Type: ${contentType}\r\nAccept-Ranges: bytes\r\nX-Content-Type-Options: nosniff\r\n`;
-    if (cacheControl) common += `Cache-Control: ${cacheControl}\r\n`;
-    // Every response for a path with siblings varies by Accept-Encoding, identity included.
-    if (siblings.length > 0) common += "Vary: Accept-Encoding\r\n";
-    const identity = makeVariant(path, st, null, common);
-    if (identity === null) return null;
-    for (const [coding, p, s] of siblings) {
-      const v = makeVariant(p, s, coding, common);
-      if (v !== null) encoded.push(v);
-    }
-    return { contentType, cacheControl, identity, encoded, checkedAt: now };
-  }
-
-  function sameFile(a: BigIntStats, b: BigIntStats | null): boolean {
-    return b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.dev === b.dev;
-  }
-
-  /** Still the same files on disk (the file and every sibling we know, and no new sibling)? */
-  function isFresh(e: Entry): boolean {
-    if (!sameFile(e.identity.stats, statOrNull(e.identity.path))) return false;
-    let known = 0;
-    for (const c of CODINGS) {
-      const s = statOrNull(e.identity.path + c.suffix);
-      const v = e.encoded.find((x) => x.coding === c.name);
-      if (v === undefined ? s !== null : !sameFile(v.stats, s)) return false;
-      if (v !== undefined) known++;
-    }
-    return known === e.encoded.length;
-  }
+  const cache = new FileCache({
+    root,
+    fileLimit: options.cacheFileLimit ?? 64 * 1024,
+    totalLimit: options.cacheTotalLimit ?? 64 * 1024 * 1024,
+    cacheControl: options.cacheControl,
+  });
 
   function textReply(status: number, text: string, extra: [string, string][] = []): Reply {
     return { status, headers: [["Content-Type", TEXT], ...extra], body: `${status} ${text}\n` };
@@ -196,10 +67,10 @@ export function createStaticHandler(options: StaticOptions): Handler {
     const method = req.head.method;
     if (method === METHOD.GET || method === METHOD.HEAD) {
       if (options.spa && acceptsHtml(req)) {
-        const index = lookupFile("/", join(root, indexNames[0] ?? "index.html"), indexNames[0] ?? "index.html");
+        const index = cache.lookupFile("/", join(root, indexNames[0] ?? "index.html"), indexNames[0] ?? "index.html", Date.now());
         if (index !== null) return sendEntry(req, index, 200);
       }
-      const page = lookupFile("/404.html", join(root, "404.html"), "404.html");
+      const page = cache.lookupFile("/404.html", join(root, "404.html"), "404.html", Date.now());
       if (page !== null) return sendEntry(req, page, 404);
     }
     return textReply(404, "Not Found");
@@ -208,23 +79,6 @@ export function createStaticHandler(options: StaticOptions): Handler {
   function acceptsHtml(req: ServerRequest): boolean {
     const accept = req.head.header("accept");
     return accept !== undefined && accept.includes("text/html");
-  }
-
-  /** A cached entry for a known file path (404 page, SPA index), revalidated like any other. */
-  function lookupFile(key: string, path: string, name: string): Entry | null {
-    const k = `\0${key}`;
-    const now = Date.now();
-    const cached = cache.get(k);
-    if (cached !== undefined && (now - cached.checkedAt < REVALIDATE_MS || isFresh(cached))) {
-      cached.checkedAt = now;
-      return cached;
-    }
-    evict(k);
-    const st = statInside(path, root);
-    if (st === null || !st.isFile()) return null;
-    const e = buildEntry(path, name, st, now);
-    if (e !== null) remember(k, e);
-    return e;
   }
 
   function validatorReply(status: number, v: Variant, e: Entry): Reply {
@@ -249,7 +103,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
 
     let v = e.identity;
     if (e.encoded.length > 0) {
-      const coding = chooseCoding(fieldValue(head, FIELD.ACCEPT_ENCODING), e.encoded.map((x) => x.coding!));
+      const coding = chooseCoding(fieldValue(head, FIELD.ACCEPT_ENCODING), e.codings);
       if (coding !== null) v = e.encoded.find((x) => x.coding === coding)!;
     }
     if (status === 200) {
@@ -340,15 +194,8 @@ export function createStaticHandler(options: StaticOptions): Handler {
   return function serveStatic(req: ServerRequest): HandlerResult {
     const key = req.head.path;
     const now = Date.now();
-    const cached = cache.get(key);
-    if (cached !== undefined) {
-      if (now - cached.checkedAt < REVALIDATE_MS) return sendEntry(req, cached, 200);
-      if (isFresh(cached)) {
-        cached.checkedAt = now;
-        return sendEntry(req, cached, 200);
-      }
-      evict(key);
-    }
+    const cached = cache.get(key, now);
+    if (cached !== undefined) return sendEntry(req, cached, 200);
 
     const resolved = resolveRequestPath(key);
     if (typeof resolved === "number") return textReply(400, "Bad Request: invalid path");
@@ -390,23 +237,10 @@ export function createStaticHandler(options: StaticOptions): Handler {
     if (resolved.trailingSlash && !isDirectory) return notFound(req);
     if (req.head.method === METHOD.OPTIONS) return { status: 204, headers: [["Allow", ALLOW]] };
 
-    const entry = buildEntry(path, name, st, now);
+    const entry = cache.add(key, path, name, st, now);
     if (entry === null) return notFound(req);
-    remember(key, entry);
     return sendEntry(req, entry, 200);
   };
-}
-
-/** The complete 200 response of a cached variant; one buffer per file, remade once a second for Date. */
-function fullResponse(v: Variant): Uint8Array {
-  const date = getDateLine();
-  if (v.full !== null && v.fullDate === date) return v.full;
-  const body = v.body!;
-  const tail = encoder.encode(`Content-Length: ${body.length}\r\n\r\n`);
-  const full = concatBytes([statusLine(200), v.head200, date, SERVER_HEADER, tail, body]);
-  v.full = full;
-  v.fullDate = date;
-  return full;
 }
 
 const emptySource = {
