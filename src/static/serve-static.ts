@@ -5,18 +5,14 @@
 // pre-encoded head, revalidated against the file system at most once a second per file.
 import { realpathSync, type BigIntStats } from "node:fs";
 import { join } from "node:path";
-import { FileSource } from "../server/body.ts";
-import type { Handler, HandlerResult, Reply } from "../server/reply.ts";
+import type { Handler, HandlerResult } from "../server/reply.ts";
 import { METHOD } from "../http/parser.ts";
 import type { ServerRequest } from "../server/request.ts";
-import { evaluatePreconditions, ifRangeHolds } from "./conditional.ts";
-import { chooseCoding } from "./encoding.ts";
-import { type Entry, FileCache, fullResponse, type Variant } from "./file-cache.ts";
-import { openFile, statInside, throwIfOutOfDescriptors } from "./file-system.ts";
+import { FileCache } from "./file-cache.ts";
+import { replyWithFile } from "./file-reply.ts";
+import { statInside, throwIfOutOfDescriptors } from "./file-system.ts";
 import { encodeSegment, readListing, renderListingHtml, renderListingJson, type SortKey, sortListing } from "./listing.ts";
-import { MultipartSource, multipartLength } from "./multipart.ts";
-import { type ByteRange, contentRange, parseRange, RANGE_IGNORE, RANGE_UNSATISFIABLE } from "./range.ts";
-import { FIELD, fieldValue, scanFields } from "./request-fields.ts";
+import { isGetOrHead, notAllowed, textReply } from "./replies.ts";
 import { isHiddenSegments, resolveRequestPath } from "./resolve.ts";
 
 export { contentTypeFor, defaultCacheControl, makeEtag } from "./file-headers.ts";
@@ -41,10 +37,6 @@ export interface StaticOptions {
   fallthrough?: boolean;
 }
 
-const ALLOW = "GET, HEAD, OPTIONS";
-const TEXT = "text/plain; charset=utf-8";
-const encoder = new TextEncoder();
-
 export function createStaticHandler(options: StaticOptions): Handler {
   const root = realpathSync(options.root);
   const allowDotfiles = options.dotfiles === "allow";
@@ -58,20 +50,16 @@ export function createStaticHandler(options: StaticOptions): Handler {
     cacheControl: options.cacheControl,
   });
 
-  function textReply(status: number, text: string, extra: [string, string][] = []): Reply {
-    return { status, headers: [["Content-Type", TEXT], ...extra], body: `${status} ${text}\n` };
-  }
-
   function notFound(req: ServerRequest): HandlerResult {
     if (options.fallthrough) return null;
     const method = req.head.method;
-    if (method === METHOD.GET || method === METHOD.HEAD) {
+    if (isGetOrHead(method)) {
       if (options.spa && acceptsHtml(req)) {
         const index = cache.lookupFile("/", join(root, indexNames[0] ?? "index.html"), indexNames[0] ?? "index.html", Date.now());
-        if (index !== null) return sendEntry(req, index, 200);
+        if (index !== null) return replyWithFile(req, index, 200, boundary);
       }
       const page = cache.lookupFile("/404.html", join(root, "404.html"), "404.html", Date.now());
-      if (page !== null) return sendEntry(req, page, 404);
+      if (page !== null) return replyWithFile(req, page, 404, boundary);
     }
     return textReply(404, "Not Found");
   }
@@ -81,90 +69,9 @@ export function createStaticHandler(options: StaticOptions): Handler {
     return accept !== undefined && accept.includes("text/html");
   }
 
-  function validatorReply(status: number, v: Variant, e: Entry): Reply {
-    if (status === 304) {
-      const headers: [string, string][] = [
-        ["ETag", v.etag],
-        ["Last-Modified", v.lastModified],
-      ];
-      if (e.cacheControl) headers.push(["Cache-Control", e.cacheControl]);
-      if (e.encoded.length > 0) headers.push(["Vary", "Accept-Encoding"]);
-      return { status: 304, headers };
-    }
-    return textReply(412, "Precondition Failed");
-  }
-
-  /** The file's answer for this request: 200, 206, 304, 412, 416 (or `status` for the 404 page). */
-  function sendEntry(req: ServerRequest, e: Entry, status: number): HandlerResult {
-    const head = req.head;
-    const method = head.method;
-    if (method !== METHOD.GET && method !== METHOD.HEAD) return notAllowed(method);
-    scanFields(head);
-
-    let v = e.identity;
-    if (e.encoded.length > 0) {
-      const coding = chooseCoding(fieldValue(head, FIELD.ACCEPT_ENCODING), e.codings);
-      if (coding !== null) v = e.encoded.find((x) => x.coding === coding)!;
-    }
-    if (status === 200) {
-      const pre = evaluatePreconditions(
-        {
-          ifMatch: fieldValue(head, FIELD.IF_MATCH),
-          ifNoneMatch: fieldValue(head, FIELD.IF_NONE_MATCH),
-          ifModifiedSince: fieldValue(head, FIELD.IF_MODIFIED_SINCE),
-          ifUnmodifiedSince: fieldValue(head, FIELD.IF_UNMODIFIED_SINCE),
-        },
-        v,
-        true, // only GET and HEAD get this far
-      );
-      if (pre !== 0) return validatorReply(pre, v, e);
-      const range = fieldValue(head, FIELD.RANGE);
-      if (range !== undefined && method === METHOD.GET) {
-        const ifRange = fieldValue(head, FIELD.IF_RANGE);
-        if (ifRange === undefined || ifRangeHolds(ifRange, v.etag, v.mtimeMs, Date.now())) {
-          const r = parseRange(range, v.size);
-          if (r === RANGE_UNSATISFIABLE) {
-            return textReply(416, "Range Not Satisfiable", [["Content-Range", `bytes */${v.size}`]]);
-          }
-          if (r !== RANGE_IGNORE) return partial(e, v, r);
-        }
-      }
-    }
-    if (v.body !== null) {
-      if (status !== 200) return { status, headers: v.head200, body: v.body };
-      return { status, headers: v.head200, body: v.body, raw: fullResponse(v) };
-    }
-    if (method === METHOD.HEAD) return { status, headers: v.head200, body: emptySource, length: v.size };
-    const fd = openFile(v.path);
-    if (fd < 0) return textReply(404, "Not Found");
-    return { status, headers: v.head200, body: new FileSource(fd, 0, v.size), length: v.size };
-  }
-
-  function partial(e: Entry, v: Variant, ranges: ByteRange[]): HandlerResult {
-    if (ranges.length === 1) {
-      const r = ranges[0]!;
-      const headers = encoder.encode(`${v.headLines}Content-Range: ${contentRange(r, v.size)}\r\n`);
-      const length = r.end - r.start + 1;
-      if (v.body !== null) return { status: 206, headers, body: v.body.subarray(r.start, r.end + 1) };
-      const fd = openFile(v.path);
-      if (fd < 0) return textReply(404, "Not Found");
-      return { status: 206, headers, body: new FileSource(fd, r.start, r.end + 1), length };
-    }
-    // Several ranges: multipart/byteranges (§14.6). Per-part headers carry the real type.
-    const lines = v.headLines.replace(/^Content-Type: [^\r]*\r\n/, "");
-    const headers = encoder.encode(`${lines}Content-Type: multipart/byteranges; boundary=${boundary}\r\n`);
-    const length = multipartLength(ranges, v.size, e.contentType, boundary);
-    if (v.body !== null) {
-      return { status: 206, headers, body: new MultipartSource(v.body, -1, ranges, v.size, e.contentType, boundary), length };
-    }
-    const fd = openFile(v.path);
-    if (fd < 0) return textReply(404, "Not Found");
-    return { status: 206, headers, body: new MultipartSource(null, fd, ranges, v.size, e.contentType, boundary), length };
-  }
-
   function directory(req: ServerRequest, path: string, key: string): HandlerResult {
     const method = req.head.method;
-    if (method !== METHOD.GET && method !== METHOD.HEAD) return notAllowed(method);
+    if (!isGetOrHead(method)) return notAllowed(method);
     const params = req.query;
     const sortParam = params.get("sort");
     const sort: SortKey = sortParam === "size" || sortParam === "date" ? sortParam : "name";
@@ -195,7 +102,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
     const key = req.head.path;
     const now = Date.now();
     const cached = cache.get(key, now);
-    if (cached !== undefined) return sendEntry(req, cached, 200);
+    if (cached !== undefined) return replyWithFile(req, cached, 200, boundary);
 
     const resolved = resolveRequestPath(key);
     if (typeof resolved === "number") return textReply(400, "Bad Request: invalid path");
@@ -235,27 +142,10 @@ export function createStaticHandler(options: StaticOptions): Handler {
     // "/file.txt/" names a directory that does not exist (nginx, Apache: 404); serving the file there
     // would make its relative links resolve under "/file.txt/".
     if (resolved.trailingSlash && !isDirectory) return notFound(req);
-    if (req.head.method === METHOD.OPTIONS) return { status: 204, headers: [["Allow", ALLOW]] };
+    if (req.head.method === METHOD.OPTIONS) return notAllowed(METHOD.OPTIONS);
 
     const entry = cache.add(key, path, name, st, now);
     if (entry === null) return notFound(req);
-    return sendEntry(req, entry, 200);
-  };
-}
-
-const emptySource = {
-  read: () => null,
-  close: () => {},
-};
-
-function notAllowed(method: number): Reply {
-  if (method === METHOD.OPTIONS) return { status: 204, headers: [["Allow", ALLOW]] };
-  return {
-    status: 405,
-    headers: [
-      ["Allow", ALLOW],
-      ["Content-Type", TEXT],
-    ],
-    body: "405 Method Not Allowed\n",
+    return replyWithFile(req, entry, 200, boundary);
   };
 }
