@@ -1,7 +1,9 @@
 // Directory listings: an HTML page (sortable without JavaScript, readable on a phone) or JSON.
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { isInsideRoot } from "./file-system.ts";
+import type { Reply } from "../server/reply.ts";
+import type { ServerRequest } from "../server/request.ts";
+import { isInsideRoot, throwIfOutOfDescriptors } from "./file-system.ts";
 
 export interface ListingEntry {
   name: string;
@@ -160,4 +162,40 @@ export function renderListingJson(urlPath: string, entries: ListingEntry[]): str
     path,
     entries: entries.map((e) => ({ name: e.name, type: e.type, size: e.size, modified: e.modified })),
   });
+}
+
+/** `?sort=name|size|date&order=asc|desc`; anything else sorts by name, ascending. */
+export function listingOrder(query: URLSearchParams): { sort: SortKey; descending: boolean } {
+  const sort = query.get("sort");
+  return { sort: sort === "size" || sort === "date" ? sort : "name", descending: query.get("order") === "desc" };
+}
+
+/** JSON for a client that asks for it and not for HTML (a browser's navigation always names text/html). */
+export function wantsJsonListing(accept: string): boolean {
+  return accept.includes("application/json") && !accept.includes("text/html");
+}
+
+/** The listing of directory `dir` (inside `root`) for this request; null when it cannot be read. */
+export function listingReply(req: ServerRequest, dir: string, showHidden: boolean, root: string): Reply | null {
+  const { sort, descending } = listingOrder(req.query);
+  let entries;
+  try {
+    entries = sortListing(readListing(dir, showHidden, root), sort, descending);
+  } catch (err) {
+    throwIfOutOfDescriptors(err);
+    return null;
+  }
+  const urlPath = req.head.path;
+  const json = wantsJsonListing(req.head.header("accept") ?? "");
+  return {
+    status: 200,
+    headers: [
+      ["Content-Type", json ? "application/json; charset=utf-8" : "text/html; charset=utf-8"],
+      ["Cache-Control", "no-cache"],
+      // The same URL answers HTML or JSON by Accept.
+      ["Vary", "Accept"],
+      ["X-Content-Type-Options", "nosniff"],
+    ],
+    body: json ? renderListingJson(urlPath, entries) : renderListingHtml(urlPath, entries, sort, descending),
+  };
 }
