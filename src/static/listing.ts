@@ -79,19 +79,22 @@ export function formatSize(n: number): string {
   return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
 
+/** The directory's path as a person reads it; as it came if it does not decode. */
+function decodedPath(urlPath: string): string {
+  try {
+    return decodeURIComponent(urlPath);
+  } catch {
+    return urlPath;
+  }
+}
+
 function formatDate(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
 }
 
 /** The listing as a page. `urlPath` is the directory's path as requested (percent-encoded, ends in '/'). */
 export function renderListingHtml(urlPath: string, entries: ListingEntry[], key: SortKey, descending: boolean): string {
-  let shown: string;
-  try {
-    shown = decodeURIComponent(urlPath);
-  } catch {
-    shown = urlPath;
-  }
-  const title = `Index of ${escapeHtml(shown)}`;
+  const title = `Index of ${escapeHtml(decodedPath(urlPath))}`;
   const sortLink = (k: SortKey, label: string) => {
     const nextDesc = k === key ? !descending : k !== "name";
     const arrow = k === key ? (descending ? " ↓" : " ↑") : "";
@@ -152,14 +155,8 @@ ${rows.join("\n")}
 }
 
 export function renderListingJson(urlPath: string, entries: ListingEntry[]): string {
-  let path: string;
-  try {
-    path = decodeURIComponent(urlPath);
-  } catch {
-    path = urlPath;
-  }
   return JSON.stringify({
-    path,
+    path: decodedPath(urlPath),
     entries: entries.map((e) => ({ name: e.name, type: e.type, size: e.size, modified: e.modified })),
   });
 }
