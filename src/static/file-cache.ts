@@ -91,12 +91,8 @@ export class FileCache {
   lookupFile(key: string, path: string, name: string, now: number): Entry | null {
     // Apart from the request paths' keys: these entries were not reached through the path policy.
     const k = `\0${key}`;
-    const cached = this.#entries.get(k);
-    if (cached !== undefined && (now - cached.checkedAt < REVALIDATE_MS || isFresh(cached))) {
-      cached.checkedAt = now;
-      return cached;
-    }
-    this.#evict(k);
+    const cached = this.get(k, now);
+    if (cached !== undefined) return cached;
     const st = statInside(path, this.#options.root);
     if (st === null || !st.isFile()) return null;
     return this.add(k, path, name, st, now);

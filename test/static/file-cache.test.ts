@@ -179,6 +179,16 @@ describe("lookupFile", () => {
     writeFileSync(f.path, "newer");
     expect(text(c.lookupFile(f.key, f.path, f.name, T0 + 1000)!.identity.body)).toBe("newer");
   });
+
+  test("a change is seen after a second even while the page is asked for all the time", () => {
+    const c = cache();
+    const f = file("old");
+    c.lookupFile(f.key, f.path, f.name, T0);
+    writeFileSync(f.path, "newer");
+    let body: string | null = null;
+    for (let t = T0 + 400; t <= T0 + 1200; t += 400) body = text(c.lookupFile(f.key, f.path, f.name, t)!.identity.body);
+    expect(body).toBe("newer");
+  });
 });
 
 describe("fullResponse", () => {
