@@ -83,6 +83,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
         return listingReply(req, target.path, policy.allowDotfiles, root) ?? notFound(req);
       }
       case "file": {
+        // The file exists, which is all OPTIONS asks: no reason to read it into the cache.
         if (req.head.method === METHOD.OPTIONS) return notAllowed(METHOD.OPTIONS);
         const entry = cache.add(key, target.path, target.name, target.stats, now);
         return entry === null ? notFound(req) : replyWithFile(req, entry, 200, boundary);
