@@ -1,7 +1,9 @@
 // Directory listings: an HTML page (sortable without JavaScript, readable on a phone) or JSON.
-import { readdirSync, realpathSync, statSync } from "node:fs";
-import { isOutOfDescriptors, serviceUnavailable } from "../server/http-exception.ts";
-import { join, sep } from "node:path";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { Reply } from "../server/reply.ts";
+import type { ServerRequest } from "../server/request.ts";
+import { isInsideRoot, throwIfOutOfDescriptors } from "./file-system.ts";
 
 export interface ListingEntry {
   name: string;
@@ -24,7 +26,7 @@ export function readListing(dir: string, showHidden: boolean, root?: string): Li
   for (const dirent of readdirSync(dir, { withFileTypes: true })) {
     const name = dirent.name;
     if (!showHidden && name.startsWith(".") && name !== ".well-known") continue;
-    if (root !== undefined && dirent.isSymbolicLink() && !isInside(join(dir, name), root)) continue;
+    if (root !== undefined && dirent.isSymbolicLink() && !isInsideRoot(join(dir, name), root)) continue;
     let st;
     try {
       st = statSync(join(dir, name), { throwIfNoEntry: false });
@@ -41,17 +43,6 @@ export function readListing(dir: string, showHidden: boolean, root?: string): Li
     });
   }
   return out;
-}
-
-function isInside(path: string, root: string): boolean {
-  let real: string;
-  try {
-    real = realpathSync(path);
-  } catch (err) {
-    if (isOutOfDescriptors(err)) throw serviceUnavailable(); // not "hidden": a passing shortage
-    return false;
-  }
-  return real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 /** Directories first, then files, each group by the key. */
@@ -88,19 +79,22 @@ export function formatSize(n: number): string {
   return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
 
+/** The directory's path as a person reads it; as it came if it does not decode. */
+function decodedPath(urlPath: string): string {
+  try {
+    return decodeURIComponent(urlPath);
+  } catch {
+    return urlPath;
+  }
+}
+
 function formatDate(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
 }
 
 /** The listing as a page. `urlPath` is the directory's path as requested (percent-encoded, ends in '/'). */
 export function renderListingHtml(urlPath: string, entries: ListingEntry[], key: SortKey, descending: boolean): string {
-  let shown: string;
-  try {
-    shown = decodeURIComponent(urlPath);
-  } catch {
-    shown = urlPath;
-  }
-  const title = `Index of ${escapeHtml(shown)}`;
+  const title = `Index of ${escapeHtml(decodedPath(urlPath))}`;
   const sortLink = (k: SortKey, label: string) => {
     const nextDesc = k === key ? !descending : k !== "name";
     const arrow = k === key ? (descending ? " ↓" : " ↑") : "";
@@ -161,14 +155,44 @@ ${rows.join("\n")}
 }
 
 export function renderListingJson(urlPath: string, entries: ListingEntry[]): string {
-  let path: string;
-  try {
-    path = decodeURIComponent(urlPath);
-  } catch {
-    path = urlPath;
-  }
   return JSON.stringify({
-    path,
+    path: decodedPath(urlPath),
     entries: entries.map((e) => ({ name: e.name, type: e.type, size: e.size, modified: e.modified })),
   });
+}
+
+/** `?sort=name|size|date&order=asc|desc`; anything else sorts by name, ascending. */
+export function listingOrder(query: URLSearchParams): { sort: SortKey; descending: boolean } {
+  const sort = query.get("sort");
+  return { sort: sort === "size" || sort === "date" ? sort : "name", descending: query.get("order") === "desc" };
+}
+
+/** JSON for a client that asks for it and not for HTML (a browser's navigation always names text/html). */
+export function wantsJsonListing(accept: string): boolean {
+  return accept.includes("application/json") && !accept.includes("text/html");
+}
+
+/** The listing of directory `dir` (inside `root`) for this request; null when it cannot be read. */
+export function listingReply(req: ServerRequest, dir: string, showHidden: boolean, root: string): Reply | null {
+  const { sort, descending } = listingOrder(req.query);
+  let entries;
+  try {
+    entries = sortListing(readListing(dir, showHidden, root), sort, descending);
+  } catch (err) {
+    throwIfOutOfDescriptors(err);
+    return null;
+  }
+  const urlPath = req.head.path;
+  const json = wantsJsonListing(req.head.header("accept") ?? "");
+  return {
+    status: 200,
+    headers: [
+      ["Content-Type", json ? "application/json; charset=utf-8" : "text/html; charset=utf-8"],
+      ["Cache-Control", "no-cache"],
+      // The same URL answers HTML or JSON by Accept.
+      ["Vary", "Accept"],
+      ["X-Content-Type-Options", "nosniff"],
+    ],
+    body: json ? renderListingJson(urlPath, entries) : renderListingHtml(urlPath, entries, sort, descending),
+  };
 }

@@ -1,26 +1,19 @@
-// Static files under a root: safe resolution, validators, conditional and range requests,
-// precompressed siblings, directory listings, and a hot-file cache.
-//
-// The factory does the work once (root's real path, options); a cache hit is one Map lookup and a
-// pre-encoded head, revalidated against the file system at most once a second per file.
-import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync, type BigIntStats } from "node:fs";
-import { join, sep } from "node:path";
-import mime from "mime";
-import { FileSource } from "../server/body.ts";
-import type { Handler, HandlerResult, Reply } from "../server/reply.ts";
-import type { RequestHead } from "../http/head.ts";
-import { concatBytes, LOWER } from "../http/chars.ts";
-import { SERVER_HEADER, statusLine } from "../http/response.ts";
-import { getDateLine } from "../http/date.ts";
-import { METHOD } from "../http/parser.ts";
-import { isOutOfDescriptors, serviceUnavailable } from "../server/http-exception.ts";
+// Static files under a root: the handler factory. It does the work once (the root's real path, the
+// options, the fallback pages, a multipart boundary); per request, a cache hit is one Map lookup and
+// a pre-encoded answer (file-cache.ts, file-reply.ts). A miss asks the path policy what the path
+// names (path-policy.ts) and caches the file it finds.
+import { realpathSync } from "node:fs";
+import type { Handler, HandlerResult } from "../server/reply.ts";
 import type { ServerRequest } from "../server/request.ts";
-import { etagMatches, parseHttpDate } from "./conditional.ts";
-import { chooseCoding, CODINGS, type CodingName } from "./encoding.ts";
-import { encodeSegment, readListing, renderListingHtml, renderListingJson, type SortKey, sortListing } from "./listing.ts";
-import { MultipartSource, multipartLength } from "./multipart.ts";
-import { type ByteRange, contentRange, parseRange, RANGE_IGNORE, RANGE_UNSATISFIABLE } from "./range.ts";
-import { isHiddenSegments, resolveRequestPath } from "./resolve.ts";
+import { METHOD } from "../http/parser.ts";
+import { FileCache } from "./file-cache.ts";
+import { replyWithFile } from "./file-reply.ts";
+import { statInside } from "./file-system.ts";
+import { listingReply } from "./listing.ts";
+import { fallbacksFor, findTarget, type PathPolicy, planFallbacks } from "./path-policy.ts";
+import { isGetOrHead, notAllowed, textReply } from "./replies.ts";
+
+export { contentTypeFor, defaultCacheControl, makeEtag } from "./file-headers.ts";
 
 export interface StaticOptions {
   root: string;
@@ -42,553 +35,59 @@ export interface StaticOptions {
   fallthrough?: boolean;
 }
 
-const ALLOW = "GET, HEAD, OPTIONS";
-/** O_NONBLOCK: should a FIFO replace a checked file before open(), open() must not block the process. */
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
-const TEXT = "text/plain; charset=utf-8";
-const encoder = new TextEncoder();
-/** How long a cached answer is trusted before the file is stat()ed again. */
-const REVALIDATE_MS = 1000;
-const MAX_ENTRIES = 16_384;
-
-/** One file we may send: the file itself or a precompressed sibling. */
-interface Variant {
-  path: string;
-  coding: CodingName | null;
-  stats: BigIntStats;
-  size: number;
-  etag: string;
-  /** Last-Modified in whole seconds (HTTP dates have no finer resolution). */
-  mtimeSeconds: number;
-  /** The exact mtime in ms, to tell whether the file changed within the last second. */
-  mtimeMs: number;
-  lastModified: string;
-  /** Header lines shared by every 200/206 of this variant, pre-encoded (each ends CRLF). */
-  headLines: string;
-  head200: Uint8Array;
-  /** The bytes, when small enough to keep. */
-  body: Uint8Array | null;
-  /** The whole 200 response (head with Date, then body), rebuilt when the Date line changes. */
-  full: Uint8Array | null;
-  fullDate: Uint8Array | null;
-}
-
-interface Entry {
-  contentType: string;
-  cacheControl: string | undefined;
-  identity: Variant;
-  encoded: Variant[];
-  checkedAt: number;
-}
-
-/** `app.3f9a1c2b.js`, `main-5TQXR2.css`: a hash-like part (≥ 6 chars, with a digit) before the extension. */
-// Either ≥ 8 lower-case hex chars (webpack, Vite) or ≥ 6 upper-case base32 chars (esbuild), with at least
-// one letter and one digit, so `icon-192x192.png` and `report-202401.pdf` are not taken for hashes.
-const FINGERPRINT =
-  /[.-](?:(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{8,}|(?=[0-9A-Z]*[A-Z])(?=[0-9A-Z]*\d)[0-9A-Z]{6,})\.[a-z0-9]+$/;
-
-export function defaultCacheControl(name: string, contentType: string): string | undefined {
-  if (contentType.startsWith("text/html")) return "no-cache";
-  if (FINGERPRINT.test(name)) return "public, max-age=31536000, immutable";
-  return undefined;
-}
-
-export function contentTypeFor(name: string): string {
-  const type = mime.getType(name) ?? "application/octet-stream";
-  if (
-    type.startsWith("text/") ||
-    type === "application/javascript" ||
-    type === "application/json" ||
-    type.endsWith("+xml") ||
-    type.endsWith("+json")
-  ) {
-    return `${type}; charset=utf-8`;
-  }
-  return type;
-}
-
-/** A strong validator that costs nothing to compute: inode, size and mtime in nanoseconds. */
-export function makeEtag(st: BigIntStats, coding: CodingName | null = null): string {
-  const base = `${st.ino.toString(36)}-${st.size.toString(36)}-${st.mtimeNs.toString(36)}`;
-  return coding === null ? `"${base}"` : `"${base}-${coding}"`;
-}
-
-// Header indices found by one pass over the request's fields (see scanFields).
-const F_IF_MATCH = 0;
-const F_IF_NONE_MATCH = 1;
-const F_IF_MODIFIED_SINCE = 2;
-const F_IF_UNMODIFIED_SINCE = 3;
-const F_RANGE = 4;
-const F_IF_RANGE = 5;
-const F_ACCEPT_ENCODING = 6;
-const fields = new Int32Array(7);
-const FIELD_NAMES: [number, string][] = [
-  [F_IF_MATCH, "if-match"],
-  [F_IF_NONE_MATCH, "if-none-match"],
-  [F_IF_MODIFIED_SINCE, "if-modified-since"],
-  [F_IF_UNMODIFIED_SINCE, "if-unmodified-since"],
-  [F_RANGE, "range"],
-  [F_IF_RANGE, "if-range"],
-  [F_ACCEPT_ENCODING, "accept-encoding"],
-];
-const BY_LENGTH: [number, string][][] = [];
-for (const [id, name] of FIELD_NAMES) (BY_LENGTH[name.length] ??= []).push([id, name]);
-
-/** One pass over the fields: records the index of each field static serving cares about (-1: absent). */
-function scanFields(head: RequestHead): void {
-  fields.fill(-1);
-  const buf = head.buf;
-  const o = head.offsets;
-  for (let i = 0; i < head.headerCount; i++) {
-    const s = o[i << 2]!;
-    const candidates = BY_LENGTH[o[(i << 2) + 1]! - s];
-    if (candidates === undefined) continue;
-    for (const [id, name] of candidates) {
-      let j = 0;
-      while (j < name.length && LOWER[buf[s + j]!] === name.charCodeAt(j)) j++;
-      if (j === name.length && fields[id] === -1) fields[id] = i;
-    }
-  }
-}
-
-function field(head: RequestHead, id: number): string | undefined {
-  const i = fields[id]!;
-  if (i < 0) return undefined;
-  // Repeated list fields are rare here; join them as one value would (RFC 9110 §5.3).
-  const name = head.nameAt(i);
-  return head.header(name);
-}
-
 export function createStaticHandler(options: StaticOptions): Handler {
   const root = realpathSync(options.root);
-  const rootPrefix = root.endsWith(sep) ? root : root + sep;
-  const allowDotfiles = options.dotfiles === "allow";
-  const listing = options.listing ?? true;
-  const fileLimit = options.cacheFileLimit ?? 64 * 1024;
-  const totalLimit = options.cacheTotalLimit ?? 64 * 1024 * 1024;
-  const indexNames = options.index ?? ["index.html"];
+  const policy: PathPolicy = {
+    root,
+    allowDotfiles: options.dotfiles === "allow",
+    listing: options.listing ?? true,
+    indexNames: options.index ?? ["index.html"],
+  };
+  const fallbacks = planFallbacks(root, policy.indexNames, options.spa ?? false);
+  const cache = new FileCache({
+    root,
+    fileLimit: options.cacheFileLimit ?? 64 * 1024,
+    totalLimit: options.cacheTotalLimit ?? 64 * 1024 * 1024,
+    cacheControl: options.cacheControl,
+  });
   const boundary = `bunhttp-${crypto.randomUUID().replaceAll("-", "")}`;
-  const cache = new Map<string, Entry>();
-  let cacheBytes = 0;
-
-  function entryBytes(e: Entry): number {
-    let n = e.identity.body?.length ?? 0;
-    for (const v of e.encoded) n += v.body?.length ?? 0;
-    return n;
-  }
-
-  function evict(key: string): void {
-    const e = cache.get(key);
-    if (e === undefined) return;
-    cache.delete(key);
-    cacheBytes -= entryBytes(e);
-  }
-
-  function remember(key: string, entry: Entry): void {
-    evict(key);
-    const size = entryBytes(entry);
-    // Oldest out first (a Map iterates in insertion order).
-    for (const k of cache.keys()) {
-      if (cacheBytes + size <= totalLimit && cache.size < MAX_ENTRIES) break;
-      evict(k);
-    }
-    if (cacheBytes + size > totalLimit) return;
-    cache.set(key, entry);
-    cacheBytes += size;
-  }
-
-  /** Stats a path inside the root; follows symlinks only while the real path stays inside. */
-  function statInside(path: string): BigIntStats | null {
-    const st = statOrNull(path);
-    if (st === null) return null;
-    let real: string;
-    try {
-      real = realpathSync(path);
-    } catch (err) {
-      // realpath needs a descriptor of its own: out of them, the answer is 503, not "no such file".
-      if (isOutOfDescriptors(err)) throw serviceUnavailable();
-      return null;
-    }
-    if (real !== root && !real.startsWith(rootPrefix)) return null;
-    return st;
-  }
-
-  function makeVariant(path: string, st: BigIntStats, coding: CodingName | null, common: string): Variant | null {
-    const size = Number(st.size);
-    const mtimeMs = Number(st.mtimeNs / 1_000_000n);
-    const etag = makeEtag(st, coding);
-    const lastModified = new Date(mtimeMs).toUTCString();
-    let headLines = `${common}Last-Modified: ${lastModified}\r\nETag: ${etag}\r\n`;
-    if (coding !== null) headLines += `Content-Encoding: ${coding}\r\n`;
-    let body: Uint8Array | null = null;
-    if (size <= fileLimit) {
-      body = readWholeFile(path, size);
-      if (body === null) return null;
-    }
-    return {
-      path,
-      coding,
-      stats: st,
-      size: body?.length ?? size,
-      etag,
-      mtimeSeconds: Math.floor(mtimeMs / 1000),
-      mtimeMs,
-      lastModified,
-      headLines,
-      head200: encoder.encode(headLines),
-      body,
-      full: null,
-      fullDate: null,
-    };
-  }
-
-  function buildEntry(path: string, name: string, st: BigIntStats, now: number): Entry | null {
-    const contentType = contentTypeFor(name);
-    const cacheControl = options.cacheControl ?? defaultCacheControl(name, contentType);
-    const encoded: Variant[] = [];
-    const siblings: [CodingName, string, BigIntStats][] = [];
-    for (const c of CODINGS) {
-      const p = path + c.suffix;
-      const s = statInside(p);
-      if (s !== null && s.isFile()) siblings.push([c.name, p, s]);
-    }
-    let common = `Content-Type: ${contentType}\r\nAccept-Ranges: bytes\r\nX-Content-Type-Options: nosniff\r\n`;
-    if (cacheControl) common += `Cache-Control: ${cacheControl}\r\n`;
-    // Every response for a path with siblings varies by Accept-Encoding, identity included.
-    if (siblings.length > 0) common += "Vary: Accept-Encoding\r\n";
-    const identity = makeVariant(path, st, null, common);
-    if (identity === null) return null;
-    for (const [coding, p, s] of siblings) {
-      const v = makeVariant(p, s, coding, common);
-      if (v !== null) encoded.push(v);
-    }
-    return { contentType, cacheControl, identity, encoded, checkedAt: now };
-  }
-
-  function sameFile(a: BigIntStats, b: BigIntStats | null): boolean {
-    return b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.dev === b.dev;
-  }
-
-  /** Still the same files on disk (the file and every sibling we know, and no new sibling)? */
-  function isFresh(e: Entry): boolean {
-    if (!sameFile(e.identity.stats, statOrNull(e.identity.path))) return false;
-    let known = 0;
-    for (const c of CODINGS) {
-      const s = statOrNull(e.identity.path + c.suffix);
-      const v = e.encoded.find((x) => x.coding === c.name);
-      if (v === undefined ? s !== null : !sameFile(v.stats, s)) return false;
-      if (v !== undefined) known++;
-    }
-    return known === e.encoded.length;
-  }
-
-  function textReply(status: number, text: string, extra: [string, string][] = []): Reply {
-    return { status, headers: [["Content-Type", TEXT], ...extra], body: `${status} ${text}\n` };
-  }
+  const stat = (path: string) => statInside(path, root);
 
   function notFound(req: ServerRequest): HandlerResult {
     if (options.fallthrough) return null;
-    const method = req.head.method;
-    if (method === METHOD.GET || method === METHOD.HEAD) {
-      if (options.spa && acceptsHtml(req)) {
-        const index = lookupFile("/", join(root, indexNames[0] ?? "index.html"), indexNames[0] ?? "index.html");
-        if (index !== null) return sendEntry(req, index, 200);
-      }
-      const page = lookupFile("/404.html", join(root, "404.html"), "404.html");
-      if (page !== null) return sendEntry(req, page, 404);
+    for (const page of fallbacksFor(req.head.method, req.head.header("accept"), fallbacks)) {
+      const e = cache.lookupFile(page.key, page.path, page.name, Date.now());
+      if (e !== null) return replyWithFile(req, e, page.status, boundary);
     }
     return textReply(404, "Not Found");
-  }
-
-  function acceptsHtml(req: ServerRequest): boolean {
-    const accept = req.head.header("accept");
-    return accept !== undefined && accept.includes("text/html");
-  }
-
-  /** A cached entry for a known file path (404 page, SPA index), revalidated like any other. */
-  function lookupFile(key: string, path: string, name: string): Entry | null {
-    const k = `\0${key}`;
-    const now = Date.now();
-    const cached = cache.get(k);
-    if (cached !== undefined && (now - cached.checkedAt < REVALIDATE_MS || isFresh(cached))) {
-      cached.checkedAt = now;
-      return cached;
-    }
-    evict(k);
-    const st = statInside(path);
-    if (st === null || !st.isFile()) return null;
-    const e = buildEntry(path, name, st, now);
-    if (e !== null) remember(k, e);
-    return e;
-  }
-
-  function validatorReply(status: number, v: Variant, e: Entry): Reply {
-    if (status === 304) {
-      const headers: [string, string][] = [
-        ["ETag", v.etag],
-        ["Last-Modified", v.lastModified],
-      ];
-      if (e.cacheControl) headers.push(["Cache-Control", e.cacheControl]);
-      if (e.encoded.length > 0) headers.push(["Vary", "Accept-Encoding"]);
-      return { status: 304, headers };
-    }
-    return textReply(412, "Precondition Failed");
-  }
-
-  /** RFC 9110 §13.2.2 steps 1-4: 0 to go on, or 304 / 412. */
-  function preconditions(head: RequestHead, v: Variant): number {
-    const isGetOrHead = head.method === METHOD.GET || head.method === METHOD.HEAD;
-    const ifMatch = field(head, F_IF_MATCH);
-    if (ifMatch !== undefined) {
-      if (!etagMatches(ifMatch, v.etag, false)) return 412;
-    } else {
-      const ius = field(head, F_IF_UNMODIFIED_SINCE);
-      if (ius !== undefined) {
-        const t = parseHttpDate(ius);
-        if (!Number.isNaN(t) && v.mtimeSeconds > t) return 412;
-      }
-    }
-    const ifNoneMatch = field(head, F_IF_NONE_MATCH);
-    if (ifNoneMatch !== undefined) {
-      if (etagMatches(ifNoneMatch, v.etag, true)) return isGetOrHead ? 304 : 412;
-    } else if (isGetOrHead) {
-      const ims = field(head, F_IF_MODIFIED_SINCE);
-      if (ims !== undefined) {
-        const t = parseHttpDate(ims);
-        if (!Number.isNaN(t) && v.mtimeSeconds <= t) return 304;
-      }
-    }
-    return 0;
-  }
-
-  /** If-Range (§13.1.5): a strong ETag match, or a date exactly equal to Last-Modified. */
-  function ifRangeHolds(value: string, v: Variant): boolean {
-    const s = value.trim();
-    if (s.startsWith('"') || s.startsWith("W/")) return !s.startsWith("W/") && s === v.etag;
-    // A date is a strong validator only if the file had not changed within the second it names
-    // (RFC 9110 §8.8.2.2): a file modified in the last second never matches.
-    const t = parseHttpDate(s);
-    return !Number.isNaN(t) && t === v.mtimeSeconds && Date.now() - v.mtimeMs >= 1000;
-  }
-
-  function openVariant(v: Variant): number {
-    try {
-      const fd = openSync(v.path, OPEN_FLAGS);
-      if (!fstatSync(fd).isFile()) {
-        closeSync(fd);
-        return -1;
-      }
-      return fd;
-    } catch (err) {
-      if (isOutOfDescriptors(err)) throw serviceUnavailable();
-      return -1;
-    }
-  }
-
-  /** The file's answer for this request: 200, 206, 304, 412, 416 (or `status` for the 404 page). */
-  function sendEntry(req: ServerRequest, e: Entry, status: number): HandlerResult {
-    const head = req.head;
-    const method = head.method;
-    if (method !== METHOD.GET && method !== METHOD.HEAD) return notAllowed(method);
-    scanFields(head);
-
-    let v = e.identity;
-    if (e.encoded.length > 0) {
-      const coding = chooseCoding(field(head, F_ACCEPT_ENCODING), e.encoded.map((x) => x.coding!));
-      if (coding !== null) v = e.encoded.find((x) => x.coding === coding)!;
-    }
-    if (status === 200) {
-      const pre = preconditions(head, v);
-      if (pre !== 0) return validatorReply(pre, v, e);
-      const range = field(head, F_RANGE);
-      if (range !== undefined && method === METHOD.GET) {
-        const ifRange = field(head, F_IF_RANGE);
-        if (ifRange === undefined || ifRangeHolds(ifRange, v)) {
-          const r = parseRange(range, v.size);
-          if (r === RANGE_UNSATISFIABLE) {
-            return textReply(416, "Range Not Satisfiable", [["Content-Range", `bytes */${v.size}`]]);
-          }
-          if (r !== RANGE_IGNORE) return partial(e, v, r);
-        }
-      }
-    }
-    if (v.body !== null) {
-      if (status !== 200) return { status, headers: v.head200, body: v.body };
-      return { status, headers: v.head200, body: v.body, raw: fullResponse(v) };
-    }
-    if (method === METHOD.HEAD) return { status, headers: v.head200, body: emptySource, length: v.size };
-    const fd = openVariant(v);
-    if (fd < 0) return textReply(404, "Not Found");
-    return { status, headers: v.head200, body: new FileSource(fd, 0, v.size), length: v.size };
-  }
-
-  function partial(e: Entry, v: Variant, ranges: ByteRange[]): HandlerResult {
-    if (ranges.length === 1) {
-      const r = ranges[0]!;
-      const headers = encoder.encode(`${v.headLines}Content-Range: ${contentRange(r, v.size)}\r\n`);
-      const length = r.end - r.start + 1;
-      if (v.body !== null) return { status: 206, headers, body: v.body.subarray(r.start, r.end + 1) };
-      const fd = openVariant(v);
-      if (fd < 0) return textReply(404, "Not Found");
-      return { status: 206, headers, body: new FileSource(fd, r.start, r.end + 1), length };
-    }
-    // Several ranges: multipart/byteranges (§14.6). Per-part headers carry the real type.
-    const lines = v.headLines.replace(/^Content-Type: [^\r]*\r\n/, "");
-    const headers = encoder.encode(`${lines}Content-Type: multipart/byteranges; boundary=${boundary}\r\n`);
-    const length = multipartLength(ranges, v.size, e.contentType, boundary);
-    if (v.body !== null) {
-      return { status: 206, headers, body: new MultipartSource(v.body, -1, ranges, v.size, e.contentType, boundary), length };
-    }
-    const fd = openVariant(v);
-    if (fd < 0) return textReply(404, "Not Found");
-    return { status: 206, headers, body: new MultipartSource(null, fd, ranges, v.size, e.contentType, boundary), length };
-  }
-
-  function directory(req: ServerRequest, path: string, key: string): HandlerResult {
-    const method = req.head.method;
-    if (method !== METHOD.GET && method !== METHOD.HEAD) return notAllowed(method);
-    const params = req.query;
-    const sortParam = params.get("sort");
-    const sort: SortKey = sortParam === "size" || sortParam === "date" ? sortParam : "name";
-    const desc = params.get("order") === "desc";
-    let entries;
-    try {
-      entries = sortListing(readListing(path, allowDotfiles, root), sort, desc);
-    } catch (err) {
-      if (isOutOfDescriptors(err)) throw serviceUnavailable();
-      return notFound(req);
-    }
-    const accept = req.head.header("accept") ?? "";
-    const json = accept.includes("application/json") && !accept.includes("text/html");
-    const body = json ? renderListingJson(key, entries) : renderListingHtml(key, entries, sort, desc);
-    return {
-      status: 200,
-      headers: [
-        ["Content-Type", json ? "application/json; charset=utf-8" : "text/html; charset=utf-8"],
-        ["Cache-Control", "no-cache"],
-        ["Vary", "Accept"],
-        ["X-Content-Type-Options", "nosniff"],
-      ],
-      body,
-    };
   }
 
   return function serveStatic(req: ServerRequest): HandlerResult {
     const key = req.head.path;
     const now = Date.now();
-    const cached = cache.get(key);
-    if (cached !== undefined) {
-      if (now - cached.checkedAt < REVALIDATE_MS) return sendEntry(req, cached, 200);
-      if (isFresh(cached)) {
-        cached.checkedAt = now;
-        return sendEntry(req, cached, 200);
+    const cached = cache.get(key, now);
+    if (cached !== undefined) return replyWithFile(req, cached, 200, boundary);
+
+    const search = req.head.queryStart >= 0 ? `?${req.head.query}` : "";
+    const target = findTarget(key, search, policy, stat);
+    switch (target.kind) {
+      case "bad-path":
+        return textReply(400, "Bad Request: invalid path");
+      case "not-found":
+        return notFound(req);
+      case "redirect":
+        return textReply(301, "Moved Permanently", [["Location", target.location]]);
+      case "listing": {
+        const method = req.head.method;
+        if (!isGetOrHead(method)) return notAllowed(method);
+        return listingReply(req, target.path, policy.allowDotfiles, root) ?? notFound(req);
       }
-      evict(key);
+      case "file": {
+        // The file exists, which is all OPTIONS asks: no reason to read it into the cache.
+        if (req.head.method === METHOD.OPTIONS) return notAllowed(METHOD.OPTIONS);
+        const entry = cache.add(key, target.path, target.name, target.stats, now);
+        return entry === null ? notFound(req) : replyWithFile(req, entry, 200, boundary);
+      }
     }
-
-    const resolved = resolveRequestPath(key);
-    if (typeof resolved === "number") return textReply(400, "Bad Request: invalid path");
-    const { segments } = resolved;
-    if (!allowDotfiles && isHiddenSegments(segments)) return notFound(req);
-
-    let path = segments.length === 0 ? root : join(root, ...segments);
-    let st = statInside(path);
-    if (st === null) return notFound(req);
-    let name = segments.length === 0 ? "" : segments[segments.length - 1]!;
-
-    const isDirectory = st.isDirectory();
-    if (isDirectory) {
-      if (!resolved.trailingSlash) {
-        // /dir → /dir/ so that relative links inside resolve; the query is kept. Built from the
-        // normalised segments: echoing "//dir" would send the browser to a host named "dir".
-        const q = req.head.queryStart >= 0 ? `?${req.head.query}` : "";
-        const dir = segments.length === 0 ? "/" : `/${segments.map(encodeSegment).join("/")}/`;
-        return textReply(301, "Moved Permanently", [["Location", `${dir}${q}`]]);
-      }
-      let found: BigIntStats | null = null;
-      for (const index of indexNames) {
-        const candidate = join(path, index);
-        const s = statInside(candidate);
-        if (s !== null && s.isFile()) {
-          path = candidate;
-          found = s;
-          name = index;
-          break;
-        }
-      }
-      if (found === null) return listing ? directory(req, path, key) : notFound(req);
-      st = found;
-    }
-    // FIFOs, devices and sockets are never opened: open() on a FIFO would block the whole process.
-    if (!st.isFile()) return notFound(req);
-    // "/file.txt/" names a directory that does not exist (nginx, Apache: 404); serving the file there
-    // would make its relative links resolve under "/file.txt/".
-    if (resolved.trailingSlash && !isDirectory) return notFound(req);
-    if (req.head.method === METHOD.OPTIONS) return { status: 204, headers: [["Allow", ALLOW]] };
-
-    const entry = buildEntry(path, name, st, now);
-    if (entry === null) return notFound(req);
-    remember(key, entry);
-    return sendEntry(req, entry, 200);
   };
-}
-
-/** The complete 200 response of a cached variant; one buffer per file, remade once a second for Date. */
-function fullResponse(v: Variant): Uint8Array {
-  const date = getDateLine();
-  if (v.full !== null && v.fullDate === date) return v.full;
-  const body = v.body!;
-  const tail = encoder.encode(`Content-Length: ${body.length}\r\n\r\n`);
-  const full = concatBytes([statusLine(200), v.head200, date, SERVER_HEADER, tail, body]);
-  v.full = full;
-  v.fullDate = date;
-  return full;
-}
-
-const emptySource = {
-  read: () => null,
-  close: () => {},
-};
-
-function notAllowed(method: number): Reply {
-  if (method === METHOD.OPTIONS) return { status: 204, headers: [["Allow", ALLOW]] };
-  return {
-    status: 405,
-    headers: [
-      ["Allow", ALLOW],
-      ["Content-Type", TEXT],
-    ],
-    body: "405 Method Not Allowed\n",
-  };
-}
-
-/** stat() that answers null for every failure a request path can cause (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, EACCES). */
-function statOrNull(path: string): BigIntStats | null {
-  try {
-    return statSync(path, { bigint: true, throwIfNoEntry: false }) ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function readWholeFile(path: string, size: number): Uint8Array | null {
-  let fd: number;
-  try {
-    fd = openSync(path, OPEN_FLAGS);
-  } catch (err) {
-    if (isOutOfDescriptors(err)) throw serviceUnavailable();
-    return null;
-  }
-  try {
-    const buf = new Uint8Array(size);
-    let off = 0;
-    while (off < size) {
-      const n = readSync(fd, buf, off, size - off, off);
-      if (n <= 0) break;
-      off += n;
-    }
-    return off === size ? buf : buf.subarray(0, off);
-  } finally {
-    closeSync(fd);
-  }
 }

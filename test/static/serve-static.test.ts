@@ -890,24 +890,3 @@ describe("backpressure", () => {
     c.close();
   });
 });
-
-describe("fingerprint detection", () => {
-  const { defaultCacheControl } = require("../../src/static/serve-static.ts") as typeof import("../../src/static/serve-static.ts");
-  const cases: [string, boolean][] = [
-    ["app.3f9a1c2b.js", true],
-    ["main-5TQXR2.css", true],
-    ["chunk-ABCD2345.js", true],
-    ["vendor.0123abcd4567.css", true],
-    ["android-chrome-192x192.png", false],
-    ["report-202401.pdf", false],
-    ["photo-123456.jpg", false],
-    ["style.css", false],
-    ["read-me-please.txt", false],
-    ["deadbeef.js", false], // the whole name: no separator before it
-  ];
-  for (const [name, immutable] of cases) {
-    test(`${name} → ${immutable ? "immutable" : "no default"}`, () => {
-      expect(defaultCacheControl(name, "application/octet-stream")).toBe(immutable ? "public, max-age=31536000, immutable" : undefined);
-    });
-  }
-});

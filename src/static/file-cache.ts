@@ -1,0 +1,208 @@
+// The hot-file cache: per request path, a file's pre-encoded header lines (and its bytes, when small),
+// for the file and for each precompressed sibling. A hit is one Map lookup. An entry is trusted for a
+// second, then the file and its siblings are stat()ed again, and the entry dropped if any changed.
+import type { BigIntStats } from "node:fs";
+import { concatBytes } from "../http/chars.ts";
+import { getDateLine } from "../http/date.ts";
+import { SERVER_HEADER, statusLine } from "../http/response.ts";
+import { CODINGS, type CodingName } from "./encoding.ts";
+import { contentTypeFor, defaultCacheControl, makeEtag } from "./file-headers.ts";
+import { readWholeFile, statInside, statOrNull } from "./file-system.ts";
+
+const encoder = new TextEncoder();
+/** How long a cached answer is trusted before the file is stat()ed again. */
+const REVALIDATE_MS = 1000;
+const MAX_ENTRIES = 16_384;
+
+/** One file we may send: the file itself or a precompressed sibling. */
+export interface Variant {
+  path: string;
+  coding: CodingName | null;
+  stats: BigIntStats;
+  size: number;
+  etag: string;
+  /** Last-Modified in whole seconds (HTTP dates have no finer resolution). */
+  mtimeSeconds: number;
+  /** The exact mtime in ms, to tell whether the file changed within the last second. */
+  mtimeMs: number;
+  lastModified: string;
+  /** Header lines shared by every 200/206 of this variant, pre-encoded (each ends CRLF). */
+  headLines: string;
+  head200: Uint8Array;
+  /** The bytes, when small enough to keep. */
+  body: Uint8Array | null;
+  /** The whole 200 response (head with Date, then body), rebuilt when the Date line changes. */
+  full: Uint8Array | null;
+  fullDate: Uint8Array | null;
+}
+
+/** A path's variants and what every answer for it shares. */
+export interface Entry {
+  contentType: string;
+  cacheControl: string | undefined;
+  identity: Variant;
+  encoded: Variant[];
+  /** The codings of `encoded`, in the same order (what chooseCoding picks from). */
+  codings: CodingName[];
+  checkedAt: number;
+}
+
+export interface FileCacheOptions {
+  /** The root's real path: a sibling reached through a symlink must stay inside it too. */
+  root: string;
+  /** Files at most this large keep their bytes in memory… */
+  fileLimit: number;
+  /** …up to this many bytes in all. */
+  totalLimit: number;
+  /** Cache-Control for every file; undefined: defaultCacheControl's choice per file. */
+  cacheControl: string | undefined;
+}
+
+export class FileCache {
+  readonly #entries = new Map<string, Entry>();
+  #bytes = 0;
+  readonly #options: FileCacheOptions;
+
+  constructor(options: FileCacheOptions) {
+    this.#options = options;
+  }
+
+  /** The entry for `key` while it is still the file on disk; a stale one is dropped (undefined). */
+  get(key: string, now: number): Entry | undefined {
+    const e = this.#entries.get(key);
+    if (e === undefined) return undefined;
+    if (now - e.checkedAt < REVALIDATE_MS) return e;
+    if (isFresh(e)) {
+      e.checkedAt = now;
+      return e;
+    }
+    this.#evict(key);
+    return undefined;
+  }
+
+  /** Builds the entry for a regular file already found inside the root; kept under `key` if it fits. */
+  add(key: string, path: string, name: string, st: BigIntStats, now: number): Entry | null {
+    const e = this.#build(path, name, st, now);
+    if (e !== null) this.#remember(key, e);
+    return e;
+  }
+
+  /** The entry for a known file path (404 page, SPA index), revalidated like any other; null if none. */
+  lookupFile(key: string, path: string, name: string, now: number): Entry | null {
+    // Apart from the request paths' keys: these entries were not reached through the path policy.
+    const k = `\0${key}`;
+    const cached = this.get(k, now);
+    if (cached !== undefined) return cached;
+    const st = statInside(path, this.#options.root);
+    if (st === null || !st.isFile()) return null;
+    return this.add(k, path, name, st, now);
+  }
+
+  #evict(key: string): void {
+    const e = this.#entries.get(key);
+    if (e === undefined) return;
+    this.#entries.delete(key);
+    this.#bytes -= entryBytes(e);
+  }
+
+  #remember(key: string, entry: Entry): void {
+    this.#evict(key);
+    const size = entryBytes(entry);
+    const limit = this.#options.totalLimit;
+    // Oldest out first (a Map iterates in insertion order).
+    for (const k of this.#entries.keys()) {
+      if (this.#bytes + size <= limit && this.#entries.size < MAX_ENTRIES) break;
+      this.#evict(k);
+    }
+    if (this.#bytes + size > limit) return;
+    this.#entries.set(key, entry);
+    this.#bytes += size;
+  }
+
+  #build(path: string, name: string, st: BigIntStats, now: number): Entry | null {
+    const contentType = contentTypeFor(name);
+    const cacheControl = this.#options.cacheControl ?? defaultCacheControl(name, contentType);
+    const siblings: [CodingName, string, BigIntStats][] = [];
+    for (const c of CODINGS) {
+      const p = path + c.suffix;
+      const s = statInside(p, this.#options.root);
+      if (s !== null && s.isFile()) siblings.push([c.name, p, s]);
+    }
+    let common = `Content-Type: ${contentType}\r\nAccept-Ranges: bytes\r\nX-Content-Type-Options: nosniff\r\n`;
+    if (cacheControl) common += `Cache-Control: ${cacheControl}\r\n`;
+    // Every response for a path with siblings varies by Accept-Encoding, identity included.
+    if (siblings.length > 0) common += "Vary: Accept-Encoding\r\n";
+    const identity = this.#makeVariant(path, st, null, common);
+    if (identity === null) return null;
+    const encoded: Variant[] = [];
+    for (const [coding, p, s] of siblings) {
+      const v = this.#makeVariant(p, s, coding, common);
+      if (v !== null) encoded.push(v);
+    }
+    return { contentType, cacheControl, identity, encoded, codings: encoded.map((v) => v.coding!), checkedAt: now };
+  }
+
+  #makeVariant(path: string, st: BigIntStats, coding: CodingName | null, common: string): Variant | null {
+    const size = Number(st.size);
+    const mtimeMs = Number(st.mtimeNs / 1_000_000n);
+    const etag = makeEtag(st, coding);
+    const lastModified = new Date(mtimeMs).toUTCString();
+    let headLines = `${common}Last-Modified: ${lastModified}\r\nETag: ${etag}\r\n`;
+    if (coding !== null) headLines += `Content-Encoding: ${coding}\r\n`;
+    let body: Uint8Array | null = null;
+    if (size <= this.#options.fileLimit) {
+      body = readWholeFile(path, size);
+      if (body === null) return null;
+    }
+    return {
+      path,
+      coding,
+      stats: st,
+      size: body?.length ?? size,
+      etag,
+      mtimeSeconds: Math.floor(mtimeMs / 1000),
+      mtimeMs,
+      lastModified,
+      headLines,
+      head200: encoder.encode(headLines),
+      body,
+      full: null,
+      fullDate: null,
+    };
+  }
+}
+
+/** The complete 200 response of a cached variant; one buffer per file, remade once a second for Date. */
+export function fullResponse(v: Variant): Uint8Array {
+  const date = getDateLine();
+  if (v.full !== null && v.fullDate === date) return v.full;
+  const body = v.body!;
+  const tail = encoder.encode(`Content-Length: ${body.length}\r\n\r\n`);
+  const full = concatBytes([statusLine(200), v.head200, date, SERVER_HEADER, tail, body]);
+  v.full = full;
+  v.fullDate = date;
+  return full;
+}
+
+function entryBytes(e: Entry): number {
+  let n = e.identity.body?.length ?? 0;
+  for (const v of e.encoded) n += v.body?.length ?? 0;
+  return n;
+}
+
+function sameFile(a: BigIntStats, b: BigIntStats | null): boolean {
+  return b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.dev === b.dev;
+}
+
+/** Still the same files on disk (the file and every sibling we know, and no new sibling)? */
+function isFresh(e: Entry): boolean {
+  if (!sameFile(e.identity.stats, statOrNull(e.identity.path))) return false;
+  let known = 0;
+  for (const c of CODINGS) {
+    const s = statOrNull(e.identity.path + c.suffix);
+    const v = e.encoded.find((x) => x.coding === c.name);
+    if (v === undefined ? s !== null : !sameFile(v.stats, s)) return false;
+    if (v !== undefined) known++;
+  }
+  return known === e.encoded.length;
+}
