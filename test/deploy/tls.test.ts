@@ -145,25 +145,17 @@ describe("--http-redirect-port", () => {
 
 describe("serve({ tls })", () => {
   test("the url starts with https and the server answers over TLS", async () => {
-    const server = serve({ port: 0, log: "off", tls: { cert: ca, key: readFileSync(keyPath, "utf8") }, handler: () => "secure" });
-    try {
-      expect(server.url.href).toStartWith("https://");
-      expect(server.url.href).toBe(`https://127.0.0.1:${server.port}/`);
-      const res = await fetch(server.url, { tls: { ca } });
-      expect(await res.text()).toBe("secure");
-    } finally {
-      await server.stop(true);
-    }
+    using server = serve({ port: 0, log: "off", tls: { cert: ca, key: readFileSync(keyPath, "utf8") }, handler: () => "secure" });
+    expect(server.url.href).toStartWith("https://");
+    expect(server.url.href).toBe(`https://127.0.0.1:${server.port}/`);
+    const res = await fetch(server.url, { tls: { ca } });
+    expect(await res.text()).toBe("secure");
   });
 
   test("Bun.file()s are accepted as cert and key", async () => {
-    const server = serve({ port: 0, log: "off", tls: { cert: Bun.file(certPath), key: Bun.file(keyPath) }, handler: () => "files" });
-    try {
-      const res = await fetch(server.url, { tls: { ca } });
-      expect(await res.text()).toBe("files");
-    } finally {
-      await server.stop(true);
-    }
+    using server = serve({ port: 0, log: "off", tls: { cert: Bun.file(certPath), key: Bun.file(keyPath) }, handler: () => "files" });
+    const res = await fetch(server.url, { tls: { ca } });
+    expect(await res.text()).toBe("files");
   });
 });
 

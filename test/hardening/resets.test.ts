@@ -202,19 +202,15 @@ test("a client that pipelines a 64 MiB download and a small request, then half-c
 }, 30_000);
 
 test("a client that pipelines a request to an async handler and another, then half-closes, gets both responses", async () => {
-  const server = serve({
+  using server = serve({
     port: 0,
     log: "off",
     handler: (req) => (req.path === "/async" ? new Promise<string>((r) => setTimeout(() => r("async"), 20)) : "sync"),
   });
-  try {
-    const p = await Peer.connect(server.port);
-    await p.write("GET /async HTTP/1.1\r\nHost: t\r\n\r\nGET /sync HTTP/1.1\r\nHost: t\r\n\r\n");
-    p.shutdown();
-    expect(await p.until(() => p.ended, 3000)).toBe(true);
-    expect(p.responses().list.map((r) => r.text())).toEqual(["async", "sync"]);
-    p.close();
-  } finally {
-    await server.stop(true);
-  }
+  const p = await Peer.connect(server.port);
+  await p.write("GET /async HTTP/1.1\r\nHost: t\r\n\r\nGET /sync HTTP/1.1\r\nHost: t\r\n\r\n");
+  p.shutdown();
+  expect(await p.until(() => p.ended, 3000)).toBe(true);
+  expect(p.responses().list.map((r) => r.text())).toEqual(["async", "sync"]);
+  p.close();
 });

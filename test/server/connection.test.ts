@@ -347,7 +347,7 @@ describe("OPTIONS *", () => {
 
 describe("handler mistakes", () => {
   test("an invalid status becomes a 500, and the server goes on", async () => {
-    const s = serve({ port: 0, log: "off", handler: (req) => ({ status: req.path === "/a" ? 42 : 101, body: "x" }) });
+    using s = serve({ port: 0, log: "off", handler: (req) => ({ status: req.path === "/a" ? 42 : 101, body: "x" }) });
     const origError = console.error;
     console.error = () => {};
     try {
@@ -355,7 +355,6 @@ describe("handler mistakes", () => {
       expect((await exchange(s.port, GET("/b"))).status).toBe(500);
     } finally {
       console.error = origError;
-      await s.stop(true);
     }
   });
 });
