@@ -1,4 +1,4 @@
-// Helpers for the deployment tests: the real CLI as a child process, free ports, polls with deadlines.
+// Helpers for the deployment tests: the real CLI as a child process, free ports, temporary directories.
 import type { Subprocess } from "bun";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
@@ -12,17 +12,6 @@ export function freePort(): number {
   const port = l.port;
   l.stop(true);
   return port;
-}
-
-/** Polls `fn` until it returns something truthy; throws after `ms`. */
-export async function pollUntil<T>(fn: () => T | Promise<T>, ms = 5000, what = "condition", every = 20): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await Bun.sleep(every);
-  }
 }
 
 /** The environment without BUNHTTP_* and PORT, so the caller's shell cannot change the tests. */

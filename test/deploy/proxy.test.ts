@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { clientAddress, compileTrust, PROXY_INCOMPLETE, PROXY_INVALID, parseProxyHeader } from "../../src/server/proxy.ts";
 import { serve } from "../../src/server/server.ts";
 import { RawClient } from "../helpers/raw-client.ts";
-import { freePort, killAll, pollUntil, removeTemps, tempDir, track } from "./helpers.ts";
+import { pollUntil } from "../helpers/poll.ts";
+import { freePort, killAll, removeTemps, tempDir, track } from "./helpers.ts";
 
 afterAll(async () => {
   await killAll();
@@ -449,13 +450,13 @@ backend ours_v2
         async () => (await requestVia(v1Port, "/v1").catch(() => null)) ?? null,
         5000,
         "HAProxy to listen",
-        50,
+        { every: 50 },
       );
       expect(first.text).toStartWith("HTTP/1.1 200");
       // The address and port our handler saw are those of the client's end of the connection to HAProxy.
       expect(first.text).toContain(`/v1 127.0.0.1 ${first.localPort}\n`);
 
-      const second = await pollUntil(async () => (await requestVia(v2Port, "/v2").catch(() => null)) ?? null, 5000, "HAProxy v2 frontend", 50);
+      const second = await pollUntil(async () => (await requestVia(v2Port, "/v2").catch(() => null)) ?? null, 5000, "HAProxy v2 frontend", { every: 50 });
       expect(second.text).toStartWith("HTTP/1.1 200");
       expect(second.text).toContain(`/v2 127.0.0.1 ${second.localPort}\n`);
 

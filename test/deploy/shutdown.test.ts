@@ -5,7 +5,8 @@ import { afterAll, expect, test } from "bun:test";
 import { closeSync, ftruncateSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RawClient } from "../helpers/raw-client.ts";
-import { canConnect, exitWithin, killAll, pollUntil, removeTemps, startCli, tempDir } from "./helpers.ts";
+import { pollUntil } from "../helpers/poll.ts";
+import { canConnect, exitWithin, killAll, removeTemps, startCli, tempDir } from "./helpers.ts";
 
 afterAll(async () => {
   await killAll();

@@ -14,7 +14,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { childIdle, type HardChild, openFdsOf, Peer, startChild, waitFor } from "./helpers.ts";
+import { pollUntil } from "../helpers/poll.ts";
+import { childIdle, type HardChild, openFdsOf, Peer, startChild } from "./helpers.ts";
 
 const LIMIT = 128;
 const CLIENTS = 200;
@@ -72,7 +73,7 @@ async function connectAll(port: number, n: number): Promise<Peer[]> {
 async function settle(peers: Peer[], quietMs: number, ms: number): Promise<number> {
   let last = -1;
   let since = performance.now();
-  await waitFor(
+  await pollUntil(
     () => {
       const n = peers.filter((p) => answerOf(p) !== "").length;
       if (n !== last) {
@@ -95,7 +96,7 @@ test(`default connection limit under ulimit -n ${LIMIT}: ${CLIENTS} clients get 
   for (const [i, p] of peers.entries()) await p.write(requestFor(i));
   const cpu0 = cpuMs(child.pid);
   const t0 = performance.now();
-  await waitFor(() => peers.every((p) => answerOf(p) !== ""), 5000, "every client to be answered");
+  await pollUntil(() => peers.every((p) => answerOf(p) !== ""), 5000, "every client to be answered");
   const t = tally(peers);
   console.log(`emfile (default maxConnections = max(16, ${LIMIT} − 128) = ${Math.max(16, LIMIT - 128)}): ${JSON.stringify(t)} in ${(performance.now() - t0).toFixed(0)} ms, server CPU ${cpuMs(child.pid) - cpu0} ms`);
   for (const key of Object.keys(t)) expect(["200", "503+Retry-After"]).toContain(key);
@@ -132,7 +133,7 @@ test(`maxConnections above the fd limit: accept() hits EMFILE; the server surviv
   expect(child.dead).toBe(false);
   // Free the descriptors of the answered clients: the backlog is accepted and answered.
   for (const p of first) p.close();
-  await waitFor(() => waiting.every((p) => answerOf(p) !== ""), 5000, "the backlogged clients to be answered");
+  await pollUntil(() => waiting.every((p) => answerOf(p) !== ""), 5000, "the backlogged clients to be answered");
   console.log(`emfile: the ${waiting.length} backlogged clients, after descriptors were freed: ${JSON.stringify(tally(waiting))}`);
   for (const p of waiting) p.close();
   await childIdle(child.port);
@@ -154,7 +155,7 @@ test(`files requested while descriptors are exhausted get 200 or 503 + Retry-Aft
   const waiting = peers.filter((p) => answerOf(p) === "");
   for (const key of Object.keys(firstWave)) if (key !== "waiting") expect(["200", "503+Retry-After"]).toContain(key);
   for (const p of first) p.close();
-  await waitFor(() => waiting.every((p) => answerOf(p) !== ""), 5000, "the backlogged clients to be answered");
+  await pollUntil(() => waiting.every((p) => answerOf(p) !== ""), 5000, "the backlogged clients to be answered");
   for (const key of Object.keys(tally(waiting))) expect(["200", "503+Retry-After"]).toContain(key);
   for (const p of waiting) p.close();
 }, 30_000);

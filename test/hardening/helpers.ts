@@ -1,9 +1,10 @@
-// Shared pieces of the hardening tests: a child server with options, polling with deadlines, a seeded
+// Shared pieces of the hardening tests: a child server with options, a seeded
 // PRNG, and a light socket that keeps received bytes as a list (no quadratic copying) and can be reset.
 import type { Socket } from "bun";
 import { join } from "node:path";
 import { decodeLatin1 } from "../../src/http/chars.ts";
 import { latin1 as bytes } from "../helpers/split.ts";
+import { pollUntil } from "../helpers/poll.ts";
 import { type RawResponse, tryParseResponse } from "../helpers/raw-client.ts";
 
 export { openFdsOf, rssOf } from "../helpers/child.ts";
@@ -16,25 +17,9 @@ export function text(b: Uint8Array): string {
   return decodeLatin1(b, 0, b.length);
 }
 
-/** Polls `predicate` every `every` ms until it holds; throws after `ms`. Returns the time it took. */
-export function waitFor(predicate: () => boolean, ms: number, what: string, every = 20): Promise<number> {
-  return waitForAsync(async () => predicate(), ms, what, every);
-}
-
-/** As waitFor, for a predicate that must do I/O (a stats request to a child). */
-export async function waitForAsync(predicate: () => Promise<boolean>, ms: number, what: string, every = 50): Promise<number> {
-  const start = performance.now();
-  const deadline = start + ms;
-  while (!(await predicate())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await Bun.sleep(every);
-  }
-  return performance.now() - start;
-}
-
 /** Waits until the child holds no connection but the stats request asking. */
-export function childIdle(port: number, ms = 5000): Promise<number> {
-  return waitForAsync(async () => (await childStats(port)).connections === 1, ms, "the child to hold no connections");
+export async function childIdle(port: number, ms = 5000): Promise<void> {
+  await pollUntil(async () => (await childStats(port)).connections === 1, ms, "the child to hold no connections", { every: 50 });
 }
 
 /** mulberry32: a small seeded PRNG, so a failing fuzz run can be replayed from its seed. */

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { childIdle, childStats, type HardChild, openFdsOf, Peer, pool, rssOf, startChild, waitFor } from "./helpers.ts";
+import { pollUntil } from "../helpers/poll.ts";
+import { childIdle, childStats, type HardChild, openFdsOf, Peer, pool, rssOf, startChild } from "./helpers.ts";
 
 const N = Number(process.env.IDLE_CONNECTIONS ?? 2000);
 const KiB = 1024;
@@ -72,7 +73,7 @@ test(`${N} idle keep-alive connections: memory per connection`, async () => {
   expect(perConn).toBeLessThan(20 * KiB);
 
   for (const p of peers) p.close();
-  await waitFor(() => openFdsOf(child.pid) <= fds0, 5000, `the child's descriptors to return to ${fds0}`);
+  await pollUntil(() => openFdsOf(child.pid) <= fds0, 5000, `the child's descriptors to return to ${fds0}`);
   await childIdle(child.port);
 }, 60_000);
 
@@ -93,7 +94,7 @@ test(`${N} idle keep-alive connections are all closed by an idleTimeout of 1000 
     return open === 0;
   };
   // Idle deadline 1000 ms after each answer, checked by a once-a-second sweep: closed 1–2 s after it.
-  await waitFor(track, 4000, "every idle connection to be closed by the server", 10);
+  await pollUntil(track, 4000, "every idle connection to be closed by the server", { every: 10 });
   const idleFor = peers.map((_, i) => closedAt[i]! - answeredAt[i]!);
   console.log(
     `idle: ${N} connections closed by the server ${Math.min(...idleFor).toFixed(0)}–${Math.max(...idleFor).toFixed(0)} ms after their answer ` +
@@ -103,7 +104,7 @@ test(`${N} idle keep-alive connections are all closed by an idleTimeout of 1000 
   expect(Math.min(...idleFor)).toBeGreaterThanOrEqual(900);
   expect(Math.max(...idleFor)).toBeLessThan(3000);
   for (const p of peers) p.close();
-  await waitFor(() => openFdsOf(child.pid) <= fds0, 5000, `the child's descriptors to return to ${fds0}`);
+  await pollUntil(() => openFdsOf(child.pid) <= fds0, 5000, `the child's descriptors to return to ${fds0}`);
   await childIdle(child.port);
   expect(child.stderr()).toBe("");
 }, 60_000);

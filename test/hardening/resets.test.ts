@@ -14,7 +14,8 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve } from "../../src/index.ts";
-import { childIdle, childStats, type HardChild, MiB, openFdsOf, Peer, pool, request, rssOf, startChild, text, waitFor } from "./helpers.ts";
+import { pollUntil } from "../helpers/poll.ts";
+import { childIdle, childStats, type HardChild, MiB, openFdsOf, Peer, pool, request, rssOf, startChild, text } from "./helpers.ts";
 
 const ROUNDS = Number(process.env.RESET_ROUNDS ?? 2000);
 const BIG = 64 * MiB;
@@ -119,7 +120,7 @@ test(`${ROUNDS} aborted connections: descriptors return to baseline, RSS stays b
   const fds0 = openFdsOf(child.pid);
   expect((await request(child.port, "GET /small.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"))?.status).toBe(200);
   expect((await download("/big.bin", false)).body).toBe(BIG);
-  await waitFor(() => openFdsOf(child.pid) <= fds0, 3000, "the warm-up connections to be released");
+  await pollUntil(() => openFdsOf(child.pid) <= fds0, 3000, "the warm-up connections to be released");
   const stats0 = await childStats(child.port);
   const rss0 = rssOf(child.pid);
   let peak = rss0;
@@ -139,11 +140,13 @@ test(`${ROUNDS} aborted connections: descriptors return to baseline, RSS stays b
 
   // Descriptors come back: every socket and every opened file is released.
   let fds = openFdsOf(child.pid);
-  const fdWait = await waitFor(
+  const tFds = performance.now();
+  await pollUntil(
     () => (fds = openFdsOf(child.pid)) <= fds0,
     5000,
     `the child's descriptors to return to ${fds0} (now ${openFdsOf(child.pid)})`,
   );
+  const fdWait = performance.now() - tFds;
   const rss1 = rssOf(child.pid);
   const stats1 = await childStats(child.port);
   console.log(

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { childIdle, type HardChild, MiB, Peer, request, rssOf, startChild, waitFor } from "./helpers.ts";
+import { pollUntil } from "../helpers/poll.ts";
+import { childIdle, type HardChild, MiB, Peer, request, rssOf, startChild } from "./helpers.ts";
 
 const MAX_BODY = 1 * MiB;
 let dir: string;
@@ -77,7 +78,7 @@ describe("slowloris: heads trickled one byte at a time", () => {
         latencies.push(await timedGet());
         await Bun.sleep(50); // pacing between normal requests, not a wait for an event
       }
-      await waitFor(allDone, Math.max(0, deadline - performance.now()), "every slow client to be cut off");
+      await pollUntil(allDone, Math.max(0, deadline - performance.now()), "every slow client to be cut off");
     } finally {
       clearInterval(tick);
     }

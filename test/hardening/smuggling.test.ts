@@ -21,7 +21,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { serve, type Server } from "../../src/index.ts";
 import type { ServerRequest } from "../../src/server/request.ts";
-import { bytes, Peer, text, waitFor } from "./helpers.ts";
+import { pollUntil } from "../helpers/poll.ts";
+import { bytes, Peer, text } from "./helpers.ts";
 
 const SMUGGLED = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
 const END = "GET /end HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -291,7 +292,7 @@ describe("request smuggling and framing table", () => {
   }
 
   test("no connection is left behind, and the server is still answering", async () => {
-    await waitFor(() => server.connectionCount === 0, 3000, "every row's connection to be released");
+    await pollUntil(() => server.connectionCount === 0, 3000, "every row's connection to be released");
     seen = [];
     const c = await Peer.connect(server.port);
     await c.write(END);

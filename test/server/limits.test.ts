@@ -1,6 +1,7 @@
 // Connection limit: past it, new connections get 503 and close; the ones we have keep working.
 import { expect, test } from "bun:test";
 import { defaultMaxConnections, serve } from "../../src/server/server.ts";
+import { pollUntil } from "../helpers/poll.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 
 const GET = "GET /x HTTP/1.1\r\nHost: t\r\n\r\n";
@@ -29,8 +30,7 @@ test("past --max-connections a new connection gets 503 with Retry-After; existin
   }
   // When one closes, a new connection is accepted again.
   held[0]!.close();
-  const deadline = Date.now() + 3000;
-  while (server.connectionCount > 2 && Date.now() < deadline) await Bun.sleep(10);
+  await pollUntil(() => server.connectionCount <= 2, 3000, "the server to see the close", { every: 10 });
   const again = await RawClient.connect(server.port);
   await again.send(GET);
   expect((await again.response()).text()).toBe("ok");

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { ChunkedDecoder } from "../../src/http/chunked.ts";
 import { FAILED } from "../../src/http/parser.ts";
 import { type Child, openFdsOf, rssOf, startChildServer } from "../helpers/child.ts";
+import { poll, pollUntil } from "../helpers/poll.ts";
 
 const GiB = 1024 * 1024 * 1024;
 let dir: string;
@@ -100,16 +101,20 @@ test("a client that stops reading costs no more memory, and its descriptor is re
     sock = s;
     s.pause();
   });
-  // Let the server fill the socket buffers and stall on the paused client.
-  const deadline = Date.now() + 5000;
+  // Let the server fill the socket buffers and stall on the paused client: its RSS stops moving
+  // (five samples in a row within 512 KiB), or 5 s pass.
   let last = -1;
   let stable = 0;
-  while (Date.now() < deadline && stable < 5) {
-    await Bun.sleep(50);
-    const r = rssOf(child.pid);
-    stable = Math.abs(r - last) < 512 * 1024 ? stable + 1 : 0;
-    last = r;
-  }
+  await poll(
+    () => {
+      const r = rssOf(child.pid);
+      stable = Math.abs(r - last) < 512 * 1024 ? stable + 1 : 0;
+      last = r;
+      return stable >= 5;
+    },
+    5000,
+    { every: 50 },
+  );
   const stalled = rssOf(child.pid);
   await Bun.sleep(500);
   // Nothing more accumulates while the client reads nothing.
@@ -118,9 +123,7 @@ test("a client that stops reading costs no more memory, and its descriptor is re
   sock!.resume();
   expect(await done).toBe(GiB);
   // The file descriptor opened for the download is closed again.
-  const until = Date.now() + 3000;
-  while (openFdsOf(child.pid) > fdsBefore && Date.now() < until) await Bun.sleep(20);
-  expect(openFdsOf(child.pid)).toBeLessThanOrEqual(fdsBefore);
+  await pollUntil(() => openFdsOf(child.pid) <= fdsBefore, 3000, `the child's descriptors to return to ${fdsBefore}`);
 }, 60_000);
 
 test("a handler streaming 1 GiB through a ReadableStream: memory stays flat, also while the client stalls", async () => {

@@ -4,19 +4,11 @@ import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve } from "../../src/index.ts";
+import { pollUntil } from "../helpers/poll.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 
 const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
 const BODY_60K = new Uint8Array(60 * 1024).fill(97);
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await Bun.sleep(20);
-  }
-  return true;
-}
 
 test("after output backs up and drains, the idle timer is armed again", async () => {
   using s = serve({ port: 0, log: "off", idleTimeout: 1000, handler: () => ({ body: BODY_60K }) });
@@ -42,7 +34,7 @@ test("stop() resolves even when a connection still has output queued", async () 
   c.resume();
   expect((await c.response(10_000)).body.length).toBe(big.length);
   await c.closedByServer(3000);
-  expect(await waitFor(() => resolved, 3000)).toBe(true);
+  await pollUntil(() => resolved, 3000, "stop() to resolve");
   await stopped;
 });
 
@@ -111,8 +103,8 @@ test("a client that resets while an async handler works leaks no descriptor or s
       c.terminate();
     }
   }
-  expect(await waitFor(() => cancelled === 10, 3000)).toBe(true);
-  expect(await waitFor(() => fds() <= base, 3000)).toBe(true);
+  await pollUntil(() => cancelled === 10, 3000, "every stream to be cancelled");
+  await pollUntil(() => fds() <= base, 3000, `the descriptors to return to ${base}`);
 });
 
 test("a Content-Length declared for a stream is not trusted: the body goes out chunked", async () => {
