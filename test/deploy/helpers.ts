@@ -190,17 +190,6 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Tries a TCP connection; true if it was accepted. */
-export async function canConnect(port: number, host = "127.0.0.1"): Promise<boolean> {
-  try {
-    const s = await Bun.connect({ hostname: host, port, socket: { data() {} } });
-    s.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Listening TCP sockets on 127.0.0.1:port (/proc/net/tcp): with SO_REUSEPORT, one per process. */
 export function listenersOn(port: number): number {
   const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;

@@ -1,6 +1,5 @@
 // Behind a load balancer: PROXY protocol v1/v2 parsing, trusted proxies and forwarding headers,
 // serve({ proxyProtocol, trustProxy }) end to end, and HAProxy (Debian's) in front of us.
-import type { Socket } from "bun";
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -373,29 +372,16 @@ const HAPROXY = "/usr/sbin/haproxy";
 const haveHaproxy = existsSync(HAPROXY);
 if (!haveHaproxy) console.warn(`${HAPROXY} not found (apt-get install haproxy): the HAProxy tests are skipped`);
 
-/** One request on a raw connection; returns our local port and the response text. */
+/** One request on a raw connection; returns our local port and the whole response as text. */
 async function requestVia(port: number, path: string): Promise<{ localPort: number; text: string }> {
-  let received = "";
-  let closed = false;
-  let socket: Socket<undefined> | null = null;
+  const c = await RawClient.connect(port);
   try {
-    socket = await Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        data: (_s, chunk: Uint8Array) => void (received += new TextDecoder().decode(chunk)),
-        close: () => void (closed = true),
-        end: () => void (closed = true),
-        error: () => void (closed = true),
-      },
-    });
     // Read now: once the socket has closed, localPort is gone.
-    const localPort = socket.localPort;
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
-    await pollUntil(() => closed || /\r\n\r\n[\s\S]*\n$/.test(received), 5000, "a response through HAProxy");
-    return { localPort, text: received };
+    const localPort = c.socket.localPort;
+    await c.send(`GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
+    return { localPort, text: new TextDecoder().decode((await c.response()).raw) };
   } finally {
-    socket?.end();
+    c.close();
   }
 }
 

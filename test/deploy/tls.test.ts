@@ -5,7 +5,8 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serve } from "../../src/server/server.ts";
-import { canConnect, type Cli, exitWithin, freePort, killAll, removeTemps, runCli, startCli, tempDir, track } from "./helpers.ts";
+import { canConnect } from "../helpers/raw-client.ts";
+import { type Cli, exitWithin, freePort, killAll, removeTemps, runCli, startCli, tempDir, track } from "./helpers.ts";
 
 const dir = tempDir();
 const certPath = join(dir, "cert.pem");

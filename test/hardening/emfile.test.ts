@@ -15,7 +15,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pollUntil } from "../helpers/poll.ts";
-import { childIdle, type HardChild, openFdsOf, Peer, startChild } from "./helpers.ts";
+import { RawClient } from "../helpers/raw-client.ts";
+import { childIdle, type HardChild, openFdsOf, startChild } from "./helpers.ts";
 
 const LIMIT = 128;
 const CLIENTS = 200;
@@ -47,13 +48,13 @@ function maxOpenFiles(pid: number): number {
 const requestFor = (i: number) => `GET /${i % 2 === 0 ? "medium.bin" : "small.txt"} HTTP/1.1\r\nHost: t\r\n\r\n`;
 
 /** "200", "503+Retry-After", "404", …, or "" while nothing is answered yet. */
-function answerOf(p: Peer): string {
+function answerOf(p: RawClient): string {
   const r = p.responses().list[0];
   if (r === undefined) return p.ended ? "closed" : "";
   return r.status === 503 && r.header("retry-after") ? "503+Retry-After" : String(r.status);
 }
 
-function tally(peers: Peer[]): Record<string, number> {
+function tally(peers: RawClient[]): Record<string, number> {
   const t: Record<string, number> = {};
   for (const p of peers) {
     const a = answerOf(p) || "waiting";
@@ -63,14 +64,14 @@ function tally(peers: Peer[]): Record<string, number> {
 }
 
 /** Connects `n` clients one after another (each connect resolves once the kernel completes the handshake). */
-async function connectAll(port: number, n: number): Promise<Peer[]> {
-  const peers: Peer[] = [];
-  for (let i = 0; i < n; i++) peers.push(await Peer.connect(port));
+async function connectAll(port: number, n: number): Promise<RawClient[]> {
+  const peers: RawClient[] = [];
+  for (let i = 0; i < n; i++) peers.push(await RawClient.connect(port));
   return peers;
 }
 
 /** Waits until the number of answered clients stops changing for `quietMs`; returns how many are answered. */
-async function settle(peers: Peer[], quietMs: number, ms: number): Promise<number> {
+async function settle(peers: RawClient[], quietMs: number, ms: number): Promise<number> {
   let last = -1;
   let since = performance.now();
   await pollUntil(
@@ -93,7 +94,7 @@ test(`default connection limit under ulimit -n ${LIMIT}: ${CLIENTS} clients get 
   children.push(child);
   expect(maxOpenFiles(child.pid)).toBe(LIMIT);
   const peers = await connectAll(child.port, CLIENTS);
-  for (const [i, p] of peers.entries()) await p.write(requestFor(i));
+  for (const [i, p] of peers.entries()) await p.send(requestFor(i));
   const cpu0 = cpuMs(child.pid);
   const t0 = performance.now();
   await pollUntil(() => peers.every((p) => answerOf(p) !== ""), 5000, "every client to be answered");
@@ -107,11 +108,11 @@ test(`default connection limit under ulimit -n ${LIMIT}: ${CLIENTS} clients get 
   expect(child.stderr()).toBe("");
 }, 30_000);
 
-async function saturate(): Promise<{ child: HardChild; peers: Peer[]; firstWave: Record<string, number>; spin: number }> {
+async function saturate(): Promise<{ child: HardChild; peers: RawClient[]; firstWave: Record<string, number>; spin: number }> {
   const child = await startChild(dir, { maxConnections: 100_000 }, LIMIT);
   children.push(child);
   const peers = await connectAll(child.port, CLIENTS);
-  for (const [i, p] of peers.entries()) await p.write(requestFor(i));
+  for (const [i, p] of peers.entries()) await p.send(requestFor(i));
   const answered = await settle(peers, 500, 10_000);
   // The server is at its descriptor limit with the rest in the backlog: how busy is it while it waits?
   const cpu0 = cpuMs(child.pid);
@@ -139,9 +140,9 @@ test(`maxConnections above the fd limit: accept() hits EMFILE; the server surviv
   await childIdle(child.port);
   // Recovered: a new connection gets normal answers, for the cached small file and the opened one.
   for (const path of ["/small.txt", "/medium.bin"]) {
-    const p = await Peer.connect(child.port);
-    await p.write(`GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
-    expect(await p.until(() => p.ended, 3000)).toBe(true);
+    const p = await RawClient.connect(child.port);
+    await p.send(`GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
+    await p.closedByServer(3000);
     expect(p.responses().list.map((r) => r.status)).toEqual([200]);
     p.close();
   }

@@ -14,7 +14,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { childIdle, type HardChild, Peer, pool, prng, request, startChild, text } from "./helpers.ts";
+import { exchange, RawClient } from "../helpers/raw-client.ts";
+import { childIdle, type HardChild, pool, prng, startChild, text } from "./helpers.ts";
 
 const ROUNDS = Number(process.env.FUZZ_ROUNDS ?? 2000);
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32));
@@ -198,11 +199,11 @@ async function runOne(r: Rand, i: number): Promise<Outcome> {
   const splits = int(r, 0, 3);
   const halfClose = r() < 0.5;
   const cuts = Array.from({ length: splits }, () => int(r, 0, bytes.length)).sort((a, b) => a - b);
-  const p = await Peer.connect(child.port);
+  const p = await RawClient.connect(child.port);
   try {
     let prev = 0;
     for (const cut of [...cuts, bytes.length]) {
-      if (cut > prev) await p.write(bytes.subarray(prev, cut), 1000);
+      if (cut > prev) await p.send(bytes.subarray(prev, cut), 1000);
       prev = cut;
       if (cut < bytes.length) await Bun.sleep(int(r, 0, 3));
     }
@@ -248,7 +249,7 @@ test(`fuzz: ${ROUNDS} random and mutated requests (seed ${SEED})`, async () => {
     if (o.error) failures.push(o.error);
     if (++finished % 100 === 0) {
       const s = performance.now();
-      const r = await request(child.port, "GET /small.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 2000);
+      const r = await exchange(child.port, "GET /small.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 2000).catch(() => null);
       if (r?.status !== 200 || r.text() !== "small file\n") failures.push(`normal GET after ${finished} failed: ${r?.status}`);
       normal.push(performance.now() - s);
     }

@@ -1,11 +1,9 @@
-// Shared pieces of the hardening tests: a child server with options, a seeded
-// PRNG, and a light socket that keeps received bytes as a list (no quadratic copying) and can be reset.
-import type { Socket } from "bun";
+// Shared pieces of the hardening tests: a child server with options, a seeded PRNG, a bounded pool.
 import { join } from "node:path";
 import { decodeLatin1 } from "../../src/http/chars.ts";
 import { latin1 as bytes } from "../helpers/split.ts";
 import { pollUntil } from "../helpers/poll.ts";
-import { type RawResponse, tryParseResponse } from "../helpers/raw-client.ts";
+import { exchange } from "../helpers/raw-client.ts";
 
 export { openFdsOf, rssOf } from "../helpers/child.ts";
 
@@ -108,163 +106,7 @@ export interface ChildStats {
 }
 
 export async function childStats(port: number): Promise<ChildStats> {
-  const r = await request(port, "GET /__stats HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-  if (r === null || r.status !== 200) throw new Error(`no stats: ${r?.status}`);
+  const r = await exchange(port, "GET /__stats HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  if (r.status !== 200) throw new Error(`no stats: ${r.status}`);
   return JSON.parse(r.text()) as ChildStats;
-}
-
-// ---- a light client socket -----------------------------------------------------------------------
-
-/** A client connection that collects what it receives and knows when the server closed or reset it. */
-export class Peer {
-  socket!: Socket<undefined>;
-  private chunks: Uint8Array[] = [];
-  received = 0;
-  /** The server sent FIN (or the socket is gone). */
-  ended = false;
-  closed = false;
-  errored = false;
-  private waiters: (() => void)[] = [];
-  /** Called on every chunk received (after it is recorded). */
-  onData: ((chunk: Uint8Array) => void) | null = null;
-  /** Keep received bytes (false: only count them). */
-  keep = true;
-
-  static async connect(port: number, keep = true): Promise<Peer> {
-    const p = new Peer();
-    p.keep = keep;
-    p.socket = await Bun.connect<undefined>({
-      hostname: "127.0.0.1",
-      port,
-      allowHalfOpen: true,
-      socket: {
-        data: (_s, chunk: Uint8Array) => {
-          p.received += chunk.length;
-          if (p.keep) p.chunks.push(chunk);
-          p.onData?.(chunk);
-          p.wake();
-        },
-        end: () => {
-          p.ended = true;
-          p.wake();
-        },
-        close: () => {
-          p.ended = p.closed = true;
-          p.wake();
-        },
-        error: () => {
-          p.errored = p.ended = p.closed = true;
-          p.wake();
-        },
-        connectError: () => {
-          p.errored = p.ended = p.closed = true;
-          p.wake();
-        },
-      },
-    });
-    return p;
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  /** Resolves true once `predicate` holds (checked after every event), false after `ms`. */
-  async until(predicate: () => boolean, ms: number): Promise<boolean> {
-    const deadline = performance.now() + ms;
-    while (!predicate()) {
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-    return true;
-  }
-
-  /** Writes everything, waiting out backpressure; false if the socket closed first or `ms` passed. */
-  async write(data: string | Uint8Array, ms = 5000): Promise<boolean> {
-    const buf = typeof data === "string" ? bytes(data) : data;
-    let off = 0;
-    const deadline = performance.now() + ms;
-    while (off < buf.length) {
-      if (this.closed || performance.now() > deadline) return false;
-      const n = this.socket.write(buf, off, buf.length - off);
-      if (n < 0) return false;
-      off += n;
-      if (off < buf.length) await Bun.sleep(1);
-    }
-    return true;
-  }
-
-  /** All bytes received so far, as one array. */
-  data(): Uint8Array {
-    if (this.chunks.length !== 1) {
-      const all = new Uint8Array(this.chunks.reduce((n, c) => n + c.length, 0));
-      let o = 0;
-      for (const c of this.chunks) {
-        all.set(c, o);
-        o += c.length;
-      }
-      this.chunks = [all];
-    }
-    return this.chunks[0] ?? new Uint8Array(0);
-  }
-
-  /** Received bytes as Latin-1 text (one char per byte). */
-  text(): string {
-    return text(this.data());
-  }
-
-  /** Every complete response received so far (throws on a malformed status line or framing). */
-  responses(isHead = false): { list: RawResponse[]; rest: number } {
-    const buf = this.data();
-    const list: RawResponse[] = [];
-    let off = 0;
-    for (;;) {
-      const r = tryParseResponse(buf.subarray(off), isHead, this.ended);
-      if (r === null || r.used === 0) break;
-      list.push(r.res);
-      off += r.used;
-      if (off >= buf.length) break;
-    }
-    return { list, rest: buf.length - off };
-  }
-
-  /** Sends RST (SO_LINGER 0, then close). */
-  reset(): void {
-    this.socket.terminate();
-  }
-
-  /** Sends FIN; we keep reading. */
-  shutdown(): void {
-    this.socket.shutdown();
-  }
-
-  close(): void {
-    this.socket.end();
-  }
-}
-
-/** One request on a fresh connection: the first complete response, or null if none came in `ms`. */
-export async function request(port: number, raw: string | Uint8Array, ms = 5000): Promise<RawResponse | null> {
-  const p = await Peer.connect(port);
-  try {
-    await p.write(raw);
-    let res: RawResponse | null = null;
-    await p.until(() => {
-      const { list } = p.responses(typeof raw === "string" && raw.startsWith("HEAD "));
-      res = list.find((r) => r.status >= 200) ?? null;
-      return res !== null || p.ended;
-    }, ms);
-    return res;
-  } finally {
-    p.close();
-  }
 }

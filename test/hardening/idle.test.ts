@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pollUntil } from "../helpers/poll.ts";
-import { childIdle, childStats, type HardChild, openFdsOf, Peer, pool, rssOf, startChild } from "./helpers.ts";
+import { RawClient } from "../helpers/raw-client.ts";
+import { childIdle, childStats, type HardChild, openFdsOf, pool, rssOf, startChild } from "./helpers.ts";
 
 const N = Number(process.env.IDLE_CONNECTIONS ?? 2000);
 const KiB = 1024;
@@ -29,14 +30,14 @@ afterAll(() => {
 const GET = "GET /small.txt HTTP/1.1\r\nHost: t\r\n\r\n";
 
 /** Opens `n` connections, each making one keep-alive request; resolves once every one has its answer. */
-async function openIdle(port: number, n: number): Promise<{ peers: Peer[]; answeredAt: number[] }> {
-  const peers: Peer[] = new Array(n);
+async function openIdle(port: number, n: number): Promise<{ peers: RawClient[]; answeredAt: number[] }> {
+  const peers: RawClient[] = new Array(n);
   const answeredAt: number[] = new Array(n).fill(0);
   // At most 200 handshakes in flight: the listen backlog is 512.
   await pool(n, 200, async (i) => {
-    const p = await Peer.connect(port);
+    const p = await RawClient.connect(port);
     peers[i] = p;
-    await p.write(GET);
+    await p.send(GET);
     const ok = await p.until(() => p.responses().list.length === 1 || p.ended, 5000);
     if (!ok || p.ended) throw new Error(`connection ${i}: no keep-alive answer`);
     const r = p.responses().list[0]!;

@@ -100,7 +100,7 @@ test("a client that resets while an async handler works leaks no descriptor or s
       const c = await RawClient.connect(s.port);
       await c.send(GET(path));
       await Bun.sleep(10);
-      c.terminate();
+      c.reset();
     }
   }
   await pollUntil(() => cancelled === 10, 3000, "every stream to be cancelled");
@@ -174,6 +174,6 @@ test("after a pipelined batch, an idle connection is kept for idleTimeout, not h
   await c.response();
   await c.response();
   await Bun.sleep(2200); // past headerTimeout (plus the sweep's second), well before idleTimeout
-  expect(c.closed).toBe(false);
+  expect(c.ended).toBe(false);
   await c.closedByServer(3000);
 });
