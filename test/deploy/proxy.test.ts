@@ -5,9 +5,10 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { clientAddress, compileTrust, PROXY_INCOMPLETE, PROXY_INVALID, parseProxyHeader } from "../../src/server/proxy.ts";
 import { serve } from "../../src/server/server.ts";
-import { RawClient } from "../helpers/raw-client.ts";
+import { killAll, run, spawnChild } from "../helpers/child.ts";
 import { pollUntil } from "../helpers/poll.ts";
-import { freePort, killAll, removeTemps, tempDir, track } from "./helpers.ts";
+import { RawClient } from "../helpers/raw-client.ts";
+import { freePort, removeTemps, tempDir } from "./helpers.ts";
 
 afterAll(async () => {
   await killAll();
@@ -426,10 +427,8 @@ backend ours_v2
   server s2 127.0.0.1:${server.port} send-proxy-v2
 `,
     );
-    const check = Bun.spawnSync([HAPROXY, "-c", "-f", cfg], { stdout: "pipe", stderr: "pipe" });
-    expect(check.exitCode).toBe(0);
-    const haproxy = Bun.spawn([HAPROXY, "-f", cfg, "-db"], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-    track(haproxy);
+    expect((await run([HAPROXY, "-c", "-f", cfg])).code).toBe(0);
+    const haproxy = spawnChild([HAPROXY, "-f", cfg, "-db"]);
     try {
       // Ready once it answers (each attempt until then is refused).
       const first = await pollUntil(
@@ -455,7 +454,7 @@ backend ours_v2
         }
       }
       expect(seen.length).toBeGreaterThanOrEqual(12);
-      expect(haproxy.exitCode).toBeNull();
+      expect(haproxy.exitCode()).toBeNull();
     } finally {
       haproxy.kill("SIGKILL");
       await haproxy.exited;

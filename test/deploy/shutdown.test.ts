@@ -3,10 +3,11 @@
 import { afterAll, expect, test } from "bun:test";
 import { closeSync, ftruncateSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { exitWithin, killAll, startCli } from "../helpers/child.ts";
 import { Download } from "../helpers/download.ts";
 import { pollUntil } from "../helpers/poll.ts";
 import { canConnect, RawClient } from "../helpers/raw-client.ts";
-import { exitWithin, killAll, removeTemps, startCli, tempDir } from "./helpers.ts";
+import { removeTemps, tempDir } from "./helpers.ts";
 
 afterAll(async () => {
   await killAll();

@@ -4,8 +4,9 @@ import { afterAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exchange } from "../helpers/raw-client.ts";
+import { exitWithin, killAll, runCli, startCli } from "../helpers/child.ts";
 import { pollUntil } from "../helpers/poll.ts";
-import { childrenOf, exitWithin, freePort, isAlive, killAll, listenersOn, removeTemps, runCli, startCli, tempDir } from "./helpers.ts";
+import { childrenOf, freePort, isAlive, listenersOn, removeTemps, tempDir } from "./helpers.ts";
 
 const dir = tempDir();
 const root = join(dir, "root");

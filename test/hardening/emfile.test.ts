@@ -1,4 +1,4 @@
-// Running out of file descriptors. The server runs under `ulimit -n 128` (test/hardening/child-server.ts
+// Running out of file descriptors. The server runs under `ulimit -n 128` (test/helpers/child-server.ts
 // through `sh -c 'ulimit -n 128 && exec bun …'`) and 200 clients connect at once.
 //
 // With the default connection limit (open-file limit − 128) the server turns connections away with 503
@@ -14,14 +14,13 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { killAll, openFdsOf, type ServerChild, startServerChild } from "../helpers/child.ts";
 import { pollUntil } from "../helpers/poll.ts";
 import { RawClient } from "../helpers/raw-client.ts";
-import { childIdle, type HardChild, openFdsOf, startChild } from "./helpers.ts";
 
 const LIMIT = 128;
 const CLIENTS = 200;
 let dir: string;
-const children: HardChild[] = [];
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "bunhttp-emfile-"));
@@ -30,8 +29,8 @@ beforeAll(() => {
   writeFileSync(join(dir, "medium.bin"), new Uint8Array(100_000).fill(7));
 });
 
-afterAll(() => {
-  for (const c of children) c.kill();
+afterAll(async () => {
+  await killAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -90,8 +89,7 @@ async function settle(peers: RawClient[], quietMs: number, ms: number): Promise<
 }
 
 test(`default connection limit under ulimit -n ${LIMIT}: ${CLIENTS} clients get 200 or 503 + Retry-After, never EMFILE`, async () => {
-  const child = await startChild(dir, {}, LIMIT);
-  children.push(child);
+  const child = await startServerChild(dir, {}, { ulimitN: LIMIT });
   expect(maxOpenFiles(child.pid)).toBe(LIMIT);
   const peers = await connectAll(child.port, CLIENTS);
   for (const [i, p] of peers.entries()) await p.send(requestFor(i));
@@ -103,14 +101,13 @@ test(`default connection limit under ulimit -n ${LIMIT}: ${CLIENTS} clients get 
   for (const key of Object.keys(t)) expect(["200", "503+Retry-After"]).toContain(key);
   expect(t["200"]).toBeGreaterThanOrEqual(1);
   for (const p of peers) p.close();
-  await childIdle(child.port);
+  await child.idle();
   expect(child.dead).toBe(false);
   expect(child.stderr()).toBe("");
 }, 30_000);
 
-async function saturate(): Promise<{ child: HardChild; peers: RawClient[]; firstWave: Record<string, number>; spin: number }> {
-  const child = await startChild(dir, { maxConnections: 100_000 }, LIMIT);
-  children.push(child);
+async function saturate(): Promise<{ child: ServerChild; peers: RawClient[]; firstWave: Record<string, number>; spin: number }> {
+  const child = await startServerChild(dir, { maxConnections: 100_000 }, { ulimitN: LIMIT });
   const peers = await connectAll(child.port, CLIENTS);
   for (const [i, p] of peers.entries()) await p.send(requestFor(i));
   const answered = await settle(peers, 500, 10_000);
@@ -137,7 +134,7 @@ test(`maxConnections above the fd limit: accept() hits EMFILE; the server surviv
   await pollUntil(() => waiting.every((p) => answerOf(p) !== ""), 5000, "the backlogged clients to be answered");
   console.log(`emfile: the ${waiting.length} backlogged clients, after descriptors were freed: ${JSON.stringify(tally(waiting))}`);
   for (const p of waiting) p.close();
-  await childIdle(child.port);
+  await child.idle();
   // Recovered: a new connection gets normal answers, for the cached small file and the opened one.
   for (const path of ["/small.txt", "/medium.bin"]) {
     const p = await RawClient.connect(child.port);

@@ -14,8 +14,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type ServerChild, startServerChild } from "../helpers/child.ts";
 import { exchange, RawClient } from "../helpers/raw-client.ts";
-import { childIdle, type HardChild, pool, prng, startChild, text } from "./helpers.ts";
+import { pool, prng, text } from "./helpers.ts";
 
 const ROUNDS = Number(process.env.FUZZ_ROUNDS ?? 2000);
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32));
@@ -23,7 +24,7 @@ const CONCURRENCY = 32;
 const ANSWER_MS = 2000;
 
 let dir: string;
-let child: HardChild;
+let child: ServerChild;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "bunhttp-fuzz-"));
@@ -34,7 +35,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, "style.css.gz"), new Uint8Array(Bun.gzipSync(new TextEncoder().encode("body { color: red }\n".repeat(100)))));
   mkdirSync(join(dir, "sub"));
   writeFileSync(join(dir, "sub", "a b.txt"), "spaced\n");
-  child = await startChild(dir, { headerTimeout: 500, bodyTimeout: 500, idleTimeout: 1000, maxBody: 64 * 1024 });
+  child = await startServerChild(dir, { headerTimeout: 500, bodyTimeout: 500, idleTimeout: 1000, maxBody: 64 * 1024 });
 });
 
 afterAll(() => {
@@ -273,5 +274,5 @@ test(`fuzz: ${ROUNDS} random and mutated requests (seed ${SEED})`, async () => {
   expect(child.dead).toBe(false);
   expect(child.stderr()).toBe("");
   // Nothing left open on the server (the stats request itself aside), once lingering closes end.
-  await childIdle(child.port);
+  await child.idle();
 }, 60_000);

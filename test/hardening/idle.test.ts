@@ -8,22 +8,22 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { killAll, openFdsOf, rssOf, startServerChild } from "../helpers/child.ts";
 import { pollUntil } from "../helpers/poll.ts";
 import { RawClient } from "../helpers/raw-client.ts";
-import { childIdle, childStats, type HardChild, openFdsOf, pool, rssOf, startChild } from "./helpers.ts";
+import { pool } from "./helpers.ts";
 
 const N = Number(process.env.IDLE_CONNECTIONS ?? 2000);
 const KiB = 1024;
 let dir: string;
-const children: HardChild[] = [];
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "bunhttp-idle-"));
   writeFileSync(join(dir, "small.txt"), "small file\n");
 });
 
-afterAll(() => {
-  for (const c of children) c.kill();
+afterAll(async () => {
+  await killAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -48,18 +48,17 @@ async function openIdle(port: number, n: number): Promise<{ peers: RawClient[]; 
 }
 
 test(`${N} idle keep-alive connections: memory per connection`, async () => {
-  const child = await startChild(dir, { idleTimeout: 60_000 });
-  children.push(child);
+  const child = await startServerChild(dir, { idleTimeout: 60_000 });
   // Warm up (the JIT, the file cache) with a few connections, then measure the empty server.
   const warm = await openIdle(child.port, 20);
   for (const p of warm.peers) p.close();
-  await childIdle(child.port);
-  const s0 = await childStats(child.port);
+  await child.idle();
+  const s0 = await child.stats();
   const fds0 = openFdsOf(child.pid);
   const raw0 = rssOf(child.pid);
 
   const { peers } = await openIdle(child.port, N);
-  const s1 = await childStats(child.port);
+  const s1 = await child.stats();
   const fds1 = openFdsOf(child.pid);
   const raw1 = rssOf(child.pid);
   const perConn = (s1.rss - s0.rss) / N;
@@ -75,12 +74,11 @@ test(`${N} idle keep-alive connections: memory per connection`, async () => {
 
   for (const p of peers) p.close();
   await pollUntil(() => openFdsOf(child.pid) <= fds0, 5000, `the child's descriptors to return to ${fds0}`);
-  await childIdle(child.port);
+  await child.idle();
 }, 60_000);
 
 test(`${N} idle keep-alive connections are all closed by an idleTimeout of 1000 ms, and their descriptors released`, async () => {
-  const child = await startChild(dir, { idleTimeout: 1000 });
-  children.push(child);
+  const child = await startServerChild(dir, { idleTimeout: 1000 });
   const fds0 = openFdsOf(child.pid);
   const { peers, answeredAt } = await openIdle(child.port, N);
   const lastAnswer = Math.max(...answeredAt);
@@ -106,6 +104,6 @@ test(`${N} idle keep-alive connections are all closed by an idleTimeout of 1000 
   expect(Math.max(...idleFor)).toBeLessThan(3000);
   for (const p of peers) p.close();
   await pollUntil(() => openFdsOf(child.pid) <= fds0, 5000, `the child's descriptors to return to ${fds0}`);
-  await childIdle(child.port);
+  await child.idle();
   expect(child.stderr()).toBe("");
 }, 60_000);

@@ -14,22 +14,23 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve } from "../../src/index.ts";
-import { pollUntil } from "../helpers/poll.ts";
+import { openFdsOf, rssOf, type ServerChild, startServerChild } from "../helpers/child.ts";
 import { Download } from "../helpers/download.ts";
+import { pollUntil } from "../helpers/poll.ts";
 import { exchange, RawClient } from "../helpers/raw-client.ts";
-import { childIdle, childStats, type HardChild, MiB, openFdsOf, pool, rssOf, startChild } from "./helpers.ts";
+import { MiB, pool } from "./helpers.ts";
 
 const ROUNDS = Number(process.env.RESET_ROUNDS ?? 2000);
 const BIG = 64 * MiB;
 let dir: string;
-let child: HardChild;
+let child: ServerChild;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "bunhttp-resets-"));
   writeFileSync(join(dir, "big.bin"), "");
   truncateSync(join(dir, "big.bin"), BIG); // sparse: 64 MiB of zeros that cost no disk
   writeFileSync(join(dir, "small.txt"), "small file\n");
-  child = await startChild(dir, {}); // default options, as the CLI would run
+  child = await startServerChild(dir, {}); // default options, as the CLI would run
 });
 
 afterAll(() => {
@@ -85,7 +86,7 @@ test(`${ROUNDS} aborted connections: descriptors return to baseline, RSS stays b
   expect((await exchange(child.port, "GET /small.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")).status).toBe(200);
   expect((await download("/big.bin", false)).body).toBe(BIG);
   await pollUntil(() => openFdsOf(child.pid) <= fds0, 3000, "the warm-up connections to be released");
-  const stats0 = await childStats(child.port);
+  const stats0 = await child.stats();
   const rss0 = rssOf(child.pid);
   let peak = rss0;
   const sampler = setInterval(() => (peak = Math.max(peak, rssOf(child.pid))), 50);
@@ -112,7 +113,7 @@ test(`${ROUNDS} aborted connections: descriptors return to baseline, RSS stays b
   );
   const fdWait = performance.now() - tFds;
   const rss1 = rssOf(child.pid);
-  const stats1 = await childStats(child.port);
+  const stats1 = await child.stats();
   console.log(
     `resets: ${ROUNDS} aborts in ${(loopMs / 1000).toFixed(1)} s (${KINDS.map((k, i) => `${k}: ${failures[i]} failed`).join("; ")}); ` +
       `fds ${fds0} → ${fds} (back after ${fdWait.toFixed(0)} ms); RSS ${(rss0 / MiB).toFixed(1)} MiB → peak ${(peak / MiB).toFixed(1)} → ${(rss1 / MiB).toFixed(1)} MiB; ` +
@@ -122,7 +123,7 @@ test(`${ROUNDS} aborted connections: descriptors return to baseline, RSS stays b
   expect(fds).toBeLessThanOrEqual(fds0);
   expect(stats1.rss - stats0.rss).toBeLessThan(40 * MiB);
   expect(stats1.heapUsed - stats0.heapUsed).toBeLessThan(8 * MiB);
-  await childIdle(child.port);
+  await child.idle();
   expect(peak - rss0).toBeLessThan(120 * MiB); // runaway guard on the un-collected RSS
 
   // And it still answers, small and big.

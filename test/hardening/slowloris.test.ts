@@ -8,18 +8,19 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { rssOf, type ServerChild, startServerChild } from "../helpers/child.ts";
 import { pollUntil } from "../helpers/poll.ts";
 import { exchange, RawClient } from "../helpers/raw-client.ts";
-import { childIdle, type HardChild, MiB, rssOf, startChild } from "./helpers.ts";
+import { MiB } from "./helpers.ts";
 
 const MAX_BODY = 1 * MiB;
 let dir: string;
-let child: HardChild;
+let child: ServerChild;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "bunhttp-slow-"));
   writeFileSync(join(dir, "small.txt"), "small file\n");
-  child = await startChild(dir, { headerTimeout: 1000, bodyTimeout: 1000, idleTimeout: 1000, maxBody: MAX_BODY });
+  child = await startServerChild(dir, { headerTimeout: 1000, bodyTimeout: 1000, idleTimeout: 1000, maxBody: MAX_BODY });
 });
 
 afterAll(() => {
@@ -228,7 +229,7 @@ describe("slow and endless bodies", () => {
 
   test("afterwards the server holds no connections and still answers", async () => {
     expect(await timedGet()).toBeLessThan(500);
-    await childIdle(child.port); // lingering closes end within LINGER_MS (2 s)
+    await child.idle(); // lingering closes end within LINGER_MS (2 s)
     expect(child.dead).toBe(false);
     expect(child.stderr()).toBe("");
   });

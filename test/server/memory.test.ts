@@ -3,20 +3,20 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Child, openFdsOf, rssOf, startChildServer } from "../helpers/child.ts";
+import { openFdsOf, rssOf, type ServerChild, startServerChild } from "../helpers/child.ts";
 import { Download } from "../helpers/download.ts";
 import { poll, pollUntil } from "../helpers/poll.ts";
 
 const GiB = 1024 * 1024 * 1024;
 let dir: string;
-let child: Child;
+let child: ServerChild;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "bunhttp-mem-"));
   // A sparse file: 1 GiB of zeros that costs no disk.
   writeFileSync(join(dir, "big.bin"), "");
   truncateSync(join(dir, "big.bin"), GiB);
-  child = await startChildServer(dir);
+  child = await startServerChild(dir);
 });
 
 afterAll(() => {

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, unlinkSync, utim
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve, type Server } from "../../src/index.ts";
+import { spawnChild } from "../helpers/child.ts";
 import { pollUntil } from "../helpers/poll.ts";
 import { exchange, RawClient, type RawResponse } from "../helpers/raw-client.ts";
 
@@ -727,7 +728,7 @@ describe("dotfiles and symlinks", () => {
   test("a FIFO → 404, and the server still answers", async () => {
     // Should the server ever open() the FIFO, it would block this whole process, timers included.
     // A writer in another process makes such an open() return, so a regression fails, not hangs.
-    const writer = Bun.spawn(["sh", "-c", `echo unblock > '${join(root, "noindex", "pipe")}'`], { stdout: "ignore", stderr: "ignore" });
+    const writer = spawnChild(["sh", "-c", `echo unblock > '${join(root, "noindex", "pipe")}'`]);
     try {
       const c = await RawClient.connect(port);
       await c.send(request("GET", "/noindex/pipe") + request("GET", "/hello.txt"));
