@@ -43,6 +43,11 @@ export class RawClient {
   closed = false;
   /** The connection failed or was reset. */
   errored = false;
+  // When (performance.now()) our last byte went out, the server's last byte came in, and the end came:
+  // for timeout tests, which measure from the last byte to the answer or the close.
+  lastSentAt = 0;
+  lastReceivedAt = 0;
+  endedAt = 0;
   /** Called with every chunk as it arrives, before anyone waiting re-checks. */
   onData: ((chunk: Uint8Array) => void) | null = null;
   /** Fires on every read and at the end: a poll() on this client's state passes it as `wake`. */
@@ -59,8 +64,13 @@ export class RawClient {
   static async connect(port: number, options: ConnectOptions = {}): Promise<RawClient> {
     const c = new RawClient();
     c.#keep = options.keep ?? true;
+    const end = () => {
+      if (!c.ended) c.endedAt = performance.now();
+      c.ended = true;
+    };
     const gone = (error: boolean) => {
-      c.ended = c.closed = true;
+      end();
+      c.closed = true;
       if (error) c.errored = true;
       c.wake.fire();
     };
@@ -70,13 +80,14 @@ export class RawClient {
       allowHalfOpen: options.allowHalfOpen ?? false,
       socket: {
         data: (_s, chunk: Uint8Array) => {
+          c.lastReceivedAt = performance.now();
           c.received += chunk.length;
           if (c.#keep) c.#chunks.push(chunk);
           c.onData?.(chunk);
           c.wake.fire();
         },
         end: () => {
-          c.ended = true;
+          end();
           c.wake.fire();
         },
         close: () => gone(false),
@@ -108,6 +119,7 @@ export class RawClient {
       off += n;
       if (off < bytes.length) await Bun.sleep(1);
     }
+    this.lastSentAt = performance.now();
     return true;
   }
 

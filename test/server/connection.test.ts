@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { serve, type HandlerResult, type Server } from "../../src/index.ts";
 import type { ServerRequest } from "../../src/server/request.ts";
 import { exchange, RawClient } from "../helpers/raw-client.ts";
+import { expectTimeout } from "../helpers/timing.ts";
 
 const BIG = new Uint8Array(4 * 1024 * 1024).map((_, i) => (i * 7 + (i >> 13)) & 255);
 
@@ -289,6 +290,7 @@ describe("errors", () => {
     await c.send("GET / HTTP/1.1\r\nHost: t\r\n");
     const r = await c.response(5000);
     expect(r.status).toBe(408);
+    expectTimeout(c.lastReceivedAt - c.lastSentAt, 1000);
     await c.closedByServer();
   });
 
@@ -298,13 +300,15 @@ describe("errors", () => {
     await c.response();
     await c.closedByServer(5000);
     expect(c.pendingBytes).toBe(0);
+    expectTimeout(c.endedAt - c.lastReceivedAt, 1500);
   });
 
-  test("a stalled body upload gets 408", async () => {
+  test("a stalled body upload gets 408 after the body timeout", async () => {
     const c = await RawClient.connect(port);
     await c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
     const r = await c.response(5000);
     expect(r.status).toBe(408);
+    expectTimeout(c.lastReceivedAt - c.lastSentAt, 1000);
   });
 });
 

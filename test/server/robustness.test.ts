@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { serve } from "../../src/index.ts";
 import { pollUntil } from "../helpers/poll.ts";
 import { RawClient } from "../helpers/raw-client.ts";
+import { expectTimeout } from "../helpers/timing.ts";
 
 const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
 const BODY_60K = new Uint8Array(60 * 1024).fill(97);
@@ -18,8 +19,9 @@ test("after output backs up and drains, the idle timer is armed again", async ()
   await Bun.sleep(300);
   c.resume();
   for (let i = 0; i < 100; i++) expect((await c.response(10_000)).body.length).toBe(BODY_60K.length);
-  // Idle from here on: the server must close it after idleTimeout (the sweep runs once a second).
+  // Idle from here on: the server must close it idleTimeout after its last byte (the sweep runs once a second).
   await c.closedByServer(4000);
+  expectTimeout(c.endedAt - c.lastReceivedAt, 1000);
 });
 
 test("stop() resolves even when a connection still has output queued", async () => {
@@ -173,7 +175,8 @@ test("after a pipelined batch, an idle connection is kept for idleTimeout, not h
   await c.send(GET("/a") + GET("/b"));
   await c.response();
   await c.response();
-  await Bun.sleep(2200); // past headerTimeout (plus the sweep's second), well before idleTimeout
-  expect(c.ended).toBe(false);
-  await c.closedByServer(3000);
+  // Closed idleTimeout after the last response: so not at headerTimeout (plus the sweep's second).
+  await c.closedByServer(5500);
+  const idleFor = c.endedAt - c.lastReceivedAt;
+  expectTimeout(idleFor, 3000, 5200);
 });
