@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { serve, type HandlerResult, type Server } from "../../src/index.ts";
 import type { ServerRequest } from "../../src/server/request.ts";
+import { pollUntil } from "../helpers/poll.ts";
 import { exchange, RawClient } from "../helpers/raw-client.ts";
 import { expectTimeout } from "../helpers/timing.ts";
 
@@ -309,6 +310,19 @@ describe("errors", () => {
     const r = await c.response(5000);
     expect(r.status).toBe(408);
     expectTimeout(c.lastReceivedAt - c.lastSentAt, 1000);
+  });
+
+  test("after a refused request the server half-closes, and closes LINGER_MS (2 s) later for a client that stays open", async () => {
+    using s = serve({ port: 0, log: "off", handler });
+    const c = await RawClient.connect(s.port, { allowHalfOpen: true });
+    await c.send("GET / HTTP/1.1\nHost: t\n\n"); // bare LF: 400
+    expect((await c.response()).status).toBe(400);
+    await c.closedByServer(); // the FIN: the server reads on, dropping what comes
+    expect(c.closed).toBe(false);
+    expect(s.connectionCount).toBe(1);
+    await pollUntil(() => s.connectionCount === 0, 5000, "the lingering connection to close", { every: 10 });
+    expectTimeout(performance.now() - c.lastSentAt, 2000);
+    c.close();
   });
 });
 
