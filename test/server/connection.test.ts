@@ -326,6 +326,42 @@ describe("errors", () => {
   });
 });
 
+describe("send timeout", () => {
+  const SIZE = 32 * 1024 * 1024; // far more than the socket buffers hold
+  const body = new Uint8Array(SIZE);
+  const CHUNK = new Uint8Array(64 * 1024);
+  const stream = () => {
+    let left = SIZE / CHUNK.length;
+    return new Response(new ReadableStream({ pull: (c) => (left-- > 0 ? c.enqueue(CHUNK) : c.close()) }));
+  };
+
+  /** A client that never reads its response is dropped sendTimeout (1 s) after the server's last progress. */
+  async function stalledClient(result: () => HandlerResult, extra = ""): Promise<void> {
+    using s = serve({ port: 0, log: "off", sendTimeout: 1000, handler: result });
+    const c = await RawClient.connect(s.port, { keep: false });
+    c.pause(); // from before the response: nothing is read
+    await c.send(GET("/", extra));
+    // The server's last progress is when the socket buffers fill, just after our request.
+    await pollUntil(() => s.connectionCount === 0, 3500, "the server to drop the client", { every: 10 });
+    expectTimeout(performance.now() - c.lastSentAt, 1000);
+    c.resume();
+    await c.closedByServer();
+    expect(c.received).toBeGreaterThan(0);
+    expect(c.received).toBeLessThan(SIZE);
+  }
+
+  test("a streamed response to a client that stops reading: dropped after sendTimeout", () => stalledClient(stream));
+  test("… also with Connection: close", () => stalledClient(stream, "Connection: close\r\n"));
+
+  // Known bug (src/server/connection.ts): a body too big for the socket is queued by send(), which arms
+  // the SEND timer; then finishRequest() replaces it with the IDLE timer (keep-alive: the client is
+  // dropped after idleTimeout, 60 s by default, not sendTimeout) or with none at all (Connection: close:
+  // closeWhenFlushed() clears it, and a client that never reads holds the connection forever).
+  // test.failing until that is fixed; then make these plain tests.
+  test.failing("a whole-buffer response to a client that stops reading: dropped after sendTimeout", () => stalledClient(() => body));
+  test.failing("… also with Connection: close", () => stalledClient(() => body, "Connection: close\r\n"));
+});
+
 describe("backpressure", () => {
   test("a 4 MiB response to a client that reads slowly arrives byte-exact", async () => {
     const c = await RawClient.connect(port);
