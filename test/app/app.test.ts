@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { serve, type Server } from "../../src/index.ts";
 import { HttpException } from "../../src/server/http-exception.ts";
+import { pollUntil } from "../helpers/poll.ts";
 import { exchange, RawClient } from "../helpers/raw-client.ts";
 
 let server: Server;
@@ -203,7 +204,7 @@ describe("stop()", () => {
     const c = await RawClient.connect(s.port);
     await c.send(req("GET", "/slow"));
     const idle = await RawClient.connect(s.port);
-    await Bun.sleep(20);
+    await pollUntil(() => s.connectionCount === 2, 3000, "the server to hold both connections", { every: 5 });
     let resolved = false;
     const stopped = s.stop().then(() => (resolved = true));
     await idle.closedByServer(); // idle connections close at once

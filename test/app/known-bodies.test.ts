@@ -281,14 +281,10 @@ describe("trackResponses off (the default for serve())", () => {
     try {
       const native = globalThis.Response;
       expect(Function.prototype.toString.call(native)).toContain("[native code]");
-      const s = serve({ port: 0, log: "off", ...option, fetch: () => new Response("plain", { status: 203 }) });
-      try {
-        expect(globalThis.Response).toBe(native);
-        const r = await exchange(s.port, get("/"));
-        expect([r.status, r.header("content-length"), r.text()]).toEqual([203, "5", "plain"]);
-      } finally {
-        await s.stop(true);
-      }
+      using s = serve({ port: 0, log: "off", ...option, fetch: () => new Response("plain", { status: 203 }) });
+      expect(globalThis.Response).toBe(native);
+      const r = await exchange(s.port, get("/"));
+      expect([r.status, r.header("content-length"), r.text()]).toEqual([203, "5", "plain"]);
     } finally {
       trackResponses();
     }

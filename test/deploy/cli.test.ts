@@ -2,7 +2,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, killAll, pollUntil, removeTemps, runCli, startCli, tempDir } from "./helpers.ts";
+import { killAll, runCli, startCli } from "../helpers/child.ts";
+import { pollUntil } from "../helpers/poll.ts";
+import { freePort, removeTemps, tempDir } from "./helpers.ts";
 
 afterAll(async () => {
   await killAll();

@@ -1,13 +1,14 @@
 // Behind a load balancer: PROXY protocol v1/v2 parsing, trusted proxies and forwarding headers,
 // serve({ proxyProtocol, trustProxy }) end to end, and HAProxy (Debian's) in front of us.
-import type { Socket } from "bun";
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { clientAddress, compileTrust, PROXY_INCOMPLETE, PROXY_INVALID, parseProxyHeader } from "../../src/server/proxy.ts";
 import { serve } from "../../src/serve.ts";
+import { killAll, run, spawnChild } from "../helpers/child.ts";
+import { pollUntil } from "../helpers/poll.ts";
 import { RawClient } from "../helpers/raw-client.ts";
-import { freePort, killAll, pollUntil, removeTemps, tempDir, track } from "./helpers.ts";
+import { freePort, removeTemps, tempDir } from "./helpers.ts";
 
 afterAll(async () => {
   await killAll();
@@ -263,131 +264,95 @@ describe("serve({ proxyProtocol: true })", () => {
   const GET = enc("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
 
   test("the address from a v1 header", async () => {
-    const server = serve({ port: 0, log: "off", proxyProtocol: true, handler });
-    try {
-      const c = await RawClient.connect(server.port);
-      await c.send(concat(V1_TCP4, GET));
-      expect((await c.response()).text()).toBe("192.168.0.1 56324");
-      // Later requests on the connection keep it; no second header is expected.
-      await c.send(GET);
-      expect((await c.response()).text()).toBe("192.168.0.1 56324");
-      c.close();
-    } finally {
-      await server.stop(true);
-    }
+    using server = serve({ port: 0, log: "off", proxyProtocol: true, handler });
+    const c = await RawClient.connect(server.port);
+    await c.send(concat(V1_TCP4, GET));
+    expect((await c.response()).text()).toBe("192.168.0.1 56324");
+    // Later requests on the connection keep it; no second header is expected.
+    await c.send(GET);
+    expect((await c.response()).text()).toBe("192.168.0.1 56324");
+    c.close();
   });
 
   test("the address from a v2 header (IPv4 and IPv6)", async () => {
-    const server = serve({ port: 0, log: "off", proxyProtocol: true, handler });
-    try {
-      for (const [h, want] of [[V2_IPV4, "203.0.113.7 51000"], [V2_IPV6, "2001:db8:cafe::17 4711"]] as const) {
-        const c = await RawClient.connect(server.port);
-        await c.send(concat(h, GET));
-        expect((await c.response()).text()).toBe(want);
-        c.close();
-      }
-    } finally {
-      await server.stop(true);
+    using server = serve({ port: 0, log: "off", proxyProtocol: true, handler });
+    for (const [h, want] of [[V2_IPV4, "203.0.113.7 51000"], [V2_IPV6, "2001:db8:cafe::17 4711"]] as const) {
+      const c = await RawClient.connect(server.port);
+      await c.send(concat(h, GET));
+      expect((await c.response()).text()).toBe(want);
+      c.close();
     }
   });
 
   test("a header that arrives byte by byte", async () => {
-    const server = serve({ port: 0, log: "off", proxyProtocol: true, handler });
-    try {
-      const c = await RawClient.connect(server.port);
-      for (const b of V2_IPV4) {
-        await c.send(new Uint8Array([b]));
-        await Bun.sleep(1);
-      }
-      await c.send(GET);
-      expect((await c.response()).text()).toBe("203.0.113.7 51000");
-      c.close();
-    } finally {
-      await server.stop(true);
+    using server = serve({ port: 0, log: "off", proxyProtocol: true, handler });
+    const c = await RawClient.connect(server.port);
+    for (const b of V2_IPV4) {
+      await c.send(new Uint8Array([b]));
+      await Bun.sleep(1);
     }
+    await c.send(GET);
+    expect((await c.response()).text()).toBe("203.0.113.7 51000");
+    c.close();
   });
 
   test("LOCAL and UNKNOWN keep the peer's address", async () => {
-    const server = serve({ port: 0, log: "off", proxyProtocol: true, handler: (req) => req.remoteAddress });
-    try {
-      for (const h of [V2_LOCAL, V1_UNKNOWN]) {
-        const c = await RawClient.connect(server.port);
-        await c.send(concat(h, GET));
-        expect((await c.response()).text()).toBe("127.0.0.1");
-        c.close();
-      }
-    } finally {
-      await server.stop(true);
+    using server = serve({ port: 0, log: "off", proxyProtocol: true, handler: (req) => req.remoteAddress });
+    for (const h of [V2_LOCAL, V1_UNKNOWN]) {
+      const c = await RawClient.connect(server.port);
+      await c.send(concat(h, GET));
+      expect((await c.response()).text()).toBe("127.0.0.1");
+      c.close();
     }
   });
 
   test("a connection without a valid header is closed unanswered", async () => {
-    const server = serve({ port: 0, log: "off", proxyProtocol: true, handler });
-    try {
-      for (const bytes of [GET, enc("PROXY TCP4 1.2.3.4 5.6.7.8 99999 80\r\n"), enc(`PROXY ${"x".repeat(150)}`)]) {
-        const c = await RawClient.connect(server.port);
-        await c.send(bytes);
-        await c.closedByServer(3000);
-        expect(c.pendingBytes).toBe(0);
-      }
-    } finally {
-      await server.stop(true);
+    using server = serve({ port: 0, log: "off", proxyProtocol: true, handler });
+    for (const bytes of [GET, enc("PROXY TCP4 1.2.3.4 5.6.7.8 99999 80\r\n"), enc(`PROXY ${"x".repeat(150)}`)]) {
+      const c = await RawClient.connect(server.port);
+      await c.send(bytes);
+      await c.closedByServer(3000);
+      expect(c.pendingBytes).toBe(0);
     }
   });
 
   test("with trustProxy, X-Forwarded-For after a PROXY header from a trusted proxy counts", async () => {
-    const server = serve({ port: 0, log: "off", proxyProtocol: true, trustProxy: "10.0.0.0/8", handler: (req) => req.clientAddress });
-    try {
-      const fromTrusted = enc("PROXY TCP4 10.0.0.5 10.0.0.1 1234 80\r\n");
-      const fromOutside = enc("PROXY TCP4 198.51.100.3 10.0.0.1 1234 80\r\n");
-      const req = enc("GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 203.0.113.50\r\n\r\n");
-      const a = await RawClient.connect(server.port);
-      await a.send(concat(fromTrusted, req));
-      expect((await a.response()).text()).toBe("203.0.113.50");
-      a.close();
-      const b = await RawClient.connect(server.port);
-      await b.send(concat(fromOutside, req));
-      expect((await b.response()).text()).toBe("198.51.100.3");
-      b.close();
-    } finally {
-      await server.stop(true);
-    }
+    using server = serve({ port: 0, log: "off", proxyProtocol: true, trustProxy: "10.0.0.0/8", handler: (req) => req.clientAddress });
+    const fromTrusted = enc("PROXY TCP4 10.0.0.5 10.0.0.1 1234 80\r\n");
+    const fromOutside = enc("PROXY TCP4 198.51.100.3 10.0.0.1 1234 80\r\n");
+    const req = enc("GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 203.0.113.50\r\n\r\n");
+    const a = await RawClient.connect(server.port);
+    await a.send(concat(fromTrusted, req));
+    expect((await a.response()).text()).toBe("203.0.113.50");
+    a.close();
+    const b = await RawClient.connect(server.port);
+    await b.send(concat(fromOutside, req));
+    expect((await b.response()).text()).toBe("198.51.100.3");
+    b.close();
   });
 });
 
 describe("serve({ trustProxy })", () => {
   test('"loopback": req.clientAddress comes from X-Forwarded-For (and Forwarded)', async () => {
-    const server = serve({ port: 0, log: "off", trustProxy: "loopback", handler: (req) => `${req.clientAddress} ${req.remoteAddress}` });
-    try {
-      const xff = await fetch(server.url, { headers: { "x-forwarded-for": "198.51.100.7, 127.0.0.1" } });
-      expect(await xff.text()).toBe("198.51.100.7 127.0.0.1");
-      const fwd = await fetch(server.url, { headers: { forwarded: 'for="[2001:db8::5]"' } });
-      expect(await fwd.text()).toBe("2001:db8::5 127.0.0.1");
-      const none = await fetch(server.url);
-      expect(await none.text()).toBe("127.0.0.1 127.0.0.1");
-    } finally {
-      await server.stop(true);
-    }
+    using server = serve({ port: 0, log: "off", trustProxy: "loopback", handler: (req) => `${req.clientAddress} ${req.remoteAddress}` });
+    const xff = await fetch(server.url, { headers: { "x-forwarded-for": "198.51.100.7, 127.0.0.1" } });
+    expect(await xff.text()).toBe("198.51.100.7 127.0.0.1");
+    const fwd = await fetch(server.url, { headers: { forwarded: 'for="[2001:db8::5]"' } });
+    expect(await fwd.text()).toBe("2001:db8::5 127.0.0.1");
+    const none = await fetch(server.url);
+    expect(await none.text()).toBe("127.0.0.1 127.0.0.1");
   });
 
   test("a peer that is not trusted cannot set its address", async () => {
-    const server = serve({ port: 0, log: "off", trustProxy: "10.0.0.0/8", handler: (req) => req.clientAddress });
-    try {
-      const res = await fetch(server.url, { headers: { "x-forwarded-for": "198.51.100.7" } });
-      expect(await res.text()).toBe("127.0.0.1");
-    } finally {
-      await server.stop(true);
-    }
+    using server = serve({ port: 0, log: "off", trustProxy: "10.0.0.0/8", handler: (req) => req.clientAddress });
+    const res = await fetch(server.url, { headers: { "x-forwarded-for": "198.51.100.7" } });
+    expect(await res.text()).toBe("127.0.0.1");
   });
 
   test("without trustProxy the headers are ignored", async () => {
-    const server = serve({ port: 0, log: "off", handler: (req) => req.clientAddress });
-    try {
-      const res = await fetch(server.url, { headers: { "x-forwarded-for": "198.51.100.7" } });
-      expect(await res.text()).toBe("127.0.0.1");
-    } finally {
-      await server.stop(true);
-    }
+    using server = serve({ port: 0, log: "off", handler: (req) => req.clientAddress });
+    const res = await fetch(server.url, { headers: { "x-forwarded-for": "198.51.100.7" } });
+    expect(await res.text()).toBe("127.0.0.1");
   });
 
   test("the access log records the client address", async () => {
@@ -408,36 +373,23 @@ const HAPROXY = "/usr/sbin/haproxy";
 const haveHaproxy = existsSync(HAPROXY);
 if (!haveHaproxy) console.warn(`${HAPROXY} not found (apt-get install haproxy): the HAProxy tests are skipped`);
 
-/** One request on a raw connection; returns our local port and the response text. */
+/** One request on a raw connection; returns our local port and the whole response as text. */
 async function requestVia(port: number, path: string): Promise<{ localPort: number; text: string }> {
-  let received = "";
-  let closed = false;
-  let socket: Socket<undefined> | null = null;
+  const c = await RawClient.connect(port);
   try {
-    socket = await Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        data: (_s, chunk: Uint8Array) => void (received += new TextDecoder().decode(chunk)),
-        close: () => void (closed = true),
-        end: () => void (closed = true),
-        error: () => void (closed = true),
-      },
-    });
     // Read now: once the socket has closed, localPort is gone.
-    const localPort = socket.localPort;
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
-    await pollUntil(() => closed || /\r\n\r\n[\s\S]*\n$/.test(received), 5000, "a response through HAProxy");
-    return { localPort, text: received };
+    const localPort = c.socket.localPort;
+    await c.send(`GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
+    return { localPort, text: new TextDecoder().decode((await c.response()).raw) };
   } finally {
-    socket?.end();
+    c.close();
   }
 }
 
 describe.skipIf(!haveHaproxy)("HAProxy (Debian) in front, send-proxy and send-proxy-v2", () => {
   test("our handler sees the client's address and port through PROXY v1 (mode http) and v2 (mode tcp)", async () => {
     const seen: string[] = [];
-    const server = serve({
+    using server = serve({
       port: 0,
       log: "off",
       proxyProtocol: true,
@@ -475,23 +427,21 @@ backend ours_v2
   server s2 127.0.0.1:${server.port} send-proxy-v2
 `,
     );
-    const check = Bun.spawnSync([HAPROXY, "-c", "-f", cfg], { stdout: "pipe", stderr: "pipe" });
-    expect(check.exitCode).toBe(0);
-    const haproxy = Bun.spawn([HAPROXY, "-f", cfg, "-db"], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-    track(haproxy);
+    expect((await run([HAPROXY, "-c", "-f", cfg])).code).toBe(0);
+    const haproxy = spawnChild([HAPROXY, "-f", cfg, "-db"]);
     try {
       // Ready once it answers (each attempt until then is refused).
       const first = await pollUntil(
         async () => (await requestVia(v1Port, "/v1").catch(() => null)) ?? null,
         5000,
         "HAProxy to listen",
-        50,
+        { every: 50 },
       );
       expect(first.text).toStartWith("HTTP/1.1 200");
       // The address and port our handler saw are those of the client's end of the connection to HAProxy.
       expect(first.text).toContain(`/v1 127.0.0.1 ${first.localPort}\n`);
 
-      const second = await pollUntil(async () => (await requestVia(v2Port, "/v2").catch(() => null)) ?? null, 5000, "HAProxy v2 frontend", 50);
+      const second = await pollUntil(async () => (await requestVia(v2Port, "/v2").catch(() => null)) ?? null, 5000, "HAProxy v2 frontend", { every: 50 });
       expect(second.text).toStartWith("HTTP/1.1 200");
       expect(second.text).toContain(`/v2 127.0.0.1 ${second.localPort}\n`);
 
@@ -504,11 +454,10 @@ backend ours_v2
         }
       }
       expect(seen.length).toBeGreaterThanOrEqual(12);
-      expect(haproxy.exitCode).toBeNull();
+      expect(haproxy.exitCode()).toBeNull();
     } finally {
       haproxy.kill("SIGKILL");
       await haproxy.exited;
-      await server.stop(true);
     }
   });
 });

@@ -1,11 +1,13 @@
 // Graceful shutdown of the real CLI: SIGTERM stops accepting, closes idle connections at once, lets
 // downloads in flight finish and exits 0; --shutdown-timeout bounds how long that may take.
-import type { Socket } from "bun";
 import { afterAll, expect, test } from "bun:test";
 import { closeSync, ftruncateSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { RawClient } from "../helpers/raw-client.ts";
-import { canConnect, exitWithin, killAll, pollUntil, removeTemps, startCli, tempDir } from "./helpers.ts";
+import { exitWithin, killAll, startCli } from "../helpers/child.ts";
+import { Download } from "../helpers/download.ts";
+import { pollUntil } from "../helpers/poll.ts";
+import { canConnect, RawClient } from "../helpers/raw-client.ts";
+import { removeTemps, tempDir } from "./helpers.ts";
 
 afterAll(async () => {
   await killAll();
@@ -19,78 +21,6 @@ const fd = openSync(join(root, "big.bin"), "w");
 ftruncateSync(fd, BIG); // sparse: no disk space, reads as zeros
 closeSync(fd);
 
-/**
- * A download that counts bytes instead of keeping them (a 128 MiB buffer built chunk by chunk would
- * be quadratic), and that can stop reading (pause) so the server's writes back up.
- */
-class Download {
-  head = "";
-  contentLength = -1;
-  bodyBytes = 0;
-  closed = false;
-  nonZero = 0;
-  private headBuf = "";
-  private socket!: Socket<undefined>;
-
-  static async start(port: number, path: string): Promise<Download> {
-    const d = new Download();
-    d.socket = await Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        data: (_s, chunk: Uint8Array) => d.onData(chunk),
-        close: () => void (d.closed = true),
-        end: () => void (d.closed = true),
-        error: () => void (d.closed = true),
-      },
-    });
-    d.socket.write(`GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`);
-    return d;
-  }
-
-  private onData(chunk: Uint8Array): void {
-    let body = chunk;
-    if (this.contentLength < 0) {
-      this.headBuf += new TextDecoder("latin1").decode(chunk);
-      const end = this.headBuf.indexOf("\r\n\r\n");
-      if (end < 0) return;
-      this.head = this.headBuf.slice(0, end);
-      const m = /\r\ncontent-length: *(\d+)/i.exec(this.head);
-      this.contentLength = m ? Number(m[1]) : 0;
-      body = chunk.subarray(chunk.length - (this.headBuf.length - end - 4));
-    }
-    this.bodyBytes += body.length;
-    if (this.stopAt >= 0 && this.bodyBytes >= this.stopAt) {
-      this.stopAt = -1;
-      this.socket.pause();
-    }
-    // The file is sparse: every byte is zero. Check a few per chunk.
-    if (body.length > 0 && (body[0] !== 0 || body[body.length - 1] !== 0)) this.nonZero++;
-  }
-
-  get done(): boolean {
-    return this.contentLength >= 0 && this.bodyBytes >= this.contentLength;
-  }
-  /** Once this many body bytes are in, stop reading (-1: no such mark). */
-  private stopAt = -1;
-  pause(): void {
-    this.socket.pause();
-  }
-  /** Reads about `n` more bytes, then pauses again (by bytes, not time: loopback is fast). */
-  async readMore(n: number): Promise<void> {
-    const target = this.bodyBytes + n;
-    this.stopAt = target;
-    this.socket.resume();
-    await pollUntil(() => this.bodyBytes >= target || this.closed, 5000, "more bytes of the download");
-  }
-  resume(): void {
-    this.socket.resume();
-  }
-  close(): void {
-    this.socket.end();
-  }
-}
-
 test("SIGTERM: refuse new connections, close idle ones at once, finish the slow download exactly, exit 0", async () => {
   const cli = await startCli(["--port", "0", "--root", root, "--log", "off", "--shutdown-timeout", "20000"]);
   const port = cli.port;
@@ -101,11 +31,11 @@ test("SIGTERM: refuse new connections, close idle ones at once, finish the slow 
     idle = await RawClient.connect(port);
     await idle.send("GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n");
     expect((await idle.response()).text()).toBe("hi\n");
-    expect(idle.closed).toBe(false);
+    expect(idle.ended).toBe(false);
 
     // A download that has started and then stalls: the server's send buffer fills up.
-    download = await Download.start(port, "/big.bin");
-    await pollUntil(() => download!.bodyBytes > 0, 5000, "the download to start");
+    download = await Download.start(port, "/big.bin", { close: false });
+    expect(await download.client.until(() => download!.bodyBytes > 0)).toBe(true);
     download.pause();
     expect(download.head).toStartWith("HTTP/1.1 200");
     expect(download.contentLength).toBe(BIG);
@@ -137,8 +67,8 @@ test("SIGTERM: refuse new connections, close idle ones at once, finish the slow 
 
     // Then read everything: exactly Content-Length bytes, and the server closes and exits 0.
     download.resume();
-    await pollUntil(() => download!.done || download!.closed, 15_000, "the download to finish");
-    await pollUntil(() => download!.closed, 5000, "the server to close the download");
+    expect(await download.client.until(() => download!.done || download!.client.ended, 15_000)).toBe(true);
+    await download.client.closedByServer(5000);
     expect(download.bodyBytes).toBe(BIG);
     expect(download.nonZero).toBe(0);
     expect(await exitWithin(cli.exited, 5000)).toBe(0);
@@ -154,14 +84,16 @@ test("--shutdown-timeout 500: a client that never reads cannot hold the process;
   const cli = await startCli(["--port", "0", "--root", root, "--log", "off", "--shutdown-timeout", "500"]);
   let stuck: Download | null = null;
   try {
-    stuck = await Download.start(cli.port, "/big.bin");
-    await pollUntil(() => stuck!.bodyBytes > 0, 5000, "the download to start");
+    stuck = await Download.start(cli.port, "/big.bin", { close: false });
+    expect(await stuck.client.until(() => stuck!.bodyBytes > 0)).toBe(true);
     stuck.pause(); // and never resume
     cli.kill("SIGTERM");
     const t0 = Date.now();
     const code = await exitWithin(cli.exited, 3000);
     const took = Date.now() - t0;
     expect(code).toBe(0);
+    // The stuck client holds it for the whole timeout (a plain timer, not the sweep), then no longer.
+    expect(took).toBeGreaterThanOrEqual(0.8 * 500);
     expect(took).toBeLessThan(2500);
     expect(stuck.bodyBytes).toBeLessThan(BIG);
   } finally {

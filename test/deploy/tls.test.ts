@@ -5,7 +5,9 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serve } from "../../src/serve.ts";
-import { canConnect, type Cli, exitWithin, freePort, killAll, removeTemps, runCli, startCli, tempDir, track } from "./helpers.ts";
+import { type Cli, exitWithin, killAll, run, runCli, startCli } from "../helpers/child.ts";
+import { canConnect } from "../helpers/raw-client.ts";
+import { freePort, removeTemps, tempDir } from "./helpers.ts";
 
 const dir = tempDir();
 const certPath = join(dir, "cert.pem");
@@ -20,21 +22,6 @@ writeFileSync(join(root, "big.bin"), BIG);
 let ca = "";
 let cli: Cli;
 let redirectPort = 0;
-
-/** Runs a command to the end (killed after `ms`). */
-async function run(cmd: string[], ms = 10_000): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
-  const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  track(p);
-  const timer = setTimeout(() => p.kill("SIGKILL"), ms);
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(p.stdout).arrayBuffer(),
-    new Response(p.stderr).text(),
-    p.exited,
-  ]);
-  clearTimeout(timer);
-  return { code, stdout: new Uint8Array(stdout), stderr };
-}
-const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 beforeAll(async () => {
   const gen = await run([
@@ -65,7 +52,7 @@ describe("the CLI over TLS", () => {
   test("curl --cacert: status and body", async () => {
     const r = await run(["curl", "-sS", "--cacert", certPath, "-w", "\n%{http_code} %{ssl_verify_result}", url("/a.txt")]);
     expect(r.code).toBe(0);
-    expect(text(r.stdout)).toBe("hi\n\n200 0");
+    expect(r.stdout).toBe("hi\n\n200 0");
   });
 
   test("curl by host name (the certificate's DNS name)", async () => {
@@ -74,7 +61,7 @@ describe("the CLI over TLS", () => {
       `https://localhost:${cli.port}/sub/b.txt`,
     ]);
     expect(r.code).toBe(0);
-    expect(text(r.stdout)).toBe("bee\n 200");
+    expect(r.stdout).toBe("bee\n 200");
   });
 
   test("curl without the CA refuses the self-signed certificate", async () => {
@@ -95,14 +82,14 @@ describe("the CLI over TLS", () => {
     const r = await run(["curl", "-sS", "--cacert", certPath, "-w", "|%{http_code} %{num_connects}\n", url("/a.txt"), url("/sub/b.txt")]);
     expect(r.code).toBe(0);
     // The second transfer made no new connection.
-    expect(text(r.stdout)).toBe("hi\n|200 1\nbee\n|200 0\n");
+    expect(r.stdout).toBe("hi\n|200 1\nbee\n|200 0\n");
   });
 
   test("a 4 MiB file over TLS arrives byte-exact (curl and fetch)", async () => {
     const r = await run(["curl", "-sS", "--cacert", certPath, url("/big.bin")]);
     expect(r.code).toBe(0);
-    expect(r.stdout.length).toBe(BIG.length);
-    expect(Buffer.from(r.stdout).equals(BIG)).toBe(true);
+    expect(r.stdoutBytes.length).toBe(BIG.length);
+    expect(Buffer.from(r.stdoutBytes).equals(BIG)).toBe(true);
     const res = await fetch(url("/big.bin"), { tls: { ca } });
     expect(res.headers.get("content-length")).toBe(String(BIG.length));
     const body = Buffer.from(await res.arrayBuffer());
@@ -126,7 +113,7 @@ describe("--http-redirect-port", () => {
 
   test("the Host header's name is kept (its port replaced by the HTTPS one)", async () => {
     const r = await run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "-H", `Host: example.test:${redirectPort}`, `http://127.0.0.1:${redirectPort}/p?q`]);
-    expect(text(r.stdout)).toBe(`308 https://example.test:${cli.port}/p?q`);
+    expect(r.stdout).toBe(`308 https://example.test:${cli.port}/p?q`);
   });
 
   test("POST is redirected with 308 (method kept)", async () => {
@@ -139,31 +126,23 @@ describe("--http-redirect-port", () => {
   test("curl -L follows the redirect to the file", async () => {
     const r = await run(["curl", "-sS", "-L", "--cacert", certPath, "-w", " %{http_code} %{num_redirects}", `http://127.0.0.1:${redirectPort}/a.txt`]);
     expect(r.code).toBe(0);
-    expect(text(r.stdout)).toBe("hi\n 200 1");
+    expect(r.stdout).toBe("hi\n 200 1");
   });
 });
 
 describe("serve({ tls })", () => {
   test("the url starts with https and the server answers over TLS", async () => {
-    const server = serve({ port: 0, log: "off", tls: { cert: ca, key: readFileSync(keyPath, "utf8") }, handler: () => "secure" });
-    try {
-      expect(server.url.href).toStartWith("https://");
-      expect(server.url.href).toBe(`https://127.0.0.1:${server.port}/`);
-      const res = await fetch(server.url, { tls: { ca } });
-      expect(await res.text()).toBe("secure");
-    } finally {
-      await server.stop(true);
-    }
+    using server = serve({ port: 0, log: "off", tls: { cert: ca, key: readFileSync(keyPath, "utf8") }, handler: () => "secure" });
+    expect(server.url.href).toStartWith("https://");
+    expect(server.url.href).toBe(`https://127.0.0.1:${server.port}/`);
+    const res = await fetch(server.url, { tls: { ca } });
+    expect(await res.text()).toBe("secure");
   });
 
   test("Bun.file()s are accepted as cert and key", async () => {
-    const server = serve({ port: 0, log: "off", tls: { cert: Bun.file(certPath), key: Bun.file(keyPath) }, handler: () => "files" });
-    try {
-      const res = await fetch(server.url, { tls: { ca } });
-      expect(await res.text()).toBe("files");
-    } finally {
-      await server.stop(true);
-    }
+    using server = serve({ port: 0, log: "off", tls: { cert: Bun.file(certPath), key: Bun.file(keyPath) }, handler: () => "files" });
+    const res = await fetch(server.url, { tls: { ca } });
+    expect(await res.text()).toBe("files");
   });
 });
 

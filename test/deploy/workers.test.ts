@@ -4,7 +4,9 @@ import { afterAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exchange } from "../helpers/raw-client.ts";
-import { childrenOf, exitWithin, freePort, isAlive, killAll, listenersOn, pollUntil, removeTemps, runCli, startCli, tempDir } from "./helpers.ts";
+import { exitWithin, killAll, runCli, startCli } from "../helpers/child.ts";
+import { pollUntil } from "../helpers/poll.ts";
+import { childrenOf, freePort, isAlive, listenersOn, removeTemps, tempDir } from "./helpers.ts";
 
 const dir = tempDir();
 const root = join(dir, "root");
@@ -75,7 +77,7 @@ test("--workers 2: two workers serve the port; kill -9 one and it is replaced; S
       },
       10_000,
       "answers from both workers",
-      0,
+      { every: 0 },
     );
     expect([...seen].sort((a, b) => a - b)).toEqual(workers);
 
@@ -102,7 +104,7 @@ test("--workers 2: two workers serve the port; kill -9 one and it is replaced; S
       },
       5000,
       "a replacement worker",
-      10,
+      { every: 10 },
     );
     expect(during).toBeGreaterThan(0);
     expect(replacement).not.toBe(victim);
@@ -117,7 +119,7 @@ test("--workers 2: two workers serve the port; kill -9 one and it is replaced; S
       },
       10_000,
       "answers from the replacement and the survivor",
-      0,
+      { every: 0 },
     );
     for (const pid of after) expect([survivor, replacement]).toContain(pid);
 

@@ -1,4 +1,4 @@
-// Running out of file descriptors. The server runs under `ulimit -n 128` (test/hardening/child-server.ts
+// Running out of file descriptors. The server runs under `ulimit -n 128` (test/helpers/child-server.ts
 // through `sh -c 'ulimit -n 128 && exec bun …'`) and 200 clients connect at once.
 //
 // With the default connection limit (open-file limit − 128) the server turns connections away with 503
@@ -14,12 +14,13 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { childIdle, type HardChild, openFdsOf, Peer, startChild, waitFor } from "./helpers.ts";
+import { killAll, openFdsOf, type ServerChild, startServerChild } from "../helpers/child.ts";
+import { pollUntil } from "../helpers/poll.ts";
+import { RawClient } from "../helpers/raw-client.ts";
 
 const LIMIT = 128;
 const CLIENTS = 200;
 let dir: string;
-const children: HardChild[] = [];
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "bunhttp-emfile-"));
@@ -28,8 +29,8 @@ beforeAll(() => {
   writeFileSync(join(dir, "medium.bin"), new Uint8Array(100_000).fill(7));
 });
 
-afterAll(() => {
-  for (const c of children) c.kill();
+afterAll(async () => {
+  await killAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -46,13 +47,13 @@ function maxOpenFiles(pid: number): number {
 const requestFor = (i: number) => `GET /${i % 2 === 0 ? "medium.bin" : "small.txt"} HTTP/1.1\r\nHost: t\r\n\r\n`;
 
 /** "200", "503+Retry-After", "404", …, or "" while nothing is answered yet. */
-function answerOf(p: Peer): string {
+function answerOf(p: RawClient): string {
   const r = p.responses().list[0];
   if (r === undefined) return p.ended ? "closed" : "";
   return r.status === 503 && r.header("retry-after") ? "503+Retry-After" : String(r.status);
 }
 
-function tally(peers: Peer[]): Record<string, number> {
+function tally(peers: RawClient[]): Record<string, number> {
   const t: Record<string, number> = {};
   for (const p of peers) {
     const a = answerOf(p) || "waiting";
@@ -62,17 +63,17 @@ function tally(peers: Peer[]): Record<string, number> {
 }
 
 /** Connects `n` clients one after another (each connect resolves once the kernel completes the handshake). */
-async function connectAll(port: number, n: number): Promise<Peer[]> {
-  const peers: Peer[] = [];
-  for (let i = 0; i < n; i++) peers.push(await Peer.connect(port));
+async function connectAll(port: number, n: number): Promise<RawClient[]> {
+  const peers: RawClient[] = [];
+  for (let i = 0; i < n; i++) peers.push(await RawClient.connect(port));
   return peers;
 }
 
 /** Waits until the number of answered clients stops changing for `quietMs`; returns how many are answered. */
-async function settle(peers: Peer[], quietMs: number, ms: number): Promise<number> {
+async function settle(peers: RawClient[], quietMs: number, ms: number): Promise<number> {
   let last = -1;
   let since = performance.now();
-  await waitFor(
+  await pollUntil(
     () => {
       const n = peers.filter((p) => answerOf(p) !== "").length;
       if (n !== last) {
@@ -88,29 +89,27 @@ async function settle(peers: Peer[], quietMs: number, ms: number): Promise<numbe
 }
 
 test(`default connection limit under ulimit -n ${LIMIT}: ${CLIENTS} clients get 200 or 503 + Retry-After, never EMFILE`, async () => {
-  const child = await startChild(dir, {}, LIMIT);
-  children.push(child);
+  const child = await startServerChild(dir, {}, { ulimitN: LIMIT });
   expect(maxOpenFiles(child.pid)).toBe(LIMIT);
   const peers = await connectAll(child.port, CLIENTS);
-  for (const [i, p] of peers.entries()) await p.write(requestFor(i));
+  for (const [i, p] of peers.entries()) await p.send(requestFor(i));
   const cpu0 = cpuMs(child.pid);
   const t0 = performance.now();
-  await waitFor(() => peers.every((p) => answerOf(p) !== ""), 5000, "every client to be answered");
+  await pollUntil(() => peers.every((p) => answerOf(p) !== ""), 5000, "every client to be answered");
   const t = tally(peers);
   console.log(`emfile (default maxConnections = max(16, ${LIMIT} − 128) = ${Math.max(16, LIMIT - 128)}): ${JSON.stringify(t)} in ${(performance.now() - t0).toFixed(0)} ms, server CPU ${cpuMs(child.pid) - cpu0} ms`);
   for (const key of Object.keys(t)) expect(["200", "503+Retry-After"]).toContain(key);
   expect(t["200"]).toBeGreaterThanOrEqual(1);
   for (const p of peers) p.close();
-  await childIdle(child.port);
+  await child.idle();
   expect(child.dead).toBe(false);
   expect(child.stderr()).toBe("");
 }, 30_000);
 
-async function saturate(): Promise<{ child: HardChild; peers: Peer[]; firstWave: Record<string, number>; spin: number }> {
-  const child = await startChild(dir, { maxConnections: 100_000 }, LIMIT);
-  children.push(child);
+async function saturate(): Promise<{ child: ServerChild; peers: RawClient[]; firstWave: Record<string, number>; spin: number }> {
+  const child = await startServerChild(dir, { maxConnections: 100_000 }, { ulimitN: LIMIT });
   const peers = await connectAll(child.port, CLIENTS);
-  for (const [i, p] of peers.entries()) await p.write(requestFor(i));
+  for (const [i, p] of peers.entries()) await p.send(requestFor(i));
   const answered = await settle(peers, 500, 10_000);
   // The server is at its descriptor limit with the rest in the backlog: how busy is it while it waits?
   const cpu0 = cpuMs(child.pid);
@@ -132,15 +131,15 @@ test(`maxConnections above the fd limit: accept() hits EMFILE; the server surviv
   expect(child.dead).toBe(false);
   // Free the descriptors of the answered clients: the backlog is accepted and answered.
   for (const p of first) p.close();
-  await waitFor(() => waiting.every((p) => answerOf(p) !== ""), 5000, "the backlogged clients to be answered");
+  await pollUntil(() => waiting.every((p) => answerOf(p) !== ""), 5000, "the backlogged clients to be answered");
   console.log(`emfile: the ${waiting.length} backlogged clients, after descriptors were freed: ${JSON.stringify(tally(waiting))}`);
   for (const p of waiting) p.close();
-  await childIdle(child.port);
+  await child.idle();
   // Recovered: a new connection gets normal answers, for the cached small file and the opened one.
   for (const path of ["/small.txt", "/medium.bin"]) {
-    const p = await Peer.connect(child.port);
-    await p.write(`GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
-    expect(await p.until(() => p.ended, 3000)).toBe(true);
+    const p = await RawClient.connect(child.port);
+    await p.send(`GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
+    await p.closedByServer(3000);
     expect(p.responses().list.map((r) => r.status)).toEqual([200]);
     p.close();
   }
@@ -154,7 +153,7 @@ test(`files requested while descriptors are exhausted get 200 or 503 + Retry-Aft
   const waiting = peers.filter((p) => answerOf(p) === "");
   for (const key of Object.keys(firstWave)) if (key !== "waiting") expect(["200", "503+Retry-After"]).toContain(key);
   for (const p of first) p.close();
-  await waitFor(() => waiting.every((p) => answerOf(p) !== ""), 5000, "the backlogged clients to be answered");
+  await pollUntil(() => waiting.every((p) => answerOf(p) !== ""), 5000, "the backlogged clients to be answered");
   for (const key of Object.keys(tally(waiting))) expect(["200", "503+Retry-After"]).toContain(key);
   for (const p of waiting) p.close();
 }, 30_000);

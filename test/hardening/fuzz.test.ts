@@ -14,7 +14,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { childIdle, type HardChild, Peer, pool, prng, request, startChild, text } from "./helpers.ts";
+import { type ServerChild, startServerChild } from "../helpers/child.ts";
+import { exchange, RawClient } from "../helpers/raw-client.ts";
+import { pool, prng, text } from "./helpers.ts";
 
 const ROUNDS = Number(process.env.FUZZ_ROUNDS ?? 2000);
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32));
@@ -22,7 +24,7 @@ const CONCURRENCY = 32;
 const ANSWER_MS = 2000;
 
 let dir: string;
-let child: HardChild;
+let child: ServerChild;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "bunhttp-fuzz-"));
@@ -33,7 +35,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, "style.css.gz"), new Uint8Array(Bun.gzipSync(new TextEncoder().encode("body { color: red }\n".repeat(100)))));
   mkdirSync(join(dir, "sub"));
   writeFileSync(join(dir, "sub", "a b.txt"), "spaced\n");
-  child = await startChild(dir, { headerTimeout: 500, bodyTimeout: 500, idleTimeout: 1000, maxBody: 64 * 1024 });
+  child = await startServerChild(dir, { headerTimeout: 500, bodyTimeout: 500, idleTimeout: 1000, maxBody: 64 * 1024 });
 });
 
 afterAll(() => {
@@ -198,11 +200,11 @@ async function runOne(r: Rand, i: number): Promise<Outcome> {
   const splits = int(r, 0, 3);
   const halfClose = r() < 0.5;
   const cuts = Array.from({ length: splits }, () => int(r, 0, bytes.length)).sort((a, b) => a - b);
-  const p = await Peer.connect(child.port);
+  const p = await RawClient.connect(child.port);
   try {
     let prev = 0;
     for (const cut of [...cuts, bytes.length]) {
-      if (cut > prev) await p.write(bytes.subarray(prev, cut), 1000);
+      if (cut > prev) await p.send(bytes.subarray(prev, cut), 1000);
       prev = cut;
       if (cut < bytes.length) await Bun.sleep(int(r, 0, 3));
     }
@@ -248,7 +250,7 @@ test(`fuzz: ${ROUNDS} random and mutated requests (seed ${SEED})`, async () => {
     if (o.error) failures.push(o.error);
     if (++finished % 100 === 0) {
       const s = performance.now();
-      const r = await request(child.port, "GET /small.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 2000);
+      const r = await exchange(child.port, "GET /small.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 2000).catch(() => null);
       if (r?.status !== 200 || r.text() !== "small file\n") failures.push(`normal GET after ${finished} failed: ${r?.status}`);
       normal.push(performance.now() - s);
     }
@@ -272,5 +274,5 @@ test(`fuzz: ${ROUNDS} random and mutated requests (seed ${SEED})`, async () => {
   expect(child.dead).toBe(false);
   expect(child.stderr()).toBe("");
   // Nothing left open on the server (the stats request itself aside), once lingering closes end.
-  await childIdle(child.port);
+  await child.idle();
 }, 60_000);

@@ -8,56 +8,55 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { childIdle, childStats, type HardChild, openFdsOf, Peer, pool, rssOf, startChild, waitFor } from "./helpers.ts";
+import { killAll, openFdsOf, rssOf, startServerChild } from "../helpers/child.ts";
+import { pollUntil } from "../helpers/poll.ts";
+import { RawClient } from "../helpers/raw-client.ts";
+import { pool } from "./helpers.ts";
 
 const N = Number(process.env.IDLE_CONNECTIONS ?? 2000);
 const KiB = 1024;
 let dir: string;
-const children: HardChild[] = [];
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "bunhttp-idle-"));
   writeFileSync(join(dir, "small.txt"), "small file\n");
 });
 
-afterAll(() => {
-  for (const c of children) c.kill();
+afterAll(async () => {
+  await killAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
 const GET = "GET /small.txt HTTP/1.1\r\nHost: t\r\n\r\n";
 
 /** Opens `n` connections, each making one keep-alive request; resolves once every one has its answer. */
-async function openIdle(port: number, n: number): Promise<{ peers: Peer[]; answeredAt: number[] }> {
-  const peers: Peer[] = new Array(n);
-  const answeredAt: number[] = new Array(n).fill(0);
+async function openIdle(port: number, n: number): Promise<RawClient[]> {
+  const peers: RawClient[] = new Array(n);
   // At most 200 handshakes in flight: the listen backlog is 512.
   await pool(n, 200, async (i) => {
-    const p = await Peer.connect(port);
+    const p = await RawClient.connect(port);
     peers[i] = p;
-    await p.write(GET);
+    await p.send(GET);
     const ok = await p.until(() => p.responses().list.length === 1 || p.ended, 5000);
     if (!ok || p.ended) throw new Error(`connection ${i}: no keep-alive answer`);
     const r = p.responses().list[0]!;
     if (r.status !== 200 || r.header("connection") !== undefined) throw new Error(`connection ${i}: ${r.status}`);
-    answeredAt[i] = performance.now();
   });
-  return { peers, answeredAt };
+  return peers;
 }
 
 test(`${N} idle keep-alive connections: memory per connection`, async () => {
-  const child = await startChild(dir, { idleTimeout: 60_000 });
-  children.push(child);
+  const child = await startServerChild(dir, { idleTimeout: 60_000 });
   // Warm up (the JIT, the file cache) with a few connections, then measure the empty server.
   const warm = await openIdle(child.port, 20);
-  for (const p of warm.peers) p.close();
-  await childIdle(child.port);
-  const s0 = await childStats(child.port);
+  for (const p of warm) p.close();
+  await child.idle();
+  const s0 = await child.stats();
   const fds0 = openFdsOf(child.pid);
   const raw0 = rssOf(child.pid);
 
-  const { peers } = await openIdle(child.port, N);
-  const s1 = await childStats(child.port);
+  const peers = await openIdle(child.port, N);
+  const s1 = await child.stats();
   const fds1 = openFdsOf(child.pid);
   const raw1 = rssOf(child.pid);
   const perConn = (s1.rss - s0.rss) / N;
@@ -72,38 +71,27 @@ test(`${N} idle keep-alive connections: memory per connection`, async () => {
   expect(perConn).toBeLessThan(20 * KiB);
 
   for (const p of peers) p.close();
-  await waitFor(() => openFdsOf(child.pid) <= fds0, 5000, `the child's descriptors to return to ${fds0}`);
-  await childIdle(child.port);
+  await pollUntil(() => openFdsOf(child.pid) <= fds0, 5000, `the child's descriptors to return to ${fds0}`);
+  await child.idle();
 }, 60_000);
 
 test(`${N} idle keep-alive connections are all closed by an idleTimeout of 1000 ms, and their descriptors released`, async () => {
-  const child = await startChild(dir, { idleTimeout: 1000 });
-  children.push(child);
+  const child = await startServerChild(dir, { idleTimeout: 1000 });
   const fds0 = openFdsOf(child.pid);
-  const { peers, answeredAt } = await openIdle(child.port, N);
-  const lastAnswer = Math.max(...answeredAt);
-  const closedAt: number[] = new Array(N).fill(0);
-  const track = () => {
-    const now = performance.now();
-    let open = 0;
-    for (let i = 0; i < N; i++) {
-      if (closedAt[i] === 0 && peers[i]!.ended) closedAt[i] = now;
-      if (closedAt[i] === 0) open++;
-    }
-    return open === 0;
-  };
+  const peers = await openIdle(child.port, N);
   // Idle deadline 1000 ms after each answer, checked by a once-a-second sweep: closed 1–2 s after it.
-  await waitFor(track, 4000, "every idle connection to be closed by the server", 10);
-  const idleFor = peers.map((_, i) => closedAt[i]! - answeredAt[i]!);
+  await pollUntil(() => peers.every((p) => p.ended), 4000, "every idle connection to be closed by the server", { every: 10 });
+  const idleFor = peers.map((p) => p.endedAt - p.lastReceivedAt);
+  const lastClose = Math.max(...peers.map((p) => p.endedAt)) - Math.max(...peers.map((p) => p.lastReceivedAt));
   console.log(
     `idle: ${N} connections closed by the server ${Math.min(...idleFor).toFixed(0)}–${Math.max(...idleFor).toFixed(0)} ms after their answer ` +
-      `(last one ${(Math.max(...closedAt) - lastAnswer).toFixed(0)} ms after the last answer)`,
+      `(last one ${lastClose.toFixed(0)} ms after the last answer)`,
   );
   for (const p of peers) expect(p.responses().rest).toBe(0); // closed silently: no stray bytes
   expect(Math.min(...idleFor)).toBeGreaterThanOrEqual(900);
   expect(Math.max(...idleFor)).toBeLessThan(3000);
   for (const p of peers) p.close();
-  await waitFor(() => openFdsOf(child.pid) <= fds0, 5000, `the child's descriptors to return to ${fds0}`);
-  await childIdle(child.port);
+  await pollUntil(() => openFdsOf(child.pid) <= fds0, 5000, `the child's descriptors to return to ${fds0}`);
+  await child.idle();
   expect(child.stderr()).toBe("");
 }, 60_000);

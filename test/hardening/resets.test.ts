@@ -14,19 +14,23 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve } from "../../src/index.ts";
-import { childIdle, childStats, type HardChild, MiB, openFdsOf, Peer, pool, request, rssOf, startChild, text, waitFor } from "./helpers.ts";
+import { openFdsOf, rssOf, type ServerChild, startServerChild } from "../helpers/child.ts";
+import { Download } from "../helpers/download.ts";
+import { pollUntil } from "../helpers/poll.ts";
+import { exchange, RawClient } from "../helpers/raw-client.ts";
+import { MiB, pool } from "./helpers.ts";
 
 const ROUNDS = Number(process.env.RESET_ROUNDS ?? 2000);
 const BIG = 64 * MiB;
 let dir: string;
-let child: HardChild;
+let child: ServerChild;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "bunhttp-resets-"));
   writeFileSync(join(dir, "big.bin"), "");
   truncateSync(join(dir, "big.bin"), BIG); // sparse: 64 MiB of zeros that cost no disk
   writeFileSync(join(dir, "small.txt"), "small file\n");
-  child = await startChild(dir, {}); // default options, as the CLI would run
+  child = await startServerChild(dir, {}); // default options, as the CLI would run
 });
 
 afterAll(() => {
@@ -37,90 +41,52 @@ afterAll(() => {
 const KINDS = ["reset after the first bytes of a 64 MiB download", "close after the first bytes of a 64 MiB download", "reset mid-head", "reset mid-body"] as const;
 
 /** One abort of the given kind; resolves with whether the client saw what it waited for before aborting. */
-function abortOnce(port: number, kind: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (ok: boolean) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(ok);
-    };
-    let sock: { terminate(): void } | null = null;
-    // Bounded: a round that sees nothing in 5 s counts as a failure.
-    const timer = setTimeout(() => {
-      sock?.terminate();
-      finish(false);
-    }, 5000);
-    Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        open(s) {
-          sock = s;
-          switch (kind) {
-            case 0:
-            case 1:
-              s.write("GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n");
-              return; // abort once bytes arrive
-            case 2:
-              s.write("GET /small.txt HTTP/1.1\r\nHost: t\r\nX-Half: ");
-              finish(true);
-              s.terminate();
-              return;
-            default:
-              s.write(`POST /small.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n${"b".repeat(1000)}`);
-              finish(true);
-              s.terminate();
-          }
-        },
-        data(s) {
-          finish(true); // first: terminate() and end() run the close handler synchronously
-          if (kind === 0) s.terminate();
-          else s.end();
-        },
-        close() {
-          finish(kind >= 2);
-        },
-        error() {
-          finish(kind >= 2);
-        },
-        connectError() {
-          finish(false);
-        },
-      },
-    }).catch(() => finish(false));
-  });
+async function abortOnce(port: number, kind: number): Promise<boolean> {
+  let c: RawClient;
+  try {
+    c = await RawClient.connect(port, { keep: false });
+  } catch {
+    return false;
+  }
+  switch (kind) {
+    case 0:
+    case 1: {
+      await c.send("GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n");
+      // Abort once bytes arrive. Bounded: a round that sees nothing in 5 s counts as a failure.
+      const ok = (await c.until(() => c.received > 0 || c.ended, 5000)) && c.received > 0;
+      if (kind === 0 || !ok) c.reset();
+      else c.close();
+      return ok;
+    }
+    case 2:
+      await c.send("GET /small.txt HTTP/1.1\r\nHost: t\r\nX-Half: ");
+      c.reset();
+      return true;
+    default:
+      await c.send(`POST /small.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n${"b".repeat(1000)}`);
+      c.reset();
+      return true;
+  }
 }
 
-/** Downloads with keep=false, counting body bytes; half-closes right after the request if asked. */
+/** Downloads `path`, counting body bytes; half-closes right after the request if asked (else sends Connection: close). */
 async function download(path: string, halfClose: boolean): Promise<{ status: number; body: number; length: number }> {
-  const p = await Peer.connect(child.port, false);
-  let head = "";
-  let headEnd = -1;
-  p.onData = (chunk) => {
-    if (headEnd < 0) {
-      head += text(chunk);
-      headEnd = head.indexOf("\r\n\r\n");
-    }
-  };
-  await p.write(`GET ${path} HTTP/1.1\r\nHost: t\r\n${halfClose ? "" : "Connection: close\r\n"}\r\n`);
-  if (halfClose) p.shutdown();
-  const ok = await p.until(() => p.ended, 20_000);
-  p.close();
-  if (!ok || headEnd < 0) throw new Error(`download of ${path} did not finish (${p.received} bytes)`);
-  const status = Number(head.slice(9, 12));
-  const length = Number(/content-length: (\d+)/i.exec(head.slice(0, headEnd))?.[1] ?? -1);
-  return { status, body: p.received - (headEnd + 4), length };
+  const d = await Download.start(child.port, path, { close: !halfClose, halfClose });
+  try {
+    await d.client.closedByServer(20_000);
+  } finally {
+    d.close();
+  }
+  return { status: d.status, body: d.bodyBytes, length: d.contentLength };
 }
 
 test(`${ROUNDS} aborted connections: descriptors return to baseline, RSS stays bounded, the server still answers`, async () => {
   // The baseline is the idle server's descriptors; then warm up the file cache, the JIT and the buffers.
   const fds0 = openFdsOf(child.pid);
-  expect((await request(child.port, "GET /small.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"))?.status).toBe(200);
+  expect((await exchange(child.port, "GET /small.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")).status).toBe(200);
   expect((await download("/big.bin", false)).body).toBe(BIG);
-  await waitFor(() => openFdsOf(child.pid) <= fds0, 3000, "the warm-up connections to be released");
-  const stats0 = await childStats(child.port);
+  await pollUntil(() => openFdsOf(child.pid) <= fds0, 3000, "the warm-up connections to be released");
+  const stats0 = await child.stats();
   const rss0 = rssOf(child.pid);
   let peak = rss0;
   const sampler = setInterval(() => (peak = Math.max(peak, rssOf(child.pid))), 50);
@@ -139,13 +105,15 @@ test(`${ROUNDS} aborted connections: descriptors return to baseline, RSS stays b
 
   // Descriptors come back: every socket and every opened file is released.
   let fds = openFdsOf(child.pid);
-  const fdWait = await waitFor(
+  const tFds = performance.now();
+  await pollUntil(
     () => (fds = openFdsOf(child.pid)) <= fds0,
     5000,
     `the child's descriptors to return to ${fds0} (now ${openFdsOf(child.pid)})`,
   );
+  const fdWait = performance.now() - tFds;
   const rss1 = rssOf(child.pid);
-  const stats1 = await childStats(child.port);
+  const stats1 = await child.stats();
   console.log(
     `resets: ${ROUNDS} aborts in ${(loopMs / 1000).toFixed(1)} s (${KINDS.map((k, i) => `${k}: ${failures[i]} failed`).join("; ")}); ` +
       `fds ${fds0} → ${fds} (back after ${fdWait.toFixed(0)} ms); RSS ${(rss0 / MiB).toFixed(1)} MiB → peak ${(peak / MiB).toFixed(1)} → ${(rss1 / MiB).toFixed(1)} MiB; ` +
@@ -155,13 +123,13 @@ test(`${ROUNDS} aborted connections: descriptors return to baseline, RSS stays b
   expect(fds).toBeLessThanOrEqual(fds0);
   expect(stats1.rss - stats0.rss).toBeLessThan(40 * MiB);
   expect(stats1.heapUsed - stats0.heapUsed).toBeLessThan(8 * MiB);
-  await childIdle(child.port);
+  await child.idle();
   expect(peak - rss0).toBeLessThan(120 * MiB); // runaway guard on the un-collected RSS
 
   // And it still answers, small and big.
-  const r = await request(child.port, "GET /small.txt HTTP/1.1\r\nHost: t\r\n\r\n");
-  expect(r?.status).toBe(200);
-  expect(r?.text()).toBe("small file\n");
+  const r = await exchange(child.port, "GET /small.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+  expect(r.status).toBe(200);
+  expect(r.text()).toBe("small file\n");
   expect((await download("/big.bin", false)).body).toBe(BIG);
 }, 120_000);
 
@@ -173,10 +141,10 @@ test("a client that half-closes right after its request still gets the whole res
 });
 
 test("a client that half-closes after pipelining two requests gets both responses, then the close", async () => {
-  const p = await Peer.connect(child.port);
-  await p.write("GET /small.txt HTTP/1.1\r\nHost: t\r\n\r\nGET /small.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+  const p = await RawClient.connect(child.port);
+  await p.send("GET /small.txt HTTP/1.1\r\nHost: t\r\n\r\nGET /small.txt HTTP/1.1\r\nHost: t\r\n\r\n");
   p.shutdown();
-  expect(await p.until(() => p.ended, 5000)).toBe(true);
+  await p.closedByServer(5000);
   const { list, rest } = p.responses();
   expect(list.map((r) => [r.status, r.text()])).toEqual([
     [200, "small file\n"],
@@ -189,10 +157,10 @@ test("a client that half-closes after pipelining two requests gets both response
 });
 
 test("a client that pipelines a 64 MiB download and a small request, then half-closes, gets both responses", async () => {
-  const p = await Peer.connect(child.port, true);
-  await p.write("GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\nGET /small.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+  const p = await RawClient.connect(child.port);
+  await p.send("GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\nGET /small.txt HTTP/1.1\r\nHost: t\r\n\r\n");
   p.shutdown();
-  expect(await p.until(() => p.ended, 20_000)).toBe(true);
+  await p.closedByServer(20_000);
   const { list } = p.responses();
   expect(list.map((r) => [r.status, r.body.length])).toEqual([
     [200, BIG],
@@ -202,19 +170,15 @@ test("a client that pipelines a 64 MiB download and a small request, then half-c
 }, 30_000);
 
 test("a client that pipelines a request to an async handler and another, then half-closes, gets both responses", async () => {
-  const server = serve({
+  using server = serve({
     port: 0,
     log: "off",
     handler: (req) => (req.path === "/async" ? new Promise<string>((r) => setTimeout(() => r("async"), 20)) : "sync"),
   });
-  try {
-    const p = await Peer.connect(server.port);
-    await p.write("GET /async HTTP/1.1\r\nHost: t\r\n\r\nGET /sync HTTP/1.1\r\nHost: t\r\n\r\n");
-    p.shutdown();
-    expect(await p.until(() => p.ended, 3000)).toBe(true);
-    expect(p.responses().list.map((r) => r.text())).toEqual(["async", "sync"]);
-    p.close();
-  } finally {
-    await server.stop(true);
-  }
+  const p = await RawClient.connect(server.port);
+  await p.send("GET /async HTTP/1.1\r\nHost: t\r\n\r\nGET /sync HTTP/1.1\r\nHost: t\r\n\r\n");
+  p.shutdown();
+  await p.closedByServer(3000);
+  expect(p.responses().list.map((r) => r.text())).toEqual(["async", "sync"]);
+  p.close();
 });

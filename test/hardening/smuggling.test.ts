@@ -21,7 +21,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { serve, type Server } from "../../src/index.ts";
 import type { ServerRequest } from "../../src/server/request.ts";
-import { bytes, Peer, text, waitFor } from "./helpers.ts";
+import { pollUntil } from "../helpers/poll.ts";
+import { RawClient } from "../helpers/raw-client.ts";
+import { bytes, text } from "./helpers.ts";
 
 const SMUGGLED = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
 const END = "GET /end HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -255,9 +257,9 @@ afterAll(() => server.stop(true));
 
 async function runRow(row: Row): Promise<void> {
   seen = [];
-  const c = await Peer.connect(server.port);
+  const c = await RawClient.connect(server.port);
   try {
-    expect(await c.write(bytes(row.raw + SMUGGLED))).toBe(true);
+    expect(await c.send(bytes(row.raw + SMUGGLED))).toBe(true);
     const last = row.expect[row.expect.length - 1]!;
     const lastStatus = typeof last === "number" ? last : last[0];
     const keepsOpen = lastStatus < 300 && !row.closes;
@@ -265,7 +267,7 @@ async function runRow(row: Row): Promise<void> {
     const want = row.expect.length;
     await c.until(() => c.responses().list.length >= want || c.ended, 3000);
     if (keepsOpen) {
-      expect(await c.write(END)).toBe(true);
+      expect(await c.send(END)).toBe(true);
       await c.until(() => c.responses().list.length > want || c.ended, 3000);
     }
     // The server closes: after an error at once; after END because it asked to.
@@ -293,10 +295,10 @@ describe("request smuggling and framing table", () => {
   }
 
   test("no connection is left behind, and the server is still answering", async () => {
-    await waitFor(() => server.connectionCount === 0, 3000, "every row's connection to be released");
+    await pollUntil(() => server.connectionCount === 0, 3000, "every row's connection to be released");
     seen = [];
-    const c = await Peer.connect(server.port);
-    await c.write(END);
+    const c = await RawClient.connect(server.port);
+    await c.send(END);
     expect(await c.until(() => c.ended && c.responses().list.length === 1, 3000)).toBe(true);
     expect(c.responses().list[0]!.text()).toBe("GET /end ");
   });

@@ -2,7 +2,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { serve, type HandlerResult, type Server } from "../../src/index.ts";
 import type { ServerRequest } from "../../src/server/request.ts";
+import { pollUntil } from "../helpers/poll.ts";
 import { exchange, RawClient } from "../helpers/raw-client.ts";
+import { expectTimeout } from "../helpers/timing.ts";
 
 const BIG = new Uint8Array(4 * 1024 * 1024).map((_, i) => (i * 7 + (i >> 13)) & 255);
 
@@ -73,7 +75,7 @@ describe("keep-alive and framing", () => {
     expect(a.header("connection")).toBeUndefined();
     await c.send(GET("/n/second"));
     expect((await c.response()).text()).toBe("second");
-    expect(c.closed).toBe(false);
+    expect(c.ended).toBe(false);
     c.close();
   });
 
@@ -98,7 +100,7 @@ describe("keep-alive and framing", () => {
     expect((await k.response()).header("connection")).toBe("keep-alive");
     await k.send("GET /n/again HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
     expect((await k.response()).text()).toBe("again");
-    expect(k.closed).toBe(false);
+    expect(k.ended).toBe(false);
     k.close();
   });
 
@@ -223,7 +225,6 @@ describe("request bodies", () => {
   test("Expect: 100-continue gets 100 before the body is sent", async () => {
     const c = await RawClient.connect(port);
     await c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
-    c.expectHead(false);
     const cont = await c.response();
     expect(cont.status).toBe(100);
     await c.send("ping");
@@ -304,6 +305,7 @@ describe("errors", () => {
     await c.send("GET / HTTP/1.1\r\nHost: t\r\n");
     const r = await c.response(5000);
     expect(r.status).toBe(408);
+    expectTimeout(c.lastReceivedAt - c.lastSentAt, 1000);
     await c.closedByServer();
   });
 
@@ -313,14 +315,65 @@ describe("errors", () => {
     await c.response();
     await c.closedByServer(5000);
     expect(c.pendingBytes).toBe(0);
+    expectTimeout(c.endedAt - c.lastReceivedAt, 1500);
   });
 
-  test("a stalled body upload gets 408", async () => {
+  test("a stalled body upload gets 408 after the body timeout", async () => {
     const c = await RawClient.connect(port);
     await c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
     const r = await c.response(5000);
     expect(r.status).toBe(408);
+    expectTimeout(c.lastReceivedAt - c.lastSentAt, 1000);
   });
+
+  test("after a refused request the server half-closes, and closes LINGER_MS (2 s) later for a client that stays open", async () => {
+    using s = serve({ port: 0, log: "off", handler });
+    const c = await RawClient.connect(s.port, { allowHalfOpen: true });
+    await c.send("GET / HTTP/1.1\nHost: t\n\n"); // bare LF: 400
+    expect((await c.response()).status).toBe(400);
+    await c.closedByServer(); // the FIN: the server reads on, dropping what comes
+    expect(c.closed).toBe(false);
+    expect(s.connectionCount).toBe(1);
+    await pollUntil(() => s.connectionCount === 0, 5000, "the lingering connection to close", { every: 10 });
+    expectTimeout(performance.now() - c.lastSentAt, 2000);
+    c.close();
+  });
+});
+
+describe("send timeout", () => {
+  const SIZE = 32 * 1024 * 1024; // far more than the socket buffers hold
+  const body = new Uint8Array(SIZE);
+  const CHUNK = new Uint8Array(64 * 1024);
+  const stream = () => {
+    let left = SIZE / CHUNK.length;
+    return new Response(new ReadableStream({ pull: (c) => (left-- > 0 ? c.enqueue(CHUNK) : c.close()) }));
+  };
+
+  /** A client that never reads its response is dropped sendTimeout (1 s) after the server's last progress. */
+  async function stalledClient(result: () => HandlerResult, extra = ""): Promise<void> {
+    using s = serve({ port: 0, log: "off", sendTimeout: 1000, handler: result });
+    const c = await RawClient.connect(s.port, { keep: false });
+    c.pause(); // from before the response: nothing is read
+    await c.send(GET("/", extra));
+    // The server's last progress is when the socket buffers fill, just after our request.
+    await pollUntil(() => s.connectionCount === 0, 3500, "the server to drop the client", { every: 10 });
+    expectTimeout(performance.now() - c.lastSentAt, 1000);
+    c.resume();
+    await c.closedByServer();
+    expect(c.received).toBeGreaterThan(0);
+    expect(c.received).toBeLessThan(SIZE);
+  }
+
+  test("a streamed response to a client that stops reading: dropped after sendTimeout", () => stalledClient(stream));
+  test("… also with Connection: close", () => stalledClient(stream, "Connection: close\r\n"));
+
+  // Known bug (src/server/connection.ts): a body too big for the socket is queued by send(), which arms
+  // the SEND timer; then finishRequest() replaces it with the IDLE timer (keep-alive: the client is
+  // dropped after idleTimeout, 60 s by default, not sendTimeout) or with none at all (Connection: close:
+  // closeWhenFlushed() clears it, and a client that never reads holds the connection forever).
+  // test.failing until that is fixed; then make these plain tests.
+  test.failing("a whole-buffer response to a client that stops reading: dropped after sendTimeout", () => stalledClient(() => body));
+  test.failing("… also with Connection: close", () => stalledClient(() => body, "Connection: close\r\n"));
 });
 
 describe("backpressure", () => {
@@ -361,7 +414,7 @@ describe("OPTIONS *", () => {
 
 describe("handler mistakes", () => {
   test("an invalid status becomes a 500, and the server goes on", async () => {
-    const s = serve({ port: 0, log: "off", handler: (req) => ({ status: req.path === "/a" ? 42 : 101, body: "x" }) });
+    using s = serve({ port: 0, log: "off", handler: (req) => ({ status: req.path === "/a" ? 42 : 101, body: "x" }) });
     const origError = console.error;
     console.error = () => {};
     try {
@@ -369,7 +422,6 @@ describe("handler mistakes", () => {
       expect((await exchange(s.port, GET("/b"))).status).toBe(500);
     } finally {
       console.error = origError;
-      await s.stop(true);
     }
   });
 });

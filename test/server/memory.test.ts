@@ -3,20 +3,20 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ChunkedDecoder } from "../../src/http/chunked.ts";
-import { FAILED } from "../../src/http/parser.ts";
-import { type Child, openFdsOf, rssOf, startChildServer } from "../helpers/child.ts";
+import { openFdsOf, rssOf, type ServerChild, startServerChild } from "../helpers/child.ts";
+import { Download } from "../helpers/download.ts";
+import { poll, pollUntil } from "../helpers/poll.ts";
 
 const GiB = 1024 * 1024 * 1024;
 let dir: string;
-let child: Child;
+let child: ServerChild;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "bunhttp-mem-"));
   // A sparse file: 1 GiB of zeros that costs no disk.
   writeFileSync(join(dir, "big.bin"), "");
   truncateSync(join(dir, "big.bin"), GiB);
-  child = await startChildServer(dir);
+  child = await startServerChild(dir);
 });
 
 afterAll(() => {
@@ -24,51 +24,9 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/**
- * Downloads with a raw socket, counting body bytes without keeping them; resolves with the body size.
- * A chunked body is decoded with our own ChunkedDecoder (a counting sink), so framing is checked too.
- */
-function download(port: number, onSocket?: (s: { pause(): void; resume(): void }) => void, path = "/big.bin"): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let headerDone = false;
-    let head = "";
-    let bodyBytes = 0;
-    let expected = -1;
-    let decoder: ChunkedDecoder | null = null;
-    const sink = { onBodyData: (_b: Uint8Array, s: number, e: number) => void (bodyBytes += e - s) };
-    const feed = (buf: Uint8Array, from: number) => {
-      if (decoder === null) bodyBytes += buf.length - from;
-      else if (decoder.decode(buf, from, buf.length, sink) === FAILED) reject(new Error(`bad chunked framing: ${decoder.error}`));
-    };
-    Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        open(s) {
-          s.write(`GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
-          onSocket?.(s);
-        },
-        data(_s, chunk) {
-          if (headerDone) return feed(chunk, 0);
-          head += new TextDecoder("latin1").decode(chunk);
-          const i = head.indexOf("\r\n\r\n");
-          if (i < 0) return;
-          headerDone = true;
-          if (/transfer-encoding: chunked/i.test(head.slice(0, i))) {
-            decoder = new ChunkedDecoder({ maxBody: 2 ** 40, maxChunkLine: 4096, maxTrailerSize: 4096 });
-          } else expected = Number(/content-length: (\d+)/i.exec(head)?.[1]);
-          const bodyStart = i + 4 - (head.length - chunk.length);
-          feed(chunk, bodyStart);
-        },
-        close() {
-          const complete = decoder !== null ? (decoder as ChunkedDecoder).done : bodyBytes === expected;
-          if (complete) resolve(bodyBytes);
-          else reject(new Error(`got ${bodyBytes} of ${expected} bytes`));
-        },
-        error: reject,
-      },
-    }).catch(reject);
-  });
+/** Downloads `path` (counting, not keeping, the body) and resolves with the body size once the server closes. */
+async function download(path = "/big.bin"): Promise<number> {
+  return (await Download.start(child.port, path)).finished(120_000);
 }
 
 /** Samples the child's RSS every 20 ms until stopped; `peak` is the highest seen. */
@@ -84,7 +42,7 @@ function sampleRss(pid: number) {
 test("8 clients downloading 1 GiB at once: the server's RSS stays under 100 MiB", async () => {
   const rss = sampleRss(child.pid);
   try {
-    const sizes = await Promise.all(Array.from({ length: 8 }, () => download(child.port)));
+    const sizes = await Promise.all(Array.from({ length: 8 }, () => download()));
     expect(sizes).toEqual(Array(8).fill(GiB));
   } finally {
     rss.stop();
@@ -95,51 +53,48 @@ test("8 clients downloading 1 GiB at once: the server's RSS stays under 100 MiB"
 
 test("a client that stops reading costs no more memory, and its descriptor is released", async () => {
   const fdsBefore = openFdsOf(child.pid);
-  let sock: { pause(): void; resume(): void; end?: () => void } | undefined;
-  const done = download(child.port, (s) => {
-    sock = s;
-    s.pause();
-  });
-  // Let the server fill the socket buffers and stall on the paused client.
-  const deadline = Date.now() + 5000;
+  const paused = await Download.start(child.port, "/big.bin", { paused: true });
+  // Let the server fill the socket buffers and stall on the paused client: its RSS stops moving
+  // (five samples in a row within 512 KiB), or 5 s pass.
   let last = -1;
   let stable = 0;
-  while (Date.now() < deadline && stable < 5) {
-    await Bun.sleep(50);
-    const r = rssOf(child.pid);
-    stable = Math.abs(r - last) < 512 * 1024 ? stable + 1 : 0;
-    last = r;
-  }
+  await poll(
+    () => {
+      const r = rssOf(child.pid);
+      stable = Math.abs(r - last) < 512 * 1024 ? stable + 1 : 0;
+      last = r;
+      return stable >= 5;
+    },
+    5000,
+    { every: 50 },
+  );
   const stalled = rssOf(child.pid);
   await Bun.sleep(500);
   // Nothing more accumulates while the client reads nothing.
   expect(rssOf(child.pid) - stalled).toBeLessThan(4 * 1024 * 1024);
   expect(stalled).toBeLessThan(100 * 1024 * 1024);
-  sock!.resume();
-  expect(await done).toBe(GiB);
+  paused.resume();
+  expect(await paused.finished(60_000)).toBe(GiB);
   // The file descriptor opened for the download is closed again.
-  const until = Date.now() + 3000;
-  while (openFdsOf(child.pid) > fdsBefore && Date.now() < until) await Bun.sleep(20);
-  expect(openFdsOf(child.pid)).toBeLessThanOrEqual(fdsBefore);
+  await pollUntil(() => openFdsOf(child.pid) <= fdsBefore, 3000, `the child's descriptors to return to ${fdsBefore}`);
 }, 60_000);
 
 test("a handler streaming 1 GiB through a ReadableStream: memory stays flat, also while the client stalls", async () => {
   const rss = sampleRss(child.pid);
   try {
     // Two clients at full speed…
-    const fast = Promise.all([download(child.port, undefined, "/stream/1024"), download(child.port, undefined, "/stream/1024")]);
+    const fast = Promise.all([download("/stream/1024"), download("/stream/1024")]);
     // …and one that stops reading for a while: the stream is pulled no faster than the socket takes it.
-    let sock: { pause(): void; resume(): void } | undefined;
-    const slow = download(child.port, (s) => (sock = s), "/stream/1024");
+    const slow = await Download.start(child.port, "/stream/1024");
     await Bun.sleep(50);
-    sock!.pause();
+    slow.pause();
     await Bun.sleep(300);
     const stalled = rssOf(child.pid);
     await Bun.sleep(500);
     expect(rssOf(child.pid) - stalled).toBeLessThan(8 * 1024 * 1024);
-    sock!.resume();
+    slow.resume();
     expect(await fast).toEqual([GiB, GiB]);
-    expect(await slow).toBe(GiB);
+    expect(await slow.finished(120_000)).toBe(GiB);
   } finally {
     rss.stop();
   }

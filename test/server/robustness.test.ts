@@ -4,34 +4,24 @@ import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve } from "../../src/index.ts";
+import { pollUntil } from "../helpers/poll.ts";
 import { RawClient } from "../helpers/raw-client.ts";
+import { expectTimeout } from "../helpers/timing.ts";
 
 const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
 const BODY_60K = new Uint8Array(60 * 1024).fill(97);
 
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await Bun.sleep(20);
-  }
-  return true;
-}
-
 test("after output backs up and drains, the idle timer is armed again", async () => {
-  const s = serve({ port: 0, log: "off", idleTimeout: 1000, handler: () => ({ body: BODY_60K }) });
-  try {
-    const c = await RawClient.connect(s.port);
-    c.pause();
-    await c.send(GET("/").repeat(100));
-    await Bun.sleep(300);
-    c.resume();
-    for (let i = 0; i < 100; i++) expect((await c.response(10_000)).body.length).toBe(BODY_60K.length);
-    // Idle from here on: the server must close it after idleTimeout (the sweep runs once a second).
-    await c.closedByServer(4000);
-  } finally {
-    await s.stop(true);
-  }
+  using s = serve({ port: 0, log: "off", idleTimeout: 1000, handler: () => ({ body: BODY_60K }) });
+  const c = await RawClient.connect(s.port);
+  c.pause();
+  await c.send(GET("/").repeat(100));
+  await Bun.sleep(300);
+  c.resume();
+  for (let i = 0; i < 100; i++) expect((await c.response(10_000)).body.length).toBe(BODY_60K.length);
+  // Idle from here on: the server must close it idleTimeout after its last byte (the sweep runs once a second).
+  await c.closedByServer(4000);
+  expectTimeout(c.endedAt - c.lastReceivedAt, 1000);
 });
 
 test("stop() resolves even when a connection still has output queued", async () => {
@@ -46,30 +36,26 @@ test("stop() resolves even when a connection still has output queued", async () 
   c.resume();
   expect((await c.response(10_000)).body.length).toBe(big.length);
   await c.closedByServer(3000);
-  expect(await waitFor(() => resolved, 3000)).toBe(true);
+  await pollUntil(() => resolved, 3000, "stop() to resolve");
   await stopped;
 });
 
 test("pipelined requests from a client that reads nothing do not build an unbounded answer", async () => {
-  const s = serve({ port: 0, log: "off", handler: () => ({ body: new Uint8Array(64 * 1024) }) });
-  try {
-    const c = await RawClient.connect(s.port);
-    c.pause();
-    const before = process.memoryUsage().rss;
-    // 2 MiB of pipelined GETs (~80,000 requests): answered in full, that would be ~5 GiB.
-    const batch = GET("/").repeat(Math.ceil((2 * 1024 * 1024) / GET("/").length));
-    await c.send(batch);
-    await Bun.sleep(500);
-    const grown = process.memoryUsage().rss - before;
-    expect(grown).toBeLessThan(128 * 1024 * 1024);
-    c.close();
-  } finally {
-    await s.stop(true);
-  }
+  using s = serve({ port: 0, log: "off", handler: () => ({ body: new Uint8Array(64 * 1024) }) });
+  const c = await RawClient.connect(s.port);
+  c.pause();
+  const before = process.memoryUsage().rss;
+  // 2 MiB of pipelined GETs (~80,000 requests): answered in full, that would be ~5 GiB.
+  const batch = GET("/").repeat(Math.ceil((2 * 1024 * 1024) / GET("/").length));
+  await c.send(batch);
+  await Bun.sleep(500);
+  const grown = process.memoryUsage().rss - before;
+  expect(grown).toBeLessThan(128 * 1024 * 1024);
+  c.close();
 });
 
 test("a header value with characters above U+00FF cannot split the response", async () => {
-  const s = serve({
+  using s = serve({
     port: 0,
     log: "off",
     routes: { "/go/:to": (req) => ({ status: 302, headers: [["Location", `/${req.params.to}`]], body: "" }) },
@@ -86,7 +72,6 @@ test("a header value with characters above U+00FF cannot split the response", as
     c.close();
   } finally {
     console.error = origError;
-    await s.stop(true);
   }
 });
 
@@ -94,7 +79,7 @@ test("a client that resets while an async handler works leaks no descriptor or s
   const dir = mkdtempSync(join(tmpdir(), "bunhttp-rst-"));
   writeFileSync(join(dir, "big.bin"), new Uint8Array(1024 * 1024));
   let cancelled = 0;
-  const s = serve({
+  using s = serve({
     port: 0,
     log: "off",
     root: dir,
@@ -111,25 +96,21 @@ test("a client that resets while an async handler works leaks no descriptor or s
     },
   });
   const fds = () => readdirSync("/proc/self/fd").length;
-  try {
-    const base = fds();
-    for (let i = 0; i < 10; i++) {
-      for (const path of ["/big.bin", "/stream"]) {
-        const c = await RawClient.connect(s.port);
-        await c.send(GET(path));
-        await Bun.sleep(10);
-        c.terminate();
-      }
+  const base = fds();
+  for (let i = 0; i < 10; i++) {
+    for (const path of ["/big.bin", "/stream"]) {
+      const c = await RawClient.connect(s.port);
+      await c.send(GET(path));
+      await Bun.sleep(10);
+      c.reset();
     }
-    expect(await waitFor(() => cancelled === 10, 3000)).toBe(true);
-    expect(await waitFor(() => fds() <= base, 3000)).toBe(true);
-  } finally {
-    await s.stop(true);
   }
+  await pollUntil(() => cancelled === 10, 3000, "every stream to be cancelled");
+  await pollUntil(() => fds() <= base, 3000, `the descriptors to return to ${base}`);
 });
 
 test("a Content-Length declared for a stream is not trusted: the body goes out chunked", async () => {
-  const s = serve({
+  using s = serve({
     port: 0,
     log: "off",
     handler: (req) => {
@@ -147,22 +128,18 @@ test("a Content-Length declared for a stream is not trusted: the body goes out c
       );
     },
   });
-  try {
-    const c = await RawClient.connect(s.port);
-    await c.send(GET("/1") + GET("/2"));
-    const first = await c.response();
-    expect(first.header("transfer-encoding")).toBe("chunked");
-    expect(first.header("content-length")).toBeUndefined();
-    expect(first.text()).toContain("injected"); // all of it is the first body…
-    expect((await c.response()).text()).toBe("second"); // …and the next response is the real one
-    c.close();
-  } finally {
-    await s.stop(true);
-  }
+  const c = await RawClient.connect(s.port);
+  await c.send(GET("/1") + GET("/2"));
+  const first = await c.response();
+  expect(first.header("transfer-encoding")).toBe("chunked");
+  expect(first.header("content-length")).toBeUndefined();
+  expect(first.text()).toContain("injected"); // all of it is the first body…
+  expect((await c.response()).text()).toBe("second"); // …and the next response is the real one
+  c.close();
 });
 
 test("a result that cannot be written becomes a 500, and the connection goes on", async () => {
-  const s = serve({
+  using s = serve({
     port: 0,
     log: "off",
     handler: (req) => {
@@ -189,21 +166,17 @@ test("a result that cannot be written becomes a 500, and the connection goes on"
     c.close();
   } finally {
     console.error = origError;
-    await s.stop(true);
   }
 });
 
 test("after a pipelined batch, an idle connection is kept for idleTimeout, not headerTimeout", async () => {
-  const s = serve({ port: 0, log: "off", headerTimeout: 1000, idleTimeout: 3000, handler: () => "ok" });
-  try {
-    const c = await RawClient.connect(s.port);
-    await c.send(GET("/a") + GET("/b"));
-    await c.response();
-    await c.response();
-    await Bun.sleep(2200); // past headerTimeout (plus the sweep's second), well before idleTimeout
-    expect(c.closed).toBe(false);
-    await c.closedByServer(3000);
-  } finally {
-    await s.stop(true);
-  }
+  using s = serve({ port: 0, log: "off", headerTimeout: 1000, idleTimeout: 3000, handler: () => "ok" });
+  const c = await RawClient.connect(s.port);
+  await c.send(GET("/a") + GET("/b"));
+  await c.response();
+  await c.response();
+  // Closed idleTimeout after the last response: so not at headerTimeout (plus the sweep's second).
+  await c.closedByServer(5500);
+  const idleFor = c.endedAt - c.lastReceivedAt;
+  expectTimeout(idleFor, 3000, 5200);
 });
