@@ -127,7 +127,12 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     readonly socket: Socket<Connection>,
     private readonly ctx: ServerContext,
   ) {
-    this.output = new Output(socket as Socket<unknown>, ctx.budget, () => this.afterFlushed());
+    this.output = new Output(
+      socket as Socket<unknown>,
+      ctx.budget,
+      () => this.afterFlushed(),
+      () => this.armTimer(),
+    );
     this.rx = new BodyReceiver(ctx.budget);
     if (ctx.proxyProtocol) this.state = STATE.PROXY;
     this.armTimer();

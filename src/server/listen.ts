@@ -140,6 +140,7 @@ export function listen(options: ListenOptions, hooks: ListenHooks): Listener {
           socket.end();
           return;
         }
+        ctx.now = Date.now(); // the first timer counts from now, not from the last sweep
         const conn = new Connection(socket, ctx);
         socket.data = conn;
         ctx.connections.add(conn);

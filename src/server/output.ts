@@ -23,6 +23,8 @@ export class Output implements CorkOwner {
     private readonly budget: Budget,
     /** Told after every write that left nothing queued (the connection may move on). */
     private readonly onEmpty: () => void,
+    /** Told when the kernel stops taking bytes (the send timer starts). */
+    private readonly onStall: () => void,
   ) {}
 
   /** The cork buffer, held by this connection for the rest of the callback. */
@@ -84,7 +86,10 @@ export class Output implements CorkOwner {
     if (corkedLength(this) > 0) this.flush();
     if (this.#closed || this.queued > 0) return 0;
     const n = this.socket.write(bytes, 0, bytes.length);
-    if (n < bytes.length) this.#waiting = true;
+    if (n < bytes.length && !this.#waiting) {
+      this.#waiting = true;
+      if (this.queued === 0) this.onStall();
+    }
     if (n <= 0) return 0;
     this.total += n;
     return n;
@@ -121,10 +126,12 @@ export class Output implements CorkOwner {
   }
 
   #push(bytes: Uint8Array): void {
-    if (this.queued === 0) this.budget.sending++;
+    const first = this.queued === 0;
+    if (first) this.budget.sending++;
     this.#queue.push(bytes);
     this.queued += bytes.length;
     this.budget.addOutput(bytes.length);
+    if (first && !this.#waiting) this.onStall();
   }
 
   #take(n: number): void {

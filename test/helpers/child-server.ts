@@ -38,7 +38,7 @@ server = serve({
         refused: server.refusedConnections,
       });
     }
-    if (req.path === "/echo") return req.bodyBytes ?? new Uint8Array(0);
+    if (req.path === "/echo") return req.bytes();
     const m = /^\/stream\/(\d+)$/.exec(req.path);
     if (m) return stream(Number(m[1]));
     return null;
