@@ -100,6 +100,11 @@ export class RawClient {
     return this.received.length;
   }
 
+  /** The bytes received and not yet taken by response(): a response still arriving, or raw framing. */
+  get pending(): Uint8Array {
+    return this.received;
+  }
+
   /** Reads one complete response. */
   async response(ms = 5000): Promise<RawResponse> {
     let parsed: { res: RawResponse; used: number } | null = null;
