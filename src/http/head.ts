@@ -47,6 +47,8 @@ export class FieldList {
 
 const METHOD_NAMES = ["", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"];
 
+const EMPTY_BYTES = new Uint8Array(0);
+
 export class RequestHead {
   buf: Uint8Array = new Uint8Array(0);
   /** [start, end): the head from the request line through the blank line (leading empty lines excluded). */
@@ -152,6 +154,15 @@ export class RequestHead {
    * received (see Connection's `input`). It makes no view of the buffer, because the first view of a
    * fresh socket chunk costs Bun about a microsecond.
    */
+  /**
+   * Forgets the bytes this head was parsed from (after its response), so an idle or closing
+   * connection does not keep a whole socket chunk alive; the parsed fields are no longer readable.
+   */
+  release(): void {
+    this.buf = EMPTY_BYTES;
+    this.headerCount = 0;
+  }
+
   detachFields(): FieldList {
     const n = this.headerCount << 2;
     const offsets = new Int32Array(n);

@@ -65,9 +65,14 @@ export class OutBuffer {
 
   /** Detaches the bytes written so far as a copy, and empties the buffer. */
   take(): Uint8Array {
-    const out = this.buf.slice(0, this.len);
+    const out = this.copy(0, this.len);
     this.len = 0;
     return out;
+  }
+
+  /** A copy of [start, end). Not `buf.slice()`: on a Buffer that is a view, which the next write overwrites. */
+  copy(start: number, end: number): Uint8Array {
+    return Uint8Array.prototype.slice.call(this.buf, start, end);
   }
 
   reset(): void {

@@ -95,9 +95,12 @@ export class BodyReceiver {
     return this.#chunked ? -1 : this.#remaining;
   }
 
-  /** Whether the rest is more than is worth reading and dropping to keep the connection. */
+  /**
+   * Whether the rest is more than is worth reading and dropping to keep the connection. A chunked
+   * body's rest has no known size (it may never end): always.
+   */
   get tooMuchToDiscard(): boolean {
-    return this.#chunked ? this.#discarded + (this.body?.buffered ?? 0) > DISCARD_LIMIT : this.#remaining > DISCARD_LIMIT;
+    return this.#chunked || this.#remaining > DISCARD_LIMIT;
   }
 
   /**
@@ -156,8 +159,16 @@ export class BodyReceiver {
       this.#discarded += n;
       return;
     }
-    if (n <= PIECE_COPY_LIMIT) this.body!.pushCopy(buf, start, end);
-    else this.body!.push(buf.subarray(start, end)); // a view: the connection never overwrites its input
+    if (n <= PIECE_COPY_LIMIT) {
+      this.body!.pushCopy(buf, start, end);
+    } else if (n * 2 >= buf.length) {
+      this.body!.push(buf.subarray(start, end)); // a view: the connection never overwrites its input
+    } else {
+      // A copy: a view would keep the whole chunk alive for a piece of it.
+      const piece = new Uint8Array(n);
+      copyBytes(buf, start, end, piece, 0);
+      this.body!.push(piece);
+    }
   }
 
   /** From now on, drop what arrives (and what waits unread). */

@@ -25,6 +25,11 @@ export class Budget {
     readonly outputLimit: number,
   ) {}
 
+  /** Whether either total is past half its budget: time to make paused connections read less at a time. */
+  get underPressure(): boolean {
+    return this.bodyHeld * 2 >= this.bodyLimit || this.outputQueued * 2 >= this.outputLimit;
+  }
+
   /** Whether a connection holding `held` body bytes must stop reading for now. */
   bodyOver(held: number): boolean {
     return this.bodyHeld >= this.bodyLimit && held * Math.max(1, this.receiving) >= this.bodyLimit;

@@ -18,6 +18,7 @@ import type { Budget, BudgetWaiter } from "./budget.ts";
 import { HttpException } from "./http-exception.ts";
 import { Input } from "./input.ts";
 import { Output } from "./output.ts";
+import { shrinkReceiveBuffer } from "./receive-buffer.ts";
 import { PROXY_INCOMPLETE, PROXY_INVALID, parseProxyHeader, type TrustFn } from "./proxy.ts";
 import { BYTES_REPLY, disposeResult, type HandlerResult, INTERNAL_ERROR, NOT_FOUND, type Reply, TEXT_REPLY } from "./reply.ts";
 import { type ReplyTarget, writeReply } from "./reply-writer.ts";
@@ -83,6 +84,8 @@ type Timer = (typeof TIMER)[keyof typeof TIMER];
 
 /** After the last response, how long to keep reading (and dropping) so the client sees our answer. */
 const LINGER_MS = 2000;
+/** …and how much of it, at most: past this a client still sending gets the RST it asked for. */
+const LINGER_BYTES = 64 * 1024;
 
 
 export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
@@ -115,6 +118,10 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
   /** The server is stopping: finish what is in progress, keep nothing alive. */
   private draining = false;
   private lingerOnClose = false;
+  /** Bytes read and dropped since the connection began to close. */
+  private lingered = 0;
+  /** The socket's receive buffer was made small (receive-buffer.ts). */
+  private smallReads = false;
   private driving = false;
   private again = false;
   private protocol: Protocol | null = null;
@@ -164,7 +171,12 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
       this.protocol!.onData(chunk);
       return;
     }
-    if (state === STATE.CLOSING || state === STATE.LINGER) return; // dropped
+    if (state === STATE.CLOSING || state === STATE.LINGER) {
+      // Dropped.
+      this.lingered += chunk.length;
+      if (state === STATE.LINGER && this.lingered >= LINGER_BYTES) this.updateReading();
+      return;
+    }
     this.in.append(chunk);
     if (state === STATE.PROXY) this.readProxyHeader();
     this.drive();
@@ -532,9 +544,19 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
    */
   beginResponse(streamed: boolean): void {
     this.responded = true;
-    if (!this.rx.receiving || this.rx.discarding || streamed) return;
+    if (!streamed) this.settleUnreadBody(false);
+  }
+
+  /**
+   * A body still arriving that the response will not read: dropped from here on if that is cheap,
+   * else the response says `Connection: close`. `ifUnread`: only when nothing has read it yet (a
+   * streamed response's head is due, and its stream may be reading the body: an echo).
+   */
+  settleUnreadBody(ifUnread: boolean): void {
+    const rx = this.rx;
+    if (!rx.receiving || rx.discarding || (ifUnread && rx.body!.used)) return;
     if (this.mustCloseForBody()) this.keepAlive = false;
-    else this.rx.discard(); // drop the rest as it comes
+    else rx.discard(); // drop the rest as it comes
   }
 
   /** Whether the rest of the body is too much (or too uncertain) to read and drop. */
@@ -551,6 +573,9 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
   }
   get minor(): number {
     return this.head.minor;
+  }
+  get bodyArriving(): boolean {
+    return this.rx.receiving;
   }
   get currentRequest(): unknown {
     return this.current;
@@ -622,6 +647,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
   /** The response and its body are both done: the next request, or the close. */
   private nextAfterResponse(): void {
     this.rx.clear();
+    this.head.release(); // the next head brings its own bytes; an idle connection keeps none
     this.responded = false;
     if (!this.keepAlive) {
       this.closeWhenFlushed();
@@ -722,6 +748,11 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     this.lingerOnClose = linger || this.in.start < this.in.end || this.rx.receiving;
     this.state = STATE.CLOSING;
     this.in.clear();
+    // Nothing will read the body now: let go of it (and of its budget share), and of the bytes the
+    // last head came in, so a closing connection holds none of what the client sent.
+    this.rx.stop(new HttpException(400, "the connection closed before the body was read"));
+    this.rx.clear();
+    this.head.release();
     this.setTimer(TIMER.NONE, 0);
     if (this.output.pending === 0) this.endNow();
   }
@@ -743,10 +774,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
   private linger(): void {
     this.state = STATE.LINGER;
     this.setTimer(TIMER.LINGER, LINGER_MS);
-    if (this.paused) {
-      this.paused = false;
-      this.socket.resume();
-    }
+    this.updateReading();
     try {
       this.socket.shutdown(); // FIN; we still read (and drop) until the client closes or the linger ends
     } catch {
@@ -824,15 +852,27 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
         }
         break;
       case STATE.PROXY:
-      case STATE.CLOSING:
-      case STATE.LINGER:
         want = true;
+        break;
+      case STATE.CLOSING:
+        // Our last bytes are leaving; what the client sends meanwhile waits in the kernel for LINGER.
+        want = false;
+        break;
+      case STATE.LINGER:
+        // Drain a little so the close is not an RST that destroys our answer in the client's buffers,
+        // but do not read a flood at full speed (every read is a fresh buffer for the GC).
+        want = this.lingered < LINGER_BYTES;
         break;
       default:
         return; // UPGRADED: the protocol decides; CLOSED: nothing to do
     }
     if (want === !this.paused) return;
     this.paused = !want;
+    if (!want && !this.smallReads && this.ctx.budget.underPressure && this.state !== STATE.CLOSING) {
+      // Under memory pressure, what this client sends while paused must not pile up for one big read.
+      this.smallReads = true;
+      shrinkReceiveBuffer((this.socket as { fd?: number }).fd);
+    }
     if (want) {
       // The client's pause was ours, not its own: the slow-POST clock starts again.
       if (this.rx.receiving) this.rx.restartClock(this.ctx.now);

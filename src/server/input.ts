@@ -44,7 +44,10 @@ export class Input {
     this.end = live + chunk.length;
   }
 
-  /** After a pass: let go of the bytes when used up, or keep a small tail of a big chunk by copy. */
+  /**
+   * After a pass: let go of the bytes when used up, or keep a tail that is less than half of a big
+   * chunk by copy, so the rest of the chunk can go.
+   */
   trim(): void {
     const live = this.end - this.start;
     if (live === 0) {
@@ -52,8 +55,8 @@ export class Input {
       return;
     }
     const buf = this.buf!;
-    if (live <= 4096 && buf.length >= 4 * 4096) {
-      const store = new Uint8Array(Math.max(4096, live * 2));
+    if (buf.length >= 16 * 1024 && live * 2 < buf.length) {
+      const store = new Uint8Array(Math.max(4096, live + (live >> 1)));
       copyBytes(buf, this.start, this.end, store, 0);
       this.buf = store;
       this.#owned = true;
@@ -64,7 +67,7 @@ export class Input {
 
   /** The unread bytes as a copy, and the input emptied (for a protocol taking the connection over). */
   takeRest(): Uint8Array {
-    const rest = this.buf === null ? new Uint8Array(0) : this.buf.slice(this.start, this.end);
+    const rest = this.buf === null ? new Uint8Array(0) : Uint8Array.prototype.slice.call(this.buf, this.start, this.end);
     this.clear();
     return rest;
   }

@@ -50,7 +50,7 @@ export class Output implements CorkOwner {
       this.#push(out.take());
     } else {
       const n = this.socket.write(out.buf, 0, out.len);
-      if (n < out.len) this.#push(out.buf.slice(n < 0 ? 0 : n, out.len));
+      if (n < out.len) this.#push(out.copy(n < 0 ? 0 : n, out.len)); // a copy: the cork buffer is shared
     }
     uncorked(this);
     if (this.queued === 0) this.onEmpty();

@@ -14,6 +14,8 @@ export interface ReplyTarget extends StreamOwner {
   readonly output: Output;
   /** The request's HTTP minor version. */
   readonly minor: number;
+  /** Request-body bytes are still to come from the socket. */
+  readonly bodyArriving: boolean;
   readonly isHead: boolean;
   /** Whether the connection stays open after this response; the framing may turn it off. */
   keepAlive: boolean;
@@ -24,6 +26,8 @@ export interface ReplyTarget extends StreamOwner {
   isCurrent(req: unknown): boolean;
   /** The response begins: what to do with a body still arriving (`streamed`: it may still be read). */
   beginResponse(streamed: boolean): void;
+  /** A streamed response's head is due: a body its stream has not touched is settled now. */
+  settleUnreadBody(ifUnread: boolean): void;
   headWritten(status: number): void;
   /** The head was not written after all: another response takes its place. */
   abortResponse(): void;
@@ -75,6 +79,13 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
     // 1xx cannot be a final response (but 101 with a protocol to switch to), and anything outside
     // 100-999 is not a status at all.
     console.error(`handler returned invalid status ${status}`);
+    disposeResult(reply);
+    writeReply(t, INTERNAL_ERROR);
+    return;
+  }
+  if (status === 101 && t.bodyArriving) {
+    // The rest of the request body would reach the new protocol as its data.
+    console.error("handler switched protocols before the request body was complete: 500 instead");
     disposeResult(reply);
     writeReply(t, INTERNAL_ERROR);
     return;
@@ -166,29 +177,43 @@ function writeHead(t: ReplyTarget, reply: Reply, status: number, length: number)
   return framing;
 }
 
+/** What a stream of unknown length may gather before its head: more and it goes out chunked. */
+const GATHER_LIMIT = 64 * 1024;
+const GATHER_PIECES = 16;
+
 /**
- * A stream of unknown length. Its first piece goes out as soon as it exists; if the stream is
- * already whole by then (its next read answers at once: a Blob, a short stream), it gets a
- * Content-Length instead of chunked framing.
+ * A stream of unknown length. Its first piece goes out as soon as it exists. Pieces that follow at
+ * once (their reads settle within microtasks: a Blob, a string, pieces enqueued together) are
+ * gathered, up to 64 KiB; if the stream ends among them it is whole and gets a Content-Length, as
+ * under Bun.serve; else the head says chunked and what was gathered goes first.
  */
 function startStream(t: ReplyTarget, reply: Reply, status: number, source: BodySource): void {
   const req = t.currentRequest;
   const refused = (err: unknown) => (t.isCurrent(req) ? streamRefused(t, err, source) : source.close());
-  const onFirst = (piece: Uint8Array | null): void => {
-    if (!t.isCurrent(req)) return source.close();
-    if (piece === null) return streamHead(t, reply, status, source, 0, null, null);
-    const second = source.read();
-    const next = second instanceof Promise ? second : Promise.resolve(second);
-    settlesSoon(next).then((soon) => {
+  const gathered: Uint8Array[] = [];
+  let bytes = 0;
+  const next = (): void => {
+    const read = source.read();
+    const p = read instanceof Promise ? read : Promise.resolve(read);
+    if (gathered.length === 0) {
+      p.then(onPiece, refused); // the first piece: however long it takes
+      return;
+    }
+    settlesSoon(p).then((soon) => {
       if (!t.isCurrent(req)) source.close();
-      else if (soon === undefined) streamHead(t, reply, status, source, -1, piece, next);
-      else if (soon.value === null) streamHead(t, reply, status, source, piece.length, piece, null);
-      else streamHead(t, reply, status, source, -1, piece, Promise.resolve(soon.value));
+      else if (soon === undefined) streamHead(t, reply, status, source, -1, gathered, p);
+      else onPiece(soon.value);
     }, refused);
   };
-  const first = source.read();
-  if (first instanceof Promise) first.then(onFirst, refused);
-  else onFirst(first);
+  const onPiece = (piece: Uint8Array | null): void => {
+    if (!t.isCurrent(req)) return source.close();
+    if (piece === null) return streamHead(t, reply, status, source, bytes, gathered, null);
+    gathered.push(piece);
+    bytes += piece.length;
+    if (bytes >= GATHER_LIMIT || gathered.length >= GATHER_PIECES) return streamHead(t, reply, status, source, -1, gathered, null);
+    next();
+  };
+  next();
 }
 
 function streamHead(
@@ -197,10 +222,11 @@ function streamHead(
   status: number,
   source: BodySource,
   length: number,
-  ahead: Uint8Array | null,
+  ahead: Uint8Array[],
   pending: Promise<Uint8Array | null> | null,
 ): void {
   t.now = Date.now();
+  t.settleUnreadBody(true);
   const framing = writeHead(t, reply, status, length);
   if (framing === INVALID_HEAD) {
     source.close();
@@ -209,7 +235,7 @@ function streamHead(
     writeReply(t, INVALID_HEADER);
   } else if (length >= 0 || t.isHead) {
     // Whole: sent with Content-Length (HEAD: the head alone, whichever the framing).
-    if (ahead !== null && !t.isHead) t.output.cork().bytes(ahead);
+    if (!t.isHead) for (const piece of ahead) t.output.cork().bytes(piece);
     source.close();
     pending?.catch(() => {});
     t.finishResponse(status, t.isHead ? 0 : length);

@@ -124,12 +124,15 @@ export class RequestBody {
       this.#blockStart = this.#blockEnd = 0;
       this.#blockPiece = -1;
     }
+    // Joined to the last piece only if that is this block's and still unread; else a new piece starts.
+    const extend = this.#blockPiece >= this.#first && this.#blockPiece === this.#pieces.length - 1;
+    if (!extend) this.#blockStart = this.#blockEnd;
     for (let i = 0; i < n; i++) block[this.#blockEnd + i] = buf[start + i]!;
     this.#blockEnd += n;
     this.#buffered += n;
     this.budget?.addBody(n);
     const view = block.subarray(this.#blockStart, this.#blockEnd);
-    if (this.#blockPiece >= this.#first && this.#blockPiece === this.#pieces.length - 1) {
+    if (extend) {
       this.#pieces[this.#blockPiece] = view;
     } else {
       this.#blockPiece = this.#pieces.length;

@@ -24,16 +24,16 @@ export class ResponseStream {
   #pumping = false;
   #bytes = 0;
   #pending: Promise<Uint8Array | null> | null;
-  #ahead: Uint8Array | null;
+  #ahead: Uint8Array[];
 
   /**
-   * `ahead`: a piece already read, sent first; `pending`: a read already started, taken next.
+   * `ahead`: pieces already read, sent first; `pending`: a read already started, taken next.
    */
   constructor(
     private readonly owner: StreamOwner,
     private source: BodySource | null,
     private readonly chunked: boolean,
-    ahead: Uint8Array | null = null,
+    ahead: Uint8Array[] = [],
     pending: Promise<Uint8Array | null> | null = null,
   ) {
     this.#ahead = ahead;
@@ -50,10 +50,10 @@ export class ResponseStream {
     this.#pumping = true;
     const output = this.owner.output;
     try {
-      if (this.#ahead !== null) {
-        const piece = this.#ahead;
-        this.#ahead = null;
-        this.#write(piece);
+      if (this.#ahead.length > 0) {
+        const ahead = this.#ahead;
+        this.#ahead = [];
+        for (const piece of ahead) this.#write(piece);
       }
       for (let turn = 0; this.source !== null && !output.stalled && !this.owner.closed; turn++) {
         if (turn === PIECES_PER_TURN) {

@@ -98,9 +98,14 @@ export class RawClient {
     return c;
   }
 
-  /** Resolves true once `predicate` holds (re-checked after every read and at the end), false after `ms`. */
-  async until(predicate: () => boolean, ms = 5000): Promise<boolean> {
-    return (await poll(predicate, ms, { wake: this.wake })) !== null;
+  /**
+   * Resolves true once `predicate` holds (re-checked after every read and at the end), false after `ms`;
+   * given `what`, it throws instead ("timed out after ms waiting for what").
+   */
+  async until(predicate: () => boolean, ms = 5000, what?: string): Promise<boolean> {
+    const ok = (await poll(predicate, ms, { wake: this.wake })) !== null;
+    if (!ok && what !== undefined) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    return ok;
   }
 
   /**
@@ -139,6 +144,11 @@ export class RawClient {
   /** Bytes received that response() has not returned yet. */
   get pendingBytes(): number {
     return this.received - this.#readAt;
+  }
+
+  /** The bytes received and not yet taken by response(): a response still arriving, or raw framing. */
+  get pending(): Uint8Array {
+    return this.data().subarray(this.#readAt);
   }
 
   /** Reads the next response (a 1xx included); throws if the connection ends or `ms` pass first. */

@@ -27,17 +27,20 @@ function handler(req: ServerRequest): HandlerResult | Promise<HandlerResult> {
       return Promise.reject(new Error("async boom"));
     case "/async":
       return new Promise<string>((resolve) => setTimeout(() => resolve(`async ${req.query.get("n")}`), 5));
-    case "/stream":
+    case "/stream": {
+      // The second part comes later: a stream still going when its head is due goes out chunked.
+      let part = 0;
       return new Response(
         new ReadableStream({
-          start(controller) {
-            controller.enqueue(new TextEncoder().encode("part one, "));
-            controller.enqueue(new TextEncoder().encode("part two"));
-            controller.close();
+          async pull(controller) {
+            if (part === 1) await Bun.sleep(20);
+            if (part === 2) return controller.close();
+            controller.enqueue(new TextEncoder().encode(part++ === 0 ? "part one, " : "part two"));
           },
         }),
         { headers: { "Content-Type": "text/plain" } },
       );
+    }
     case "/response":
       return new Response(JSON.stringify({ ok: true }), { status: 201, headers: { "Content-Type": "application/json" } });
     case "/nocontent":
