@@ -82,6 +82,8 @@ type State = (typeof STATE)[keyof typeof STATE];
 const TIMER = { NONE: 0, IDLE: 1, HEADER: 2, BODY: 3, SEND: 4, LINGER: 5, PROTOCOL: 6 } as const;
 type Timer = (typeof TIMER)[keyof typeof TIMER];
 
+/** Uploads at once that may keep the kernel's big (autotuned) receive buffers; later ones read small. */
+const BIG_READ_UPLOADS = 16;
 /** After the last response, how long to keep reading (and dropping) so the client sees our answer. */
 const LINGER_MS = 2000;
 /** …and how much of it, at most: past this a client still sending gets the RST it asked for. */
@@ -384,6 +386,8 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
       return;
     }
     this.in.start = this.rx.start(head, this.in.buf, this.in.start, this.in.end, this, opts, this.ctx.now);
+    // Past a few uploads at once, each reads in small pieces: a thousand must not each bring 512 KiB.
+    if (this.rx.receiving && this.ctx.budget.receiving > BIG_READ_UPLOADS) this.readSmall();
     // What came with the head goes to the body first, so a handler that reads at once finds it.
     if (this.rx.receiving && this.in.start < this.in.end) this.feedBody();
     if (this.state === STATE.ACTIVE) this.dispatch();
@@ -832,6 +836,13 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
 
   // ---- reading and timers: one place each decides, from the state -------------------------------
 
+  /** From now on the kernel queues little for this socket, so each read brings little (receive-buffer.ts). */
+  readSmall(): void {
+    if (this.smallReads) return;
+    this.smallReads = true;
+    shrinkReceiveBuffer((this.socket as { fd?: number }).fd);
+  }
+
   /** Pauses or resumes the socket for where we are (TCP then pushes back on the client). */
   private updateReading(): void {
     let want: boolean;
@@ -868,11 +879,8 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     }
     if (want === !this.paused) return;
     this.paused = !want;
-    if (!want && !this.smallReads && this.ctx.budget.underPressure && this.state !== STATE.CLOSING) {
-      // Under memory pressure, what this client sends while paused must not pile up for one big read.
-      this.smallReads = true;
-      shrinkReceiveBuffer((this.socket as { fd?: number }).fd);
-    }
+    // Under memory pressure, what this client sends while paused must not pile up for one big read.
+    if (!want && this.ctx.budget.underPressure && this.state !== STATE.CLOSING) this.readSmall();
     if (want) {
       // The client's pause was ours, not its own: the slow-POST clock starts again.
       if (this.rx.receiving) this.rx.restartClock(this.ctx.now);

@@ -28,6 +28,8 @@ export const DEFAULT_OPTIONS: ConnectionOptions = {
 /** Server-wide: request-body bytes held for handlers, and response bytes queued for the kernel. */
 export const DEFAULT_BODY_BUDGET = 16 * 1024 * 1024;
 export const DEFAULT_OUTPUT_BUDGET = 32 * 1024 * 1024;
+/** Open connections past which new ones read in small pieces (a fast single upload keeps big reads). */
+const SMALL_READS_FROM = 64;
 
 export interface ListenOptions extends Partial<ConnectionOptions> {
   port?: number;
@@ -142,6 +144,9 @@ export function listen(options: ListenOptions, hooks: ListenHooks): Listener {
         }
         ctx.now = Date.now(); // the first timer counts from now, not from the last sweep
         const conn = new Connection(socket, ctx);
+        // Many clients at once (or memory already tight): each gets a small kernel receive buffer, so
+        // no read brings more than ~32 KiB of what a thousand uploads send (receive-buffer.ts).
+        if (ctx.connections.size > SMALL_READS_FROM || ctx.budget.underPressure) conn.readSmall();
         socket.data = conn;
         ctx.connections.add(conn);
         if (stopping) conn.closeWhenIdle();
