@@ -116,10 +116,13 @@ export class BodyReceiver {
       if (!this.discarding) {
         room = Math.min(room, body!.room);
         if (room <= 0) break;
-        if (budget.bodyOver(body!.buffered)) {
+        // Past half the server's budget, a connection takes no more than its fair share.
+        const share = budget.bodyRoom(body!.buffered);
+        if (share <= 0) {
           budget.wait(waiter);
           break;
         }
+        room = Math.min(room, share);
       }
       // Slow POST: bodyTimeout bounds each pause; past it, the body must also average MIN_BODY_RATE.
       const elapsed = now - this.#startedAt;

@@ -30,9 +30,13 @@ export class Budget {
     return this.bodyHeld * 2 >= this.bodyLimit || this.outputQueued * 2 >= this.outputLimit;
   }
 
-  /** Whether a connection holding `held` body bytes must stop reading for now. */
-  bodyOver(held: number): boolean {
-    return this.bodyHeld >= this.bodyLimit && held * Math.max(1, this.receiving) >= this.bodyLimit;
+  /**
+   * How many more body bytes a connection holding `held` may take now: unlimited while the total is
+   * under half the budget, then its fair share (budget ÷ connections receiving) less what it holds.
+   */
+  bodyRoom(held: number): number {
+    if (this.bodyHeld * 2 < this.bodyLimit) return Number.POSITIVE_INFINITY;
+    return Math.max(0, Math.floor(this.bodyLimit / Math.max(1, this.receiving)) - held);
   }
 
   /** Whether a connection with `queued` output bytes must stop producing for now. */

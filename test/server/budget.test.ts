@@ -1,5 +1,5 @@
-// The server-wide budgets: over only when the total is spent and the connection holds more than its
-// fair share; waiters wake on a later turn once the total is below half.
+// The server-wide budgets: past half the body budget a connection gets only its fair share; output
+// stops when the total is spent and the connection holds more than its fair share; waiters wake on a later turn once the total is below half.
 import { describe, expect, test } from "bun:test";
 import { Budget, type BudgetWaiter } from "../../src/server/budget.ts";
 
@@ -12,24 +12,25 @@ class Waiter implements BudgetWaiter {
 
 const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
-describe("bodyOver / outputOver", () => {
-  test("not over while the total is under the limit, however much one connection holds", () => {
+describe("bodyRoom / outputOver", () => {
+  test("no limit while the total is under half the budget, however much one connection holds", () => {
     const b = new Budget(1000, 1000);
-    b.addBody(999);
+    b.addBody(499);
     b.receiving = 1;
-    expect(b.bodyOver(999)).toBe(false);
+    expect(b.bodyRoom(499)).toBe(Number.POSITIVE_INFINITY);
     b.addOutput(999);
     b.sending = 1;
     expect(b.outputOver(999)).toBe(false);
   });
 
-  test("over the total: only connections above a fair share must stop", () => {
+  test("past half: a connection may take its fair share less what it holds; output stops above a fair share", () => {
     const b = new Budget(1000, 1000);
-    b.addBody(1000);
+    b.addBody(500);
     b.receiving = 4; // fair share: 250
-    expect(b.bodyOver(300)).toBe(true);
-    expect(b.bodyOver(250)).toBe(true);
-    expect(b.bodyOver(100)).toBe(false);
+    expect(b.bodyRoom(300)).toBe(0);
+    expect(b.bodyRoom(250)).toBe(0);
+    expect(b.bodyRoom(100)).toBe(150);
+    expect(b.bodyRoom(0)).toBe(250);
     b.addOutput(1200);
     b.sending = 3; // fair share: 333
     expect(b.outputOver(400)).toBe(true);
@@ -39,8 +40,8 @@ describe("bodyOver / outputOver", () => {
   test("with no connection counted, the share is the whole budget", () => {
     const b = new Budget(1000, 1000);
     b.addBody(1000);
-    expect(b.bodyOver(1000)).toBe(true);
-    expect(b.bodyOver(999)).toBe(false);
+    expect(b.bodyRoom(1000)).toBe(0);
+    expect(b.bodyRoom(999)).toBe(1);
   });
 });
 
