@@ -27,8 +27,12 @@ beforeAll(() => {
       "/stream": () =>
         new Response(
           new ReadableStream({
+            // Pieces that come over time go out chunked (all at once, they would get a Content-Length).
             async pull(c) {
-              for (let i = 0; i < 3; i++) c.enqueue(`chunk ${i};`);
+              for (let i = 0; i < 3; i++) {
+                c.enqueue(`chunk ${i};`);
+                await Bun.sleep(5);
+              }
               c.close();
             },
           }),
