@@ -209,6 +209,9 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
         this.protocol!.onEnd();
         return;
       case STATE.CLOSING:
+        // Our last bytes are still leaving: they go, then the close (afterFlushed; no linger now).
+        if (this.output.pending === 0) this.destroy();
+        return;
       case STATE.LINGER:
       case STATE.PROXY:
         this.destroy();

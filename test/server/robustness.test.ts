@@ -182,3 +182,17 @@ test("after a pipelined batch, an idle connection is kept for idleTimeout, not h
   const idleFor = c.endedAt - c.lastReceivedAt;
   expectTimeout(idleFor, 3000, 5200);
 });
+
+test("a client that half-closes while its last response is still queued gets all of it", async () => {
+  const SIZE = 16 * 1024 * 1024; // far more than the socket buffers hold
+  const body = new Uint8Array(SIZE).fill(0x62);
+  using s = serve({ port: 0, log: "off", handler: () => body });
+  const c = await RawClient.connect(s.port, { keep: false, allowHalfOpen: true });
+  c.pause(); // nothing is read until the server has queued what the kernel did not take
+  await c.send("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  await Bun.sleep(100); // no event tells that the socket buffers are full; the server is in CLOSING
+  c.shutdown(); // our FIN arrives while the server's output is queued
+  c.resume();
+  await c.closedByServer(10_000);
+  expect(c.received).toBeGreaterThan(SIZE); // head + all of the body
+});
