@@ -108,7 +108,7 @@ export const SETTINGS: Setting[] = [
 
   { key: "bodyBufferSize", kind: "int", group: "Memory", arg: "bytes", help: "request-body bytes held per connection for its handler; then the socket is not read" },
   { key: "outputHighWater", kind: "int", group: "Memory", arg: "bytes", help: "unsent response bytes per connection before its next requests wait" },
-  { key: "bodyBudget", kind: "int", group: "Memory", arg: "bytes", help: "request-body bytes held across all connections; past it the heaviest stop being read" },
+  { key: "bodyBudget", kind: "int", group: "Memory", arg: "bytes", help: "request-body bytes held across all connections; past half of it each gets only its fair share" },
   { key: "outputBudget", kind: "int", group: "Memory", arg: "bytes", help: "unsent response bytes across all connections; past it the heaviest stop being answered" },
 
   { key: "headerTimeout", kind: "int", group: "Timeouts (milliseconds)", arg: "ms", help: "to send a whole request head, else 408" },
