@@ -124,16 +124,18 @@ export class RequestBody {
       this.#blockStart = this.#blockEnd = 0;
       this.#blockPiece = -1;
     }
-    for (let i = 0; i < n; i++) block[this.#blockEnd + i] = buf[start + i]!;
-    this.#blockEnd += n;
+    const at = this.#blockEnd;
+    for (let i = 0; i < n; i++) block[at + i] = buf[start + i]!;
+    this.#blockEnd = at + n;
     this.#buffered += n;
     this.budget?.addBody(n);
-    const view = block.subarray(this.#blockStart, this.#blockEnd);
     if (this.#blockPiece >= this.#first && this.#blockPiece === this.#pieces.length - 1) {
-      this.#pieces[this.#blockPiece] = view;
+      this.#pieces[this.#blockPiece] = block.subarray(this.#blockStart, this.#blockEnd);
     } else {
+      // A new piece starts at these bytes: an earlier copy may still be queued behind a view.
+      this.#blockStart = at;
       this.#blockPiece = this.#pieces.length;
-      this.#pieces.push(view);
+      this.#pieces.push(block.subarray(at, this.#blockEnd));
     }
   }
 
