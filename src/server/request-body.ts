@@ -1,6 +1,7 @@
 // A request body as it arrives: the connection pushes decoded bytes in, the handler pulls them out
 // (a ReadableStream, or all at once), and the connection stops reading the socket while the handler
 // is behind, so TCP's own flow control reaches the client. At most `capacity` bytes wait here.
+import { copyBytes } from "../http/chars.ts";
 import type { Budget } from "./budget.ts";
 import { HttpException } from "./http-exception.ts";
 
@@ -114,7 +115,7 @@ export class RequestBody {
     if (this.#ended || this.#abandoned || n === 0) return;
     if (this.#waiter !== null || n > BLOCK) {
       const piece = new Uint8Array(n);
-      piece.set(buf.subarray(start, end));
+      copyBytes(buf, start, end, piece, 0);
       this.push(piece);
       return;
     }
@@ -124,19 +125,21 @@ export class RequestBody {
       this.#blockStart = this.#blockEnd = 0;
       this.#blockPiece = -1;
     }
-    // Joined to the last piece only if that is this block's and still unread; else a new piece starts.
-    const extend = this.#blockPiece >= this.#first && this.#blockPiece === this.#pieces.length - 1;
-    if (!extend) this.#blockStart = this.#blockEnd;
-    for (let i = 0; i < n; i++) block[this.#blockEnd + i] = buf[start + i]!;
-    this.#blockEnd += n;
+    const at = this.#blockEnd;
+    // A loop beats the native copy's call cost up to ~128 bytes (measured: 27 vs 54 ns at 64 bytes;
+    // 1.7 µs vs 0.1 µs at 4 KiB).
+    if (n <= 128) for (let i = 0; i < n; i++) block[at + i] = buf[start + i]!;
+    else copyBytes(buf, start, end, block, at);
+    this.#blockEnd = at + n;
     this.#buffered += n;
     this.budget?.addBody(n);
-    const view = block.subarray(this.#blockStart, this.#blockEnd);
-    if (extend) {
-      this.#pieces[this.#blockPiece] = view;
+    if (this.#blockPiece >= this.#first && this.#blockPiece === this.#pieces.length - 1) {
+      this.#pieces[this.#blockPiece] = block.subarray(this.#blockStart, this.#blockEnd);
     } else {
+      // A new piece starts at these bytes: an earlier copy may still be queued behind a view.
+      this.#blockStart = at;
       this.#blockPiece = this.#pieces.length;
-      this.#pieces.push(view);
+      this.#pieces.push(block.subarray(at, this.#blockEnd));
     }
   }
 
@@ -172,28 +175,37 @@ export class RequestBody {
     return n === 1 ? this.#pieces[this.#first]! : null;
   }
 
+  /**
+   * The next held piece, without a promise (null when none is held: then read() waits). A read that
+   * opens room past half the capacity tells the connection, which may push more before this returns.
+   */
+  #take(): Uint8Array | null {
+    if (this.#buffered === 0) return null;
+    this.#used = true;
+    const piece = this.#pieces[this.#first]!;
+    if (this.#blockPiece === this.#first) {
+      this.#blockPiece = -1;
+      this.#blockStart = this.#blockEnd;
+    }
+    this.#pieces[this.#first++] = EMPTY;
+    if (this.#first === this.#pieces.length) {
+      this.#pieces.length = 0;
+      this.#first = 0;
+      this.#blockPiece = -1;
+      this.#blockStart = this.#blockEnd;
+    }
+    const before = this.#buffered;
+    this.#buffered -= piece.length;
+    this.budget?.takeBody(piece.length);
+    if (!this.#ended && before * 2 >= this.capacity && this.#buffered * 2 < this.capacity) this.feeder.onBodyRoom();
+    return piece;
+  }
+
   /** The next piece, or null at the end. One reader at a time. */
   read(): Promise<Uint8Array | null> {
     this.#used = true;
-    if (this.#buffered > 0) {
-      const piece = this.#pieces[this.#first]!;
-      if (this.#blockPiece === this.#first) {
-        this.#blockPiece = -1;
-        this.#blockStart = this.#blockEnd;
-      }
-      this.#pieces[this.#first++] = EMPTY;
-      if (this.#first === this.#pieces.length) {
-        this.#pieces.length = 0;
-        this.#first = 0;
-        this.#blockPiece = -1;
-        this.#blockStart = this.#blockEnd;
-      }
-      const before = this.#buffered;
-      this.#buffered -= piece.length;
-      this.budget?.takeBody(piece.length);
-      if (!this.#ended && before * 2 >= this.capacity && this.#buffered * 2 < this.capacity) this.feeder.onBodyRoom();
-      return Promise.resolve(piece);
-    }
+    const piece = this.#take();
+    if (piece !== null) return Promise.resolve(piece);
     if (this.#error !== null) return Promise.reject(this.#error);
     if (this.#ended) return Promise.resolve(null);
     if (this.#waiter !== null) return Promise.reject(new TypeError("the request body is already being read"));
@@ -223,7 +235,7 @@ export class RequestBody {
     let out = new Uint8Array(Math.min(limit, Math.max(this.#buffered, 16 * 1024)));
     let total = 0;
     for (;;) {
-      const piece = await this.read();
+      const piece = this.#take() ?? (await this.read());
       if (piece === null) break;
       if (total + piece.length > limit) {
         this.cancel();
@@ -257,6 +269,12 @@ export class RequestBody {
     this.#stream = new ReadableStream<Uint8Array>(
       {
         pull(controller) {
+          // A held piece goes at once: a promise and a microtask per piece fewer than through read().
+          const held = body.#take();
+          if (held !== null) {
+            controller.enqueue(held);
+            return;
+          }
           return body.read().then(
             (piece) => {
               if (piece === null) controller.close();

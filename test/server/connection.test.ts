@@ -225,6 +225,25 @@ describe("request bodies", () => {
     c.close();
   });
 
+  test("a large chunked upload arrives byte for byte (chunks small and large: copied and viewed pieces)", async () => {
+    // Chunks of many sizes, so the body gets copies of small pieces between views of large ones.
+    const sizes = [100_000, 7, 30_000, 3, 65_541, 1, 16_384, 200_000, 12];
+    const parts: Uint8Array[] = [new TextEncoder().encode("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")];
+    for (let at = 0, i = 0; at < BIG.length; i++) {
+      const n = Math.min(sizes[i % sizes.length]!, BIG.length - at);
+      parts.push(new TextEncoder().encode(`${n.toString(16)}\r\n`), BIG.subarray(at, at + n), new TextEncoder().encode("\r\n"));
+      at += n;
+    }
+    parts.push(new TextEncoder().encode("0\r\n\r\n"));
+    const c = await RawClient.connect(port);
+    await c.send(Buffer.concat(parts));
+    const r = await c.response();
+    expect(r.status).toBe(200);
+    expect(r.body.length).toBe(BIG.length);
+    expect(Buffer.from(r.body).equals(BIG)).toBe(true);
+    c.close();
+  });
+
   test("Expect: 100-continue gets 100 before the body is sent", async () => {
     const c = await RawClient.connect(port);
     await c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
