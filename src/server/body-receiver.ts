@@ -114,15 +114,16 @@ export class BodyReceiver {
     while (pos < end && this.receiving) {
       let room = end - pos;
       if (!this.discarding) {
-        room = Math.min(room, body!.room);
-        if (room <= 0) break;
-        // Past half the server's budget, a connection takes no more than its fair share.
+        if (body!.room <= 0) break;
+        // Past half the server's budget, a connection takes no more than its fair share. Before that,
+        // a body with room takes all of this read at once, as one view: the read exists anyway, and a
+        // fast upload is not cut into copies (Bun reads up to 512 KiB, the body holds 64 KiB).
         const share = budget.bodyRoom(body!.buffered);
         if (share <= 0) {
           budget.wait(waiter);
           break;
         }
-        room = Math.min(room, share);
+        if (share !== Number.POSITIVE_INFINITY) room = Math.min(room, body!.room, share);
       }
       // Slow POST: bodyTimeout bounds each pause; past it, the body must also average MIN_BODY_RATE.
       const elapsed = now - this.#startedAt;
