@@ -1,7 +1,8 @@
 #!/usr/bin/env bun
 // Public API. Run as a program (`bun run src/index.ts`), it is the command-line server.
 export { serve, DEFAULT_OPTIONS, type ServeOptions, type Server } from "./serve.ts";
-export type { Handler, HandlerResult, Reply, HeaderList } from "./server/reply.ts";
+export type { Handler } from "./server/handler.ts";
+export type { HandlerResult, Reply, HeaderList } from "./server/reply.ts";
 export { ServerRequest } from "./server/request.ts";
 export { HttpException } from "./server/http-exception.ts";
 export { Router, type Routes, type RouteHandler, type RouteValue } from "./app/router.ts";

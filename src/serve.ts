@@ -11,7 +11,8 @@ import { METHOD } from "./http/parser.ts";
 import { type AccessLog, createAccessLog, fileTarget, type LogFormat, stdoutTarget } from "./server/access-log.ts";
 import { HttpException } from "./server/http-exception.ts";
 import { listen, type ListenOptions } from "./server/listen.ts";
-import { type Handler, type HandlerResult, INTERNAL_ERROR, type Reply } from "./server/reply.ts";
+import type { Handler } from "./server/handler.ts";
+import { type HandlerResult, INTERNAL_ERROR, type Reply } from "./server/reply.ts";
 import type { ServerRequest } from "./server/request.ts";
 import { createStaticHandler, type StaticOptions } from "./static/serve-static.ts";
 

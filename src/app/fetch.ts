@@ -1,6 +1,7 @@
 // Bun.serve-compatible `fetch(request, server)` handlers: our request becomes a Web Request, and
 // the Response they return goes out through the same writer as everything else.
-import type { Handler, HandlerResult } from "../server/reply.ts";
+import type { Handler } from "../server/handler.ts";
+import type { HandlerResult } from "../server/reply.ts";
 import { HttpException } from "../server/http-exception.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { WebRequest } from "./web-request.ts";

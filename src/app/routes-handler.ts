@@ -1,7 +1,8 @@
 // The `routes` option as a handler: match, decode params, pick the method's handler (HEAD → GET),
 // answer OPTIONS with Allow and other methods with 405 + Allow.
 import { METHOD } from "../http/parser.ts";
-import type { Handler, Reply } from "../server/reply.ts";
+import type { Handler } from "../server/handler.ts";
+import type { Reply } from "../server/reply.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { decodeParams, Router, type Routes } from "./router.ts";
 

@@ -1,6 +1,5 @@
 // Response bodies: what handlers may return, and the pull-based sources that stream them out.
 import { closeSync, readSync } from "node:fs";
-import type { ResponseParts } from "./connection.ts";
 
 /** Streams a body in pieces; `read` resolves null at the end. `close` releases what it holds, once. */
 export interface BodySource {
@@ -100,6 +99,15 @@ export function toBytes(value: unknown): Uint8Array {
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   throw new TypeError("response stream yielded something that is not bytes or a string");
+}
+
+/** A Response's parts for our writer (a Reply of them; ServerContext.readResponse). */
+export interface ResponseParts {
+  status: number;
+  headers: Headers;
+  body: string | Uint8Array | BodySource | null;
+  /** The Content-Type line Bun.serve would infer, when the Response has none. */
+  defaultType?: Uint8Array;
 }
 
 /**

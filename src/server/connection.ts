@@ -12,7 +12,7 @@ import { errorReason, errorResponseBytes, errorStatus, HTTP_ERROR, type HttpErro
 import { RequestHead } from "../http/head.ts";
 import { FAILED, INCOMPLETE, METHOD, type ParserLimits, parseRequestHead } from "../http/parser.ts";
 import { CONTINUE_100 } from "../http/response.ts";
-import type { BodySource } from "./body.ts";
+import type { ResponseParts } from "./body.ts";
 import { BodyReceiver, FED } from "./body-receiver.ts";
 import type { Budget, BudgetWaiter } from "./budget.ts";
 import { HttpException } from "./http-exception.ts";
@@ -38,8 +38,6 @@ export interface ConnectionOptions extends ParserLimits, ChunkedLimits {
   outputHighWater: number;
 }
 
-/** A Response's parts for our writer (ServerContext.readResponse). */
-export type ResponseParts = Reply & { status: number; body: string | Uint8Array | BodySource | null };
 
 export interface ServerContext {
   readonly options: ConnectionOptions;

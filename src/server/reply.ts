@@ -3,14 +3,12 @@
 import type { HeaderList } from "../http/response-head.ts";
 import { OCTET_STREAM_TYPE, TEXT_PLAIN_TYPE } from "../http/response.ts";
 import type { BodySource } from "./body.ts";
-import type { ServerRequest } from "./request.ts";
 import type { UpgradeFn } from "./upgrade.ts";
 
 export type { HeaderList } from "../http/response-head.ts";
 
 /** What a handler may return. null/undefined: "not mine", the next handler (or 404) answers. */
 export type HandlerResult = Response | Reply | string | Uint8Array | null | undefined;
-export type Handler = (req: ServerRequest) => HandlerResult | Promise<HandlerResult>;
 
 /** The light response: no Response object, no Headers object, no promise. */
 export interface Reply {

@@ -3,7 +3,8 @@
 // a pre-encoded answer (file-cache.ts, file-reply.ts). A miss asks the path policy what the path
 // names (path-policy.ts) and caches the file it finds.
 import { realpathSync } from "node:fs";
-import type { Handler, HandlerResult } from "../server/reply.ts";
+import type { Handler } from "../server/handler.ts";
+import type { HandlerResult } from "../server/reply.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { METHOD } from "../http/parser.ts";
 import { FileCache } from "./file-cache.ts";

@@ -1,14 +1,15 @@
 // Connection limit: past it, new connections get 503 and close; the ones we have keep working.
 import { describe, expect, test } from "bun:test";
-import { defaultMaxConnections, serve } from "../../src/serve.ts";
+import { defaultMaxConnections } from "../../src/server/listen.ts";
+import { serve } from "../../src/serve.ts";
 import { run } from "../helpers/child.ts";
 import { pollUntil } from "../helpers/poll.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 
 const GET = "GET /x HTTP/1.1\r\nHost: t\r\n\r\n";
 
-// The module imported above, for child processes to import (keep the two together if it moves).
-const SERVER_MODULE = Bun.resolveSync("../../src/server/server.ts", import.meta.dir);
+// The module defaultMaxConnections comes from, for child processes to import (keep the two together if it moves).
+const SERVER_MODULE = Bun.resolveSync("../../src/server/listen.ts", import.meta.dir);
 
 // Prints defaultMaxConnections() of a fresh process. With PROBE_LIMITS set, /proc/self/limits reads as
 // that text instead (empty: it cannot be read, as on a system without /proc).
