@@ -102,8 +102,10 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
 
   // The response.
   private stream: ResponseStream | null = null;
-  /** The current response's head has been written (or is being decided): no error page can replace it. */
-  private responded = false;
+  /** The current response's head has been written: from here only a cut can replace it. */
+  private headSent = false;
+  /** Requests answered on this connection (a new one waits headerTimeout, not idleTimeout). */
+  private answered = 0;
   keepAlive = true;
   isHead = false;
   private bytesSent = 0;
@@ -139,6 +141,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
       ctx.budget,
       () => this.afterFlushed(),
       () => this.armTimer(),
+      () => this.destroy(),
     );
     this.rx = new BodyReceiver(ctx.budget);
     if (ctx.proxyProtocol) this.state = STATE.PROXY;
@@ -222,8 +225,14 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
       case STATE.ACTIVE:
       case STATE.DISCARD:
         if (this.rx.receiving) {
+          // The body can never complete: no answer for it, but what is already queued still goes.
           this.rx.stop(new HttpException(400, "the client closed before the body was complete"));
-          this.destroy();
+          this.stream?.close();
+          this.stream = null;
+          this.current = null;
+          this.keepAlive = false;
+          this.closeWhenFlushed();
+          this.output.flush();
         }
       // Else the response goes out; requests already received are still answered (startRequest
       // turns keep-alive off for each), and drive() closes once the input runs out.
@@ -337,11 +346,14 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     const buf = this.in.buf!;
     const pos = this.in.start;
     const end = this.in.end;
-    if (!this.in.headMayBeComplete(opts.maxHeaderSize)) return false;
+    // After the client's FIN, parse what is there at once: an incomplete head then closes (below).
+    if (!this.peerEnded && !this.in.headMayBeComplete(opts.maxHeaderSize)) return false;
     const n = parseRequestHead(buf, pos, end, this.head, opts);
     if (n === INCOMPLETE) {
       this.in.scanned = end - pos;
-      if (this.peerEnded) this.destroy(); // cut off by the client's FIN: it can never complete
+      // Cut off by the client's FIN, it can never complete: close once the answers queued have gone
+      // (empty lines between requests, RFC 9112 §2.2, are no request at all).
+      if (this.peerEnded) this.closeWhenFlushed();
       return false;
     }
     this.in.scanned = 0;
@@ -378,7 +390,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     this.keepAlive = head.keepAlive && !this.peerEnded && !this.draining;
     this.isHead = head.method === METHOD.HEAD;
     this.bytesSent = 0;
-    this.responded = false;
+    this.headSent = false;
     this.continueSent = false;
     this.state = STATE.ACTIVE;
     if (head.contentLength > opts.maxBody) {
@@ -420,9 +432,12 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
   onBodyWanted(): void {
     // RFC 9110 §10.1.1: the client waits for this before sending the body. It goes out only once the
     // handler reads, so a request answered without reading (a 404) uploads nothing.
-    if (!this.rx.receiving || this.continueSent || this.responded || this.state !== STATE.ACTIVE) return;
+    // Before the head only: a streamed response (an echo) asks for the body before its head is due.
+    if (!this.rx.receiving || this.continueSent || this.headSent || this.state !== STATE.ACTIVE) return;
     if (!this.head.expectContinue || this.head.minor !== 1) return;
     this.continueSent = true;
+    this.ctx.now = Date.now(); // (called from a handler, maybe long after the last event)
+    this.rx.restartClock(this.ctx.now); // the body starts now, not when the head came
     this.output.cork().bytes(CONTINUE_100);
     this.drive();
   }
@@ -510,7 +525,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
       disposeResult(result);
       if (this.state === STATE.ACTIVE && this.stream === null && this.output.total === sent && this.output.cork().len >= mark) {
         this.output.cork().len = mark;
-        this.responded = false;
+        this.headSent = false;
         this.writeReply(INTERNAL_ERROR);
       } else {
         this.destroy();
@@ -548,7 +563,6 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
    * settled when the response ends.
    */
   beginResponse(streamed: boolean): void {
-    this.responded = true;
     if (!streamed) this.settleUnreadBody(false);
   }
 
@@ -559,9 +573,13 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
    */
   settleUnreadBody(ifUnread: boolean): void {
     const rx = this.rx;
-    if (!rx.receiving || rx.discarding || (ifUnread && rx.body!.used)) return;
-    if (this.mustCloseForBody()) this.keepAlive = false;
-    else rx.discard(); // drop the rest as it comes
+    if (!rx.receiving || rx.discarding) return;
+    if (this.mustCloseForBody()) {
+      // Too much to drop if the response does not read it all: say so now, not by a surprise close.
+      this.keepAlive = false;
+    } else if (!(ifUnread && rx.body!.used)) {
+      rx.discard(); // drop the rest as it comes
+    }
   }
 
   /** Whether the rest of the body is too much (or too uncertain) to read and drop. */
@@ -596,9 +614,10 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
   }
   headWritten(status: number): void {
     this.status = status;
+    this.headSent = true;
   }
   abortResponse(): void {
-    this.responded = false;
+    this.headSent = false;
   }
   finishResponse(status: number, bytes: number): void {
     this.bytesSent = bytes;
@@ -653,7 +672,8 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
   private nextAfterResponse(): void {
     this.rx.clear();
     this.head.release(); // the next head brings its own bytes; an idle connection keeps none
-    this.responded = false;
+    this.headSent = false;
+    this.answered++;
     if (!this.keepAlive) {
       this.closeWhenFlushed();
       return;
@@ -729,7 +749,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
       this.closeWhenFlushed(true);
       return;
     }
-    if (this.responded) {
+    if (this.headSent) {
       // Its head has left: the only honest signal left is to cut the connection.
       this.destroy();
       return;
@@ -760,6 +780,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     this.head.release();
     this.setTimer(TIMER.NONE, 0);
     if (this.output.pending === 0) this.endNow();
+    else this.armTimer(); // a client that reads nothing is still cut at sendTimeout
   }
 
   private afterFlushed(): void {
@@ -908,17 +929,22 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
         if (this.output.stalled) {
           kind = TIMER.SEND;
           ms = o.sendTimeout;
-        } else if (this.in.start < this.in.end) {
+        } else if (this.in.start < this.in.end && !this.in.onlyLineEnds()) {
+          kind = TIMER.HEADER;
+          ms = o.headerTimeout;
+        } else if (this.answered === 0) {
+          // A new connection that has sent nothing gets headerTimeout to start, not idleTimeout.
           kind = TIMER.HEADER;
           ms = o.headerTimeout;
         } else {
-          kind = TIMER.IDLE;
+          kind = TIMER.IDLE; // empty lines between requests (RFC 9112 §2.2) are still idle
           ms = o.idleTimeout;
         }
         break;
       case STATE.ACTIVE:
       case STATE.DISCARD:
-        if (this.rx.receiving && !this.paused) {
+        if (this.rx.receiving && !this.paused && !(this.head.expectContinue && !this.continueSent && this.head.minor === 1)) {
+          // (A client waiting for 100 Continue is rightly holding its body back: no body timer yet.)
           kind = TIMER.BODY;
           ms = o.bodyTimeout;
         } else if (this.output.stalled) {

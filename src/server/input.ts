@@ -79,6 +79,13 @@ export class Input {
     this.scanned = 0;
   }
 
+  /** Whether the unparsed bytes are only CR and LF (empty lines a client may send between requests). */
+  onlyLineEnds(): boolean {
+    const buf = this.buf!;
+    for (let i = this.start; i < this.end; i++) if (buf[i] !== CR && buf[i] !== LF) return false;
+    return true;
+  }
+
   /**
    * Slowloris guard: after an incomplete head, only re-parse once the new bytes hold a line end that
    * could finish the head (LF after an empty line, or the first LF of the request line), or the limit.

@@ -25,6 +25,8 @@ export class Output implements CorkOwner {
     private readonly onEmpty: () => void,
     /** Told when the kernel stops taking bytes (the send timer starts). */
     private readonly onStall: () => void,
+    /** Told when a write finds the socket closed (Bun says so only to a socket it polls: not a paused one). */
+    private readonly onBroken: () => void = () => {},
   ) {}
 
   /** The cork buffer, held by this connection for the rest of the callback. */
@@ -50,7 +52,12 @@ export class Output implements CorkOwner {
       this.#push(out.take());
     } else {
       const n = this.socket.write(out.buf, 0, out.len);
-      if (n < out.len) this.#push(out.copy(n < 0 ? 0 : n, out.len)); // a copy: the cork buffer is shared
+      if (n < 0) {
+        uncorked(this);
+        this.onBroken();
+        return;
+      }
+      if (n < out.len) this.#push(out.copy(n, out.len)); // a copy: the cork buffer is shared
     }
     uncorked(this);
     if (this.queued === 0) this.onEmpty();
@@ -70,7 +77,11 @@ export class Output implements CorkOwner {
       return;
     }
     const n = this.socket.write(bytes, 0, bytes.length);
-    if (n < bytes.length) this.#push(n <= 0 ? bytes : bytes.subarray(n));
+    if (n < 0) {
+      this.onBroken();
+      return;
+    }
+    if (n < bytes.length) this.#push(n === 0 ? bytes : bytes.subarray(n));
   }
 
   /** Nothing more should be written until `drain`: bytes are queued, or a writeSome() was short. */
@@ -86,6 +97,10 @@ export class Output implements CorkOwner {
     if (corkedLength(this) > 0) this.flush();
     if (this.#closed || this.queued > 0) return 0;
     const n = this.socket.write(bytes, 0, bytes.length);
+    if (n < 0) {
+      this.onBroken();
+      return 0;
+    }
     if (n < bytes.length && !this.#waiting) {
       this.#waiting = true;
       if (this.queued === 0) this.onStall();
@@ -103,7 +118,11 @@ export class Output implements CorkOwner {
       const head = this.#queue[0]!;
       const len = head.length - this.#offset;
       const n = this.socket.write(head, this.#offset, len);
-      if (n <= 0) break;
+      if (n < 0) {
+        this.onBroken();
+        return taken;
+      }
+      if (n === 0) break;
       taken += n;
       if (n < len) {
         this.#offset += n;

@@ -126,7 +126,9 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
     startStream(t, reply, status, source);
     return;
   }
-  t.beginResponse(source !== null);
+  // Only a stream of unknown length may still be reading the request body when its head is due; a
+  // source of known length (a file, a Blob) is settled like a whole body.
+  t.beginResponse(false);
   const framing = writeHead(t, reply, status, length);
   if (framing === INVALID_HEAD) {
     source?.close();
@@ -155,8 +157,9 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
     t.finishResponse(status, bytes.length);
     return;
   }
-  // A body of known length from a source: the head goes now, the body as the socket takes it.
-  t.streamResponse(new ResponseStream(t, source, framing === FRAMING.CHUNKED));
+  // A body of known length from a source: the head goes now, the body as the socket takes it, held to
+  // the length the head promised (a Blob's size can be stale: a file rewritten since).
+  t.streamResponse(new ResponseStream(t, source, framing === FRAMING.CHUNKED, [], null, framing === FRAMING.LENGTH ? length : -1));
 }
 
 /** Writes the head into the cork buffer; returns its framing (or INVALID_HEAD, nothing written). */

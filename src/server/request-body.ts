@@ -157,6 +157,15 @@ export class RequestBody {
 
   /** Drops what is held (the connection discards the rest of an unread body). */
   release(): void {
+    if ((this.#buffered > 0 || !this.#ended) && this.#error === null) {
+      // Bytes are dropped (or will never come): a read from now on says so instead of ending early.
+      this.#error = new Error("the request body was dropped: its response had been sent, or it was cancelled");
+    }
+    const f = this.#failer;
+    if (f !== null) {
+      this.#waiter = this.#failer = null;
+      f(this.#error);
+    }
     if (this.#buffered > 0) this.budget?.takeBody(this.#buffered);
     this.#block = null;
     this.#blockPiece = -1;

@@ -120,8 +120,9 @@ export class ServerRequest {
     return new Blob([await this.#take()], { type: this.header("content-type") ?? "" });
   }
   async text(): Promise<string> {
+    const bytes = await this.#take(); // a 413, or the body's own failure, passes through as it is
     try {
-      return decoder.decode(await this.#take());
+      return decoder.decode(bytes);
     } catch {
       throw new HttpException(400, "body is not valid UTF-8");
     }

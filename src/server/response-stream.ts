@@ -35,6 +35,8 @@ export class ResponseStream {
     private readonly chunked: boolean,
     ahead: Uint8Array[] = [],
     pending: Promise<Uint8Array | null> | null = null,
+    /** The Content-Length the head promised, or -1: more is cut off, less cuts the connection. */
+    private readonly length: number = -1,
   ) {
     this.#ahead = ahead;
     this.#pending = pending;
@@ -110,8 +112,20 @@ export class ResponseStream {
       return;
     }
     if (piece === null) {
+      if (this.length >= 0 && this.#bytes < this.length) {
+        this.#fail(new Error(`body ended after ${this.#bytes} of the ${this.length} bytes its head promised`));
+        return;
+      }
       this.source = null;
       if (this.chunked) this.owner.output.cork().bytes(LAST_CHUNK);
+      this.owner.streamEnded(this.#bytes);
+      return;
+    }
+    if (this.length >= 0 && this.#bytes + piece.length > this.length) {
+      // More than the head promised: the rest would be read as the next response. Stop at the length.
+      this.#write(piece.subarray(0, this.length - this.#bytes));
+      this.source?.close();
+      this.source = null;
       this.owner.streamEnded(this.#bytes);
       return;
     }
