@@ -98,7 +98,7 @@ export function writeResponseHead(out: OutBuffer, h: HeadInput): Framing | typeo
   return framing;
 }
 
-export function writeContentLength(out: OutBuffer, n: number): void {
+function writeContentLength(out: OutBuffer, n: number): void {
   out.bytes(CONTENT_LENGTH);
   out.decimal(n);
   out.bytes(CRLF);

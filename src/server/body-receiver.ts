@@ -90,11 +90,6 @@ export class BodyReceiver {
     return pos;
   }
 
-  /** Bytes still to come of a Content-Length body (-1: chunked, unknown). */
-  get remaining(): number {
-    return this.#chunked ? -1 : this.#remaining;
-  }
-
   /**
    * Whether the rest is more than is worth reading and dropping to keep the connection. A chunked
    * body's rest has no known size (it may never end): always.

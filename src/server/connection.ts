@@ -557,16 +557,6 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
   }
 
   /**
-   * The response is about to start. A body nobody reads any more (the response is whole, so the
-   * handler is done with the request) is dropped from here on if that is cheap, else the connection
-   * closes after the response. A streamed response may still be reading it (an echo): that is
-   * settled when the response ends.
-   */
-  beginResponse(streamed: boolean): void {
-    if (!streamed) this.settleUnreadBody(false);
-  }
-
-  /**
    * A body still arriving that the response will not read: dropped from here on if that is cheap,
    * else the response says `Connection: close`. `ifUnread`: only when nothing has read it yet (a
    * streamed response's head is due, and its stream may be reading the body: an echo).

@@ -91,7 +91,7 @@ const OVERLOADED_REST = encoder.encode(
 const OVERLOADED_STATUS = encoder.encode("HTTP/1.1 503 Service Unavailable\r\n");
 
 /** Connection options from ListenOptions, the defaults filling what is not given. */
-export function connectionOptions(options: Partial<ConnectionOptions>): ConnectionOptions {
+function connectionOptions(options: Partial<ConnectionOptions>): ConnectionOptions {
   const o: ConnectionOptions = { ...DEFAULT_OPTIONS };
   for (const key of Object.keys(DEFAULT_OPTIONS) as (keyof ConnectionOptions)[]) {
     const v = options[key];

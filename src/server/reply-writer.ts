@@ -24,9 +24,11 @@ export interface ReplyTarget extends StreamOwner {
   /** The request being answered, to tell later whether it still is (isCurrent). */
   readonly currentRequest: unknown;
   isCurrent(req: unknown): boolean;
-  /** The response begins: what to do with a body still arriving (`streamed`: it may still be read). */
-  beginResponse(streamed: boolean): void;
-  /** A streamed response's head is due: a body its stream has not touched is settled now. */
+  /**
+   * The head is due: a request body still arriving is dropped from here on, or the head says
+   * `Connection: close`. `ifUnread` (a stream of unknown length, which may be reading it: an echo):
+   * dropped only if nothing has read it yet.
+   */
   settleUnreadBody(ifUnread: boolean): void;
   headWritten(status: number): void;
   /** The head was not written after all: another response takes its place. */
@@ -66,7 +68,7 @@ const HEAD_INPUT: HeadInput = {
 export function writeReply(t: ReplyTarget, reply: Reply): void {
   const raw = reply.raw;
   if (raw !== undefined) {
-    t.beginResponse(false);
+    t.settleUnreadBody(false); // (again below if this reply is not sent raw: it is idempotent)
     if (t.keepAlive && t.minor === 1 && !t.isHead) {
       if (raw.length <= RAW_COPY_LIMIT) t.output.cork().bytes(raw);
       else t.output.send(raw); // large: by reference, after what is corked
@@ -121,14 +123,14 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
 
   if (source !== null && length < 0 && status >= 200 && status !== 204 && status !== 304) {
     // A stream of unknown length: its framing waits for its first piece (startStream). HEAD too, so it
-    // gets the Content-Length a GET would (RFC 9110 §9.3.2), though no body.
-    t.beginResponse(true);
+    // gets the Content-Length a GET would (RFC 9110 §9.3.2), though no body. Its request body is
+    // settled when the head is due (streamHead).
     startStream(t, reply, status, source);
     return;
   }
   // Only a stream of unknown length may still be reading the request body when its head is due; a
   // source of known length (a file, a Blob) is settled like a whole body.
-  t.beginResponse(false);
+  t.settleUnreadBody(false);
   const framing = writeHead(t, reply, status, length);
   if (framing === INVALID_HEAD) {
     source?.close();

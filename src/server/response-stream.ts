@@ -42,10 +42,6 @@ export class ResponseStream {
     this.#pending = pending;
   }
 
-  get done(): boolean {
-    return this.source === null;
-  }
-
   /** Moves pieces while nothing is queued; called again on `drain`. */
   pump(): void {
     if (this.#pumping) return;
