@@ -37,9 +37,9 @@ export interface ServeOptions extends ListenOptions {
   health?: string;
   /**
    * Wrap the global Response constructor so Responses built from a string or bytes are sent without
-   * reading their body stream (about twice the speed for `fetch` handlers). Default false: a library
-   * call does not replace a global unless asked; the CLI and --app turn it on. See
-   * src/app/known-bodies.ts.
+   * reading their body stream (about twice the speed for `fetch` handlers), with the Content-Type
+   * Bun.serve infers for them. Default true, as a drop-in for Bun.serve needs; false leaves the
+   * global alone and every body is read through its stream. See src/app/known-bodies.ts.
    */
   trackResponses?: boolean;
 }
@@ -69,7 +69,7 @@ const TEXT: [string, string][] = [["Content-Type", "text/plain; charset=utf-8"]]
 const NOT_IMPLEMENTED: Reply = { status: 501, headers: TEXT, body: "501 Not Implemented\n" };
 
 export function serve(options: ServeOptions = {}): Server {
-  if (options.trackResponses === true) trackResponses();
+  if (options.trackResponses !== false) trackResponses();
   const logTarget =
     typeof options.logWrite === "string" ? fileTarget(options.logWrite) : (options.logWrite ?? stdoutTarget());
   const accessLog: AccessLog | null = options.log && options.log !== "off" ? createAccessLog(options.log, logTarget) : null;
