@@ -23,6 +23,7 @@ if (process.argv[2] === "--serve") {
   const { serve } = await import("../src/index.ts");
   const server = serve({
     port: 0,
+    hostname: "127.0.0.1",
     log: "off",
     root: process.argv[3]!,
     handler(req) {

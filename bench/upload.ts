@@ -582,6 +582,7 @@ async function inproc(opts: Options): Promise<void> {
         try {
           return serve({
             port: 0,
+            hostname: "127.0.0.1",
             log: "off",
             maxBody: 2 ** 40,
             ...(bodyBufferSize !== undefined ? { bodyBufferSize } : {}),

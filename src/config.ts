@@ -42,8 +42,9 @@ export interface Settings {
   outputBudget: number;
   headerTimeout: number;
   bodyTimeout: number;
-  idleTimeout: number;
+  keepAliveTimeout: number;
   sendTimeout: number;
+  handlerTimeout: number;
   shutdownTimeout: number;
   log: "off" | "common" | "combined" | "json";
   logFile?: string;
@@ -76,8 +77,9 @@ export const DEFAULTS: Settings = {
   outputBudget: 32 * 1024 * 1024,
   headerTimeout: 10_000,
   bodyTimeout: 30_000,
-  idleTimeout: 60_000,
+  keepAliveTimeout: 60_000,
   sendTimeout: 60_000,
+  handlerTimeout: 0,
   shutdownTimeout: 10_000,
   log: "common",
   proxyProtocol: false,
@@ -113,8 +115,9 @@ export const SETTINGS: Setting[] = [
 
   { key: "headerTimeout", kind: "int", group: "Timeouts (milliseconds)", arg: "ms", help: "to send a whole request head, else 408" },
   { key: "bodyTimeout", kind: "int", group: "Timeouts (milliseconds)", arg: "ms", help: "longest pause inside a request body, else 408" },
-  { key: "idleTimeout", kind: "int", group: "Timeouts (milliseconds)", arg: "ms", help: "idle keep-alive connections close after this" },
+  { key: "keepAliveTimeout", kind: "int", group: "Timeouts (milliseconds)", arg: "ms", help: "idle keep-alive connections close after this" },
   { key: "sendTimeout", kind: "int", group: "Timeouts (milliseconds)", arg: "ms", help: "a client that reads nothing this long is dropped" },
+  { key: "handlerTimeout", kind: "int", group: "Timeouts (milliseconds)", arg: "ms", help: "a response that sends nothing this long (handler at work, stream waiting) is cut; 0: never" },
   { key: "shutdownTimeout", kind: "int", group: "Timeouts (milliseconds)", arg: "ms", help: "on SIGTERM/SIGINT, how long in-flight requests may finish" },
 
   { key: "log", kind: { enum: ["off", "common", "combined", "json"] }, group: "Logging", arg: "format", help: "access log: off, common, combined or json (with response time)" },
@@ -140,6 +143,9 @@ export function envName(key: string): string {
 const BY_FLAG = new Map(SETTINGS.map((s) => [flagName(s.key), s]));
 const BY_KEY = new Map(SETTINGS.map((s) => [s.key as string, s]));
 
+/** Settings where 0 means "none" or "never". */
+const ZERO_ALLOWED = new Set<string>(["cacheFileLimit", "cacheSize", "handlerTimeout"]);
+
 function convert(s: Setting, raw: unknown, where: string): unknown {
   const bad = (what: string) => new ConfigError(`${where}: ${what}, not ${JSON.stringify(raw)}`);
   const kind = s.kind;
@@ -162,7 +168,7 @@ function convert(s: Setting, raw: unknown, where: string): unknown {
       const n = typeof raw === "number" ? raw : typeof raw === "string" && /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
       if (!Number.isSafeInteger(n) || n < 0) throw bad("must be a whole number ≥ 0");
       if (kind === "port" && n > 65535) throw bad("must be a port number 0-65535");
-      if (kind === "int" && n === 0 && s.key !== "cacheFileLimit" && s.key !== "cacheSize") throw bad("must be at least 1");
+      if (kind === "int" && n === 0 && !ZERO_ALLOWED.has(s.key)) throw bad("must be at least 1");
       return n;
     }
     case "workers":

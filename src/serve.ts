@@ -7,18 +7,25 @@ import { readAppResponse } from "./app/response-reader.ts";
 import type { Routes } from "./app/router.ts";
 import { createRoutesHandler } from "./app/routes-handler.ts";
 import { WebRequest } from "./app/web-request.ts";
+import { BUN_MAX_BODY, type BunServeOptions, fromBunOptions, needsRoutesOrFetch } from "./app/bun-options.ts";
 import { METHOD } from "./http/parser.ts";
 import { type AccessLog, createAccessLog, fileTarget, type LogFormat, stdoutTarget } from "./server/access-log.ts";
 import { HttpException } from "./server/http-exception.ts";
-import { listen, type ListenOptions } from "./server/listen.ts";
+import { type Listener, listen, type ListenOptions } from "./server/listen.ts";
 import type { Handler } from "./server/handler.ts";
 import { type HandlerResult, INTERNAL_ERROR, type Reply } from "./server/reply.ts";
-import type { ServerRequest } from "./server/request.ts";
+import { ServerRequest } from "./server/request.ts";
 import { createStaticHandler, type StaticOptions } from "./static/serve-static.ts";
 
 export { DEFAULT_OPTIONS, defaultMaxConnections } from "./server/listen.ts";
 
-export interface ServeOptions extends ListenOptions {
+export interface ServeOptions extends Omit<ListenOptions, "port" | "tls">, Omit<BunServeOptions, "port"> {
+  /** The port ($BUN_PORT, $PORT, $NODE_PORT, else 3000, as Bun.serve); 0 picks a free one. */
+  port?: number | string;
+  /** Default: every interface, IPv6 and IPv4, as Bun.serve (the CLI listens on 127.0.0.1). */
+  hostname?: string;
+  /** A certificate and key (Bun's shape); of an array, the first. */
+  tls?: ListenOptions["tls"] | ListenOptions["tls"][];
   /** Routes as in Bun.serve: "/users/:id", "/files/*", a handler or a method map per path. */
   routes?: Routes<Server>;
   /** Our handler: gets a ServerRequest, returns a Response, a Reply, a string or bytes; null falls through. */
@@ -29,7 +36,7 @@ export interface ServeOptions extends ListenOptions {
   /** A Bun.serve-style handler, `(request: Request, server) => Response`, for what nothing else answered. */
   fetch?: FetchHandler<Server>;
   /** Called when a handler throws or rejects; returns the response to send (default: 500). */
-  error?: (err: unknown, req: ServerRequest) => HandlerResult | Promise<HandlerResult>;
+  error?: ErrorHook;
   log?: LogFormat;
   /** Where the access log goes: a function, or a file path (reopened by server.reopenLog()); default stdout. */
   logWrite?: ((text: string) => void) | string;
@@ -44,12 +51,28 @@ export interface ServeOptions extends ListenOptions {
   trackResponses?: boolean;
 }
 
+type ErrorHook = (err: unknown, req: ServerRequest) => HandlerResult | Promise<HandlerResult>;
+
+/** What server.reload() takes: the handlers to swap in; the ones not given stay. */
+export type ReloadOptions = Pick<ServeOptions, "routes" | "fetch" | "error"> & Record<string, unknown>;
+
 export interface Server {
   readonly port: number;
+  /** As Bun.serve reports it: the hostname given, or "localhost". */
   readonly hostname: string;
   readonly url: URL;
+  /** Where the listener is bound, as Bun.serve's server.address. */
+  readonly address: { address: string; family: "IPv4" | "IPv6"; port: number };
+  readonly protocol: "http" | "https";
+  readonly id: string;
+  /** Always false: there is no development mode here. */
+  readonly development: boolean;
   /** Open connections right now. */
   readonly connectionCount: number;
+  /** Requests being answered right now (handlers at work, responses streaming). */
+  readonly pendingRequests: number;
+  /** 0 until WebSocket support lands. */
+  readonly pendingWebSockets: number;
   /** Connections turned away with 503 because maxConnections were open. */
   readonly refusedConnections: number;
   /** Closes and reopens the access log file (after log rotation). */
@@ -59,6 +82,17 @@ export interface Server {
    * promise resolves once every connection is gone. With `closeActive`, every connection closes now.
    */
   stop(closeActive?: boolean): Promise<void>;
+  /** Closes the keep-alive connections that wait for a request now. */
+  closeIdleConnections(): void;
+  /** The listener keeps the process alive (the default), or not (unref). */
+  ref(): void;
+  unref(): void;
+  /** Swaps `fetch`, `routes` and `error` for new ones; connections stay open. */
+  reload(options: ReloadOptions): void;
+  /** Calls the `fetch` handler in this process, as Bun.serve's server.fetch (a path is taken against server.url). */
+  fetch(request: Request | string): Promise<Response>;
+  /** This request's response may go this many seconds without a byte either way (0: never). */
+  timeout(request: Request | ServerRequest, seconds: number): void;
   /** The client's address for a Request given to `fetch` (as Bun.serve's server.requestIP). */
   requestIP(request: Request): { address: string; family: "IPv4" | "IPv6"; port: number } | null;
   [Symbol.dispose](): void;
@@ -67,17 +101,28 @@ export interface Server {
 const TEXT: [string, string][] = [["Content-Type", "text/plain; charset=utf-8"]];
 
 const NOT_IMPLEMENTED: Reply = { status: 501, headers: TEXT, body: "501 Not Implemented\n" };
+const HEALTHY: Reply = { status: 200, headers: [["Content-Type", "text/plain; charset=utf-8"], ["Cache-Control", "no-store"]], body: "ok\n" };
 
 export function serve(options: ServeOptions = {}): Server {
+  const hasApp = options.routes !== undefined || options.fetch !== undefined || options.handler !== undefined;
+  if (!hasApp && options.root === undefined && options.health === undefined) throw needsRoutesOrFetch();
+  if (options.routes !== undefined && Object.keys(options.routes).length === 0 && options.fetch === undefined && options.handler === undefined && options.root === undefined) {
+    throw needsRoutesOrFetch();
+  }
+  const bun = fromBunOptions(options as BunServeOptions & Record<string, unknown>);
   if (options.trackResponses !== false) trackResponses();
   const logTarget =
     typeof options.logWrite === "string" ? fileTarget(options.logWrite) : (options.logWrite ?? stdoutTarget());
   const accessLog: AccessLog | null = options.log && options.log !== "off" ? createAccessLog(options.log, logTarget) : null;
-  const errorHook = options.error;
-  const handlers: Handler[] = [];
+
+  // The handler chain: rebuilt by reload(), read afresh by every request.
+  let handlers: Handler[] = [];
+  let errorHook: ErrorHook | undefined = options.error;
+  let fetchHandler: FetchHandler<Server> | undefined = options.fetch;
+  let routes: Routes<Server> | undefined = options.routes;
   // Methods the application names; others that we do not implement get 501 (RFC 9110 §9.1).
   let appMethods = new Set<string>();
-  const acceptsAnyMethod = options.fetch !== undefined || options.handler !== undefined;
+  let acceptsAnyMethod = false;
   const serverAllow = () => {
     const all = new Set(["GET", "HEAD", "OPTIONS"]);
     for (const method of appMethods) if (method !== "*") all.add(method);
@@ -85,44 +130,33 @@ export function serve(options: ServeOptions = {}): Server {
     return [...all].join(", ");
   };
 
-  const listener = listen(options, {
-    dispatch(req: ServerRequest) {
-      const m = req.head.method;
-      // OPTIONS * asks about the server as a whole (RFC 9110 §9.3.7).
-      if (m === METHOD.OPTIONS && req.head.pathStart === req.head.targetStart && req.head.buf[req.head.targetStart] === 42) {
-        return { status: 204, headers: [["Allow", serverAllow()]] };
-      }
-      if (m !== METHOD.OTHER && m !== METHOD.CONNECT && m !== METHOD.TRACE) return runChain(handlers, 0, req);
-      // A method we do not implement: the application may, else 501 (RFC 9110 §9.1).
-      if (!acceptsAnyMethod && !appMethods.has(req.method)) return NOT_IMPLEMENTED;
-      const r = runChain(handlers, 0, req);
-      if (r instanceof Promise) return r.then((v) => v ?? NOT_IMPLEMENTED);
-      return r ?? NOT_IMPLEMENTED;
-    },
-    failure(err: unknown, req: ServerRequest) {
-      if (errorHook) return errorHook(err, req);
-      if (err instanceof HttpException) return err.toReply();
-      console.error(`error handling ${req.method} ${req.url}:`, err);
-      return INTERNAL_ERROR;
-    },
-    readResponse: readAppResponse,
-    ...(accessLog !== null
-      ? {
-          log: (req, status, bytes, remote, now, ms) => accessLog.write(req, status, bytes, remote, now, ms),
-          tick: () => accessLog.flush(),
-        }
-      : {}),
-  });
-
-  const hostname = listener.hostname;
-  const port = listener.port;
+  const tls = Array.isArray(options.tls) ? options.tls[0] : options.tls;
+  const hostname = bun.shownHostname;
+  const urlHost = hostname.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname;
+  let listener!: Listener;
+  let url: URL | null = null;
   const server: Server = {
-    port,
+    get port() {
+      return listener.port;
+    },
     hostname,
-    url: new URL(`${options.tls ? "https" : "http"}://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}/`),
+    get url() {
+      return (url ??= new URL(`${tls ? "https" : "http"}://${urlHost}:${listener.port}/`));
+    },
+    get address() {
+      const bound = listener.hostname;
+      return { address: bound, family: bound.includes(":") ? "IPv6" : "IPv4", port: listener.port } as const;
+    },
+    protocol: tls ? "https" : "http",
+    id: typeof options.id === "string" ? options.id : "",
+    development: false,
     get connectionCount() {
       return listener.connectionCount;
     },
+    get pendingRequests() {
+      return listener.pendingRequests;
+    },
+    pendingWebSockets: 0,
     get refusedConnections() {
       return listener.refusedConnections;
     },
@@ -131,6 +165,31 @@ export function serve(options: ServeOptions = {}): Server {
     },
     stop(closeActive = false) {
       return listener.stop(closeActive).then(() => accessLog?.close());
+    },
+    closeIdleConnections() {
+      listener.closeIdleConnections();
+    },
+    ref() {
+      listener.ref();
+    },
+    unref() {
+      listener.unref();
+    },
+    reload(next: ReloadOptions) {
+      if (next.routes !== undefined) routes = next.routes;
+      if (next.fetch !== undefined) fetchHandler = next.fetch;
+      if (next.error !== undefined) errorHook = next.error;
+      build();
+    },
+    async fetch(request: Request | string) {
+      const req = typeof request === "string" ? new Request(new URL(request, server.url).href) : request;
+      if (fetchHandler === undefined) return new Response("404 Not Found\n", { status: 404 });
+      const res = await fetchHandler.call(server, req, server);
+      return res ?? new Response(null, { status: 404 });
+    },
+    timeout(request: Request | ServerRequest, seconds: number) {
+      const req = request instanceof ServerRequest ? request : WebRequest.originOf(request);
+      req?.setWaitTimeout(seconds > 0 ? seconds * 1000 : 0);
     },
     requestIP(request: Request) {
       const req = request instanceof WebRequest ? WebRequest.originOf(request) : null;
@@ -143,22 +202,82 @@ export function serve(options: ServeOptions = {}): Server {
     },
   };
 
-  if (options.health) {
-    const path = options.health;
-    const OK: Reply = { status: 200, headers: [["Content-Type", "text/plain; charset=utf-8"], ["Cache-Control", "no-store"]], body: "ok\n" };
-    handlers.push((req) => (req.path === path ? OK : null));
+  // The static handler is made once (its file cache lives across reloads).
+  const staticHandler =
+    options.root !== undefined
+      ? // With an app behind the files, a path with no file is the app's to answer.
+        createStaticHandler({ fallthrough: options.fetch !== undefined, ...options.static, root: options.root })
+      : null;
+  // For a Request's URL when the client sent no Host (HTTP/1.0).
+  let fallbackHost = "";
+  function build(): void {
+    const next: Handler[] = [];
+    let methods = new Set<string>();
+    if (options.health) {
+      const path = options.health;
+      next.push((req) => (req.path === path ? HEALTHY : null));
+    }
+    if (routes) {
+      const r = createRoutesHandler(routes, server);
+      next.push(r.handler);
+      methods = r.methods;
+    }
+    if (options.handler) next.push(options.handler);
+    if (staticHandler !== null) next.push(staticHandler);
+    if (fetchHandler) {
+      // Made at its first request, once the port (for a Request's URL without Host) is known.
+      const app = fetchHandler;
+      let adapter: Handler | null = null;
+      next.push((req) => (adapter ??= createFetchHandler(app, server, fallbackHost))(req));
+    }
+    handlers = next;
+    appMethods = methods;
+    acceptsAnyMethod = fetchHandler !== undefined || options.handler !== undefined;
   }
-  if (options.routes) {
-    const r = createRoutesHandler(options.routes, server);
-    handlers.push(r.handler);
-    appMethods = r.methods;
-  }
-  if (options.handler) handlers.push(options.handler);
-  if (options.root !== undefined) {
-    // With an app behind the files, a path with no file is the app's to answer.
-    handlers.push(createStaticHandler({ fallthrough: options.fetch !== undefined, ...options.static, root: options.root }));
-  }
-  if (options.fetch) handlers.push(createFetchHandler(options.fetch, server, `${hostname}:${port}`));
+  build(); // (routes are checked before anything listens)
+
+  listener = listen(
+    {
+      ...options,
+      port: bun.port,
+      hostname: bun.hostname,
+      tls,
+      maxBody: options.maxBody ?? bun.maxBody ?? BUN_MAX_BODY,
+      keepAliveTimeout: options.keepAliveTimeout ?? bun.keepAliveTimeout,
+      handlerTimeout: options.handlerTimeout ?? bun.handlerTimeout,
+    },
+    {
+      dispatch(req: ServerRequest) {
+        const m = req.head.method;
+        // OPTIONS * asks about the server as a whole (RFC 9110 §9.3.7).
+        if (m === METHOD.OPTIONS && req.head.pathStart === req.head.targetStart && req.head.buf[req.head.targetStart] === 42) {
+          return { status: 204, headers: [["Allow", serverAllow()]] };
+        }
+        if (m !== METHOD.OTHER && m !== METHOD.CONNECT && m !== METHOD.TRACE) return runChain(handlers, 0, req);
+        // A method we do not implement: the application may, else 501 (RFC 9110 §9.1).
+        if (!acceptsAnyMethod && !appMethods.has(req.method)) return NOT_IMPLEMENTED;
+        const r = runChain(handlers, 0, req);
+        if (r instanceof Promise) return r.then((v) => v ?? NOT_IMPLEMENTED);
+        return r ?? NOT_IMPLEMENTED;
+      },
+      failure(err: unknown, req: ServerRequest) {
+        if (errorHook) return errorHook(err, req);
+        if (err instanceof HttpException) return err.toReply();
+        console.error(`error handling ${req.method} ${req.url}:`, err);
+        return INTERNAL_ERROR;
+      },
+      readResponse: readAppResponse,
+      ...(accessLog !== null
+        ? {
+            log: (req, status, bytes, remote, now, ms) => accessLog.write(req, status, bytes, remote, now, ms),
+            tick: () => accessLog.flush(),
+          }
+        : {}),
+    },
+  );
+
+  const bound = listener.hostname;
+  fallbackHost = `${bound.includes(":") ? `[${bound}]` : bound}:${listener.port}`;
   return server;
 }
 

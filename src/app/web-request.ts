@@ -20,6 +20,7 @@ const nativeHeaders = Object.getOwnPropertyDescriptor(NativeRequest.prototype, "
 const nativeClone = NativeRequest.prototype.clone as (this: Request) => Request;
 const nativeFormData = NativeRequest.prototype.formData as (this: Request) => Promise<FormData>;
 const nativeBlob = NativeRequest.prototype.blob as (this: Request) => Promise<Blob>;
+const nativeSignal = Object.getOwnPropertyDescriptor(NativeRequest.prototype, "signal")!.get! as (this: Request) => AbortSignal;
 
 export class WebRequest extends Request {
   /** The request this was made from, for server.requestIP(). */
@@ -64,6 +65,15 @@ export class WebRequest extends Request {
       get(this: WebRequest): Headers {
         this.#fill();
         return nativeHeaders.call(this);
+      },
+      enumerable: true,
+      configurable: true,
+    });
+    // The signal aborts when the client goes away before the response is done (the engine's, made
+    // when first read: a request whose handler never looks costs nothing).
+    Object.defineProperty(WebRequest.prototype, "signal", {
+      get(this: WebRequest): AbortSignal {
+        return #origin in this && this.#origin !== null ? this.#origin.signal : nativeSignal.call(this);
       },
       enumerable: true,
       configurable: true,

@@ -8,6 +8,7 @@ import { FAILED } from "../http/parser.ts";
 import { HTTP_ERROR, type HttpErrorCode } from "../http/errors.ts";
 import type { RequestHead } from "../http/head.ts";
 import type { Budget, BudgetWaiter } from "./budget.ts";
+import { HttpException } from "./http-exception.ts";
 import { type BodyFeeder, RequestBody } from "./request-body.ts";
 
 /** What feed() found. */
@@ -184,11 +185,11 @@ export class BodyReceiver {
   }
 
   /** No more bytes will come: the connection failed, closed, or the request was refused. */
-  stop(err: unknown): void {
+  stop(status: number, reason: string): void {
     if (this.receiving) {
       this.receiving = false;
       this.budget.receiving--;
-      this.body?.fail(err);
+      this.body?.fail(new HttpException(status, reason)); // (made only here: most stops find nothing to stop)
     }
   }
 

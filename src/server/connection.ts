@@ -15,7 +15,6 @@ import { CONTINUE_100 } from "../http/response.ts";
 import type { ResponseParts } from "./body.ts";
 import { BodyReceiver, FED } from "./body-receiver.ts";
 import type { Budget, BudgetWaiter } from "./budget.ts";
-import { HttpException } from "./http-exception.ts";
 import { Input } from "./input.ts";
 import { Output } from "./output.ts";
 import { shrinkReceiveBuffer } from "./receive-buffer.ts";
@@ -30,8 +29,10 @@ import type { Protocol, UpgradedConnection } from "./upgrade.ts";
 export interface ConnectionOptions extends ParserLimits, ChunkedLimits {
   headerTimeout: number;
   bodyTimeout: number;
-  idleTimeout: number;
+  keepAliveTimeout: number;
   sendTimeout: number;
+  /** How long a response may go without a byte sent or received: a handler at work, a stream waiting (0: never). */
+  handlerTimeout: number;
   /** Request-body bytes held per connection for a handler that has not read them yet (then reading pauses). */
   bodyBufferSize: number;
   /** Response bytes queued per connection beyond what the kernel took before its next requests wait. */
@@ -77,7 +78,7 @@ const STATE = {
 } as const;
 type State = (typeof STATE)[keyof typeof STATE];
 
-const TIMER = { NONE: 0, IDLE: 1, HEADER: 2, BODY: 3, SEND: 4, LINGER: 5, PROTOCOL: 6 } as const;
+const TIMER = { NONE: 0, IDLE: 1, HEADER: 2, BODY: 3, SEND: 4, LINGER: 5, PROTOCOL: 6, WAIT: 7 } as const;
 type Timer = (typeof TIMER)[keyof typeof TIMER];
 
 /** Uploads at once that may keep the kernel's big (autotuned) receive buffers; later ones read small. */
@@ -104,7 +105,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
   private stream: ResponseStream | null = null;
   /** The current response's head has been written: from here only a cut can replace it. */
   private headSent = false;
-  /** Requests answered on this connection (a new one waits headerTimeout, not idleTimeout). */
+  /** Requests answered on this connection (a new one waits headerTimeout, not keepAliveTimeout). */
   private answered = 0;
   keepAlive = true;
   isHead = false;
@@ -131,6 +132,8 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
   // Timeouts: one deadline at a time, checked by the server's sweep.
   deadline = 0;
   private timer: Timer = TIMER.NONE;
+  /** handlerTimeout for the request being answered (server.timeout() may change it for that one). */
+  private waitTimeout = 0;
 
   constructor(
     readonly socket: Socket<Connection>,
@@ -162,6 +165,17 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
 
   get closed(): boolean {
     return this.state === STATE.CLOSED;
+  }
+
+  /** A request is being answered here (its handler works, or its response streams). */
+  get busy(): boolean {
+    return this.current !== null;
+  }
+
+  setWaitTimeout(ms: number): void {
+    if (this.current === null) return;
+    this.waitTimeout = ms;
+    this.armTimer(TIMER.WAIT);
   }
 
   // ---- socket events --------------------------------------------------------------------------
@@ -226,17 +240,45 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
       case STATE.DISCARD:
         if (this.rx.receiving) {
           // The body can never complete: no answer for it, but what is already queued still goes.
-          this.rx.stop(new HttpException(400, "the client closed before the body was complete"));
+          this.current?.clientGone();
+          this.rx.stop(400, "the client closed before the body was complete");
           this.stream?.close();
           this.stream = null;
           this.current = null;
           this.keepAlive = false;
           this.closeWhenFlushed();
           this.output.flush();
+        } else if (this.current !== null && !this.responseDetermined) {
+          this.abandonResponse();
         }
       // Else the response goes out; requests already received are still answered (startRequest
       // turns keep-alive off for each), and drive() closes once the input runs out.
     }
+  }
+
+  /** The response is whole in our hands (written, or a body of known length going out). */
+  private get responseDetermined(): boolean {
+    return this.stream !== null ? this.stream.determined : this.headSent;
+  }
+
+  /**
+   * After the client's FIN, a response still being made (a handler at work, a stream of unknown
+   * length still producing) is abandoned, as Bun.serve does: the request's signal aborts, its stream
+   * is cancelled, and the connection closes once what is queued has gone. Answers already made still
+   * go (a client that half-closes after its request gets a file, or a whole body, in full).
+   */
+  private abandonResponse(): void {
+    this.current?.clientGone();
+    this.current = null;
+    this.stream?.close();
+    this.stream = null;
+    if (this.headSent) {
+      this.destroy(); // a response cut in the middle: only the close can say so
+      return;
+    }
+    this.keepAlive = false;
+    this.closeWhenFlushed();
+    this.output.flush();
   }
 
   /** The socket is gone (either side): free what this connection holds. */
@@ -266,7 +308,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
         this.protocol!.onTimeout();
         return;
       default:
-        // IDLE, SEND (client stopped reading), LINGER: just close.
+        // IDLE, SEND (client stopped reading), LINGER, WAIT (a response with nothing to send): close.
         this.destroy();
     }
   }
@@ -392,6 +434,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     this.bytesSent = 0;
     this.headSent = false;
     this.continueSent = false;
+    this.waitTimeout = opts.handlerTimeout;
     this.state = STATE.ACTIVE;
     if (head.contentLength > opts.maxBody) {
       // Refused before any body byte is read; with Expect: 100-continue, the client never sends it.
@@ -472,6 +515,12 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
       }
     }
     if (result instanceof Promise) {
+      if (this.peerEnded) {
+        // Dispatched after the client's FIN (pipelined before it), and not answered at once.
+        result.then(disposeResult, () => {});
+        this.abandonResponse();
+        return;
+      }
       this.settle(result, req);
       return;
     }
@@ -625,6 +674,10 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     this.drive();
   }
 
+  streamProgress(): void {
+    if (this.timer === TIMER.WAIT) this.setTimer(TIMER.WAIT, this.waitTimeout);
+  }
+
   streamEnded(bytes: number): void {
     this.stream = null;
     this.bytesSent = bytes;
@@ -733,7 +786,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     const state = this.state;
     if (state >= STATE.CLOSING) return;
     const status = errorStatus(code);
-    this.rx.stop(new HttpException(status, errorReason(code)));
+    this.rx.stop(status, errorReason(code));
     if (state === STATE.DISCARD) {
       // The response went out already: just close.
       this.closeWhenFlushed(true);
@@ -765,7 +818,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     this.in.clear();
     // Nothing will read the body now: let go of it (and of its budget share), and of the bytes the
     // last head came in, so a closing connection holds none of what the client sent.
-    this.rx.stop(new HttpException(400, "the connection closed before the body was read"));
+    this.rx.stop(400, "the connection closed before the body was read");
     this.rx.clear();
     this.head.release();
     this.setTimer(TIMER.NONE, 0);
@@ -815,6 +868,11 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     }
   }
 
+  /** Closes now if the connection waits for a request (server.closeIdleConnections()). */
+  closeIfIdle(): void {
+    if (this.state === STATE.HEAD && this.in.start >= this.in.end && this.output.pending === 0) this.destroy();
+  }
+
   destroy(): void {
     if (this.state === STATE.CLOSED) return;
     this.state = STATE.CLOSED;
@@ -828,10 +886,11 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     this.releasedOnce = true;
     this.ctx.connections.delete(this);
     this.ctx.budget.forget(this);
+    this.current?.clientGone();
     this.stream?.close();
     this.stream = null;
     this.output.close();
-    this.rx.stop(new HttpException(400, "the client went away before the body was complete"));
+    this.rx.stop(400, "the client went away before the body was complete");
     this.rx.clear();
     this.in.clear();
     this.deadline = 0;
@@ -923,12 +982,13 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
           kind = TIMER.HEADER;
           ms = o.headerTimeout;
         } else if (this.answered === 0) {
-          // A new connection that has sent nothing gets headerTimeout to start, not idleTimeout.
+          // A new connection that has sent nothing gets headerTimeout to start, not keepAliveTimeout.
           kind = TIMER.HEADER;
           ms = o.headerTimeout;
         } else {
-          kind = TIMER.IDLE; // empty lines between requests (RFC 9112 §2.2) are still idle
-          ms = o.idleTimeout;
+          // Empty lines between requests (RFC 9112 §2.2) are still idle; keepAliveTimeout 0: kept.
+          kind = o.keepAliveTimeout > 0 ? TIMER.IDLE : TIMER.NONE;
+          ms = o.keepAliveTimeout;
         }
         break;
       case STATE.ACTIVE:
@@ -940,8 +1000,11 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
         } else if (this.output.stalled) {
           kind = TIMER.SEND;
           ms = o.sendTimeout;
+        } else if (this.waitTimeout > 0 && this.current !== null) {
+          kind = TIMER.WAIT; // a handler at work, or a stream waiting for its source
+          ms = this.waitTimeout;
         } else {
-          kind = TIMER.NONE; // a handler at work, or a stream waiting for its source: never timed out
+          kind = TIMER.NONE; // (handlerTimeout 0: never timed out)
         }
         break;
       case STATE.CLOSING:

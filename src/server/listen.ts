@@ -19,8 +19,9 @@ export const DEFAULT_OPTIONS: ConnectionOptions = {
   ...DEFAULT_CHUNKED_LIMITS,
   headerTimeout: 10_000,
   bodyTimeout: 30_000,
-  idleTimeout: 60_000,
+  keepAliveTimeout: 60_000,
   sendTimeout: 60_000,
+  handlerTimeout: 0,
   bodyBufferSize: 64 * 1024,
   outputHighWater: 64 * 1024,
 };
@@ -66,6 +67,13 @@ export interface Listener {
   readonly hostname: string;
   readonly connectionCount: number;
   readonly refusedConnections: number;
+  /** Requests being answered now (handlers at work, responses streaming). */
+  readonly pendingRequests: number;
+  /** Closes the connections waiting for a request now. */
+  closeIdleConnections(): void;
+  /** Whether the listener keeps the process alive (it does, unless unref()). */
+  ref(): void;
+  unref(): void;
   /**
    * Stops accepting. Idle connections close at once; requests in progress finish first, and the
    * promise resolves once every connection is gone. With `closeActive`, every connection closes now.
@@ -194,6 +202,20 @@ export function listen(options: ListenOptions, hooks: ListenHooks): Listener {
     },
     get refusedConnections() {
       return refusedConnections;
+    },
+    get pendingRequests() {
+      let n = 0;
+      for (const conn of ctx.connections) if (conn.busy) n++;
+      return n;
+    },
+    closeIdleConnections() {
+      for (const conn of [...ctx.connections]) conn.closeIfIdle();
+    },
+    ref() {
+      listener.ref();
+    },
+    unref() {
+      listener.unref();
     },
     stop(closeActive = false) {
       if (closeActive) for (const conn of [...ctx.connections]) conn.destroy();

@@ -20,6 +20,12 @@ const EMPTY = new Uint8Array(0);
  * million tiny arrays (each costs ~100 bytes of object beside its one byte). */
 const BLOCK = 16 * 1024;
 
+/** #error for a body dropped unread. */
+const DROPPED = Symbol("dropped");
+function droppedError(): DOMException {
+  return new DOMException("The request body was dropped: its response had been sent, or it was cancelled", "AbortError");
+}
+
 export class RequestBody {
   #pieces: Uint8Array[] = [];
   #first = 0;
@@ -155,16 +161,22 @@ export class RequestBody {
     }
   }
 
+  /** What a read of a failed body rejects with: an AbortError for one dropped, as Bun.serve's. */
+  #failure(): unknown {
+    return this.#error === DROPPED ? droppedError() : this.#error;
+  }
+
   /** Drops what is held (the connection discards the rest of an unread body). */
   release(): void {
     if ((this.#buffered > 0 || !this.#ended) && this.#error === null) {
-      // Bytes are dropped (or will never come): a read from now on says so instead of ending early.
-      this.#error = new Error("the request body was dropped: its response had been sent, or it was cancelled");
+      // Bytes are dropped (or will never come): a read from now on says so instead of ending early
+      // (the error is made only then: most dropped bodies are never read).
+      this.#error = DROPPED;
     }
     const f = this.#failer;
     if (f !== null) {
       this.#waiter = this.#failer = null;
-      f(this.#error);
+      f(this.#failure());
     }
     if (this.#buffered > 0) this.budget?.takeBody(this.#buffered);
     this.#block = null;
@@ -215,7 +227,7 @@ export class RequestBody {
     this.#used = true;
     const piece = this.#take();
     if (piece !== null) return Promise.resolve(piece);
-    if (this.#error !== null) return Promise.reject(this.#error);
+    if (this.#error !== null) return Promise.reject(this.#failure());
     if (this.#ended) return Promise.resolve(null);
     if (this.#waiter !== null) return Promise.reject(new TypeError("the request body is already being read"));
     const p = new Promise<Uint8Array | null>((resolve, reject) => {

@@ -12,12 +12,21 @@ const EMPTY = new Uint8Array(0);
 export interface Peer {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** How long this request's response may go without a byte sent or received (ms; 0: never). */
+  setWaitTimeout(ms: number): void;
+}
+
+function clientGone(): DOMException {
+  return new DOMException("The connection was closed.", "AbortError");
 }
 
 export class ServerRequest {
   #query: URLSearchParams | undefined;
   #headers: Headers | undefined;
   #bodyUsed = false;
+  /** Made when `signal` is first read; aborted when the client goes away before the response is done. */
+  #abort: AbortController | null = null;
+  #aborted = false;
   /** Route parameters (`/users/:id` → `{ id }`; a trailing `*` → `{ "*": rest }`), decoded. */
   params: Record<string, string> = EMPTY_PARAMS as Record<string, string>;
 
@@ -30,6 +39,34 @@ export class ServerRequest {
     private readonly peer: Peer,
     private readonly trust: TrustFn | null = null,
   ) {}
+
+  /**
+   * Aborts when the client closes its side (or the connection breaks) before the response is done, as
+   * Bun.serve's request.signal does. The response, should the handler still give one, is still sent
+   * to a client that only half-closed.
+   */
+  get signal(): AbortSignal {
+    if (this.#abort === null) {
+      this.#abort = new AbortController();
+      if (this.#aborted) this.#abort.abort(clientGone());
+    }
+    return this.#abort.signal;
+  }
+
+  /** The connection's word that the client went away: `signal` aborts (now, or when first read). */
+  clientGone(): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#abort?.abort(clientGone());
+  }
+
+  /**
+   * How long the response may go without a byte either way (ms; 0: never), as Bun's
+   * server.timeout(request, seconds). For this request only; the next gets the server's setting.
+   */
+  setWaitTimeout(ms: number): void {
+    this.peer.setWaitTimeout(ms);
+  }
 
   /** The peer's address (or the one a PROXY protocol header gave). */
   get remoteAddress(): string {

@@ -15,6 +15,8 @@ export interface StreamOwner {
   streamEnded(bytes: number): void;
   /** The source failed after the head left: the only honest signal left is to cut the connection. */
   streamFailed(err: unknown): void;
+  /** A piece went out: the stream is alive (its wait timeout starts again). */
+  streamProgress(): void;
 }
 
 /** Pieces moved per turn of the loop before yielding, so one fast download cannot hold the loop. */
@@ -40,6 +42,11 @@ export class ResponseStream {
   ) {
     this.#ahead = ahead;
     this.#pending = pending;
+  }
+
+  /** Its length is known (a file, a Blob): it will end by itself, whatever the client does meanwhile. */
+  get determined(): boolean {
+    return this.length >= 0;
   }
 
   /** Moves pieces while nothing is queued; called again on `drain`. */
@@ -132,6 +139,7 @@ export class ResponseStream {
     if (piece.length === 0) return; // an empty piece is not the last chunk
     const output = this.owner.output;
     this.#bytes += piece.length;
+    this.owner.streamProgress();
     if (this.chunked) {
       const out = output.cork();
       out.latin1(piece.length.toString(16));

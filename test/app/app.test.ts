@@ -12,6 +12,7 @@ const seen: string[] = [];
 beforeAll(() => {
   server = serve({
     port: 0,
+    hostname: "127.0.0.1",
     log: "off",
     maxBody: 1024,
     routes: {
@@ -204,7 +205,7 @@ describe("stop()", () => {
   test("stop() lets a request in progress finish, refuses new connections, then resolves", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const s = serve({ port: 0, log: "off", routes: { "/slow": async () => (await gate, "finished") } });
+    const s = serve({ port: 0, hostname: "127.0.0.1", log: "off", routes: { "/slow": async () => (await gate, "finished") } });
     const c = await RawClient.connect(s.port);
     await c.send(req("GET", "/slow"));
     const idle = await RawClient.connect(s.port);

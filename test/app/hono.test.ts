@@ -41,7 +41,7 @@ let theirs: ReturnType<typeof Bun.serve>;
 
 beforeAll(() => {
   // Tracking on (as the CLI has it): Responses built without Content-Type get the type Bun.serve infers.
-  ours = serve({ port: 0, log: "off", fetch: makeApp().fetch, trackResponses: true });
+  ours = serve({ port: 0, hostname: "127.0.0.1", log: "off", fetch: makeApp().fetch, trackResponses: true });
   theirs = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: makeApp().fetch });
 });
 afterAll(() => {

@@ -137,6 +137,7 @@ describe("over TCP", () => {
     cached = new Response("cached");
     server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       fetch: async (request) => {
         const path = new URL(request.url).pathname;
@@ -281,7 +282,7 @@ describe("trackResponses: false", () => {
     try {
       const native = globalThis.Response;
       expect(Function.prototype.toString.call(native)).toContain("[native code]");
-      using s = serve({ port: 0, log: "off", ...option, fetch: () => new Response("plain", { status: 203 }) });
+      using s = serve({ port: 0, hostname: "127.0.0.1", log: "off", ...option, fetch: () => new Response("plain", { status: 203 }) });
       expect(globalThis.Response).toBe(native);
       const r = await exchange(s.port, get("/"));
       expect([r.status, r.header("content-length"), r.text()]).toEqual([203, "5", "plain"]);

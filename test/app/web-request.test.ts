@@ -11,7 +11,7 @@ import { ServerRequest } from "../../src/server/request.ts";
 import { exchange, RawClient } from "../helpers/raw-client.ts";
 
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
-const peer = { remoteAddress: "127.0.0.1", remotePort: 1 };
+const peer = { remoteAddress: "127.0.0.1", remotePort: 1, setWaitTimeout() {} };
 const NO_FEEDER = { onBodyWanted() {}, onBodyRoom() {}, onBodyAbandoned() {} };
 
 /** A Web Request made from raw request bytes, as the fetch door makes it. */
@@ -73,9 +73,10 @@ describe("through the server", () => {
   const kept: Request[] = [];
   beforeAll(() => {
     // What a forwarded request arrives with.
-    echo = Bun.serve({ port: 0, fetch: (r) => Response.json([...r.headers].filter(([k]) => k.startsWith("x-"))) });
+    echo = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (r) => Response.json([...r.headers].filter(([k]) => k.startsWith("x-"))) });
     ours = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       fetch: async (request, server) => {
         const path = new URL(request.url).pathname;

@@ -24,8 +24,8 @@ beforeAll(async () => {
   writeFileSync(join(dir, "docs", "small.txt"), "tiny");
   writeFileSync(join(dir, "docs", "large.bin"), new Uint8Array(50_000));
   writeFileSync(join(dir, "docs", "<b>bold<b> & more.txt"), "escaped name");
-  files = serve({ port: 0, root: dir, log: "off" });
-  demo = serve({ port: 0, root: join(import.meta.dir, "..", "..", "public"), log: "off", ...demoApp });
+  files = serve({ port: 0, hostname: "127.0.0.1", root: dir, log: "off" });
+  demo = serve({ port: 0, hostname: "127.0.0.1", root: join(import.meta.dir, "..", "..", "public"), log: "off", ...demoApp });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],

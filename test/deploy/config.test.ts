@@ -129,8 +129,8 @@ describe("environment", () => {
 
 describe("--config file", () => {
   test("camelCase keys; numbers as JSON numbers or strings; booleans", () => {
-    const path = configFile({ maxBody: 4096, port: "9090", idleTimeout: "1500", listing: false, spa: "true", trustProxy: "loopback" });
-    expect(parseConfigFile(path)).toEqual({ maxBody: 4096, port: 9090, idleTimeout: 1500, listing: false, spa: true, trustProxy: "loopback" });
+    const path = configFile({ maxBody: 4096, port: "9090", keepAliveTimeout: "1500", listing: false, spa: "true", trustProxy: "loopback" });
+    expect(parseConfigFile(path)).toEqual({ maxBody: 4096, port: 9090, keepAliveTimeout: 1500, listing: false, spa: true, trustProxy: "loopback" });
   });
 
   test("an unknown key is named, with a suggestion when there is one", () => {
@@ -178,12 +178,12 @@ describe("loadSettings: defaults < file < env < flags", () => {
   });
 
   test("each layer overrides the one before, key by key", () => {
-    const path = configFile({ port: 1001, maxBody: 1002, idleTimeout: 1003, log: "combined" });
-    const env = { BUNHTTP_MAX_BODY: "2002", BUNHTTP_IDLE_TIMEOUT: "2003" };
-    const s = loadSettings(["--config", path, "--idle-timeout", "3003"], env);
+    const path = configFile({ port: 1001, maxBody: 1002, keepAliveTimeout: 1003, log: "combined" });
+    const env = { BUNHTTP_MAX_BODY: "2002", BUNHTTP_KEEP_ALIVE_TIMEOUT: "2003" };
+    const s = loadSettings(["--config", path, "--keep-alive-timeout", "3003"], env);
     expect(s.port).toBe(1001); // file
     expect(s.maxBody).toBe(2002); // env over file
-    expect(s.idleTimeout).toBe(3003); // flag over env over file
+    expect(s.keepAliveTimeout).toBe(3003); // flag over env over file
     expect(s.log).toBe("combined"); // file over default
     expect(s.root).toBe(DEFAULTS.root); // default
     expect(s.config).toBe(path);

@@ -264,7 +264,7 @@ describe("serve({ proxyProtocol: true })", () => {
   const GET = enc("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
 
   test("the address from a v1 header", async () => {
-    using server = serve({ port: 0, log: "off", proxyProtocol: true, handler });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxyProtocol: true, handler });
     const c = await RawClient.connect(server.port);
     await c.send(concat(V1_TCP4, GET));
     expect((await c.response()).text()).toBe("192.168.0.1 56324");
@@ -275,7 +275,7 @@ describe("serve({ proxyProtocol: true })", () => {
   });
 
   test("the address from a v2 header (IPv4 and IPv6)", async () => {
-    using server = serve({ port: 0, log: "off", proxyProtocol: true, handler });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxyProtocol: true, handler });
     for (const [h, want] of [[V2_IPV4, "203.0.113.7 51000"], [V2_IPV6, "2001:db8:cafe::17 4711"]] as const) {
       const c = await RawClient.connect(server.port);
       await c.send(concat(h, GET));
@@ -285,7 +285,7 @@ describe("serve({ proxyProtocol: true })", () => {
   });
 
   test("a header that arrives byte by byte", async () => {
-    using server = serve({ port: 0, log: "off", proxyProtocol: true, handler });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxyProtocol: true, handler });
     const c = await RawClient.connect(server.port);
     for (const b of V2_IPV4) {
       await c.send(new Uint8Array([b]));
@@ -297,7 +297,7 @@ describe("serve({ proxyProtocol: true })", () => {
   });
 
   test("LOCAL and UNKNOWN keep the peer's address", async () => {
-    using server = serve({ port: 0, log: "off", proxyProtocol: true, handler: (req) => req.remoteAddress });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxyProtocol: true, handler: (req) => req.remoteAddress });
     for (const h of [V2_LOCAL, V1_UNKNOWN]) {
       const c = await RawClient.connect(server.port);
       await c.send(concat(h, GET));
@@ -307,7 +307,7 @@ describe("serve({ proxyProtocol: true })", () => {
   });
 
   test("a connection without a valid header is closed unanswered", async () => {
-    using server = serve({ port: 0, log: "off", proxyProtocol: true, handler });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxyProtocol: true, handler });
     for (const bytes of [GET, enc("PROXY TCP4 1.2.3.4 5.6.7.8 99999 80\r\n"), enc(`PROXY ${"x".repeat(150)}`)]) {
       const c = await RawClient.connect(server.port);
       await c.send(bytes);
@@ -317,7 +317,7 @@ describe("serve({ proxyProtocol: true })", () => {
   });
 
   test("with trustProxy, X-Forwarded-For after a PROXY header from a trusted proxy counts", async () => {
-    using server = serve({ port: 0, log: "off", proxyProtocol: true, trustProxy: "10.0.0.0/8", handler: (req) => req.clientAddress });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxyProtocol: true, trustProxy: "10.0.0.0/8", handler: (req) => req.clientAddress });
     const fromTrusted = enc("PROXY TCP4 10.0.0.5 10.0.0.1 1234 80\r\n");
     const fromOutside = enc("PROXY TCP4 198.51.100.3 10.0.0.1 1234 80\r\n");
     const req = enc("GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 203.0.113.50\r\n\r\n");
@@ -334,7 +334,7 @@ describe("serve({ proxyProtocol: true })", () => {
 
 describe("serve({ trustProxy })", () => {
   test('"loopback": req.clientAddress comes from X-Forwarded-For (and Forwarded)', async () => {
-    using server = serve({ port: 0, log: "off", trustProxy: "loopback", handler: (req) => `${req.clientAddress} ${req.remoteAddress}` });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", trustProxy: "loopback", handler: (req) => `${req.clientAddress} ${req.remoteAddress}` });
     const xff = await fetch(server.url, { headers: { "x-forwarded-for": "198.51.100.7, 127.0.0.1" } });
     expect(await xff.text()).toBe("198.51.100.7 127.0.0.1");
     const fwd = await fetch(server.url, { headers: { forwarded: 'for="[2001:db8::5]"' } });
@@ -344,20 +344,20 @@ describe("serve({ trustProxy })", () => {
   });
 
   test("a peer that is not trusted cannot set its address", async () => {
-    using server = serve({ port: 0, log: "off", trustProxy: "10.0.0.0/8", handler: (req) => req.clientAddress });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", trustProxy: "10.0.0.0/8", handler: (req) => req.clientAddress });
     const res = await fetch(server.url, { headers: { "x-forwarded-for": "198.51.100.7" } });
     expect(await res.text()).toBe("127.0.0.1");
   });
 
   test("without trustProxy the headers are ignored", async () => {
-    using server = serve({ port: 0, log: "off", handler: (req) => req.clientAddress });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", handler: (req) => req.clientAddress });
     const res = await fetch(server.url, { headers: { "x-forwarded-for": "198.51.100.7" } });
     expect(await res.text()).toBe("127.0.0.1");
   });
 
   test("the access log records the client address", async () => {
     const lines: string[] = [];
-    const server = serve({ port: 0, log: "json", logWrite: (t) => lines.push(...t.trim().split("\n")), trustProxy: "loopback", handler: () => "x" });
+    const server = serve({ port: 0, hostname: "127.0.0.1", log: "json", logWrite: (t) => lines.push(...t.trim().split("\n")), trustProxy: "loopback", handler: () => "x" });
     try {
       await (await fetch(server.url, { headers: { "x-forwarded-for": "198.51.100.8" } })).text();
     } finally {
@@ -391,6 +391,7 @@ describe.skipIf(!haveHaproxy)("HAProxy (Debian) in front, send-proxy and send-pr
     const seen: string[] = [];
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       proxyProtocol: true,
       handler: (req) => {

@@ -132,7 +132,7 @@ describe("--http-redirect-port", () => {
 
 describe("serve({ tls })", () => {
   test("the url starts with https and the server answers over TLS", async () => {
-    using server = serve({ port: 0, log: "off", tls: { cert: ca, key: readFileSync(keyPath, "utf8") }, handler: () => "secure" });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", tls: { cert: ca, key: readFileSync(keyPath, "utf8") }, handler: () => "secure" });
     expect(server.url.href).toStartWith("https://");
     expect(server.url.href).toBe(`https://127.0.0.1:${server.port}/`);
     const res = await fetch(server.url, { tls: { ca } });
@@ -140,7 +140,7 @@ describe("serve({ tls })", () => {
   });
 
   test("Bun.file()s are accepted as cert and key", async () => {
-    using server = serve({ port: 0, log: "off", tls: { cert: Bun.file(certPath), key: Bun.file(keyPath) }, handler: () => "files" });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", tls: { cert: Bun.file(certPath), key: Bun.file(keyPath) }, handler: () => "files" });
     const res = await fetch(server.url, { tls: { ca } });
     expect(await res.text()).toBe("files");
   });

@@ -35,7 +35,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, "style.css.gz"), new Uint8Array(Bun.gzipSync(new TextEncoder().encode("body { color: red }\n".repeat(100)))));
   mkdirSync(join(dir, "sub"));
   writeFileSync(join(dir, "sub", "a b.txt"), "spaced\n");
-  child = await startServerChild(dir, { headerTimeout: 500, bodyTimeout: 500, idleTimeout: 1000, maxBody: 64 * 1024 });
+  child = await startServerChild(dir, { headerTimeout: 500, bodyTimeout: 500, keepAliveTimeout: 1000, maxBody: 64 * 1024 });
 });
 
 afterAll(() => {

@@ -1,8 +1,8 @@
 // Many idle keep-alive connections: what each costs the server in memory, and that the idle timeout
 // closes every one of them and gives their descriptors back.
 //
-// Two child servers: one with a long idleTimeout, to hold all connections open while memory is
-// measured (after a full GC in the child, through its /__stats route), and one with idleTimeout 1000,
+// Two child servers: one with a long keepAliveTimeout, to hold all connections open while memory is
+// measured (after a full GC in the child, through its /__stats route), and one with keepAliveTimeout 1000,
 // to watch them all be closed.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -46,7 +46,7 @@ async function openIdle(port: number, n: number): Promise<RawClient[]> {
 }
 
 test(`${N} idle keep-alive connections: memory per connection`, async () => {
-  const child = await startServerChild(dir, { idleTimeout: 60_000 });
+  const child = await startServerChild(dir, { keepAliveTimeout: 60_000 });
   // Warm up (the JIT, the file cache) with a few connections, then measure the empty server.
   const warm = await openIdle(child.port, 20);
   for (const p of warm) p.close();
@@ -75,8 +75,8 @@ test(`${N} idle keep-alive connections: memory per connection`, async () => {
   await child.idle();
 }, 60_000);
 
-test(`${N} idle keep-alive connections are all closed by an idleTimeout of 1000 ms, and their descriptors released`, async () => {
-  const child = await startServerChild(dir, { idleTimeout: 1000 });
+test(`${N} idle keep-alive connections are all closed by an keepAliveTimeout of 1000 ms, and their descriptors released`, async () => {
+  const child = await startServerChild(dir, { keepAliveTimeout: 1000 });
   const fds0 = openFdsOf(child.pid);
   const peers = await openIdle(child.port, N);
   // Idle deadline 1000 ms after each answer, checked by a once-a-second sweep: closed 1–2 s after it.

@@ -21,7 +21,7 @@ let child: ServerChild;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "bunhttp-slow-"));
   writeFileSync(join(dir, "small.txt"), "small file\n");
-  child = await startServerChild(dir, { headerTimeout: 1000, bodyTimeout: 1000, idleTimeout: 1000, maxBody: MAX_BODY });
+  child = await startServerChild(dir, { headerTimeout: 1000, bodyTimeout: 1000, keepAliveTimeout: 1000, maxBody: MAX_BODY });
 });
 
 afterAll(() => {

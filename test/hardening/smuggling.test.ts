@@ -251,7 +251,7 @@ async function handler(req: ServerRequest): Promise<string> {
 }
 
 beforeAll(() => {
-  server = serve({ port: 0, log: "off", handler, headerTimeout: 1000, bodyTimeout: 1000, idleTimeout: 2000 });
+  server = serve({ port: 0, hostname: "127.0.0.1", log: "off", handler, headerTimeout: 1000, bodyTimeout: 1000, keepAliveTimeout: 2000 });
 });
 afterAll(() => server.stop(true));
 

@@ -24,6 +24,7 @@ function stream(mib: number): Response {
 let server: Server;
 server = serve({
   port: 0,
+  hostname: "127.0.0.1",
   log: "off",
   ...options,
   root,

@@ -58,7 +58,7 @@ let server: Server;
 let port: number;
 
 beforeAll(() => {
-  server = serve({ port: 0, handler, log: "off", headerTimeout: 1000, idleTimeout: 1500, bodyTimeout: 1000 });
+  server = serve({ port: 0, hostname: "127.0.0.1", handler, log: "off", headerTimeout: 1000, keepAliveTimeout: 1500, bodyTimeout: 1000, maxBody: 10 * 1024 * 1024 });
   port = server.port;
 });
 afterAll(() => server.stop(true));
@@ -349,7 +349,7 @@ describe("errors", () => {
   });
 
   test("after a refused request the server half-closes, and closes LINGER_MS (2 s) later for a client that stays open", async () => {
-    using s = serve({ port: 0, log: "off", handler });
+    using s = serve({ port: 0, hostname: "127.0.0.1", log: "off", handler });
     const c = await RawClient.connect(s.port, { allowHalfOpen: true });
     await c.send("GET / HTTP/1.1\nHost: t\n\n"); // bare LF: 400
     expect((await c.response()).status).toBe(400);
@@ -373,7 +373,7 @@ describe("send timeout", () => {
 
   /** A client that never reads its response is dropped sendTimeout (1 s) after the server's last progress. */
   async function stalledClient(result: () => HandlerResult, extra = ""): Promise<void> {
-    using s = serve({ port: 0, log: "off", sendTimeout: 1000, handler: result });
+    using s = serve({ port: 0, hostname: "127.0.0.1", log: "off", sendTimeout: 1000, handler: result });
     const c = await RawClient.connect(s.port, { keep: false });
     c.pause(); // from before the response: nothing is read
     await c.send(GET("/", extra));
@@ -433,7 +433,7 @@ describe("OPTIONS *", () => {
 
 describe("handler mistakes", () => {
   test("an invalid status becomes a 500, and the server goes on", async () => {
-    using s = serve({ port: 0, log: "off", handler: (req) => ({ status: req.path === "/a" ? 42 : 101, body: "x" }) });
+    using s = serve({ port: 0, hostname: "127.0.0.1", log: "off", handler: (req) => ({ status: req.path === "/a" ? 42 : 101, body: "x" }) });
     const origError = console.error;
     console.error = () => {};
     try {

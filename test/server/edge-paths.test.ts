@@ -16,7 +16,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test("Expect: 100-continue with a response that streams the body back: 100 first, then the echo", async () => {
-  using server = serve({ port: 0, log: "off", bodyTimeout: 3000, fetch: (req) => new Response(req.body) });
+  using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", bodyTimeout: 3000, fetch: (req) => new Response(req.body) });
   const c = await RawClient.connect(server.port);
   await c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
   await c.until(() => c.text().includes("100 Continue"), 2000, "100 Continue");
@@ -31,6 +31,7 @@ test("Expect: 100-continue with a response that streams the body back: 100 first
 test("Expect: 100-continue and a handler that works a while before reading: no 408 meanwhile", async () => {
   using server = serve({
     port: 0,
+    hostname: "127.0.0.1",
     log: "off",
     bodyTimeout: 500,
     fetch: async (req) => {
@@ -53,7 +54,7 @@ test("a Blob body shorter than its size: the connection is cut, the next answer 
   writeFileSync(path, "0123456789".repeat(10));
   const file = Bun.file(path);
   expect(file.size).toBe(100); // cached by the BunFile
-  using server = serve({ port: 0, log: "off", handler: (req) => (req.path === "/f" ? { body: file } : "next response\n") });
+  using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", handler: (req) => (req.path === "/f" ? { body: file } : "next response\n") });
   writeFileSync(path, "short\n");
   const c = await RawClient.connect(server.port);
   await c.send("GET /f HTTP/1.1\r\nHost: x\r\n\r\nGET /other HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -64,7 +65,7 @@ test("a Blob body shorter than its size: the connection is cut, the next answer 
 
 test("a FIN while an unread body is being dropped: the queued answer still arrives whole", async () => {
   const body = "y".repeat(4 * 1024 * 1024);
-  using server = serve({ port: 0, log: "off", handler: () => body });
+  using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", handler: () => body });
   const c = await RawClient.connect(server.port, { allowHalfOpen: true });
   c.pause();
   await c.send(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n${"z".repeat(10)}`);
@@ -79,7 +80,7 @@ test("a FIN while an unread body is being dropped: the queued answer still arriv
 
 test("a source of known length and a large unread body: the head says Connection: close", async () => {
   writeFileSync(join(dir, "big.bin"), new Uint8Array(300_000));
-  using server = serve({ port: 0, log: "off", root: dir });
+  using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", root: dir });
   const c = await RawClient.connect(server.port);
   await c.send(`GET /big.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n${"b".repeat(1000)}`);
   const res = await c.response();
@@ -89,7 +90,7 @@ test("a source of known length and a large unread body: the head says Connection
 });
 
 test("empty lines after a request are idle time, not an incomplete head (no 408)", async () => {
-  using server = serve({ port: 0, log: "off", headerTimeout: 1000, idleTimeout: 10_000, handler: () => "ok\n" });
+  using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", headerTimeout: 1000, keepAliveTimeout: 10_000, handler: () => "ok\n" });
   const c = await RawClient.connect(server.port);
   await c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n\r\n");
   expect((await c.response()).status).toBe(200);
@@ -100,7 +101,7 @@ test("empty lines after a request are idle time, not an incomplete head (no 408)
 });
 
 test("a FIN after a partial head closes at once, without a 408", async () => {
-  using server = serve({ port: 0, log: "off", headerTimeout: 3000, handler: () => "ok\n" });
+  using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", headerTimeout: 3000, handler: () => "ok\n" });
   const c = await RawClient.connect(server.port, { allowHalfOpen: true });
   await c.send("GET / HTTP/1.1\r\nHost:");
   const t0 = performance.now();
@@ -110,8 +111,8 @@ test("a FIN after a partial head closes at once, without a 408", async () => {
   expect(c.text()).toBe("");
 });
 
-test("a new connection that sends nothing is closed after headerTimeout, not idleTimeout", async () => {
-  using server = serve({ port: 0, log: "off", headerTimeout: 1000, idleTimeout: 6000, handler: () => "ok\n" });
+test("a new connection that sends nothing is closed after headerTimeout, not keepAliveTimeout", async () => {
+  using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", headerTimeout: 1000, keepAliveTimeout: 6000, handler: () => "ok\n" });
   const t0 = performance.now();
   const c = await RawClient.connect(server.port);
   await c.closedByServer(5000);
@@ -121,7 +122,7 @@ test("a new connection that sends nothing is closed after headerTimeout, not idl
 
 test("stop() resolves once a client that reads nothing is cut at sendTimeout", async () => {
   const big = "x".repeat(8 * 1024 * 1024);
-  const server = serve({ port: 0, log: "off", sendTimeout: 1000, handler: () => big });
+  const server = serve({ port: 0, hostname: "127.0.0.1", log: "off", sendTimeout: 1000, handler: () => big });
   const c = await RawClient.connect(server.port, { keep: false });
   c.pause();
   await c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -135,6 +136,7 @@ test("stop() resolves once a client that reads nothing is cut at sendTimeout", a
 test("a bad chunk while a streamed answer waits for its first piece: 400, not a silent cut", async () => {
   using server = serve({
     port: 0,
+    hostname: "127.0.0.1",
     log: "off",
     handler: () => new Response(new ReadableStream({ async pull(ctl) { await Bun.sleep(1000); ctl.close(); } })),
   });
@@ -150,6 +152,7 @@ test("a body read after its response was sent rejects instead of ending early", 
   let later: Promise<string> | undefined;
   using server = serve({
     port: 0,
+    hostname: "127.0.0.1",
     log: "off",
     handler: (req) => {
       later = Promise.resolve().then(() => Bun.sleep(50)).then(() => req.text());

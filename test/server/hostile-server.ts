@@ -47,6 +47,7 @@ async function readSlowly(body: ReadableStream<Uint8Array>, every: number): Prom
 let server: Server;
 server = serve({
   port: 0,
+  hostname: "127.0.0.1",
   log: "off",
   ...options,
   handler(req) {

@@ -68,7 +68,7 @@ describe("the default connection limit: the soft open-file limit minus 128 for f
 });
 
 test("past --max-connections a new connection gets 503 with Retry-After; existing ones keep working", async () => {
-  using server = serve({ port: 0, log: "off", maxConnections: 3, handler: () => "ok" });
+  using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", maxConnections: 3, handler: () => "ok" });
   const held = await Promise.all([0, 1, 2].map(() => RawClient.connect(server.port)));
   for (const c of held) {
     await c.send(GET);

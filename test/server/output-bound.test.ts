@@ -32,6 +32,7 @@ test(`${N} pipelined GETs of 16 KiB from a client that reads nothing: parsing st
   let dispatched = 0;
   using server = serve({
     port: 0,
+    hostname: "127.0.0.1",
     log: "off",
     handler: (req) => {
       dispatched++;
@@ -73,6 +74,7 @@ test("the bound holds for responses of a stream too: a paused client stalls a st
   const piece = new Uint8Array(16 * 1024).fill(121);
   using server = serve({
     port: 0,
+    hostname: "127.0.0.1",
     log: "off",
     fetch: () =>
       new Response(
@@ -102,6 +104,7 @@ test("a connection's queued output is never overwritten by another connection's 
   let dispatched = 0;
   using server = serve({
     port: 0,
+    hostname: "127.0.0.1",
     log: "off",
     handler: (req) => {
       dispatched++;

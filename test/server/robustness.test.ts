@@ -12,21 +12,21 @@ const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
 const BODY_60K = new Uint8Array(60 * 1024).fill(97);
 
 test("after output backs up and drains, the idle timer is armed again", async () => {
-  using s = serve({ port: 0, log: "off", idleTimeout: 1000, handler: () => ({ body: BODY_60K }) });
+  using s = serve({ port: 0, hostname: "127.0.0.1", log: "off", keepAliveTimeout: 1000, handler: () => ({ body: BODY_60K }) });
   const c = await RawClient.connect(s.port);
   c.pause();
   await c.send(GET("/").repeat(100));
   await Bun.sleep(300);
   c.resume();
   for (let i = 0; i < 100; i++) expect((await c.response(10_000)).body.length).toBe(BODY_60K.length);
-  // Idle from here on: the server must close it idleTimeout after its last byte (the sweep runs once a second).
+  // Idle from here on: the server must close it keepAliveTimeout after its last byte (the sweep runs once a second).
   await c.closedByServer(4000);
   expectTimeout(c.endedAt - c.lastReceivedAt, 1000);
 });
 
 test("stop() resolves even when a connection still has output queued", async () => {
   const big = new Uint8Array(8 * 1024 * 1024);
-  const s = serve({ port: 0, log: "off", handler: () => ({ body: big }) });
+  const s = serve({ port: 0, hostname: "127.0.0.1", log: "off", handler: () => ({ body: big }) });
   const c = await RawClient.connect(s.port);
   c.pause();
   await c.send(GET("/"));
@@ -41,7 +41,7 @@ test("stop() resolves even when a connection still has output queued", async () 
 });
 
 test("pipelined requests from a client that reads nothing do not build an unbounded answer", async () => {
-  using s = serve({ port: 0, log: "off", handler: () => ({ body: new Uint8Array(64 * 1024) }) });
+  using s = serve({ port: 0, hostname: "127.0.0.1", log: "off", handler: () => ({ body: new Uint8Array(64 * 1024) }) });
   const c = await RawClient.connect(s.port);
   c.pause();
   const before = process.memoryUsage().rss;
@@ -57,6 +57,7 @@ test("pipelined requests from a client that reads nothing do not build an unboun
 test("a header value with characters above U+00FF cannot split the response", async () => {
   using s = serve({
     port: 0,
+    hostname: "127.0.0.1",
     log: "off",
     routes: { "/go/:to": (req) => ({ status: 302, headers: [["Location", `/${req.params.to}`]], body: "" }) },
   });
@@ -81,6 +82,7 @@ test("a client that resets while an async handler works leaks no descriptor or s
   let cancelled = 0;
   using s = serve({
     port: 0,
+    hostname: "127.0.0.1",
     log: "off",
     root: dir,
     routes: {
@@ -112,6 +114,7 @@ test("a client that resets while an async handler works leaks no descriptor or s
 test("a Content-Length declared for a stream is not trusted: the body's own length frames it", async () => {
   using s = serve({
     port: 0,
+    hostname: "127.0.0.1",
     log: "off",
     handler: (req) => {
       if (req.path === "/2") return "second";
@@ -143,6 +146,7 @@ test("a Content-Length declared for a stream is not trusted: the body's own leng
 test("a result that cannot be written becomes a 500, and the connection goes on", async () => {
   using s = serve({
     port: 0,
+    hostname: "127.0.0.1",
     log: "off",
     handler: (req) => {
       if (req.path === "/null-header") return { headers: { "X-Trace": null as unknown as string }, body: "hi" };
@@ -171,13 +175,13 @@ test("a result that cannot be written becomes a 500, and the connection goes on"
   }
 });
 
-test("after a pipelined batch, an idle connection is kept for idleTimeout, not headerTimeout", async () => {
-  using s = serve({ port: 0, log: "off", headerTimeout: 1000, idleTimeout: 3000, handler: () => "ok" });
+test("after a pipelined batch, an idle connection is kept for keepAliveTimeout, not headerTimeout", async () => {
+  using s = serve({ port: 0, hostname: "127.0.0.1", log: "off", headerTimeout: 1000, keepAliveTimeout: 3000, handler: () => "ok" });
   const c = await RawClient.connect(s.port);
   await c.send(GET("/a") + GET("/b"));
   await c.response();
   await c.response();
-  // Closed idleTimeout after the last response: so not at headerTimeout (plus the sweep's second).
+  // Closed keepAliveTimeout after the last response: so not at headerTimeout (plus the sweep's second).
   await c.closedByServer(5500);
   const idleFor = c.endedAt - c.lastReceivedAt;
   expectTimeout(idleFor, 3000, 5200);
@@ -186,7 +190,7 @@ test("after a pipelined batch, an idle connection is kept for idleTimeout, not h
 test("a client that half-closes while its last response is still queued gets all of it", async () => {
   const SIZE = 16 * 1024 * 1024; // far more than the socket buffers hold
   const body = new Uint8Array(SIZE).fill(0x62);
-  using s = serve({ port: 0, log: "off", handler: () => body });
+  using s = serve({ port: 0, hostname: "127.0.0.1", log: "off", handler: () => body });
   const c = await RawClient.connect(s.port, { keep: false, allowHalfOpen: true });
   c.pause(); // nothing is read until the server has queued what the kernel did not take
   await c.send("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");

@@ -55,6 +55,7 @@ describe("a body in many pieces reaches a `handler`", () => {
   beforeAll(() => {
     server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       async handler(req: ServerRequest) {
         entered.resolve();
@@ -250,6 +251,7 @@ describe("a body in many pieces reaches a `fetch` handler", () => {
   beforeAll(() => {
     server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       async fetch(req) {
         entered.resolve();
@@ -333,7 +335,7 @@ describe("a body in many pieces reaches a `fetch` handler", () => {
 
 describe("echo and the next request", () => {
   test("a `handler` echoing req.body, then a pipelined GET in the same write: both answered", async () => {
-    using server = serve({ port: 0, log: "off", handler: (req) => (req.path === "/next" ? "next" : { body: req.body }) });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", handler: (req) => (req.path === "/next" ? "next" : { body: req.body }) });
     const body = pattern(100_000, 9);
     const c = await RawClient.connect(server.port);
     await c.send(Buffer.concat([enc.encode(head("/echo", `Content-Length: ${body.length}\r\n`)), body, enc.encode(GET("/next"))]));
@@ -346,7 +348,7 @@ describe("echo and the next request", () => {
 
 describe("maxBody", () => {
   test("a chunked body that grows past maxBody: 413, then the connection closes", async () => {
-    using server = serve({ port: 0, log: "off", maxBody: 1000, handler: (req) => req.text() });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", maxBody: 1000, handler: (req) => req.text() });
     const c = await RawClient.connect(server.port);
     await c.send(head("/", "Transfer-Encoding: chunked\r\n"));
     await c.send(chunk(new Uint8Array(600).fill(97)));
@@ -361,6 +363,7 @@ describe("maxBody", () => {
   test("a chunked body read with for await that grows past maxBody: 413, then close", async () => {
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       maxBody: 1000,
       async handler(req) {
@@ -382,6 +385,7 @@ describe("maxBody", () => {
     let dispatched = 0;
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       maxBody: 1000,
       handler: (req) => {
@@ -398,7 +402,7 @@ describe("maxBody", () => {
   });
 
   test("exactly maxBody in pieces is accepted", async () => {
-    using server = serve({ port: 0, log: "off", maxBody: 1000, handler: (req) => req.text() });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", maxBody: 1000, handler: (req) => req.text() });
     const c = await RawClient.connect(server.port);
     await c.send(head("/", "Transfer-Encoding: chunked\r\n"));
     await c.send(chunk(new Uint8Array(500).fill(97)));
@@ -418,6 +422,7 @@ describe("Expect: 100-continue", () => {
     const gate = deferred();
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       async handler(req) {
         entered.resolve();
@@ -444,7 +449,7 @@ describe("Expect: 100-continue", () => {
   });
 
   test("a fetch handler reading its body triggers the 100", async () => {
-    using server = serve({ port: 0, log: "off", fetch: async (req) => new Response(`got ${await req.text()}`) });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", fetch: async (req) => new Response(`got ${await req.text()}`) });
     const c = await RawClient.connect(server.port);
     await c.send(head("/", "Content-Length: 5\r\nExpect: 100-continue\r\n"));
     expect((await c.response()).status).toBe(100);
@@ -454,7 +459,7 @@ describe("Expect: 100-continue", () => {
   });
 
   test("a handler that answers 404 without reading: no 100, Connection: close, and the close", async () => {
-    using server = serve({ port: 0, log: "off", handler: () => ({ status: 404, body: "no" }) });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", handler: () => ({ status: 404, body: "no" }) });
     const c = await RawClient.connect(server.port);
     await c.send(head("/", "Content-Length: 100000\r\nExpect: 100-continue\r\n"));
     const res = await c.response();
@@ -465,7 +470,7 @@ describe("Expect: 100-continue", () => {
   });
 
   test("a fetch handler that answers without reading: no 100, Connection: close", async () => {
-    using server = serve({ port: 0, log: "off", fetch: () => new Response("no", { status: 404 }) });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", fetch: () => new Response("no", { status: 404 }) });
     const c = await RawClient.connect(server.port);
     await c.send(head("/", "Content-Length: 100000\r\nExpect: 100-continue\r\n"));
     const res = await c.response();
@@ -475,7 +480,7 @@ describe("Expect: 100-continue", () => {
   });
 
   test("a 100-continue to an HTTP/1.0 request is never sent", async () => {
-    using server = serve({ port: 0, log: "off", handler: (req) => req.text() });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", handler: (req) => req.text() });
     const c = await RawClient.connect(server.port);
     await c.send("POST / HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
     await Bun.sleep(100);
@@ -491,7 +496,7 @@ describe("a body nobody reads", () => {
   const unread = () => ({ headers: [["X-Unread", "1"]] as [string, string][], body: "ignored the body" });
 
   test("≤ 1 MiB: dropped, and the connection stays for the next request", async () => {
-    using server = serve({ port: 0, log: "off", handler: (req) => (req.path === "/next" ? "next" : unread()) });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", handler: (req) => (req.path === "/next" ? "next" : unread()) });
     const c = await RawClient.connect(server.port);
     await c.send(head("/", "Content-Length: 1000\r\n") + "x".repeat(100));
     const first = await c.response();
@@ -505,7 +510,7 @@ describe("a body nobody reads", () => {
   });
 
   test("pipelined after an unread body: each request gets its own response, in order", async () => {
-    using server = serve({ port: 0, log: "off", handler: (req) => (req.path === "/next" ? "next" : unread()) });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", handler: (req) => (req.path === "/next" ? "next" : unread()) });
     const c = await RawClient.connect(server.port);
     const chunkedBody = `${chunk(enc.encode("z".repeat(3000))).toString()}0\r\n\r\n`;
     await c.send(
@@ -519,7 +524,7 @@ describe("a body nobody reads", () => {
   });
 
   test("a large body arriving over time after the response is dropped (≤ 1 MiB in all)", async () => {
-    using server = serve({ port: 0, log: "off", handler: (req) => (req.path === "/next" ? "next" : unread()) });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", handler: (req) => (req.path === "/next" ? "next" : unread()) });
     const c = await RawClient.connect(server.port);
     const total = 900 * 1024;
     await c.send(head("/", `Content-Length: ${total}\r\n`));
@@ -538,6 +543,7 @@ describe("a body nobody reads", () => {
     const gate = deferred();
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       bodyBufferSize: 16 * 1024,
       async handler(req) {
@@ -563,7 +569,7 @@ describe("a body nobody reads", () => {
   });
 
   test("a fetch handler that never reads a small body: the connection stays for the next request", async () => {
-    using server = serve({ port: 0, log: "off", fetch: (req) => new Response(new URL(req.url).pathname) });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", fetch: (req) => new Response(new URL(req.url).pathname) });
     const c = await RawClient.connect(server.port);
     await c.send(head("/first", "Content-Length: 3000\r\n") + "x".repeat(1000));
     expect((await c.response()).text()).toBe("/first");
@@ -574,7 +580,7 @@ describe("a body nobody reads", () => {
   });
 
   test("> 1 MiB: Connection: close on the response, and the connection closes", async () => {
-    using server = serve({ port: 0, log: "off", handler: unread });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", handler: unread });
     const c = await RawClient.connect(server.port);
     await c.send(head("/", `Content-Length: ${2 * MiB}\r\n`) + "x".repeat(64 * 1024));
     const res = await c.response();
@@ -584,7 +590,7 @@ describe("a body nobody reads", () => {
   });
 
   test("> 1 MiB unread by a fetch handler: Connection: close on the response, and the connection closes", async () => {
-    using server = serve({ port: 0, log: "off", fetch: () => new Response("ignored the body") });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", fetch: () => new Response("ignored the body") });
     const c = await RawClient.connect(server.port);
     await c.send(head("/", `Content-Length: ${2 * MiB}\r\n`) + "x".repeat(64 * 1024));
     const res = await c.response();
@@ -594,7 +600,7 @@ describe("a body nobody reads", () => {
   });
 
   test("a chunked body that grows past 1 MiB unread: the connection closes after the response", async () => {
-    using server = serve({ port: 0, log: "off", handler: (req) => (req.path === "/next" ? "next" : unread()) });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", handler: (req) => (req.path === "/next" ? "next" : unread()) });
     const c = await RawClient.connect(server.port);
     await c.send(head("/", "Transfer-Encoding: chunked\r\n"));
     expect((await c.response()).status).toBe(200);
@@ -616,7 +622,7 @@ describe("a POST to a static file", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test("405 with Allow at once, without waiting for the body; the connection goes on", async () => {
-    using server = serve({ port: 0, log: "off", root: dir });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", root: dir });
     const c = await RawClient.connect(server.port);
     await c.send(head("/file.txt", "Content-Length: 5000\r\n"));
     const res = await c.response();
@@ -649,14 +655,14 @@ describe("curl -T (a real client's Expect: 100-continue)", () => {
   }
 
   test.skipIf(!Bun.which("curl"))("a 9 MB upload to a missing file gets its 404 with nothing of the body sent", async () => {
-    using server = serve({ port: 0, log: "off", root: dir });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", root: dir });
     const r = await curlUpload(`http://127.0.0.1:${server.port}/missing.bin`);
     expect(r.status).toBe(404);
     expect(r.uploaded).toBe(0); // nginx: 0 too; before, the 100 went out first and all 9 MB were sent
   });
 
   test.skipIf(!Bun.which("curl"))("a handler that reads gets the 9 MB, after its 100 Continue", async () => {
-    using server = serve({ port: 0, log: "off", maxBody: 16 * MiB, handler: async (req) => `${(await req.bytes()).length}` });
+    using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", maxBody: 16 * MiB, handler: async (req) => `${(await req.bytes()).length}` });
     const r = await curlUpload(`http://127.0.0.1:${server.port}/upload`);
     expect(r.status).toBe(200);
     expect(r.uploaded).toBe(9 * MiB);

@@ -17,6 +17,7 @@ describe("server-sent events", () => {
   test("the first event leaves at once, not with the second 300 ms later", async () => {
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       fetch: () =>
         new Response(
@@ -54,6 +55,7 @@ describe("server-sent events", () => {
   test("the same from a `handler` returning a Reply with a stream body", async () => {
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       handler: () => ({
         headers: SSE,
@@ -81,6 +83,7 @@ describe("server-sent events", () => {
     let cancelled = false;
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       fetch: (req) =>
         new URL(req.url).pathname === "/after"
@@ -123,8 +126,9 @@ describe("a quiet stream", () => {
     let controller!: ReadableStreamDefaultController<Uint8Array>;
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
-      idleTimeout: 200,
+      keepAliveTimeout: 200,
       headerTimeout: 200,
       fetch: () =>
         new Response(
@@ -154,6 +158,7 @@ describe("pieces and framing", () => {
   test("an empty piece in the middle is not the end: hello, '', world arrive as 'hello world'", async () => {
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       fetch: () =>
         new Response(
@@ -184,6 +189,7 @@ describe("pieces and framing", () => {
   test("an empty piece between pieces enqueued at once is dropped too", async () => {
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       fetch: () =>
         new Response(
@@ -207,6 +213,7 @@ describe("pieces and framing", () => {
   test("a stream that enqueues everything at once gets Content-Length", async () => {
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       fetch: () =>
         new Response(
@@ -234,6 +241,7 @@ describe("pieces and framing", () => {
   test("a stream with one piece and the end at once gets Content-Length", async () => {
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       handler: () => ({
         body: new ReadableStream<Uint8Array>({
@@ -255,6 +263,7 @@ describe("pieces and framing", () => {
   test("an empty stream gets Content-Length: 0", async () => {
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       fetch: () => new Response(new ReadableStream<Uint8Array>({ start: (c) => c.close() })),
     });
@@ -271,6 +280,7 @@ describe("a stream that fails", () => {
   test("before its first piece: 500, and the connection goes on", async () => {
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       fetch: (req) =>
         new URL(req.url).pathname === "/ok"
@@ -295,6 +305,7 @@ describe("a stream that fails", () => {
   test("failing at once (pull throws): 500", async () => {
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       fetch: () =>
         new Response(
@@ -314,6 +325,7 @@ describe("a stream that fails", () => {
   test("after its first piece: the connection is cut, without a last chunk", async () => {
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       fetch: () =>
         new Response(

@@ -82,6 +82,7 @@ function upgradeServer(probe: Probe, async = false) {
   const reply = (): Reply => ({ status: 101, headers: [["Upgrade", "echo"]], upgrade: echoProtocol(probe) });
   return serve({
     port: 0,
+    hostname: "127.0.0.1",
     log: "off",
     handler: (req) => {
       if (req.path !== "/chat") return "plain";
@@ -191,6 +192,7 @@ describe("upgrade", () => {
     const big = new Uint8Array(4 * 1024 * 1024).map((_, i) => (i * 13) & 255);
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       handler: () => ({
         status: 101,
@@ -230,6 +232,7 @@ describe("upgrade", () => {
     let fired = 0;
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       handler: () => ({
         status: 101,
@@ -256,8 +259,9 @@ describe("upgrade", () => {
     const probe = newProbe();
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
-      idleTimeout: 300,
+      keepAliveTimeout: 300,
       handler: () => ({ status: 101, headers: [["Upgrade", "echo"]], upgrade: echoProtocol(probe) }),
     });
     const c = await RawClient.connect(server.port);
@@ -275,6 +279,7 @@ describe("upgrade", () => {
     const entered = deferred();
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       handler: () => {
         entered.resolve();
@@ -304,6 +309,7 @@ describe("upgrade", () => {
   test("a 101 without `upgrade` is a 500", async () => {
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       handler: (req) => (req.path === "/ok" ? "ok" : { status: 101, headers: [["Upgrade", "echo"]] }),
     });
@@ -319,6 +325,7 @@ describe("upgrade", () => {
   test("an upgrade function that throws closes the connection", async () => {
     using server = serve({
       port: 0,
+      hostname: "127.0.0.1",
       log: "off",
       handler: () => ({
         status: 101,

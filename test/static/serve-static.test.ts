@@ -83,7 +83,7 @@ beforeAll(() => {
   writeFileSync(join(notFoundRoot, "here.txt"), "here\n");
 
   const start = (extra: Parameters<typeof serve>[0] = {}, at = root) => {
-    const s = serve({ port: 0, root: at, log: "off", ...extra });
+    const s = serve({ port: 0, hostname: "127.0.0.1", root: at, log: "off", ...extra });
     servers.push(s);
     return s.port;
   };
