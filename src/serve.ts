@@ -149,7 +149,14 @@ export function serve(options: ServeOptions = {}): Server {
     handlers.push((req) => (req.path === path ? OK : null));
   }
   if (options.routes) {
-    const r = createRoutesHandler(options.routes, server);
+    let r: ReturnType<typeof createRoutesHandler<Server>>;
+    try {
+      const hasFallback = options.fetch !== undefined || options.handler !== undefined || options.root !== undefined;
+      r = createRoutesHandler(options.routes, server, { fallbackHost: `${hostname}:${port}`, hasFallback });
+    } catch (err) {
+      void listener.stop(true); // refused routes throw from serve(), as Bun.serve's do, leaving no listener
+      throw err;
+    }
     handlers.push(r.handler);
     appMethods = r.methods;
   }
