@@ -8,13 +8,13 @@ export default {
   routes: {
     "/api/echo": {
       async POST(req) {
-        const type = req.header("content-type") ?? "";
+        const type = req.headers.get("content-type") ?? "";
         const fields = type.includes("json")
           ? ((await req.json()) as Record<string, unknown>)
           : Object.fromEntries((await req.formData()).entries());
         return Response.json({
           method: req.method,
-          path: req.path,
+          path: new URL(req.url).pathname,
           contentType: type.split(";")[0],
           fields,
           receivedAt: new Date().toISOString(),

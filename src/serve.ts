@@ -7,7 +7,8 @@ import { readAppResponse } from "./app/response-reader.ts";
 import type { Routes } from "./app/router.ts";
 import { createRoutesHandler } from "./app/routes-handler.ts";
 import { WebRequest } from "./app/web-request.ts";
-import { BUN_MAX_BODY, type BunServeOptions, fromBunOptions, needsRoutesOrFetch } from "./app/bun-options.ts";
+import { BUN_MAX_BODY, type BunServeOptions, fromBunOptions } from "./app/bun-options.ts";
+import { routeErrors } from "./app/route-errors.ts";
 import { METHOD } from "./http/parser.ts";
 import { type AccessLog, createAccessLog, fileTarget, type LogFormat, stdoutTarget } from "./server/access-log.ts";
 import { HttpException } from "./server/http-exception.ts";
@@ -104,10 +105,9 @@ const NOT_IMPLEMENTED: Reply = { status: 501, headers: TEXT, body: "501 Not Impl
 const HEALTHY: Reply = { status: 200, headers: [["Content-Type", "text/plain; charset=utf-8"], ["Cache-Control", "no-store"]], body: "ok\n" };
 
 export function serve(options: ServeOptions = {}): Server {
-  const hasApp = options.routes !== undefined || options.fetch !== undefined || options.handler !== undefined;
-  if (!hasApp && options.root === undefined && options.health === undefined) throw needsRoutesOrFetch();
-  if (options.routes !== undefined && Object.keys(options.routes).length === 0 && options.fetch === undefined && options.handler === undefined && options.root === undefined) {
-    throw needsRoutesOrFetch();
+  // Something must answer (Bun's error; routes that answer nothing are refused in createRoutesHandler).
+  if (options.routes === undefined && options.fetch === undefined && options.handler === undefined && options.root === undefined && options.health === undefined) {
+    throw routeErrors.needsHandler();
   }
   const bun = fromBunOptions(options as BunServeOptions & Record<string, unknown>);
   if (options.trackResponses !== false) trackResponses();
@@ -176,10 +176,17 @@ export function serve(options: ServeOptions = {}): Server {
       listener.unref();
     },
     reload(next: ReloadOptions) {
+      // What is refused (as at start) throws, and the server keeps its handlers.
+      const before = [routes, fetchHandler] as const;
       if (next.routes !== undefined) routes = next.routes;
       if (next.fetch !== undefined) fetchHandler = next.fetch;
+      try {
+        build();
+      } catch (err) {
+        [routes, fetchHandler] = before;
+        throw err;
+      }
       if (next.error !== undefined) errorHook = next.error;
-      build();
     },
     async fetch(request: Request | string) {
       const req = typeof request === "string" ? new Request(new URL(request, server.url).href) : request;
@@ -218,7 +225,8 @@ export function serve(options: ServeOptions = {}): Server {
       next.push((req) => (req.path === path ? HEALTHY : null));
     }
     if (routes) {
-      const r = createRoutesHandler(routes, server);
+      const hasFallback = fetchHandler !== undefined || options.handler !== undefined || options.root !== undefined;
+      const r = createRoutesHandler(routes, server, { fallbackHost: () => fallbackHost, hasFallback });
       next.push(r.handler);
       methods = r.methods;
     }

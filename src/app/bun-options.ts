@@ -108,21 +108,3 @@ export function fromBunOptions(options: BunServeOptions & Record<string, unknown
   if (Array.isArray(options.tls)) warnOnce("tls[]", "several TLS certificates (SNI) are not supported; using the first");
   return out;
 }
-
-/** The error Bun.serve throws when given neither routes nor a fetch handler. */
-export function needsRoutesOrFetch(): TypeError {
-  return typeError(
-    "Bun.serve() needs either:\n\n" +
-      "  - A routes object:\n" +
-      "     routes: {\n" +
-      '       "/path": {\n' +
-      '         GET: (req) => new Response("Hello")\n' +
-      "       }\n" +
-      "     }\n\n" +
-      "  - Or a fetch handler:\n" +
-      "     fetch: (req) => {\n" +
-      '       return new Response("Hello")\n' +
-      "     }\n\n" +
-      "Learn more at https://bun.com/docs/api/http",
-  );
-}

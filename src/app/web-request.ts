@@ -13,6 +13,7 @@
 // on the request. Hand those `new Request(request)`. A Request kept after its response also keeps the
 // socket read its head came in (the fields refer to it).
 import type { FieldList } from "../http/head.ts";
+import { HttpException } from "../server/http-exception.ts";
 import type { ServerRequest } from "../server/request.ts";
 
 const NativeRequest = Request;
@@ -28,12 +29,58 @@ export class WebRequest extends Request {
   /** Fields not yet copied into the Headers; null once they are. */
   #fields: FieldList | null = null;
 
-  /** A Request for `origin`, whose header fields are filled in on first use. */
-  static of(origin: ServerRequest, url: string, init: RequestInit | undefined): WebRequest {
-    const request = init === undefined ? new WebRequest(url) : new WebRequest(url, init);
-    request.#origin = origin;
-    if (origin.head.headerCount > 0) request.#fields = origin.head.detachFields();
+  /**
+   * The Request for a parsed request (absolute URL from Host, method, body), of this class or a
+   * subclass (BunRequest for routes): header fields are filled in on first use.
+   */
+  static from<T extends WebRequest>(this: new (url: string, init?: RequestInit) => T, req: ServerRequest, fallbackHost: string): T {
+    const head = req.head;
+    const target = head.target;
+    let url: string;
+    if (target.charCodeAt(0) === 47) {
+      // origin-form: the authority comes from Host (RFC 9112 §3.3)
+      url = `http://${head.header("host") || fallbackHost}${target}`;
+    } else if (target === "*") {
+      url = `http://${head.header("host") || fallbackHost}/`;
+    } else if (head.pathStart === head.targetEnd && !target.includes("://")) {
+      url = `http://${target}/`; // authority-form (CONNECT)
+    } else {
+      url = target; // absolute-form
+    }
+    const method = head.method;
+    // A GET needs no init at all (the cheapest Request to make); a body goes only with other methods:
+    // as bytes when it arrived whole with its head, else as the stream the socket feeds.
+    let init: RequestInit | undefined;
+    if (method !== 1 /* GET */) {
+      const body = req.requestBody;
+      if (body === null || method === 2 /* HEAD */) init = { method: req.method };
+      else init = { method: req.method, body: body.peekWhole() ?? body.stream() };
+    }
+    let request: T;
+    try {
+      request = init === undefined ? new this(url) : new this(url, init);
+    } catch {
+      throw new HttpException(400, "request URL is not valid");
+    }
+    const r = request as WebRequest;
+    r.#origin = req;
+    if (head.headerCount > 0) r.#fields = head.detachFields();
     return request;
+  }
+
+  /**
+   * One field's value without filling the Headers (repeats joined by `separator`), or null. For
+   * BunRequest's cookies, which need only the Cookie field.
+   */
+  static fieldOf(request: WebRequest, lowerName: string, separator: string): string | null {
+    const fields = request.#fields;
+    if (fields === null) return nativeHeaders.call(request).get(lowerName);
+    let value: string | null = null;
+    for (let i = 0; i < fields.count; i++) {
+      if (fields.lowerNameAt(i) !== lowerName) continue;
+      value = value === null ? fields.valueAt(i) : value + separator + fields.valueAt(i);
+    }
+    return value;
   }
 
   /** The ServerRequest behind a Request we made, if it is one. */
