@@ -10,8 +10,14 @@ import { type Server, serve, type ServeOptions } from "./serve.ts";
 /** Set in worker processes started by the supervisor. */
 const WORKER_ENV = "BUNHTTP_WORKER_OF";
 
-/** Loads an app module: its default export (or the module itself) gives routes, fetch and error. */
-async function loadApp(path: string): Promise<Pick<ServeOptions, "routes" | "fetch" | "error">> {
+/** What an app module's default export may hold: what Bun.serve takes. */
+type AppOptions = Pick<ServeOptions, "routes" | "fetch" | "error" | "port" | "hostname" | "idleTimeout" | "maxRequestBodySize" | "tls" | "development" | "id">;
+
+/** Bun.serve options an app module may set that we honour (the CLI's own settings win when given). */
+const APP_OPTIONS = new Set(["routes", "fetch", "error", "port", "hostname", "idleTimeout", "maxRequestBodySize", "tls", "development", "id", "websocket", "unix", "ipv6Only"]);
+
+/** Loads an app module: its default export (or the module itself) is what Bun.serve would take. */
+async function loadApp(path: string): Promise<AppOptions> {
   const file = resolve(path);
   if (!existsSync(file)) throw new ConfigError(`app module not found: ${file}`);
   let mod: Record<string, unknown>;
@@ -24,11 +30,41 @@ async function loadApp(path: string): Promise<Pick<ServeOptions, "routes" | "fet
   if (typeof app.fetch !== "function" && (typeof app.routes !== "object" || app.routes === null)) {
     throw new ConfigError(`app module ${file} exports neither routes nor fetch`);
   }
-  return {
-    routes: app.routes as ServeOptions["routes"],
-    fetch: app.fetch as ServeOptions["fetch"],
-    error: app.error as ServeOptions["error"],
-  };
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(app)) {
+    if (APP_OPTIONS.has(key)) out[key] = app[key];
+    // (a module namespace also lists its other exports: only the default export's keys are options)
+    else if (mod.default !== undefined && typeof app[key] !== "function") console.warn(`bunhttp: app option \`${key}\` is not supported; ignored`);
+  }
+  return out as AppOptions;
+}
+
+/**
+ * An app module's Bun.serve options over the CLI's defaults; a setting the user gave (flag,
+ * environment or config file) wins over the module.
+ */
+function applyApp(opts: ServeOptions, app: AppOptions, s: Settings): void {
+  const given = (key: keyof Settings) => s.given?.has(key) === true;
+  opts.routes = app.routes;
+  opts.fetch = app.fetch;
+  opts.error = app.error;
+  if (app.port !== undefined && !given("port")) opts.port = app.port;
+  if (app.hostname !== undefined && !given("host")) opts.hostname = app.hostname;
+  if (app.maxRequestBodySize !== undefined && !given("maxBody")) {
+    delete opts.maxBody;
+    opts.maxRequestBodySize = app.maxRequestBodySize;
+  }
+  if (app.idleTimeout !== undefined) {
+    // Bun's seconds; serve() turns them into both of ours, unless the user set ours.
+    opts.idleTimeout = app.idleTimeout;
+    if (!given("keepAliveTimeout")) delete opts.keepAliveTimeout;
+    if (!given("handlerTimeout")) delete opts.handlerTimeout;
+  }
+  if (app.tls !== undefined && !given("tlsCert")) opts.tls = app.tls;
+  for (const key of ["development", "id", "websocket", "unix", "ipv6Only"] as const) {
+    const v = (app as Record<string, unknown>)[key];
+    if (v !== undefined) (opts as Record<string, unknown>)[key] = v; // serve() says what it ignores
+  }
 }
 
 function readPem(path: string, what: string): string {
@@ -99,7 +135,7 @@ export async function toServeOptions(s: Settings, reusePort: boolean): Promise<S
       throw new ConfigError((err as Error).message);
     }
   }
-  if (s.app !== undefined) Object.assign(opts, await loadApp(s.app));
+  if (s.app !== undefined) applyApp(opts, await loadApp(s.app), s);
   return opts;
 }
 

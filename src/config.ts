@@ -55,6 +55,8 @@ export interface Settings {
   trustProxy?: string;
   health?: string;
   help: boolean;
+  /** The settings the user gave (file, environment or flag), as opposed to defaults. */
+  given?: ReadonlySet<keyof Settings>;
 }
 
 export const DEFAULTS: Settings = {
@@ -262,6 +264,7 @@ export function loadSettings(argv: string[], env: Record<string, string | undefi
   const configPath = flags.config ?? fromEnv.config;
   const fromFile = configPath !== undefined ? parseConfigFile(configPath) : {};
   const settings = { ...DEFAULTS, ...fromFile, ...fromEnv, ...flags } as Settings;
+  settings.given = new Set([...Object.keys(fromFile), ...Object.keys(fromEnv), ...Object.keys(flags)] as (keyof Settings)[]);
   if ((settings.tlsCert === undefined) !== (settings.tlsKey === undefined)) {
     throw new ConfigError("--tls-cert and --tls-key go together");
   }

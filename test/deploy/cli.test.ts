@@ -288,6 +288,35 @@ describe("--app", () => {
     }
   });
 
+  test("the module's Bun.serve options are honoured; flags win; what is not supported is named", async () => {
+    const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const free = l.port;
+    l.stop(true);
+    const app = join(tempDir(), "options-app.ts");
+    writeFileSync(
+      app,
+      `export default { port: ${free}, maxRequestBodySize: 5, idleTimeout: 30, lowMemoryMode: true, fetch: async (req) => new Response("got " + (await req.text())) };\n`,
+    );
+    const cli = await startCli(["--root", root, "--log", "off", "--app", app]);
+    try {
+      expect(cli.port).toBe(free);
+      expect(await (await fetch(new URL("/x", cli.url), { method: "POST", body: "12345" })).text()).toBe("got 12345");
+      expect((await fetch(new URL("/x", cli.url), { method: "POST", body: "123456" })).status).toBe(413);
+      expect(cli.stderr()).toContain("bunhttp: app option `lowMemoryMode` is not supported; ignored\n");
+    } finally {
+      cli.kill();
+      await cli.exited;
+    }
+    const flagged = await startCli(["--port", "0", "--max-body", "100", "--root", root, "--log", "off", "--app", app]);
+    try {
+      expect(flagged.port).not.toBe(free);
+      expect((await fetch(new URL("/x", flagged.url), { method: "POST", body: "123456" })).status).toBe(200);
+    } finally {
+      flagged.kill();
+      await flagged.exited;
+    }
+  });
+
   test("a missing app module: exit 1, one line", async () => {
     const r = await runCli(["--port", "0", "--root", root, "--app", join(root, "nope.ts")]);
     expectOneLineError(r, "app module not found");
