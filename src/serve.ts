@@ -178,6 +178,11 @@ export function serve(options: ServeOptions = {}): Server {
     reload(next: ReloadOptions) {
       // What is refused (as at start) throws, and the server keeps its handlers.
       const before = [routes, fetchHandler] as const;
+      // As Bun: what is not named stays; but a reload that names no handler, on a server without a
+      // fetch handler, is refused.
+      if (next.routes === undefined && next.fetch === undefined && fetchHandler === undefined && options.handler === undefined && options.root === undefined) {
+        throw routeErrors.needsHandler();
+      }
       if (next.routes !== undefined) routes = next.routes;
       if (next.fetch !== undefined) fetchHandler = next.fetch;
       try {
@@ -190,7 +195,7 @@ export function serve(options: ServeOptions = {}): Server {
     },
     async fetch(request: Request | string) {
       const req = typeof request === "string" ? new Request(new URL(request, server.url).href) : request;
-      if (fetchHandler === undefined) return new Response("404 Not Found\n", { status: 404 });
+      if (fetchHandler === undefined) throw new TypeError("fetch() requires the server to have a fetch handler");
       const res = await fetchHandler.call(server, req, server);
       return res ?? new Response(null, { status: 404 });
     },
@@ -253,6 +258,7 @@ export function serve(options: ServeOptions = {}): Server {
       maxBody: options.maxBody ?? bun.maxBody ?? BUN_MAX_BODY,
       keepAliveTimeout: options.keepAliveTimeout ?? bun.keepAliveTimeout,
       handlerTimeout: options.handlerTimeout ?? bun.handlerTimeout,
+      sendTimeout: options.sendTimeout ?? bun.sendTimeout,
     },
     {
       dispatch(req: ServerRequest) {

@@ -44,6 +44,7 @@ export interface FromBun {
   shownHostname: string;
   keepAliveTimeout?: number;
   handlerTimeout?: number;
+  sendTimeout?: number;
   maxBody?: number;
 }
 
@@ -92,10 +93,12 @@ export function fromBunOptions(options: BunServeOptions & Record<string, unknown
   if (idle !== undefined) {
     if (typeof idle !== "number" || !Number.isInteger(idle)) throw typeError("Bun.serve expects idleTimeout to be an integer");
     if (idle > 255) throw typeError("Bun.serve expects idleTimeout to be 255 or less");
-    // Bun's idle timeout counts every silence: between requests, and while a response sends nothing.
+    // Bun's idle timeout counts every silence: between requests, while a response sends nothing, and
+    // while a client reads nothing of it.
     const ms = idle > 0 ? idle * 1000 : 0;
     out.keepAliveTimeout = ms;
     out.handlerTimeout = ms;
+    out.sendTimeout = ms;
   }
   const max = options.maxRequestBodySize;
   if (typeof max === "number" && Number.isFinite(max) && max >= 0) out.maxBody = Math.floor(max);

@@ -18,6 +18,7 @@ import type { Budget, BudgetWaiter } from "./budget.ts";
 import { Input } from "./input.ts";
 import { Output } from "./output.ts";
 import { shrinkReceiveBuffer } from "./receive-buffer.ts";
+import { unsentInKernel } from "./send-queue.ts";
 import { PROXY_INCOMPLETE, PROXY_INVALID, parseProxyHeader, type TrustFn } from "./proxy.ts";
 import { BYTES_REPLY, disposeResult, type HandlerResult, INTERNAL_ERROR, NOT_FOUND, type Reply, TEXT_REPLY } from "./reply.ts";
 import { type ReplyTarget, writeReply } from "./reply-writer.ts";
@@ -111,6 +112,8 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
   isHead = false;
   private bytesSent = 0;
   private current: ServerRequest | null = null;
+  /** The last request answered whose response is still queued, not all sent. */
+  private unsent: ServerRequest | null = null;
   /** The status of the response being written (for the log when a stream ends). */
   private status = 200;
   /** When the request being answered was dispatched (for the access log), ms. */
@@ -132,6 +135,8 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
   // Timeouts: one deadline at a time, checked by the server's sweep.
   deadline = 0;
   private timer: Timer = TIMER.NONE;
+  /** The kernel's unsent bytes at the last SEND timeout (-1: not looked yet, since the last drain). */
+  private unsentMark = -1;
   /** handlerTimeout for the request being answered (server.timeout() may change it for that one). */
   private waitTimeout = 0;
 
@@ -207,10 +212,14 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
       if (this.output.queued === 0) this.protocol!.onDrain();
       return;
     }
+    this.unsentMark = -1;
     if (this.output.stalled) {
       if (took > 0) this.armTimer(TIMER.SEND); // progress: the client is reading
       return;
     }
+    // The kernel took everything: that is progress too, so whatever stalls next (the stream's next
+    // piece) gets a whole sendTimeout, not what was left of the last one.
+    if (this.timer === TIMER.SEND) this.setTimer(TIMER.NONE, 0);
     this.afterFlushed();
     this.stream?.pump();
     this.drive();
@@ -307,6 +316,18 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
       case TIMER.PROTOCOL:
         this.protocol!.onTimeout();
         return;
+      case TIMER.SEND: {
+        // No `drain` for a whole period; but if the kernel's queue shrank since the last look, the
+        // client is reading, only slowly (a big send buffer frees no `drain` at 64 KB/s): go on.
+        const unsent = unsentInKernel((this.socket as { fd?: number }).fd);
+        if (unsent >= 0 && (this.unsentMark < 0 || unsent < this.unsentMark)) {
+          this.unsentMark = unsent;
+          this.setTimer(TIMER.SEND, this.ctx.options.sendTimeout);
+          return;
+        }
+        this.destroy();
+        return;
+      }
       default:
         // IDLE, SEND (client stopped reading), LINGER, WAIT (a response with nothing to send): close.
         this.destroy();
@@ -695,6 +716,9 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     if (this.ctx.logging) {
       this.ctx.log(this.current, status, this.bytesSent, this.remoteAddress, performance.now() - this.startedAt);
     }
+    // Answered, but maybe not yet sent: a client that goes away before its last bytes leave is told
+    // by the request's signal, as under Bun.serve.
+    if (this.output.queued > 0) this.unsent = this.current;
     this.current = null;
     if (this.state !== STATE.ACTIVE) return;
     if (this.rx.receiving) {
@@ -827,6 +851,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
   }
 
   private afterFlushed(): void {
+    if (this.output.queued === 0) this.unsent = null;
     if (this.state === STATE.CLOSING && this.output.pending === 0) this.endNow();
   }
 
@@ -887,6 +912,8 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     this.ctx.connections.delete(this);
     this.ctx.budget.forget(this);
     this.current?.clientGone();
+    this.unsent?.clientGone();
+    this.unsent = null;
     this.stream?.close();
     this.stream = null;
     this.output.close();
@@ -1022,9 +1049,10 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     this.setTimer(kind, ms);
   }
 
+  /** A timeout of 0 means never (Bun's `idleTimeout: 0`). */
   private setTimer(kind: Timer, ms: number): void {
     this.timer = kind;
-    this.deadline = kind === TIMER.NONE ? 0 : this.ctx.now + ms;
+    this.deadline = kind === TIMER.NONE || ms <= 0 ? 0 : this.ctx.now + ms;
   }
 }
 

@@ -163,3 +163,27 @@ test("unref(): a process whose only server is unref'd exits by itself", async ()
     expect([kind, r.code, r.stdout.trim()]).toEqual([kind, 0, "up"]);
   }
 });
+
+test("reload() that names no handler, on a server without fetch, is refused; the old routes stay", async () => {
+  const seen = await sameOnBoth(
+    () => ({ routes: { "/": new Response("static") } }),
+    async ({ server, url }) => {
+      let error = "accepted";
+      try {
+        server.reload({ development: false });
+      } catch (err) {
+        error = (err as Error).message.split("\n")[0]!;
+      }
+      return [error, await (await fetch(url)).text()];
+    },
+  );
+  expect(seen).toEqual(["Bun.serve() needs either:", "static"]);
+});
+
+test("server.fetch without a fetch handler rejects with Bun's error", async () => {
+  const seen = await sameOnBoth(
+    () => ({ routes: { "/test": () => new Response("test") } }),
+    async ({ server }) => server.fetch("/test").then(() => "resolved", (err: Error) => err.message),
+  );
+  expect(seen).toBe("fetch() requires the server to have a fetch handler");
+});
