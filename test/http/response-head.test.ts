@@ -424,8 +424,9 @@ describe("writeResponseHead", () => {
     }
   });
 
-  test("an unknown status gets a reason, and one outside 100-999 throws", () => {
-    expect(write({ status: 599, length: 0 }).statusLine).toBe("HTTP/1.1 599 Unknown");
+  test("an unknown status gets Bun's reason, and one outside 100-999 throws", () => {
+    expect(write({ status: 599, length: 0 }).statusLine).toBe("HTTP/1.1 599 HM");
+    expect(write({ status: 103, length: 0 }).statusLine).toBe("HTTP/1.1 103 Early Hints");
     expect(() => write({ status: 1000, length: 0 })).toThrow(RangeError);
   });
 });
