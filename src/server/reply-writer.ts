@@ -62,6 +62,7 @@ const HEAD_INPUT: HeadInput = {
   keepAlive: true,
   dateLine: new Uint8Array(0),
   upgrade: false,
+  headWithoutBody: false,
 };
 
 /** Serialises a response head and body into the cork buffer (or a stream), then moves on. */
@@ -93,7 +94,12 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
     return;
   }
 
-  const body = reply.body ?? null;
+  let body = reply.body ?? null;
+  if (status === 205 && body !== null) {
+    // A 205 has no content (RFC 9110 §15.3.6): Bun.serve drops the body and says Content-Length: 0.
+    disposeResult(reply);
+    body = null;
+  }
   let bytes: Uint8Array | null = null;
   let text: string | null = null;
   let source: BodySource | null = null;
@@ -131,7 +137,7 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
   // Only a stream of unknown length may still be reading the request body when its head is due; a
   // source of known length (a file, a Blob) is settled like a whole body.
   t.settleUnreadBody(false);
-  const framing = writeHead(t, reply, status, length);
+  const framing = writeHead(t, reply, status, length, reply.body == null);
   if (framing === INVALID_HEAD) {
     source?.close();
     disposeResult(reply);
@@ -165,7 +171,7 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
 }
 
 /** Writes the head into the cork buffer; returns its framing (or INVALID_HEAD, nothing written). */
-function writeHead(t: ReplyTarget, reply: Reply, status: number, length: number): number {
+function writeHead(t: ReplyTarget, reply: Reply, status: number, length: number, noBody = false): number {
   t.headWritten(status);
   const h = HEAD_INPUT;
   h.status = status;
@@ -176,6 +182,7 @@ function writeHead(t: ReplyTarget, reply: Reply, status: number, length: number)
   h.keepAlive = t.keepAlive;
   h.dateLine = getDateLine(t.now);
   h.upgrade = status === 101;
+  h.headWithoutBody = noBody && t.isHead;
   const framing = writeResponseHead(t.output.cork(), h);
   h.headers = undefined;
   if (framing === FRAMING.CLOSE) t.keepAlive = false;
