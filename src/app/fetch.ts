@@ -4,6 +4,8 @@ import type { Handler } from "../server/handler.ts";
 import type { HandlerResult, Reply } from "../server/reply.ts";
 import { HttpException } from "../server/http-exception.ts";
 import type { ServerRequest } from "../server/request.ts";
+import { knownFile } from "./known-bodies.ts";
+import { readAppResponse } from "./response-reader.ts";
 import { WebRequest } from "./web-request.ts";
 
 export type FetchHandler<S = unknown> = (request: Request, server: S) => Response | Promise<Response> | undefined | Promise<Response | undefined>;
@@ -53,14 +55,19 @@ const NOT_A_RESPONSE: Reply = { status: 204, body: null };
 export function createFetchHandler<S>(fetch: FetchHandler<S>, server: S, fallbackHost: string): Handler {
   return (req: ServerRequest) => {
     const result: unknown = fetch(toWebRequest(req, fallbackHost), server);
-    if (result instanceof Response) return checkResponse(result);
-    if (result instanceof Promise) return result.then((r: unknown) => (r instanceof Response ? checkResponse(r) : notAResponse(r)));
+    if (result instanceof Response) return checkResponse(result, req);
+    if (result instanceof Promise) return result.then((r: unknown) => (r instanceof Response ? checkResponse(r, req) : notAResponse(r)));
     return notAResponse(result);
   };
 }
 
-function checkResponse(res: Response): HandlerResult {
+function checkResponse(res: Response, req: ServerRequest): HandlerResult | Promise<HandlerResult> {
   if (res.status === 0) throw new Error(RESPONSE_ERROR_MESSAGE);
+  // A Range request for a Bun.file body is answered from the file, as Bun.serve does (file-bodies.ts).
+  if (req.head.method === 1 /* GET */ && knownFile(res) !== undefined) {
+    const range = req.head.header("range");
+    if (range !== undefined && range !== "") return readAppResponse(res, range);
+  }
   return res;
 }
 

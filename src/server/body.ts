@@ -105,7 +105,9 @@ export function toBytes(value: unknown): Uint8Array {
 export interface ResponseParts {
   status: number;
   headers: Headers;
-  body: string | Uint8Array | BodySource | null;
+  body: string | Uint8Array | Blob | BodySource | null;
+  /** Body length when `body` is a BodySource of known size. */
+  length?: number;
   /** The Content-Type line Bun.serve would infer, when the Response has none. */
   defaultType?: Uint8Array;
 }
@@ -116,6 +118,9 @@ export interface ResponseParts {
  * chunked). The app layer first tries the bodies it saw being made (src/app/known-bodies.ts).
  */
 export function readResponse(res: Response): ResponseParts {
+  // Headers before the body: Bun fills in the Content-Type of a Blob, FormData or URLSearchParams
+  // body when the headers are first read, unless the body was taken as a stream before.
+  const headers = res.headers;
   const stream = res.body;
-  return { status: res.status, headers: res.headers, body: stream === null ? null : new StreamSource(stream) };
+  return { status: res.status, headers, body: stream === null ? null : new StreamSource(stream) };
 }
