@@ -18,6 +18,7 @@
 // (`class X extends Response`), `Response.json/redirect/error` and calling without `new` (TypeError)
 // all behave as before. What differs: `Response.toString()` shows this function, not native code.
 import { OCTET_STREAM_TYPE } from "../http/response.ts";
+import { trackDirectStreams, untrackDirectStreams } from "./direct-streams.ts";
 import { blobTypeLine, filePart, type FilePart, trackFiles, untrackFiles } from "./file-bodies.ts";
 import { hiddenField } from "./hidden-field.ts";
 
@@ -53,11 +54,12 @@ function isStringified(body: unknown): boolean {
 
 /**
  * Replaces globalThis.Response (once per process) so that string, byte, Blob and text bodies are
- * noted; also notes files (file-bodies.ts).
+ * noted; also notes files (file-bodies.ts) and direct streams (direct-streams.ts).
  */
 export function trackResponses(): void {
   if (native !== null) return;
   trackFiles();
+  trackDirectStreams();
   const Native = globalThis.Response;
   native = Native;
   const nativeJson = Native.json;
@@ -113,6 +115,7 @@ export function trackResponses(): void {
 export function untrackResponses(): void {
   if (native === null) return;
   untrackFiles();
+  untrackDirectStreams();
   Object.defineProperty(native.prototype, "constructor", { value: native, writable: true, configurable: true });
   native.prototype.clone = nativeClone!;
   Object.defineProperty(globalThis, "Response", { value: native, writable: true, enumerable: true, configurable: true });
