@@ -53,6 +53,11 @@ export interface HeadInput {
   dateLine: Uint8Array;
   /** A 101 that switches protocols: `Connection: Upgrade` instead of keep-alive or close. */
   upgrade: boolean;
+  /**
+   * A HEAD answered with no body at all: a Content-Length the handler declared is what a GET would
+   * have got, so it goes out as declared (as under Bun.serve) instead of 0.
+   */
+  headWithoutBody: boolean;
 }
 
 /** Returned by writeResponseHead when a field would split the response; nothing was kept. */
@@ -87,7 +92,7 @@ export function writeResponseHead(out: OutBuffer, h: HeadInput): Framing | typeo
     // 204 and 1xx carry no Content-Length; 304 keeps the one a GET would get, if declared.
     if (status === 304 && seen & SEEN_LENGTH) writeContentLength(out, declaredContentLength);
   } else if (framing === FRAMING.LENGTH) {
-    writeContentLength(out, h.length);
+    writeContentLength(out, h.headWithoutBody && seen & SEEN_LENGTH ? declaredContentLength : h.length);
   } else if (framing === FRAMING.CHUNKED) {
     out.bytes(CHUNKED_HEADER);
   }

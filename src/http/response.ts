@@ -1,6 +1,6 @@
 // Response serialisation: pre-encoded status lines and headers, written into one growable buffer
 // so that every response produced by one read leaves in a single socket write.
-import { STATUS_TEXT } from "./errors.ts";
+import { reasonPhrase } from "./reason-phrases.ts";
 
 const encoder = new TextEncoder();
 
@@ -92,7 +92,7 @@ export function statusLine(status: number): Uint8Array {
   let line = statusLines[status];
   if (line === undefined) {
     if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`invalid status ${status}`);
-    line = encoder.encode(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Unknown"}\r\n`);
+    line = encoder.encode(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n`);
     statusLines[status] = line;
   }
   return line;

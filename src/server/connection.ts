@@ -12,7 +12,7 @@ import { errorReason, errorResponseBytes, errorStatus, HTTP_ERROR, type HttpErro
 import { RequestHead } from "../http/head.ts";
 import { FAILED, INCOMPLETE, METHOD, type ParserLimits, parseRequestHead } from "../http/parser.ts";
 import { CONTINUE_100 } from "../http/response.ts";
-import type { ResponseParts } from "./body.ts";
+import type { BodySource, ResponseParts } from "./body.ts";
 import { BodyReceiver, FED } from "./body-receiver.ts";
 import type { Budget, BudgetWaiter } from "./budget.ts";
 import { Input } from "./input.ts";
@@ -104,6 +104,8 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
 
   // The response.
   private stream: ResponseStream | null = null;
+  /** A stream of unknown length waiting for its first pieces (reply-writer.ts startStream). */
+  private starting: BodySource | null = null;
   /** The current response's head has been written: from here only a cut can replace it. */
   private headSent = false;
   /** Requests answered on this connection (a new one waits headerTimeout, not keepAliveTimeout). */
@@ -251,8 +253,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
           // The body can never complete: no answer for it, but what is already queued still goes.
           this.current?.clientGone();
           this.rx.stop(400, "the client closed before the body was complete");
-          this.stream?.close();
-          this.stream = null;
+          this.closeStreams();
           this.current = null;
           this.keepAlive = false;
           this.closeWhenFlushed();
@@ -279,8 +280,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
   private abandonResponse(): void {
     this.current?.clientGone();
     this.current = null;
-    this.stream?.close();
-    this.stream = null;
+    this.closeStreams();
     if (this.headSent) {
       this.destroy(); // a response cut in the middle: only the close can say so
       return;
@@ -288,6 +288,15 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     this.keepAlive = false;
     this.closeWhenFlushed();
     this.output.flush();
+  }
+
+  /** Cancels the response's stream, started or still waiting for its first pieces. */
+  private closeStreams(): void {
+    this.stream?.close();
+    this.stream = null;
+    const starting = this.starting;
+    this.starting = null;
+    starting?.close();
   }
 
   /** The socket is gone (either side): free what this connection holds. */
@@ -683,6 +692,9 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     this.bytesSent = bytes;
     this.finishRequest(status);
   }
+  streamStarting(source: BodySource | null): void {
+    this.starting = source;
+  }
   streamResponse(stream: ResponseStream): void {
     this.stream = stream;
     this.output.flush();
@@ -825,8 +837,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     this.output.cork().bytes(bytes);
     this.bytesSent = bytes.length;
     this.keepAlive = false;
-    this.stream?.close();
-    this.stream = null;
+    this.closeStreams();
     if (this.ctx.logging) this.ctx.log(this.current, status, bytes.length, this.remoteAddress, 0);
     this.current = null;
     this.closeWhenFlushed(true);
@@ -914,8 +925,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     this.current?.clientGone();
     this.unsent?.clientGone();
     this.unsent = null;
-    this.stream?.close();
-    this.stream = null;
+    this.closeStreams();
     this.output.close();
     this.rx.stop(400, "the client went away before the body was complete");
     this.rx.clear();

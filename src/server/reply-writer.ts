@@ -35,6 +35,11 @@ export interface ReplyTarget extends StreamOwner {
   abortResponse(): void;
   /** The whole response is written (or corked). */
   finishResponse(status: number, bytes: number): void;
+  /**
+   * A stream of unknown length waits for its first pieces (null: no longer): the connection cancels
+   * it should the client go away meanwhile.
+   */
+  streamStarting(source: BodySource | null): void;
   /** The body goes on as a stream. */
   streamResponse(stream: ResponseStream): void;
   /** A 101 was written: the protocol takes over. */
@@ -62,6 +67,7 @@ const HEAD_INPUT: HeadInput = {
   keepAlive: true,
   dateLine: new Uint8Array(0),
   upgrade: false,
+  headWithoutBody: false,
 };
 
 /** Serialises a response head and body into the cork buffer (or a stream), then moves on. */
@@ -93,7 +99,12 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
     return;
   }
 
-  const body = reply.body ?? null;
+  let body = reply.body ?? null;
+  if (status === 205 && body !== null) {
+    // A 205 has no content (RFC 9110 §15.3.6): Bun.serve drops the body and says Content-Length: 0.
+    disposeResult(reply);
+    body = null;
+  }
   let bytes: Uint8Array | null = null;
   let text: string | null = null;
   let source: BodySource | null = null;
@@ -131,7 +142,7 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
   // Only a stream of unknown length may still be reading the request body when its head is due; a
   // source of known length (a file, a Blob) is settled like a whole body.
   t.settleUnreadBody(false);
-  const framing = writeHead(t, reply, status, length);
+  const framing = writeHead(t, reply, status, length, reply.body == null);
   if (framing === INVALID_HEAD) {
     source?.close();
     disposeResult(reply);
@@ -165,7 +176,7 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
 }
 
 /** Writes the head into the cork buffer; returns its framing (or INVALID_HEAD, nothing written). */
-function writeHead(t: ReplyTarget, reply: Reply, status: number, length: number): number {
+function writeHead(t: ReplyTarget, reply: Reply, status: number, length: number, noBody = false): number {
   t.headWritten(status);
   const h = HEAD_INPUT;
   h.status = status;
@@ -176,6 +187,7 @@ function writeHead(t: ReplyTarget, reply: Reply, status: number, length: number)
   h.keepAlive = t.keepAlive;
   h.dateLine = getDateLine(t.now);
   h.upgrade = status === 101;
+  h.headWithoutBody = noBody && t.isHead;
   const framing = writeResponseHead(t.output.cork(), h);
   h.headers = undefined;
   if (framing === FRAMING.CLOSE) t.keepAlive = false;
@@ -197,6 +209,7 @@ function startStream(t: ReplyTarget, reply: Reply, status: number, source: BodyS
   const refused = (err: unknown) => (t.isCurrent(req) ? streamRefused(t, err, source) : source.close());
   const gathered: Uint8Array[] = [];
   let bytes = 0;
+  t.streamStarting(source);
   const next = (): void => {
     const read = source.read();
     const p = read instanceof Promise ? read : Promise.resolve(read);
@@ -231,6 +244,7 @@ function streamHead(
   pending: Promise<Uint8Array | null> | null,
 ): void {
   t.now = Date.now();
+  t.streamStarting(null);
   t.settleUnreadBody(true);
   const framing = writeHead(t, reply, status, length);
   if (framing === INVALID_HEAD) {
@@ -252,6 +266,7 @@ function streamHead(
 
 /** The stream failed before its head was written: a 500 can still be sent. */
 function streamRefused(t: ReplyTarget, err: unknown, source: BodySource): void {
+  t.streamStarting(null);
   source.close();
   console.error("response stream failed:", err);
   t.abortResponse();

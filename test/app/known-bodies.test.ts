@@ -116,10 +116,21 @@ describe("knownBody", () => {
     expect(knownBody(new Response(streamed.body, streamed))).toBeUndefined();
   });
 
-  test("unknown: streams, Blobs, clones, Responses made before tracking, used bodies", async () => {
+  test("Blobs, clones of known bodies and values Bun makes text of are known", async () => {
+    const blob = new Blob(["b"], { type: "text/css" });
+    expect(knownBody(new Response(blob))?.body).toBe(blob);
+    expect(knownBody(new Response("c").clone() as Response)?.body).toBe("c");
+    const bytes = knownBody(new Response(new Uint8Array([1])).clone() as Response);
+    expect(bytes?.body).toEqual(new Uint8Array([1]));
+    expect(knownBody(new Response(42 as unknown as string))?.body).toBe("42");
+    expect(knownBody(new Response({ toString: () => "obj" } as unknown as string))?.body).toBe("obj");
+  });
+
+  test("unknown: streams, forms, async iterables, used bodies", async () => {
     expect(knownBody(new Response(new ReadableStream({ start: (c) => c.close() })))).toBeUndefined();
-    expect(knownBody(new Response(new Blob(["b"])))).toBeUndefined();
-    expect(knownBody(new Response("c").clone() as Response)).toBeUndefined();
+    expect(knownBody(new Response(new URLSearchParams("a=1")))).toBeUndefined();
+    const iterable = { async *[Symbol.asyncIterator]() { yield "x"; } };
+    expect(knownBody(new Response(iterable as unknown as string))).toBeUndefined();
     const used = new Response("read already");
     await used.text();
     expect(knownBody(used)).toBeUndefined();

@@ -129,3 +129,29 @@ test("a half-close during a stream still producing aborts it: signal and cancel(
   expect(seen.bun).toEqual({ aborted: "AbortError", cancelled: "cancelled" });
   expect(seen.ours).toEqual(seen.bun);
 });
+
+test("a stream that has sent nothing yet is cancelled when the client aborts", async () => {
+  const seen = await onBoth(
+    () => {
+      const w = watcher();
+      (globalThis as { __w?: unknown }).__w = w;
+      return {
+        fetch(req: Request) {
+          w.onAbort(req.signal);
+          // pull() waits for cancel(): only a cancel from the server ends it.
+          return new Response(new ReadableStream({ pull: () => w.cancelled, cancel: w.onCancel }));
+        },
+      };
+    },
+    async ({ port, server }) => {
+      const w = (globalThis as { __w?: ReturnType<typeof watcher> }).__w!;
+      const c = await RawClient.connect(port);
+      await c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+      await pollUntil(() => server.pendingRequests === 1, 3000, "the request to be dispatched");
+      c.close();
+      return { aborted: await within(w.aborted, 3000), cancelled: await within(w.cancelled.then(() => "cancelled"), 3000) };
+    },
+  );
+  expect(seen.bun).toEqual({ aborted: "AbortError", cancelled: "cancelled" });
+  expect(seen.ours).toEqual(seen.bun);
+});

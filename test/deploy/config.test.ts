@@ -174,7 +174,9 @@ describe("--config file", () => {
 
 describe("loadSettings: defaults < file < env < flags", () => {
   test("nothing given: the defaults", () => {
-    expect(loadSettings([], {})).toEqual(DEFAULTS);
+    const { given, ...settings } = loadSettings([], {});
+    expect(settings).toEqual(DEFAULTS);
+    expect([...given!]).toEqual([]);
   });
 
   test("each layer overrides the one before, key by key", () => {

@@ -25,6 +25,7 @@ function input(over: Partial<HeadInput>): HeadInput {
     keepAlive: true,
     dateLine: DATE,
     upgrade: false,
+    headWithoutBody: false,
     ...over,
   };
 }
@@ -158,6 +159,18 @@ const ROWS: Row[] = [
     in: { status: 304, length: 0, headers: [["ETag", '"x"']] },
     framing: FRAMING.NONE,
     lacks: ["content-length"],
+  },
+  {
+    name: "HEAD without a body keeps a declared Content-Length (what GET would get)",
+    in: { status: 200, length: 0, headWithoutBody: true, headers: [["Content-Length", "999"]] },
+    framing: FRAMING.LENGTH,
+    has: { "content-length": ["999"] },
+  },
+  {
+    name: "a declared Content-Length is not kept when there is a body or it is not a HEAD",
+    in: { status: 200, length: 0, headers: [["Content-Length", "999"]] },
+    framing: FRAMING.LENGTH,
+    has: { "content-length": ["0"] },
   },
   {
     name: "304 ignores a declared Content-Length that is not a number",
@@ -424,8 +437,9 @@ describe("writeResponseHead", () => {
     }
   });
 
-  test("an unknown status gets a reason, and one outside 100-999 throws", () => {
-    expect(write({ status: 599, length: 0 }).statusLine).toBe("HTTP/1.1 599 Unknown");
+  test("an unknown status gets Bun's reason, and one outside 100-999 throws", () => {
+    expect(write({ status: 599, length: 0 }).statusLine).toBe("HTTP/1.1 599 HM");
+    expect(write({ status: 103, length: 0 }).statusLine).toBe("HTTP/1.1 103 Early Hints");
     expect(() => write({ status: 1000, length: 0 })).toThrow(RangeError);
   });
 });

@@ -1,0 +1,37 @@
+// Reason phrases for status lines: the IANA HTTP Status Code Registry, worded as Bun.serve words them
+// where it differs, so that a status line reads the same under either server.
+//
+// Measured on Bun 1.4.5 over raw TCP for 101 and 200-599 (the codes a Response can carry): Bun knows
+// every IANA code there, says "Switch Proxy" (306, unused in IANA),
+// "Payload Too Large" (413), "I'm a Teapot" (418) and "Unprocessable Entity" (422), and sends "HM"
+// for every code it does not know (299, 509, 599). 100, 102 and 103 cannot come from a Response
+// (its constructor throws for them); they keep IANA's wording. A 101 keeps IANA's too: Bun sends
+// "Switching Protocols" for a real upgrade, and "Switching protocols" only for a Response of status
+// 101, which we answer with a 500 (reply-writer.ts).
+
+export const REASON_PHRASES: Readonly<Record<number, string>> = {
+  100: "Continue", 101: "Switching Protocols", 102: "Processing", 103: "Early Hints",
+  200: "OK", 201: "Created", 202: "Accepted", 203: "Non-Authoritative Information", 204: "No Content",
+  205: "Reset Content", 206: "Partial Content", 207: "Multi-Status", 208: "Already Reported", 226: "IM Used",
+  300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other", 304: "Not Modified",
+  305: "Use Proxy", 306: "Switch Proxy", 307: "Temporary Redirect", 308: "Permanent Redirect",
+  400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden", 404: "Not Found",
+  405: "Method Not Allowed", 406: "Not Acceptable", 407: "Proxy Authentication Required",
+  408: "Request Timeout", 409: "Conflict", 410: "Gone", 411: "Length Required", 412: "Precondition Failed",
+  413: "Payload Too Large", 414: "URI Too Long", 415: "Unsupported Media Type", 416: "Range Not Satisfiable",
+  417: "Expectation Failed", 418: "I'm a Teapot", 421: "Misdirected Request", 422: "Unprocessable Entity",
+  423: "Locked", 424: "Failed Dependency", 425: "Too Early", 426: "Upgrade Required",
+  428: "Precondition Required", 429: "Too Many Requests", 431: "Request Header Fields Too Large",
+  451: "Unavailable For Legal Reasons",
+  500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
+  504: "Gateway Timeout", 505: "HTTP Version Not Supported", 506: "Variant Also Negotiates",
+  507: "Insufficient Storage", 508: "Loop Detected", 510: "Not Extended", 511: "Network Authentication Required",
+};
+
+/** What Bun.serve sends after a code it has no phrase for (RFC 9112 §4 lets the phrase be anything). */
+export const UNKNOWN_REASON = "HM";
+
+/** The reason phrase for `status`. */
+export function reasonPhrase(status: number): string {
+  return REASON_PHRASES[status] ?? UNKNOWN_REASON;
+}
