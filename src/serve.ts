@@ -275,7 +275,12 @@ export function serve(options: ServeOptions = {}): Server {
         return r ?? NOT_IMPLEMENTED;
       },
       failure(err: unknown, req: ServerRequest) {
-        if (errorHook) return errorHook(err, req);
+        if (errorHook) {
+          // An error hook that gives nothing is a 500, as under Bun.serve (not a fall-through 404).
+          const r = errorHook(err, req);
+          if (r instanceof Promise) return r.then((v) => v ?? INTERNAL_ERROR);
+          return r ?? INTERNAL_ERROR;
+        }
         if (err instanceof HttpException) return err.toReply();
         console.error(`error handling ${req.method} ${req.url}:`, err);
         return INTERNAL_ERROR;

@@ -1,6 +1,7 @@
 // Named protocol errors: code → status, reason, and a ready-made response that closes the connection.
 import { concatBytes } from "./chars.ts";
 import { getDateLine } from "./date.ts";
+import { REASON_PHRASES } from "./reason-phrases.ts";
 
 /** Every failure the parser, the chunked decoder or the connection can report. */
 export const HTTP_ERROR = {
@@ -89,21 +90,8 @@ export function errorReason(code: HttpErrorCode): string {
   return TABLE[code][1];
 }
 
-export const STATUS_TEXT: Record<number, string> = {
-  100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created", 202: "Accepted",
-  203: "Non-Authoritative Information", 204: "No Content", 205: "Reset Content", 206: "Partial Content",
-  300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other", 304: "Not Modified",
-  307: "Temporary Redirect", 308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized",
-  402: "Payment Required", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-  406: "Not Acceptable", 407: "Proxy Authentication Required", 408: "Request Timeout", 409: "Conflict",
-  410: "Gone", 411: "Length Required", 412: "Precondition Failed", 413: "Content Too Large",
-  414: "URI Too Long", 415: "Unsupported Media Type", 416: "Range Not Satisfiable", 417: "Expectation Failed",
-  418: "I'm a teapot", 421: "Misdirected Request", 422: "Unprocessable Content", 425: "Too Early",
-  426: "Upgrade Required", 428: "Precondition Required", 429: "Too Many Requests",
-  431: "Request Header Fields Too Large", 451: "Unavailable For Legal Reasons", 500: "Internal Server Error",
-  501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
-  505: "HTTP Version Not Supported",
-};
+/** Status texts for our error bodies and HttpException: the same words as the status lines. */
+export const STATUS_TEXT: Readonly<Record<number, string>> = REASON_PHRASES;
 
 const encoder = new TextEncoder();
 const closingResponses = new Map<string, readonly [Uint8Array, Uint8Array]>();
