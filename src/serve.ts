@@ -178,13 +178,15 @@ export function serve(options: ServeOptions = {}): Server {
     reload(next: ReloadOptions) {
       // What is refused (as at start) throws, and the server keeps its handlers.
       const before = [routes, fetchHandler] as const;
-      // As Bun: what is not named stays; but a reload that names no handler, on a server without a
-      // fetch handler, is refused.
-      if (next.routes === undefined && next.fetch === undefined && fetchHandler === undefined && options.handler === undefined && options.root === undefined) {
+      // As Bun: a fetch handler not named stays, and so do handler routes; static routes (a Response,
+      // a file) go unless named again. What is left must answer something.
+      if (next.routes !== undefined) routes = next.routes;
+      else if (routes !== undefined) routes = handlerRoutes(routes);
+      if (next.fetch !== undefined) fetchHandler = next.fetch;
+      if (routes === undefined && fetchHandler === undefined && options.handler === undefined && options.root === undefined) {
+        [routes, fetchHandler] = before;
         throw routeErrors.needsHandler();
       }
-      if (next.routes !== undefined) routes = next.routes;
-      if (next.fetch !== undefined) fetchHandler = next.fetch;
       try {
         build();
       } catch (err) {
@@ -298,6 +300,13 @@ export function serve(options: ServeOptions = {}): Server {
   const bound = listener.hostname;
   fallbackHost = `${bound.includes(":") ? `[${bound}]` : bound}:${listener.port}`;
   return server;
+}
+
+/** The routes of `routes` whose value is a handler or a method map: what a reload keeps unnamed. */
+function handlerRoutes<S>(routes: Routes<S>): Routes<S> {
+  const kept: Routes<S> = {};
+  for (const [path, value] of Object.entries(routes)) if (!(value instanceof Response) && !(value instanceof Blob)) kept[path] = value;
+  return kept;
 }
 
 /** Runs handlers in order until one answers (returns something other than null/undefined). */

@@ -187,3 +187,16 @@ test("server.fetch without a fetch handler rejects with Bun's error", async () =
   );
   expect(seen).toBe("fetch() requires the server to have a fetch handler");
 });
+
+test("reload() that names no routes keeps the handler routes and drops the static ones", async () => {
+  const seen = await sameOnBoth(
+    () => ({ routes: { "/s": new Response("static"), "/f": () => new Response("fn") } }),
+    async ({ server, url }) => {
+      server.reload({ development: false });
+      const s = await fetch(new URL("/s", url));
+      const f = await fetch(new URL("/f", url));
+      return [s.status, f.status, await f.text()];
+    },
+  );
+  expect(seen).toEqual([404, 200, "fn"]);
+});
