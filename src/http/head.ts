@@ -91,8 +91,16 @@ export class RequestHead {
 
   /** The request-target exactly as sent. */
   get target(): string {
+    // origin-form without a query (most requests): the path itself, made once.
+    if (this.queryStart < 0 && this.pathStart === this.targetStart && this.pathStart !== this.targetEnd) return this.path;
     return decodeLatin1(this.buf, this.targetStart, this.targetEnd);
   }
+
+  /** Counts the heads parsed into this object (the parser bumps it): what the path string is cached for. */
+  parsed = 0;
+  // The path string of the head last parsed (a router and a Request's URL both ask for it).
+  #pathOf = -1;
+  #path = "";
 
   /**
    * The path part of the target, still percent-encoded: "*" for asterisk-form, and "/" when there is
@@ -101,7 +109,9 @@ export class RequestHead {
   get path(): string {
     const end = this.queryStart >= 0 ? this.queryStart : this.targetEnd;
     if (this.pathStart === end) return "/";
-    return decodeLatin1(this.buf, this.pathStart, end);
+    if (this.#pathOf === this.parsed) return this.#path;
+    this.#pathOf = this.parsed;
+    return (this.#path = decodeLatin1(this.buf, this.pathStart, end));
   }
 
   /** The query without '?', or "" when there is none. */
@@ -161,6 +171,8 @@ export class RequestHead {
   release(): void {
     this.buf = EMPTY_BYTES;
     this.headerCount = 0;
+    this.#pathOf = -1;
+    this.#path = "";
   }
 
   detachFields(): FieldList {

@@ -315,6 +315,7 @@ export function parseRequestHead(
   if (hosts > 1) return fail(head, HTTP_ERROR.DUPLICATE_HOST, lineStart);
 
   head.buf = buf;
+  head.parsed++;
   head.start = lineStart;
   head.end = p;
   head.method = method;
