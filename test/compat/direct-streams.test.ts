@@ -1,6 +1,6 @@
 // `type: "direct"` streams: what `pull` writes is the body, and it ends when `pull`'s promise
 // resolves, as under Bun.serve. (Read through a reader, Bun calls `pull` again and again; we drive the
-// source ourselves: src/app/direct-streams.ts, DirectSource in src/server/body.ts.)
+// source ourselves: src/app/direct-streams.ts, DirectSource in src/server/direct-source.ts.)
 import { describe, expect, test } from "bun:test";
 import { onBoth, sameOnBoth } from "../helpers/compat.ts";
 import { RawClient } from "../helpers/raw-client.ts";
