@@ -5,8 +5,8 @@
 // ReadableStream cannot say whether it is direct. So, as known-bodies.ts does for Responses, we
 // watch them being made: the global ReadableStream is replaced by a constructor that makes the very
 // same native stream and notes the underlying source of the direct ones, which the response reader
-// then drives itself (DirectSource, src/server/body.ts).
-import type { DirectUnderlyingSource } from "../server/body.ts";
+// then drives itself (DirectSource, src/server/direct-source.ts).
+import type { DirectUnderlyingSource } from "../server/direct-source.ts";
 import { hiddenField } from "./hidden-field.ts";
 
 const direct = hiddenField<ReadableStream, DirectUnderlyingSource>();

@@ -9,7 +9,8 @@
 //
 // Measured on Bun 1.4.5: a slice is answered 206 whatever status the Response has, unless it covers
 // the whole file (`slice(0)`, `slice(0, n)` with n ≥ size); the range is clipped to the file, and
-// an empty one still reads `a-a`. A Range request is honoured only for a GET of a whole file with
+// an empty one still reads `a-a`. A negative position counts back from the size Bun sees when slicing
+// (sizeSeen), which for a file whose size it has not read yet is 2^52 - 1: `slice(-10)` sends nothing. A Range request is honoured only for a GET of a whole file with
 // status 200 and no Content-Range of its own, and only for a single range (several, or junk, get the
 // whole file); a range past the end gets 416 with `Content-Range: bytes */size`.
 import { closeSync, fstatSync, openSync } from "node:fs";
@@ -47,8 +48,7 @@ export function trackFiles(): void {
     const out = sliceFn.apply(this, arguments as unknown as [number?, number?, string?]);
     const from = parts.get(this);
     if (from !== undefined) {
-      const part = slicePart(from, start, end);
-      if (part !== null) parts.set(out, part);
+      parts.set(out, slicePart(from, start, end, () => sizeSeen(this)));
     }
     return out;
   };
@@ -64,15 +64,26 @@ export function untrackFiles(): void {
 }
 
 /**
- * The part `slice(start, end)` of `from` holds, or null when it depends on a size not known yet
- * (negative positions: Bun resolves those against a size it has not read, and sends nothing).
+ * The size Bun resolves a negative slice position against: a slice's own size, or for a Bun.file the
+ * file's size once Bun has read it (`size`, `exists()`), else Bun's largest Blob size (2^52 - 1): Bun
+ * does not stat the file to slice it, so `slice(-10)` starts far past the end and sends nothing. A
+ * slice does not make Bun read the size, so slicing off the last byte tells which it is.
  */
-function slicePart(from: FilePart, start: number | undefined, end: number | undefined): FilePart | null {
+function sizeSeen(blob: Blob): number {
+  const rest = nativeSlice!.call(blob, 0, -1).size;
+  return rest > 0 ? rest + 1 : blob.size; // 0 or 1 bytes: a size Bun already knows, so asking costs nothing
+}
+
+/**
+ * The part `slice(start, end)` of `from` holds, as Bun computes it: a negative position counts from
+ * the end of `size()` (only asked for then), NaN is 0, and the part is clipped to the file when read.
+ */
+function slicePart(from: FilePart, start: number | undefined, end: number | undefined, size: () => number): FilePart {
   const s = start === undefined ? 0 : Math.trunc(Number(start)) || 0;
-  if (s < 0 || (end !== undefined && Number(end) < 0)) return null;
-  const room = from.limit < 0 ? Infinity : from.limit;
-  const first = Math.min(s, room);
-  const stop = end === undefined ? room : Math.min(Math.trunc(Number(end)) || 0, room);
+  const e = end === undefined ? Infinity : Math.trunc(Number(end)) || 0;
+  const room = s < 0 || e < 0 ? size() : from.limit < 0 ? Infinity : from.limit;
+  const first = s < 0 ? Math.max(room + s, 0) : Math.min(s, room);
+  const stop = e < 0 ? Math.max(room + e, 0) : Math.min(e, room);
   return { path: from.path, offset: from.offset + first, limit: stop === Infinity ? -1 : Math.max(0, stop - first) };
 }
 

@@ -1,7 +1,8 @@
 // Response objects for the writer, the app's way: a body we saw being made (known-bodies.ts) is
 // taken as it is, without reading its stream: a string, bytes, a Blob, a file (file-bodies.ts); a
 // direct stream (direct-streams.ts) is driven from its source; any other goes the engine's way.
-import { DirectSource, readResponse } from "../server/body.ts";
+import { readResponse } from "../server/body.ts";
+import { DirectSource } from "../server/direct-source.ts";
 import type { ResponseParts } from "../server/body.ts";
 import { directSourceOf } from "./direct-streams.ts";
 import { fileParts, filePart } from "./file-bodies.ts";

@@ -1,6 +1,6 @@
 // Bun.file bodies: a slice is answered 206 with `Content-Range: bytes a-b/*`, and a Range request
 // for a whole file is answered from the file, as under Bun.serve.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,14 @@ const F = join(dir, "f.txt");
 const TEXT = "hello world, this is a file\n"; // 28 bytes
 writeFileSync(F, TEXT);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Bun.file's size is read by exists() too; made once the tracking is on (the first server starts it).
+let sizedByExists: Blob;
+beforeAll(async () => {
+  await sameOnBoth(() => ({ fetch: () => new Response("x") }), async () => null);
+  const f = Bun.file(F);
+  await f.exists();
+  sizedByExists = f;
+});
 
 const answer = (make: () => Response, request = GET()) =>
   sameOnBoth(() => ({ fetch: make }), async (s) => summarize(await exchange(s.port, request)));
@@ -26,6 +34,24 @@ describe("a slice of a Bun.file", () => {
     ["slice(3, 3)", () => Bun.file(F).slice(3, 3), "bytes 3-3/*", ""],
     ["slice(1000)", () => Bun.file(F).slice(1000), "bytes 28-28/*", ""],
     ["a slice of a slice", () => Bun.file(F).slice(2, 20).slice(3, 5), "bytes 5-6/*", " w"],
+    // Negative positions count from Bun's largest Blob size (2^52 - 1) while the file's size is unread,
+    // so a negative start lands past the end; from a slice's size, or the file's once read.
+    ["slice(-Infinity, -Infinity)", () => Bun.file(F).slice(-Infinity, -Infinity), "bytes 0-0/*", ""],
+    ["slice(10, -Infinity)", () => Bun.file(F).slice(10, -Infinity), "bytes 10-10/*", ""],
+    ["slice(-14, Infinity)", () => Bun.file(F).slice(-14, Infinity), "bytes 28-28/*", ""],
+    ["slice(-14, -Infinity)", () => Bun.file(F).slice(-14, -Infinity), "bytes 28-28/*", ""],
+    ["slice(128, -28)", () => Bun.file(F).slice(128, -28), "bytes 28-28/*", ""],
+    ["slice(-10)", () => Bun.file(F).slice(-10), "bytes 28-28/*", ""],
+    ["slice(-1000, 5)", () => Bun.file(F).slice(-1000, 5), "bytes 28-28/*", ""],
+    ["slice(2, -5)", () => Bun.file(F).slice(2, -5), "bytes 2-27/*", TEXT.slice(2)],
+    ["slice(-Infinity, 5)", () => Bun.file(F).slice(-Infinity, 5), "bytes 0-4/*", "hello"],
+    ["slice(Infinity)", () => Bun.file(F).slice(Infinity), "bytes 28-28/*", ""],
+    ["slice(10, NaN)", () => Bun.file(F).slice(10, NaN), "bytes 10-10/*", ""],
+    ["slice(2, 7).slice(-1)", () => Bun.file(F).slice(2, 7).slice(-1), "bytes 6-6/*", "w"],
+    ["slice(2, 20).slice(1, -2)", () => Bun.file(F).slice(2, 20).slice(1, -2), "bytes 3-17/*", TEXT.slice(3, 18)],
+    ["slice(2).slice(-1)", () => Bun.file(F).slice(2).slice(-1), "bytes 28-28/*", ""],
+    ["slice(-10) once the size is read", () => (f => (f.size, f.slice(-10)))(Bun.file(F)), "bytes 18-27/*", TEXT.slice(18)],
+    ["slice(2, -5) once exists() said so", () => sizedByExists.slice(2, -5), "bytes 2-22/*", TEXT.slice(2, 23)],
   ])("%s: 206, Content-Range %s", async (_name, blob, range, body) => {
     const bun = await answer(() => new Response(blob()));
     expect(bun).toEqual({
@@ -40,6 +66,9 @@ describe("a slice of a Bun.file", () => {
     ["slice(0)", () => Bun.file(F).slice(0)],
     ["slice(0, 28)", () => Bun.file(F).slice(0, 28)],
     ["slice(0, 1000)", () => Bun.file(F).slice(0, 1000)],
+    ["slice(0, -5), the size unread", () => Bun.file(F).slice(0, -5)],
+    ["slice(-Infinity)", () => Bun.file(F).slice(-Infinity)],
+    ["slice(NaN, Infinity)", () => Bun.file(F).slice(NaN, Infinity)],
   ])("%s covers the file: 200, no Content-Range", async (_name, blob) => {
     const bun = await answer(() => new Response(blob()));
     expect(bun.status).toBe(200);
