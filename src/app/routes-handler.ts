@@ -40,6 +40,9 @@ export function createRoutesHandler<S>(routes: Routes<S>, server: S, options: Ro
     if (route === null) return null;
     const target = route.byMethod[m]!;
     if (typeof target !== "function") return target.respond(req);
+    // A handler that declares no parameter (`() => new Response("ok")`) cannot see its request: it
+    // is not made (a Request costs about 0.3 µs, and what it holds, the collector's time).
+    if (target.length === 0) return (target as () => HandlerResult | Promise<HandlerResult>)();
     const request = BunRequest.from(req, fallbackHost());
     if (route.paramNames.length > 0) BunRequest.setParams(request, router.params(route));
     const result = (target as RouteHandler<S>)(request, server);
