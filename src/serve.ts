@@ -102,7 +102,7 @@ export interface Server {
 const TEXT: [string, string][] = [["Content-Type", "text/plain; charset=utf-8"]];
 
 const NOT_IMPLEMENTED: Reply = { status: 501, headers: TEXT, body: "501 Not Implemented\n" };
-const HEALTHY: Reply = { status: 200, headers: [["Content-Type", "text/plain; charset=utf-8"], ["Cache-Control", "no-store"]], body: "ok\n" };
+const HEALTHY: Reply = { status: 200, headers: [...TEXT, ["Cache-Control", "no-store"]], body: "ok\n" };
 
 export function serve(options: ServeOptions = {}): Server {
   // Something must answer (Bun's error; routes that answer nothing are refused in createRoutesHandler).
@@ -118,8 +118,8 @@ export function serve(options: ServeOptions = {}): Server {
   // The handler chain: rebuilt by reload(), read afresh by every request.
   let handlers: Handler[] = [];
   let errorHook: ErrorHook | undefined = options.error;
-  let fetchHandler: FetchHandler<Server> | undefined = options.fetch;
-  let routes: Routes<Server> | undefined = options.routes;
+  let fetchHandler: FetchHandler<Server> | undefined;
+  let routes: Routes<Server> | undefined;
   // Methods the application names; others that we do not implement get 501 (RFC 9110 §9.1).
   let appMethods = new Set<string>();
   let acceptsAnyMethod = false;
@@ -176,23 +176,15 @@ export function serve(options: ServeOptions = {}): Server {
       listener.unref();
     },
     reload(next: ReloadOptions) {
-      // What is refused (as at start) throws, and the server keeps its handlers.
-      const before = [routes, fetchHandler] as const;
       // As Bun: a fetch handler not named stays, and so do handler routes; static routes (a Response,
-      // a file) go unless named again. What is left must answer something.
-      if (next.routes !== undefined) routes = next.routes;
-      else if (routes !== undefined) routes = handlerRoutes(routes);
-      if (next.fetch !== undefined) fetchHandler = next.fetch;
-      if (routes === undefined && fetchHandler === undefined && options.handler === undefined && options.root === undefined) {
-        [routes, fetchHandler] = before;
+      // a file) go unless named again. What is left must answer something; what is refused (as at
+      // start) throws, and the server keeps its handlers (build() changes nothing then).
+      const nextRoutes = next.routes ?? (routes === undefined ? undefined : handlerRoutes(routes));
+      const nextFetch = next.fetch ?? fetchHandler;
+      if (nextRoutes === undefined && nextFetch === undefined && options.handler === undefined && options.root === undefined) {
         throw routeErrors.needsHandler();
       }
-      try {
-        build();
-      } catch (err) {
-        [routes, fetchHandler] = before;
-        throw err;
-      }
+      build(nextRoutes, nextFetch);
       if (next.error !== undefined) errorHook = next.error;
     },
     async fetch(request: Request | string) {
@@ -224,32 +216,30 @@ export function serve(options: ServeOptions = {}): Server {
       : null;
   // For a Request's URL when the client sent no Host (HTTP/1.0).
   let fallbackHost = "";
-  function build(): void {
+  /** Makes the handler chain for these routes and fetch handler, and takes them on if nothing throws. */
+  function build(nextRoutes: Routes<Server> | undefined, nextFetch: FetchHandler<Server> | undefined): void {
     const next: Handler[] = [];
     let methods = new Set<string>();
     if (options.health) {
       const path = options.health;
       next.push((req) => (req.path === path ? HEALTHY : null));
     }
-    if (routes) {
-      const hasFallback = fetchHandler !== undefined || options.handler !== undefined || options.root !== undefined;
-      const r = createRoutesHandler(routes, server, { fallbackHost: () => fallbackHost, hasFallback });
+    if (nextRoutes) {
+      const hasFallback = nextFetch !== undefined || options.handler !== undefined || options.root !== undefined;
+      const r = createRoutesHandler(nextRoutes, server, { fallbackHost: () => fallbackHost, hasFallback });
       next.push(r.handler);
       methods = r.methods;
     }
     if (options.handler) next.push(options.handler);
     if (staticHandler !== null) next.push(staticHandler);
-    if (fetchHandler) {
-      // Made at its first request, once the port (for a Request's URL without Host) is known.
-      const app = fetchHandler;
-      let adapter: Handler | null = null;
-      next.push((req) => (adapter ??= createFetchHandler(app, server, fallbackHost))(req));
-    }
+    if (nextFetch) next.push(createFetchHandler(nextFetch, server, () => fallbackHost));
+    routes = nextRoutes;
+    fetchHandler = nextFetch;
     handlers = next;
     appMethods = methods;
-    acceptsAnyMethod = fetchHandler !== undefined || options.handler !== undefined;
+    acceptsAnyMethod = nextFetch !== undefined || options.handler !== undefined;
   }
-  build(); // (routes are checked before anything listens)
+  build(options.routes, options.fetch); // (routes are checked before anything listens)
 
   listener = listen(
     {

@@ -24,9 +24,10 @@ export const RESPONSE_ERROR_MESSAGE =
 /** What Bun.serve (in production mode) sends when `fetch` gives something that is not a Response. */
 const NOT_A_RESPONSE: Reply = { status: 204, body: null };
 
-export function createFetchHandler<S>(fetch: FetchHandler<S>, server: S, fallbackHost: string): Handler {
+/** `fallbackHost`: the authority for a request without Host (known once the server listens). */
+export function createFetchHandler<S>(fetch: FetchHandler<S>, server: S, fallbackHost: () => string): Handler {
   return (req: ServerRequest) => {
-    const result: unknown = fetch(toWebRequest(req, fallbackHost), server);
+    const result: unknown = fetch(toWebRequest(req, fallbackHost()), server);
     if (result instanceof Response) return checkResponse(result, req);
     if (result instanceof Promise) return result.then((r: unknown) => (r instanceof Response ? checkResponse(r, req) : notAResponse(r)));
     return notAResponse(result);
