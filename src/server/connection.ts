@@ -784,7 +784,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
         return conn.remotePort;
       },
       setDeadline(ms: number) {
-        conn.setTimer(ms > 0 ? TIMER.PROTOCOL : TIMER.NONE, ms);
+        conn.setTimer(TIMER.PROTOCOL, ms); // (0: none, setTimer says)
       },
       pause() {
         conn.socket.pause();
@@ -1023,8 +1023,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
           kind = TIMER.HEADER;
           ms = o.headerTimeout;
         } else {
-          // Empty lines between requests (RFC 9112 §2.2) are still idle; keepAliveTimeout 0: kept.
-          kind = o.keepAliveTimeout > 0 ? TIMER.IDLE : TIMER.NONE;
+          kind = TIMER.IDLE; // empty lines between requests (RFC 9112 §2.2) are still idle
           ms = o.keepAliveTimeout;
         }
         break;
@@ -1037,11 +1036,11 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
         } else if (this.output.stalled) {
           kind = TIMER.SEND;
           ms = o.sendTimeout;
-        } else if (this.waitTimeout > 0 && this.current !== null) {
-          kind = TIMER.WAIT; // a handler at work, or a stream waiting for its source
+        } else if (this.current !== null) {
+          kind = TIMER.WAIT; // a handler at work, or a stream waiting for its source (0: never)
           ms = this.waitTimeout;
         } else {
-          kind = TIMER.NONE; // (handlerTimeout 0: never timed out)
+          kind = TIMER.NONE;
         }
         break;
       case STATE.CLOSING:

@@ -16,7 +16,7 @@ export interface Peer {
   setWaitTimeout(ms: number): void;
 }
 
-function clientGone(): DOMException {
+function connectionClosed(): DOMException {
   return new DOMException("The connection was closed.", "AbortError");
 }
 
@@ -41,14 +41,13 @@ export class ServerRequest {
   ) {}
 
   /**
-   * Aborts when the client closes its side (or the connection breaks) before the response is done, as
-   * Bun.serve's request.signal does. The response, should the handler still give one, is still sent
-   * to a client that only half-closed.
+   * Aborts when the client goes away (closes, resets, or half-closes while the response is still
+   * being made) before the response is done, as Bun.serve's request.signal does.
    */
   get signal(): AbortSignal {
     if (this.#abort === null) {
       this.#abort = new AbortController();
-      if (this.#aborted) this.#abort.abort(clientGone());
+      if (this.#aborted) this.#abort.abort(connectionClosed());
     }
     return this.#abort.signal;
   }
@@ -57,7 +56,7 @@ export class ServerRequest {
   clientGone(): void {
     if (this.#aborted) return;
     this.#aborted = true;
-    this.#abort?.abort(clientGone());
+    this.#abort?.abort(connectionClosed());
   }
 
   /**
