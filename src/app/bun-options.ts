@@ -3,6 +3,7 @@
 // `idleTimeout` in seconds (0: never), `maxRequestBodySize` (default 128 MiB), `development`
 // (accepted, ignored). Options we do not support are named in a one-line warning each, once.
 // Our own settings keep their own names and units (keepAliveTimeout in ms, maxBody).
+import { invalidArg } from "./route-errors.ts";
 
 /** Bun.serve's options that mean something here, as Bun spells them. */
 export interface BunServeOptions {
@@ -48,12 +49,6 @@ export interface FromBun {
   maxBody?: number;
 }
 
-function typeError(message: string): TypeError {
-  const err = new TypeError(message);
-  (err as { code?: string }).code = "ERR_INVALID_ARG_TYPE";
-  return err;
-}
-
 /** The port Bun.serve would take: the option, else $BUN_PORT, $PORT, $NODE_PORT, else 3000. */
 export function bunPort(port: number | string | undefined): number {
   let value: unknown = port;
@@ -91,8 +86,8 @@ export function fromBunOptions(options: BunServeOptions & Record<string, unknown
   };
   const idle = options.idleTimeout;
   if (idle !== undefined) {
-    if (typeof idle !== "number" || !Number.isInteger(idle)) throw typeError("Bun.serve expects idleTimeout to be an integer");
-    if (idle > 255) throw typeError("Bun.serve expects idleTimeout to be 255 or less");
+    if (typeof idle !== "number" || !Number.isInteger(idle)) throw invalidArg("Bun.serve expects idleTimeout to be an integer");
+    if (idle > 255) throw invalidArg("Bun.serve expects idleTimeout to be 255 or less");
     // Bun's idle timeout counts every silence: between requests, while a response sends nothing, and
     // while a client reads nothing of it.
     const ms = idle > 0 ? idle * 1000 : 0;

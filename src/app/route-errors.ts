@@ -57,7 +57,8 @@ Learn more at https://bun.com/docs/api/http`;
 
 const FILE_AN_ISSUE = "\n\nIf you run into this, please file an issue and we will add support for it.";
 
-function invalidArg(message: string): TypeError {
+/** Bun's TypeError for an option it refuses (the routes here, and other options: bun-options.ts). */
+export function invalidArg(message: string): TypeError {
   return Object.assign(new TypeError(message), { code: "ERR_INVALID_ARG_TYPE" });
 }
 
