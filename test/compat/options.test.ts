@@ -4,6 +4,7 @@ import { expect, test } from "bun:test";
 import { serve } from "../../src/serve.ts";
 import { onBoth, sameOnBoth } from "../helpers/compat.ts";
 import { REPO, run } from "../helpers/child.ts";
+import { freePort } from "../deploy/helpers.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 
 const echo = async (req: Request) => new Response(`got ${(await req.text()).length}`);
@@ -110,15 +111,9 @@ test("Bun's error for neither routes nor fetch, and for empty routes without fet
 });
 
 test("no port: $BUN_PORT, else $PORT, else $NODE_PORT, as under Bun.serve", async () => {
-  const free = () => {
-    const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-    const port = l.port;
-    l.stop(true);
-    return port;
-  };
   for (const name of ["BUN_PORT", "PORT", "NODE_PORT"]) {
     for (const kind of ["bun", "ours"]) {
-      const port = free();
+      const port = freePort();
       const make = kind === "bun" ? "Bun.serve" : `(await import("${REPO}/src/serve.ts")).serve`;
       const script = `const s = ${make}({ hostname: "127.0.0.1", fetch: () => new Response("x") }); console.log(s.port); s.stop(true);`;
       const r = await run([process.execPath, "-e", script], { env: { ...process.env, BUN_PORT: "", PORT: "", NODE_PORT: "", [name]: String(port) } as Record<string, string>, ms: 5000 });

@@ -289,9 +289,7 @@ describe("--app", () => {
   });
 
   test("the module's Bun.serve options are honoured; flags win; what is not supported is named", async () => {
-    const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-    const free = l.port;
-    l.stop(true);
+    const free = freePort();
     const app = join(tempDir(), "options-app.ts");
     writeFileSync(
       app,
