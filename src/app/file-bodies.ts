@@ -15,7 +15,7 @@
 // whole file); a range past the end gets 416 with `Content-Range: bytes */size`.
 import { closeSync, fstatSync, openSync } from "node:fs";
 import { FileSource, type ResponseParts } from "../server/body.ts";
-import { parseRange, RANGE_IGNORE, RANGE_UNSATISFIABLE } from "../static/range.ts";
+import { contentRange, parseRange, RANGE_IGNORE, RANGE_UNSATISFIABLE } from "../static/range.ts";
 import { hiddenField } from "./hidden-field.ts";
 
 /** A file, or a part of it: bytes [offset, offset + limit) of path; limit -1 runs to the end. */
@@ -126,7 +126,7 @@ export function fileParts(part: FilePart, status: number, headers: Headers, rang
       if (ranges !== RANGE_IGNORE && ranges.length === 1) {
         const r = ranges[0]!;
         const h = new Headers(headers);
-        h.set("content-range", `bytes ${r.start}-${r.end}/${size}`);
+        h.set("content-range", contentRange(r, size));
         h.set("accept-ranges", "bytes");
         return { status: 206, headers: h, body: new FileSource(fd, r.start, r.end + 1), length: r.end + 1 - r.start };
       }
