@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { type Child, exitWithin, REPO, spawnChild } from "../helpers/child.ts";
 import { onBoth, sameOnBoth } from "../helpers/compat.ts";
-import { EventLog, WsClient, wsApp } from "../ws/api-helpers.ts";
+import { type EventLog, WsClient, withLog, wsApp } from "../ws/api-helpers.ts";
 
 const echo = (log: EventLog) =>
   wsApp({
@@ -15,27 +15,30 @@ const echo = (log: EventLog) =>
 describe("stop()", () => {
   // Bun 1.4.5: stop(true) closes every WebSocket with 1001 "Server closed", on both sides.
   test("stop(true): open WebSockets get 1001, and the close handler runs", async () => {
-    let log!: EventLog;
     const seen = await sameOnBoth(
-      () => echo((log = new EventLog())),
-      async ({ server, port }) => {
+      ...withLog(echo, async ({ server, port }, log) => {
         const [a, b] = [await WsClient.open(port, "/a"), await WsClient.open(port, "/b")];
         await server.stop(true);
         const client = [(await a.closeSeen()).code, (await b.closeSeen()).code];
         await log.until((e) => e.length === 2, 5000, "both close handlers");
         return { client, server: log.entries.map(([path, code]) => [path, code]).sort(), pending: server.pendingWebSockets };
-      },
+      }),
     );
-    expect(seen).toEqual({ client: [1001, 1001], server: [["/a", 1001], ["/b", 1001]], pending: 0 });
+    expect(seen).toEqual({
+      client: [1001, 1001],
+      server: [
+        ["/a", 1001],
+        ["/b", 1001],
+      ],
+      pending: 0,
+    });
   });
 
   // Bun 1.4.5's stop() leaves WebSockets open (they still echo) and its promise waits for them to close;
   // the issue has ours close them with 1001 (going away, RFC 6455 §7.4.1), so stop() ends.
   test("stop(): Bun keeps WebSockets open; ours closes them with 1001", async () => {
-    let log!: EventLog;
     const seen = await onBoth(
-      () => echo((log = new EventLog())),
-      async ({ server, port }) => {
+      ...withLog(echo, async ({ server, port }, log) => {
         const c = await WsClient.open(port, "/a");
         let stopped = false;
         const stopping = server.stop().then(() => (stopped = true));
@@ -44,7 +47,7 @@ describe("stop()", () => {
         if (closed !== null) await Promise.race([stopping, Bun.sleep(5000)]);
         const handler = log.entries.length > 0 ? log.entries[0]! : null;
         return { closed, stillEchoes, stopped, handler };
-      },
+      }),
     );
     expect(seen.bun).toEqual({ closed: null, stillEchoes: "echo after stop", stopped: false, handler: null });
     expect(seen.ours.closed?.code).toBe(1001);
@@ -79,10 +82,16 @@ describe("errors thrown in handlers", () => {
     return spawnChild([process.execPath, "-e", script]);
   }
 
-  async function provoke(child: Child) {
+  /** The port the child prints first. */
+  async function portOf(child: Child): Promise<number> {
     await child.until(() => child.stdout().includes("\n") || child.dead, 10_000, "the child's port");
-    const port = Number(child.stdout().split("\n")[0]);
-    const seenBoth = (what: string) => child.until(() => (child.stdout() + child.stderr()).includes(what), 5000, `"${what}" in the child's output`);
+    return Number(child.stdout().split("\n")[0]);
+  }
+
+  async function provoke(child: Child) {
+    const port = await portOf(child);
+    const seenBoth = (what: string) =>
+      child.until(() => (child.stdout() + child.stderr()).includes(what), 5000, `"${what}" in the child's output`);
     const good = await WsClient.open(port, "/good");
     const before = await good.roundTrip("1");
 
@@ -105,9 +114,31 @@ describe("errors thrown in handlers", () => {
       logged: child.stderr().includes(`thrown in ${what}`),
     });
     return {
-      before, after, openerClosed, messengerAfter, alive: !child.dead,
-      open: where("open"), message: where("message"), close: where("close"),
+      before,
+      after,
+      openerClosed,
+      messengerAfter,
+      alive: !child.dead,
+      open: where("open"),
+      message: where("message"),
+      close: where("close"),
       handlerArgs: child.stdout().includes("error handler: thrown in message function /msg"),
+    };
+  }
+
+  /** What provoke() sees when the process and the other sockets carried on; each error went to `error` or stderr. */
+  function carriedOn(withError: boolean) {
+    const reported = { handler: withError, logged: !withError };
+    return {
+      before: "echo 1",
+      after: "echo 2",
+      openerClosed: { code: 1006, reason: "" },
+      messengerAfter: "echo after",
+      alive: true,
+      open: reported,
+      message: reported,
+      close: reported,
+      handlerArgs: withError,
     };
   }
 
@@ -126,11 +157,7 @@ describe("errors thrown in handlers", () => {
   // other sockets carry on.
   test("with an `error` handler: each error reaches it; the process and other sockets carry on", async () => {
     const bun = await withThrower("bun", true, provoke);
-    expect(bun).toEqual({
-      before: "echo 1", after: "echo 2", openerClosed: { code: 1006, reason: "" }, messengerAfter: "echo after", alive: true,
-      open: { handler: true, logged: false }, message: { handler: true, logged: false }, close: { handler: true, logged: false },
-      handlerArgs: true,
-    });
+    expect(bun).toEqual(carriedOn(true));
     expect(await withThrower("ours", true, provoke)).toEqual(bun);
   }, 20_000);
 
@@ -139,19 +166,12 @@ describe("errors thrown in handlers", () => {
   // and carries on, as the issue asks: the rest as with an `error` handler.
   test("without one: Bun's process dies of the first; ours logs each and carries on", async () => {
     const bun = await withThrower("bun", false, async (child) => {
-      await child.until(() => child.stdout().includes("\n") || child.dead, 10_000, "the child's port");
-      const port = Number(child.stdout().split("\n")[0]);
-      await WsClient.open(port, "/open").catch(() => null);
+      await WsClient.open(await portOf(child), "/open").catch(() => null);
       const code = await exitWithin(child.exited, 5000);
       return { code, logged: child.stderr().includes("thrown in open") };
     });
     expect(bun).toEqual({ code: 1, logged: true });
-    const ours = await withThrower("ours", false, provoke);
-    expect(ours).toEqual({
-      before: "echo 1", after: "echo 2", openerClosed: { code: 1006, reason: "" }, messengerAfter: "echo after", alive: true,
-      open: { handler: false, logged: true }, message: { handler: false, logged: true }, close: { handler: false, logged: true },
-      handlerArgs: false,
-    });
+    expect(await withThrower("ours", false, provoke)).toEqual(carriedOn(false));
   }, 20_000);
 });
 
@@ -161,23 +181,23 @@ describe("maxPayloadLength", () => {
   for (const limit of [undefined, 1024]) {
     test(`${limit ?? "default 16 MiB"}: the limit passes, one byte more gets 1009`, async () => {
       const L = limit ?? 16 * 1024 * 1024;
-      let log!: EventLog;
       const seen = await sameOnBoth(
-        () => {
-          log = new EventLog();
-          const app = echo(log);
-          return limit === undefined ? app : { ...app, websocket: { ...app.websocket, maxPayloadLength: limit } };
-        },
-        async ({ port }) => {
-          const ok = await WsClient.open(port, "/ok");
-          const echoed = await ok.roundTrip(new Uint8Array(L), 10_000);
-          ok.close();
-          const big = await WsClient.open(port, "/big");
-          big.send(new Uint8Array(L + 1));
-          const closed = await big.closeSeen(10_000);
-          await log.until((e) => e.some(([p]) => p === "/big"), 5000, "the close handler");
-          return { echoed, client: closed.code, server: log.entries.find(([p]) => p === "/big")?.[1] };
-        },
+        ...withLog(
+          (log) => {
+            const app = echo(log);
+            return limit === undefined ? app : { ...app, websocket: { ...app.websocket, maxPayloadLength: limit } };
+          },
+          async ({ port }, log) => {
+            const ok = await WsClient.open(port, "/ok");
+            const echoed = await ok.roundTrip(new Uint8Array(L), 10_000);
+            ok.close();
+            const big = await WsClient.open(port, "/big");
+            big.send(new Uint8Array(L + 1));
+            const closed = await big.closeSeen(10_000);
+            await log.until((e) => e.some(([p]) => p === "/big"), 5000, "the close handler");
+            return { echoed, client: closed.code, server: log.entries.find(([p]) => p === "/big")?.[1] };
+          },
+        ),
       );
       expect(seen).toEqual({ echoed: String(L), client: 1009, server: 1006 });
     }, 20_000);

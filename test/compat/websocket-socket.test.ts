@@ -4,59 +4,79 @@
 // sees, readyState, cork, remoteAddress, data, binaryType and getBufferedAmount().
 import { describe, expect, test } from "bun:test";
 import { sameOnBoth } from "../helpers/compat.ts";
-import { type CloseSeen, EventLog, openRaw, OP, WsClient, wsApp } from "../ws/api-helpers.ts";
+import { type CloseSeen, EventLog, openRaw, OP, WsClient, withLog, wsApp } from "../ws/api-helpers.ts";
 
 const text = (data: unknown) => new TextDecoder().decode(data as Uint8Array);
 
 describe("sending", () => {
   test("send, sendText and sendBinary return the payload bytes sent; the state open() sees", async () => {
-    let log!: EventLog<Record<string, unknown>>;
     const seen = await sameOnBoth(
-      () => {
-        log = new EventLog();
-        return wsApp(
-          {
-            open(ws: any) {
-              log.push({
-                readyState: ws.readyState,
-                remoteAddress: ws.remoteAddress,
-                binaryType: ws.binaryType,
-                buffered: ws.getBufferedAmount(),
-                data: ws.data,
-                send: ws.send("hello"),
-                sendUtf8: ws.send("héllo €"), // UTF-8 bytes, not chars
-                sendText: ws.sendText("hi"),
-                sendBinary: ws.sendBinary(new Uint8Array(5)),
-                sendBytes: ws.send(new Uint8Array(200)),
-                sendBuffer: ws.send(Buffer.from("buf")),
-                sendArrayBuffer: ws.send(new ArrayBuffer(3)),
-                sendLarge: ws.send("x".repeat(70_000)),
-                sendCompressFlag: ws.send("hello", true), // no perMessageDeflate: sent plain
-                sendEmpty: ws.send(""),
-              });
+      ...withLog<{ open: Record<string, unknown>; got: unknown[] }, Record<string, unknown>>(
+        (log) =>
+          wsApp(
+            {
+              open(ws: any) {
+                log.push({
+                  readyState: ws.readyState,
+                  remoteAddress: ws.remoteAddress,
+                  binaryType: ws.binaryType,
+                  buffered: ws.getBufferedAmount(),
+                  data: ws.data,
+                  send: ws.send("hello"),
+                  sendUtf8: ws.send("héllo €"), // UTF-8 bytes, not chars
+                  sendText: ws.sendText("hi"),
+                  sendBinary: ws.sendBinary(new Uint8Array(5)),
+                  sendBytes: ws.send(new Uint8Array(200)),
+                  sendBuffer: ws.send(Buffer.from("buf")),
+                  sendArrayBuffer: ws.send(new ArrayBuffer(3)),
+                  sendLarge: ws.send("x".repeat(70_000)),
+                  sendCompressFlag: ws.send("hello", true), // no perMessageDeflate: sent plain
+                  sendEmpty: ws.send(""),
+                });
+              },
             },
-          },
-          (req) => ({ path: new URL(req.url).pathname, n: 1 }),
-        );
-      },
-      async ({ port }) => {
-        const c = await WsClient.open(port, "/p");
-        const got: unknown[] = [];
-        for (let i = 0; i < 10; i++) {
-          const m = await c.next();
-          got.push(typeof m === "string" ? ["text", m.length] : ["binary", m.byteLength]);
-        }
-        c.close();
-        return { open: log.entries[0], got };
-      },
+            (req) => ({ path: new URL(req.url).pathname, n: 1 }),
+          ),
+        async ({ port }, log) => {
+          const c = await WsClient.open(port, "/p");
+          const got: unknown[] = [];
+          for (let i = 0; i < 10; i++) {
+            const m = await c.next();
+            got.push(typeof m === "string" ? ["text", m.length] : ["binary", m.byteLength]);
+          }
+          c.close();
+          return { open: log.entries[0]!, got };
+        },
+      ),
     );
     expect(seen.open).toEqual({
-      readyState: 1, remoteAddress: "127.0.0.1", binaryType: "nodebuffer", buffered: 0, data: { path: "/p", n: 1 },
-      send: 5, sendUtf8: 10, sendText: 2, sendBinary: 5, sendBytes: 200, sendBuffer: 3, sendArrayBuffer: 3,
-      sendLarge: 70_000, sendCompressFlag: 5, sendEmpty: 0,
+      readyState: 1,
+      remoteAddress: "127.0.0.1",
+      binaryType: "nodebuffer",
+      buffered: 0,
+      data: { path: "/p", n: 1 },
+      send: 5,
+      sendUtf8: 10,
+      sendText: 2,
+      sendBinary: 5,
+      sendBytes: 200,
+      sendBuffer: 3,
+      sendArrayBuffer: 3,
+      sendLarge: 70_000,
+      sendCompressFlag: 5,
+      sendEmpty: 0,
     });
     expect(seen.got).toEqual([
-      ["text", 5], ["text", 7], ["text", 2], ["binary", 5], ["binary", 200], ["binary", 3], ["binary", 3], ["text", 70_000], ["text", 5], ["text", 0],
+      ["text", 5],
+      ["text", 7],
+      ["text", 2],
+      ["binary", 5],
+      ["binary", 200],
+      ["binary", 3],
+      ["binary", 3],
+      ["text", 70_000],
+      ["text", 5],
+      ["text", 0],
     ]);
   });
 
@@ -170,8 +190,17 @@ describe("backpressure, over raw TCP to a client that stops reading", () => {
         return result;
       });
       expect(seen).toEqual({
-        first: CHUNK.length, queuedAfterSome: true, onlyMinusOneAfter: true, droppedLast: 0, bufferedAtDrop: true,
-        bufferedWhilePaused: true, framesArrived: true, extraBytes: 0, bufferedAfter: 0, readyState: 1, closed: false,
+        first: CHUNK.length,
+        queuedAfterSome: true,
+        onlyMinusOneAfter: true,
+        droppedLast: 0,
+        bufferedAtDrop: true,
+        bufferedWhilePaused: true,
+        framesArrived: true,
+        extraBytes: 0,
+        bufferedAfter: 0,
+        readyState: 1,
+        closed: false,
       });
     }, 20_000);
   }
@@ -184,7 +213,12 @@ describe("backpressure, over raw TCP to a client that stops reading", () => {
       const { raw, log, summary } = await check(s);
       await log.until((e) => e.some(([k]) => k === "close"), 5000, "close");
       await raw.client.closedByServer(5000);
-      return { droppedLast: summary.droppedLast, queuedAfterSome: summary.queuedAfterSome, close: log.entries.find(([k]) => k === "close"), ended: raw.client.ended };
+      return {
+        droppedLast: summary.droppedLast,
+        queuedAfterSome: summary.queuedAfterSome,
+        close: log.entries.find(([k]) => k === "close"),
+        ended: raw.client.ended,
+      };
     });
     expect(seen).toEqual({ droppedLast: 0, queuedAfterSome: true, close: ["close", 1006], ended: true });
   }, 20_000);
@@ -195,28 +229,32 @@ describe("pings and pongs", () => {
   // `pong` gets its data (a Buffer); a client ping reaches `ping` and is answered with a pong
   // automatically, even with a `ping` handler given.
   test("ws.ping → the client's pong → `pong(ws, data)`; a client ping → `ping(ws, data)` and a pong", async () => {
-    let log!: EventLog;
     const seen = await sameOnBoth(
-      () => {
-        log = new EventLog();
-        return wsApp({
-          open: (ws: any) => log.push(["returned", ws.ping("pp"), ws.pong("qq"), ws.ping()]),
-          ping: (_ws: any, data: any) => log.push(["ping", data?.constructor?.name, text(data)]),
-          pong: (_ws: any, data: any) => log.push(["pong", data?.constructor?.name, text(data)]),
-        });
-      },
-      async ({ port }) => {
-        const c = await WsClient.open(port);
-        await log.until((e) => e.filter(([k]) => k === "pong").length === 2, 5000, "the client's pongs");
-        c.ping("cp");
-        await log.until((e) => e.some(([k]) => k === "ping"), 5000, "the client's ping");
-        await c.until(() => c.pongs.length === 2, 5000, "the server's pong");
-        c.close();
-        return { log: log.entries, clientPings: c.pings, clientPongs: c.pongs };
-      },
+      ...withLog(
+        (log) =>
+          wsApp({
+            open: (ws: any) => log.push(["returned", ws.ping("pp"), ws.pong("qq"), ws.ping()]),
+            ping: (_ws: any, data: any) => log.push(["ping", data?.constructor?.name, text(data)]),
+            pong: (_ws: any, data: any) => log.push(["pong", data?.constructor?.name, text(data)]),
+          }),
+        async ({ port }, log) => {
+          const c = await WsClient.open(port);
+          await log.until((e) => e.filter(([k]) => k === "pong").length === 2, 5000, "the client's pongs");
+          c.ping("cp");
+          await log.until((e) => e.some(([k]) => k === "ping"), 5000, "the client's ping");
+          await c.until(() => c.pongs.length === 2, 5000, "the server's pong");
+          c.close();
+          return { log: log.entries, clientPings: c.pings, clientPongs: c.pongs };
+        },
+      ),
     );
     expect(seen).toEqual({
-      log: [["returned", 2, 2, 0], ["pong", "Buffer", "pp"], ["pong", "Buffer", ""], ["ping", "Buffer", "cp"]],
+      log: [
+        ["returned", 2, 2, 0],
+        ["pong", "Buffer", "pp"],
+        ["pong", "Buffer", ""],
+        ["ping", "Buffer", "cp"],
+      ],
       clientPings: ["pp", ""],
       clientPongs: ["qq", "cp"],
     });
@@ -249,16 +287,14 @@ describe("closing", () => {
   ];
   for (const [name, act, client, close] of cases) {
     test(`${name}: the codes each side sees, and readyState`, async () => {
-      let log!: EventLog;
       const seen = await sameOnBoth(
-        () => closingApp((log = new EventLog())),
-        async ({ port }) => {
+        ...withLog(closingApp, async ({ port }, log) => {
           const c = await WsClient.open(port, "/c");
           act(c);
           const client = await c.closeSeen();
           await log.until((e) => e.some(([k]) => k === "close"), 5000, "the close handler");
           return { client, server: Object.fromEntries(log.entries.map(([k, ...rest]) => [k, rest])) };
-        },
+        }),
       );
       // "after": readyState and send()'s result once ws.close()/terminate() has returned.
       const after = name.startsWith("ws.") ? { after: [3, 0] } : {};
@@ -280,7 +316,15 @@ describe("binaryType", () => {
             },
             message(ws: any, m: any) {
               const bytes = typeof m === "string" ? m : [...new Uint8Array(m.buffer ?? m, m.byteOffset ?? 0, m.byteLength)];
-              ws.send(JSON.stringify({ binaryType: ws.binaryType, type: typeof m, ctor: m.constructor.name, isBuffer: Buffer.isBuffer(m), bytes }));
+              ws.send(
+                JSON.stringify({
+                  binaryType: ws.binaryType,
+                  type: typeof m,
+                  ctor: m.constructor.name,
+                  isBuffer: Buffer.isBuffer(m),
+                  bytes,
+                }),
+              );
             },
             ping: (ws: any, data: any) => ws.send(JSON.stringify({ ping: data.constructor.name })),
           }),

@@ -4,47 +4,68 @@
 import { describe, expect, test } from "bun:test";
 import { sameOnBoth } from "../helpers/compat.ts";
 import { pollUntil } from "../helpers/poll.ts";
-import { EventLog, WsClient, wsApp } from "../ws/api-helpers.ts";
+import { WsClient, withLog, wsApp } from "../ws/api-helpers.ts";
 
 test("subscribe, unsubscribe, isSubscribed, subscriptions, subscriberCount, pendingWebSockets", async () => {
-  let log!: EventLog;
-  let srv: any;
   const seen = await sameOnBoth(
-    () => {
-      log = new EventLog();
-      return wsApp({
-        open(ws: any) {
-          ws.subscribe("t");
-          ws.subscribe("t"); // twice: still one subscription
-          log.push(["open", ws.isSubscribed("t"), ws.isSubscribed("u"), ws.subscriptions, srv.pendingWebSockets, srv.subscriberCount("t")]);
-        },
-        message(ws: any) {
-          ws.unsubscribe("t");
-          ws.unsubscribe("never"); // not subscribed: nothing happens
-          ws.subscribe("a");
-          ws.subscribe("b");
-          log.push(["changed", ws.isSubscribed("t"), ws.isSubscribed("a"), [...ws.subscriptions].sort(), srv.subscriberCount("t"), srv.subscriberCount("a")]);
-        },
-        close(ws: any) {
-          log.push(["close", ws.data, ws.subscriptions, ws.isSubscribed("t"), srv.subscriberCount("t"), srv.pendingWebSockets]);
-        },
-      });
-    },
-    async ({ server, port }) => {
-      srv = server;
-      const before = [server.pendingWebSockets, server.subscriberCount("t")];
-      const a = await WsClient.open(port, "/a");
-      const b = await WsClient.open(port, "/b");
-      b.send("change");
-      await log.until((e) => e.length === 3, 5000, "the change");
-      const counts = [server.pendingWebSockets, server.subscriberCount("t"), server.subscriberCount("a"), server.subscriberCount("nobody")];
-      a.close();
-      await log.until((e) => e.length === 4, 5000, "a's close");
-      b.close();
-      await log.until((e) => e.length === 5, 5000, "b's close");
-      await pollUntil(() => server.pendingWebSockets === 0, 2000, "pendingWebSockets to drop after the close handler", { every: 5 });
-      return { before, log: log.entries, counts, after: [server.pendingWebSockets, server.subscriberCount("t"), server.subscriberCount("a")] };
-    },
+    ...withLog(
+      (log, srv) =>
+        wsApp({
+          open(ws: any) {
+            ws.subscribe("t");
+            ws.subscribe("t"); // twice: still one subscription
+            log.push([
+              "open",
+              ws.isSubscribed("t"),
+              ws.isSubscribed("u"),
+              ws.subscriptions,
+              srv().pendingWebSockets,
+              srv().subscriberCount("t"),
+            ]);
+          },
+          message(ws: any) {
+            ws.unsubscribe("t");
+            ws.unsubscribe("never"); // not subscribed: nothing happens
+            ws.subscribe("a");
+            ws.subscribe("b");
+            log.push([
+              "changed",
+              ws.isSubscribed("t"),
+              ws.isSubscribed("a"),
+              [...ws.subscriptions].sort(),
+              srv().subscriberCount("t"),
+              srv().subscriberCount("a"),
+            ]);
+          },
+          close(ws: any) {
+            log.push(["close", ws.data, ws.subscriptions, ws.isSubscribed("t"), srv().subscriberCount("t"), srv().pendingWebSockets]);
+          },
+        }),
+      async ({ server, port }, log) => {
+        const before = [server.pendingWebSockets, server.subscriberCount("t")];
+        const a = await WsClient.open(port, "/a");
+        const b = await WsClient.open(port, "/b");
+        b.send("change");
+        await log.until((e) => e.length === 3, 5000, "the change");
+        const counts = [
+          server.pendingWebSockets,
+          server.subscriberCount("t"),
+          server.subscriberCount("a"),
+          server.subscriberCount("nobody"),
+        ];
+        a.close();
+        await log.until((e) => e.length === 4, 5000, "a's close");
+        b.close();
+        await log.until((e) => e.length === 5, 5000, "b's close");
+        await pollUntil(() => server.pendingWebSockets === 0, 2000, "pendingWebSockets to drop after the close handler", { every: 5 });
+        return {
+          before,
+          log: log.entries,
+          counts,
+          after: [server.pendingWebSockets, server.subscriberCount("t"), server.subscriberCount("a")],
+        };
+      },
+    ),
   );
   // Bun 1.4.5: in the close handler the socket is already out of its topics, and still counted in
   // pendingWebSockets (it leaves it after the handler).
@@ -66,56 +87,67 @@ describe("publishing", () => {
   // Three sockets on topic "t": the publisher (/p), one other (/o), and /q subscribed to nothing.
   for (const publishToSelf of [false, true]) {
     test(`ws.publish, publishText, publishBinary, server.publish (publishToSelf ${publishToSelf})`, async () => {
-      let log!: EventLog;
-      let srv: any;
       const seen = await sameOnBoth(
-        () => {
-          log = new EventLog();
-          return wsApp({
-            publishToSelf,
-            open(ws: any) {
-              if (ws.data !== "/q") ws.subscribe("t");
-              log.push(["open"]);
-            },
-            message(ws: any, m: string) {
-              if (m === "pub") {
-                log.push([
-                  "ws",
-                  ws.publish("t", "hello"),
-                  ws.publishText("t", "hi"),
-                  ws.publishBinary("t", new Uint8Array([1, 2, 3])),
-                  ws.publish("t", new Uint8Array([4])),
-                  ws.publish("nobody", "x"),
-                ]);
-              } else if (m === "alone") {
-                // The publisher is the only subscriber of "solo".
-                ws.subscribe("solo");
-                log.push(["alone", ws.publish("solo", "s")]);
-              }
-              if (m === "server") log.push(["server", srv.publish("t", "all"), srv.publish("t", new Uint8Array(7)), srv.publish("nobody", "x"), srv.publish("solo", "s2")]);
-            },
-          });
-        },
-        async ({ server, port }) => {
-          srv = server;
-          const [p, o, q] = [await WsClient.open(port, "/p"), await WsClient.open(port, "/o"), await WsClient.open(port, "/q")];
-          for (const m of ["pub", "alone", "server"]) {
-            p.send(m);
-            await log.until((e) => e.some(([k]) => k === (m === "pub" ? "ws" : m)), 5000, m);
-          }
-          server.publish("t", "end");
-          const received = async (c: WsClient) => {
-            const got: unknown[] = [];
-            for (;;) {
-              const m = await c.next();
-              if (m === "end") return got;
-              got.push(typeof m === "string" ? m : [...new Uint8Array(m)]);
+        ...withLog(
+          (log, srv) =>
+            wsApp({
+              publishToSelf,
+              open(ws: any) {
+                if (ws.data !== "/q") ws.subscribe("t");
+                log.push(["open"]);
+              },
+              message(ws: any, m: string) {
+                if (m === "pub") {
+                  log.push([
+                    "ws",
+                    ws.publish("t", "hello"),
+                    ws.publishText("t", "hi"),
+                    ws.publishBinary("t", new Uint8Array([1, 2, 3])),
+                    ws.publish("t", new Uint8Array([4])),
+                    ws.publish("nobody", "x"),
+                  ]);
+                } else if (m === "alone") {
+                  // The publisher is the only subscriber of "solo".
+                  ws.subscribe("solo");
+                  log.push(["alone", ws.publish("solo", "s")]);
+                }
+                if (m === "server") {
+                  const s = srv();
+                  log.push([
+                    "server",
+                    s.publish("t", "all"),
+                    s.publish("t", new Uint8Array(7)),
+                    s.publish("nobody", "x"),
+                    s.publish("solo", "s2"),
+                  ]);
+                }
+              },
+            }),
+          async ({ server, port }, log) => {
+            const [p, o, q] = [await WsClient.open(port, "/p"), await WsClient.open(port, "/o"), await WsClient.open(port, "/q")];
+            for (const m of ["pub", "alone", "server"]) {
+              p.send(m);
+              await log.until((e) => e.some(([k]) => k === (m === "pub" ? "ws" : m)), 5000, m);
             }
-          };
-          const out = { log: log.entries.filter(([k]) => k !== "open"), p: await received(p), o: await received(o), q: q.messages.length };
-          for (const c of [p, o, q]) c.close();
-          return out;
-        },
+            server.publish("t", "end");
+            const received = async (c: WsClient) => {
+              const got: unknown[] = [];
+              for (;;) {
+                const m = await c.next();
+                if (m === "end") return got;
+                got.push(typeof m === "string" ? m : [...new Uint8Array(m)]);
+              }
+            };
+            const out = {
+              log: log.entries.filter(([k]) => k !== "open"),
+              p: await received(p),
+              o: await received(o),
+              q: q.messages.length,
+            };
+            for (const c of [p, o, q]) c.close();
+            return out;
+          },
+        ),
       );
       const all = ["hello", "hi", [1, 2, 3], [4], "all", [0, 0, 0, 0, 0, 0, 0]];
       expect(seen.o).toEqual(all);

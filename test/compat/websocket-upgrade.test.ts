@@ -76,8 +76,16 @@ describe("server.upgrade()", () => {
       },
     );
     expect(seen).toEqual({
-      status: 101, upgrade: "websocket", connection: "upgrade", accept: ACCEPT, custom: "yes", cookie: "sid=1",
-      protocol: null, contentLength: null, firstFrame: '{"user":7}', returned: [true],
+      status: 101,
+      upgrade: "websocket",
+      connection: "upgrade",
+      accept: ACCEPT,
+      custom: "yes",
+      cookie: "sid=1",
+      protocol: null,
+      contentLength: null,
+      firstFrame: '{"user":7}',
+      returned: [true],
     });
   });
 
@@ -111,7 +119,10 @@ describe("server.upgrade()", () => {
       },
     );
     const error = JSON.stringify({
-      name: "TypeError", message: 'To enable websocket support, set the "websocket" object in Bun.serve({})', code: "ERR_INVALID_ARG_TYPE", isTypeError: true,
+      name: "TypeError",
+      message: 'To enable websocket support, set the "websocket" object in Bun.serve({})',
+      code: "ERR_INVALID_ARG_TYPE",
+      isTypeError: true,
     });
     expect(seen).toEqual({ ws: [200, error], plain: [200, error] });
   });
@@ -174,8 +185,7 @@ describe("subprotocols", () => {
   });
 });
 
-const fields = (version = "13", key = KEY) =>
-  `Upgrade: websocket\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: ${version}\r\n`;
+const fields = (version = "13", key = KEY) => `Upgrade: websocket\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: ${version}\r\n`;
 
 describe("handshakes we refuse and Bun upgrades (RFC 6455 §4.2.1)", () => {
   const cases: [string, string][] = [
@@ -186,7 +196,10 @@ describe("handshakes we refuse and Bun upgrades (RFC 6455 §4.2.1)", () => {
   for (const [name, raw] of cases) {
     test(`${name}: Bun answers 101, we 400`, async () => {
       let returned: unknown[] = [];
-      const seen = await onBoth(() => recordingApp((returned = [])), ({ port }) => handshake(port, raw, returned));
+      const seen = await onBoth(
+        () => recordingApp((returned = [])),
+        ({ port }) => handshake(port, raw, returned),
+      );
       expect(seen.bun).toMatchObject({ status: 101, accept: ACCEPT, upgradeReturned: [true] });
       // Refused by the server before the app, or by upgrade() returning false (then the app's 400).
       expect(seen.ours.status).toBe(400);
@@ -200,18 +213,33 @@ describe("handshakes both refuse", () => {
   // Bun: upgrade() returns false for each, and the app's 400 goes out; for a version other than 13 it
   // writes its own 426 with Sec-WebSocket-Version: 13 whatever the app returns, and closes.
   const cases: [string, string, number][] = [
-    ["no Sec-WebSocket-Key", "GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n", 400],
-    ["a key of 18 bytes (24 base64 chars, no padding)", `GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n${fields("13", "A".repeat(24))}\r\n`, 400],
+    [
+      "no Sec-WebSocket-Key",
+      "GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      400,
+    ],
+    [
+      "a key of 18 bytes (24 base64 chars, no padding)",
+      `GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n${fields("13", "A".repeat(24))}\r\n`,
+      400,
+    ],
     ["a key that is not base64", `GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n${fields("13", "!".repeat(22) + "==")}\r\n`, 400],
     ["a key too short", `GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n${fields("13", "abc")}\r\n`, 400],
     ["Sec-WebSocket-Version: 12", `GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n${fields("12")}\r\n`, 426],
-    ["no Sec-WebSocket-Version", "GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: " + KEY + "\r\n\r\n", 426],
+    [
+      "no Sec-WebSocket-Version",
+      "GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: " + KEY + "\r\n\r\n",
+      426,
+    ],
     ["POST", `POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nConnection: Upgrade\r\n${fields()}\r\n`, 400],
   ];
   for (const [name, raw, status] of cases) {
     test(`${name}: ${status}`, async () => {
       let returned: unknown[] = [];
-      const seen = await sameOnBoth(() => recordingApp((returned = [])), ({ port }) => handshake(port, raw, returned));
+      const seen = await sameOnBoth(
+        () => recordingApp((returned = [])),
+        ({ port }) => handshake(port, raw, returned),
+      );
       expect(seen).toMatchObject({ status, accept: null, version: status === 426 ? "13" : null, upgradeReturned: [false] });
     });
   }

@@ -1,6 +1,7 @@
 // Clients for the WebSocket API tests (test/compat/websocket-*.test.ts, test/ws/api-*.test.ts): Bun's
 // own WebSocket client with its events turned into awaitable queues, and the raw TCP side (an upgrade
 // request, a socket past its 101, the server's unmasked frames) for checks a real client hides.
+import type { Served } from "../helpers/compat.ts";
 import { poll, pollUntil, Wakeup } from "../helpers/poll.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 
@@ -180,4 +181,23 @@ export class EventLog<T = unknown[]> {
   async until(predicate: (entries: T[]) => boolean, ms = 5000, what = "the server's handlers"): Promise<void> {
     await pollUntil(() => predicate(this.entries) || null, ms, what, { wake: this.#wake });
   }
+}
+
+/**
+ * For onBoth/sameOnBoth (spread the pair in): `app` is made afresh for each server with a new EventLog
+ * for its handlers, and `check` gets that log. `server()` in the app is the server being checked.
+ */
+export function withLog<T, E = unknown[]>(
+  app: (log: EventLog<E>, server: () => any) => Record<string, unknown>,
+  check: (s: Served, log: EventLog<E>) => Promise<T>,
+): [() => Record<string, unknown>, (s: Served) => Promise<T>] {
+  let log!: EventLog<E>;
+  let current: any = null;
+  return [
+    () => app((log = new EventLog<E>()), () => current),
+    (s) => {
+      current = s.server;
+      return check(s, log);
+    },
+  ];
 }
