@@ -256,6 +256,28 @@ describe("ws only", () => {
     expect((await within(error, 5000, "ws's handshake error")).message).toBe("Server sent no subprotocol");
   });
 
+  test("a text message sent in fragments, split inside a character, comes back whole", async () => {
+    const s = startEcho();
+    const { socket } = wsClient(s.url("/"));
+    const c = await wrapWs(socket);
+    const whole = Buffer.from("fragments: héllo 🌍 wörld");
+    const cuts = [0, 13, 14, 20, 22, whole.length]; // 13|14 and 20|22 fall inside é and 🌍
+    for (let i = 1; i < cuts.length; i++) {
+      socket.send(whole.subarray(cuts[i - 1], cuts[i]), { binary: false, fin: i === cuts.length - 1 });
+    }
+    expect(await c.next()).toBe(whole.toString());
+    socket.close();
+  });
+
+  test("a message over maxPayloadLength closes the connection with 1009", async () => {
+    const s = startEcho({ maxPayloadLength: 1000 });
+    const { socket } = wsClient(s.url("/"));
+    const c = await wrapWs(socket);
+    await c.echo(patternBytes(1000));
+    socket.send(patternBytes(1001));
+    expect((await within(c.closed, 5000, "the close")).code).toBe(1009);
+  });
+
   test("the client's ping gets a pong with its payload; the server's ping handler hears it", async () => {
     const s = startEcho();
     const { socket } = wsClient(s.url("/"));
@@ -306,6 +328,27 @@ describe("ws only", () => {
       expect(socket.extensions).toStartWith("permessage-deflate");
       await c.echo(big, 10_000);
       expect(rsv1).toEqual([false]);
+      socket.close();
+    }, 30_000);
+
+    test("a client asking for server_max_window_bits=10 is declined, or answered and held to it", async () => {
+      // Repeats 4 KiB apart: a compressor with a window over 1 KiB refers back to them, and ws inflates
+      // with the window the answer names, so a server that says 10 and uses more fails the inflate.
+      const block = patternBytes(4096, 7).map((b, i) => b ^ ((i * i) & 0xff));
+      const spread = Buffer.concat(Array.from({ length: 50 }, () => block));
+      const s = startEcho({ perMessageDeflate: true });
+      const { socket, headers } = wsClient(s.url("/compressed"), undefined, {
+        perMessageDeflate: { serverMaxWindowBits: 10, serverNoContextTakeover: true },
+      });
+      const c = await wrapWs(socket);
+      const answer = (await headers)["sec-websocket-extensions"];
+      if (answer !== undefined) {
+        const bits = /server_max_window_bits=(\d+)/.exec(String(answer));
+        expect(bits).not.toBeNull();
+        expect(Number(bits![1])).toBeLessThanOrEqual(10);
+      }
+      await c.echo(spread, 10_000);
+      await c.echo(spread, 10_000);
       socket.close();
     }, 30_000);
 
