@@ -1,21 +1,21 @@
-// A page in headless Chromium talks WebSocket to our serve(): it exchanges text and binary (ArrayBuffer)
-// messages, then the server closes with 4002 "bye" and the page records the close code, reason and
-// wasClean. The page is inline HTML from a route on the same server.
+// A page in headless Chromium talks WebSocket to our serve(): it gets the subprotocol the app selects,
+// exchanges text and binary (ArrayBuffer) messages, then the server closes with 4002 "bye" and the page
+// records the close code, reason and wasClean. The page is inline HTML from a route on the same server.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
 import { haveChromium, launchChromium } from "../helpers/chromium.ts";
 import { serve } from "../../src/serve.ts";
 import { pollUntil } from "../helpers/poll.ts";
 
-// The page sends text, then 1,024 bytes as an ArrayBuffer, checks each echo, then asks to be closed.
+// The page offers two subprotocols (the app selects the second), sends text, then 1,024 bytes as an ArrayBuffer, checks each echo, then asks to be closed.
 const PAGE = `<!doctype html>
 <title>ws</title>
 <script>
 const log = [];
-const ws = new WebSocket("ws://" + location.host + "/ws");
+const ws = new WebSocket("ws://" + location.host + "/ws", ["chat", "superchat"]);
 ws.binaryType = "arraybuffer";
 const sent = new Uint8Array(1024).map((_, i) => (i * 7) & 255);
-ws.onopen = () => { log.push("open"); ws.send("hello from the page ✓"); };
+ws.onopen = () => { log.push("open:" + ws.protocol); ws.send("hello from the page ✓"); };
 ws.onmessage = (e) => {
   if (typeof e.data === "string") {
     log.push("text:" + e.data);
@@ -41,8 +41,9 @@ beforeAll(async () => {
     port: 0,
     hostname: "127.0.0.1",
     routes: { "/": new Response(PAGE, { headers: { "Content-Type": "text/html; charset=utf-8" } }) },
-    fetch(req: Request, srv: any) {
-      if (new URL(req.url).pathname === "/ws" && srv.upgrade(req)) return;
+    fetch(req, srv) {
+      const headers = { "Sec-WebSocket-Protocol": "superchat" };
+      if (new URL(req.url).pathname === "/ws" && srv.upgrade(req, { headers })) return;
       return new Response("not found", { status: 404 });
     },
     websocket: {
@@ -54,7 +55,7 @@ beforeAll(async () => {
         serverCloses.push({ code, reason });
       },
     },
-  } as any);
+  });
   browser = await launchChromium();
 }, 30_000);
 
@@ -65,14 +66,14 @@ afterAll(async () => {
 });
 
 describe.skipIf(!haveChromium)("in Chromium", () => {
-  test("text and binary echo, then the server's close with 4002 'bye' is seen, cleanly", async () => {
+  test("the selected subprotocol, text and binary echo, then the server's close with 4002 'bye' is seen, cleanly", async () => {
     const page = await browser.newPage();
     try {
       await page.goto(server.url.href);
       await page.waitForFunction("window.result !== undefined", undefined, { timeout: 10_000 });
       const result = await page.evaluate("window.result");
       expect(result).toEqual({
-        log: ["open", "text:hello from the page ✓", "binary:1024:same"],
+        log: ["open:superchat", "text:hello from the page ✓", "binary:1024:same"],
         code: 4002,
         reason: "bye",
         wasClean: true,

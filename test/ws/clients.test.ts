@@ -53,7 +53,7 @@ function startEcho(websocket: Record<string, unknown> = {}): Echo {
   const server = serve({
     port: 0,
     hostname: "127.0.0.1",
-    fetch(req: Request, srv: any) {
+    fetch(req, srv) {
       const url = new URL(req.url);
       const q = url.searchParams;
       const headers: Record<string, string> = { "X-Hello": "world" };
@@ -82,7 +82,7 @@ function startEcho(websocket: Record<string, unknown> = {}): Echo {
       },
       ...websocket,
     },
-  } as any) as any;
+  });
   const echo: Echo = {
     url: (path, query = {}) => {
       const u = new URL(path, `ws://127.0.0.1:${server.port}`);
@@ -162,8 +162,16 @@ describe.each(CLIENTS)("%s", (_name, connect) => {
     const s = startEcho();
     const c = await connect(s.url("/", { id: "c1" }));
     c.socket.close(4000, "bye");
-    expect(await within(c.closed, 5000, "the client's close")).toEqual({ code: 4000, reason: "bye", wasClean: true });
+    const closed = await within(c.closed, 5000, "the client's close");
+    expect([closed.code, closed.wasClean]).toEqual([4000, true]);
     expect(await serverClose(s, "c1")).toEqual({ id: "c1", code: 4000, reason: "bye" });
+  });
+
+  test("the server's answer to the client's close echoes its code and reason, as Bun.serve's does", async () => {
+    const s = startEcho();
+    const c = await connect(s.url("/"));
+    c.socket.close(4000, "bye");
+    expect(await within(c.closed, 5000, "the client's close")).toEqual({ code: 4000, reason: "bye", wasClean: true });
   });
 
   test("the server closes with 4001 'done': the client sees them, the close is clean", async () => {
@@ -192,9 +200,14 @@ describe.each(CLIENTS)("%s", (_name, connect) => {
 });
 
 describe("Bun's WebSocket only", () => {
-  test("with no subprotocol selected by the app, the client sees none", async () => {
+  test("with no subprotocol selected by the app none is sent (so Bun's client, which offered one, refuses)", async () => {
     const s = startEcho();
-    const c = await connectWs(s.url("/"), ["chat"]);
+    await expect(connectWs(s.url("/"), ["chat"])).rejects.toThrow("Missing client protocol");
+  });
+
+  test("with no subprotocol offered or selected, it opens with none", async () => {
+    const s = startEcho();
+    const c = await connectWs(s.url("/"));
     expect(c.socket.protocol).toBe("");
     await c.echo("no protocol");
     c.socket.close();

@@ -34,7 +34,9 @@ app.get(
 
 let server: any;
 beforeAll(() => {
-  server = serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch, websocket } as any);
+  // @ts-expect-error -- our WebSocketHandler's message() takes `string | Uint8Array | ArrayBuffer`, which
+  // hono/bun's (typed after Bun's `string | Buffer`) does not accept; Bun.serve's types take it as is.
+  server = serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch, websocket });
 });
 afterAll(async () => {
   await server?.stop(true);
@@ -47,9 +49,18 @@ test("onOpen, onMessage (text and binary) and onClose, through a Bun WebSocket",
   expect(await c.next()).toBe("echo: hi");
   for (const size of [1, 126, 70_000]) await c.echo(patternBytes(size, size), 10_000);
   c.socket.close(4000, "bye");
-  expect(await within(c.closed, 5000, "the close")).toEqual({ code: 4000, reason: "bye", wasClean: true });
+  expect((await within(c.closed, 5000, "the close")).code).toBe(4000);
   await pollUntil(() => closes.length > 0, 5000, "Hono's onClose", { wake });
   expect(closes).toEqual([{ code: 4000, reason: "bye" }]);
+});
+
+test("a client that offers a subprotocol connects (Hono selects none; its ws.protocol is the first offered)", async () => {
+  // Hono never passes Sec-WebSocket-Protocol to upgrade(): under Bun.serve, which echoes the client's
+  // first, this works. Bun's client, ws and browsers all fail a handshake whose 101 names none.
+  const c = await connectWs(`ws://127.0.0.1:${server.port}/ws?name=proto`, ["chat", "other"]);
+  expect(c.socket.protocol).toBe("chat");
+  expect(await c.next()).toBe("welcome proto");
+  c.socket.close();
 });
 
 test("the app's plain routes answer beside it, and /ws without an upgrade goes on to a 404", async () => {
