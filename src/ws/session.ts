@@ -27,6 +27,8 @@ const LARGE_PAYLOAD = 16 * 1024;
 const fatal = new TextDecoder("utf-8", { fatal: true });
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, s: number, e: number): string }).latin1Slice;
 const EMPTY = new Uint8Array(0);
+/** A sink's answer that ends the parse without an error (after the peer's close frame). */
+const STOP = -1;
 
 /** What the server keeps for all its sockets: settings, the open set, the topics. */
 export interface WsContext {
@@ -118,7 +120,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
   #feed(chunk: Uint8Array): void {
     if (this.readyState === READY.CLOSED) return;
     const err = this.#parser.feed(chunk, this);
-    if (err !== 0) this.fail(err);
+    if (err > 0) this.fail(err); // (STOP: the close handshake ended; what follows is not read)
   }
 
   /** Our output over the limit: stop reading until it drains (the peer then feels TCP's backpressure). */
@@ -376,7 +378,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
       this.control(OPCODE.CLOSE, code === CLOSE.NO_STATUS ? EMPTY : closePayload(code, ""));
     }
     this.#finish(code, reason);
-    return 0;
+    return STOP;
   }
 
   /** The close handshake is done (or failed): the handler hears, and TCP closes once our bytes leave. */
