@@ -26,8 +26,6 @@ const CLOSE_WAIT_MS = 5000;
  * cork buffer (one): below it, a copy costs less than a second write (~4 µs, ../shared/BUN-NOTES.md).
  */
 const LARGE_PAYLOAD = 256 * 1024;
-/** A received message at least this share of its read is handed over as a view of it, not a copy. */
-const VIEW_SHARE = 2;
 
 const fatal = new TextDecoder("utf-8", { fatal: true });
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, s: number, e: number): string }).latin1Slice;
@@ -343,7 +341,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     const onMessage = this.ctx.settings.handler.message;
     if (onMessage === undefined) return;
     try {
-      const r = onMessage(this.ws, message);
+      const r = onMessage(this.ws, message as string);
       if (r !== undefined && r instanceof Promise) r.catch((err) => this.#handlerError(err));
     } catch (err) {
       this.#handlerError(err);
@@ -351,24 +349,25 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
   }
 
   /**
-   * Bytes as the binaryType asks. A view of the read they came in when they are most of it (or of our
-   * own gathering buffer, `owned`); else a copy, as a small message kept by the application must not
-   * keep a whole socket read alive.
+   * Bytes as the binaryType asks, in memory of their own: applications (Hono's adapter among them)
+   * read a message's `.buffer` as the message, and a small message kept must not keep a whole socket
+   * read alive. `owned`: buf[start, end) is already that (our gathering buffer, an inflated message).
    */
   #binary(buf: Uint8Array, start: number, end: number, owned = false): Uint8Array | ArrayBuffer {
     const n = end - start;
-    const type = this.binaryType;
-    if (type === "arraybuffer") {
-      if (owned && start === 0 && buf.byteOffset === 0 && n === buf.buffer.byteLength) return buf.buffer as ArrayBuffer;
-      return buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + end) as ArrayBuffer;
+    const exact = owned && start === 0 && buf.byteOffset === 0 && n === buf.buffer.byteLength;
+    switch (this.binaryType) {
+      case "arraybuffer":
+        return exact ? (buf.buffer as ArrayBuffer) : (buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + end) as ArrayBuffer);
+      case "uint8array":
+        return exact ? buf : Uint8Array.prototype.slice.call(buf, start, end);
+      default: {
+        if (exact) return Buffer.from(buf.buffer, 0, n);
+        const b = Buffer.allocUnsafe(n); // (never pooled in Bun: its `.buffer` is its own)
+        b.set(buf.subarray(start, end));
+        return b;
+      }
     }
-    if (owned || n * VIEW_SHARE >= buf.length) {
-      return type === "uint8array" ? buf.subarray(start, end) : Buffer.from(buf.buffer, buf.byteOffset + start, n);
-    }
-    if (type === "uint8array") return Uint8Array.prototype.slice.call(buf, start, end);
-    const b = Buffer.allocUnsafe(n);
-    b.set(buf.subarray(start, end));
-    return b;
   }
 
   #onControl(op: number, payload: Uint8Array): number {
@@ -398,9 +397,9 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
       reason = r;
     }
     if (this.readyState === READY.OPEN) {
-      // Echo the code (§5.5.1); none if none came.
+      // Echo the code (§5.5.1), and the reason, as Bun.serve does; none if none came.
       this.readyState = READY.CLOSING;
-      this.control(OPCODE.CLOSE, code === CLOSE.NO_STATUS ? EMPTY : closePayload(code, ""));
+      this.control(OPCODE.CLOSE, code === CLOSE.NO_STATUS ? EMPTY : closePayload(code, reason));
     }
     this.#finish(code, reason);
     return STOP;
@@ -590,10 +589,10 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
           r = h.drain?.(ws);
           break;
         case 4:
-          r = h.ping?.(ws, arg as Uint8Array);
+          r = h.ping?.(ws, arg as Buffer);
           break;
         default:
-          r = h.pong?.(ws, arg as Uint8Array);
+          r = h.pong?.(ws, arg as Buffer);
       }
       if (r instanceof Promise) r.catch((err) => this.#handlerError(err));
     } catch (err) {
