@@ -3,7 +3,10 @@
 // encoding, split into pieces or byte by byte), and decodes what the server sends incrementally into a
 // queue, checking that every server frame is well formed (RFC 6455 §5.2: unmasked, minimal length, no
 // RSV bits an extension did not claim, control frames short and final, sane fragmentation, nothing after
-// a close frame). permessage-deflate (RFC 7692) is done on this side with node:zlib raw deflate.
+// a close frame). permessage-deflate (RFC 7692) is done on this side with node:zlib raw deflate. Also
+// the test app (serveEcho: ours, or Bun.serve with WS_TARGET=bun) and the small helpers every
+// conformance file shares.
+import { afterAll, beforeAll } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import zlib from "node:zlib";
 import { concatBytes } from "../../src/http/chars.ts";
@@ -20,6 +23,13 @@ const SYNC_TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
 const WINDOW = 32768;
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+// A leading U+FEFF is message data, not a byte order mark to drop.
+const asText = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/** Bytes written in hex, spaces allowed: hex("ce ba") is κ. */
+export function hex(h: string): Uint8Array {
+  return new Uint8Array((h.replace(/\s+/g, "").match(/../g) ?? []).map((b) => parseInt(b, 16)));
+}
 
 /** Bytes of a string as UTF-8, or the bytes themselves. */
 export function bytesOf(data: string | Uint8Array): Uint8Array {
@@ -35,7 +45,7 @@ export function isValidUtf8(bytes: Uint8Array): boolean {
   }
 }
 
-/** Bytes counting up from 0 (mod 256): a binary payload whose every offset is recognisable. */
+/** n bytes in a fixed sequence (step 31 mod 256, from `seed`): binary data where a shifted or lost byte shows. */
 export function pattern(n: number, seed = 0): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = (i * 31 + seed) & 0xff;
@@ -461,19 +471,19 @@ export class WsRaw {
   /** The next data message, reassembled and inflated; a control frame before it is an error. */
   async nextMessage(ms = 5000): Promise<Message> {
     const first = await this.nextFrame(ms);
-    if (first.opcode !== OP.TEXT && first.opcode !== OP.BINARY) throw new Error(`expected a data frame, got ${describe(first)}`);
+    if (first.opcode !== OP.TEXT && first.opcode !== OP.BINARY) throw new Error(`expected a data frame, got ${describeFrame(first)}`);
     const parts = [first.payload];
     let last = first;
     while (!last.fin) {
       last = await this.nextFrame(ms);
-      if (last.opcode !== OP.CONT) throw new Error(`expected a continuation frame, got ${describe(last)}`);
+      if (last.opcode !== OP.CONT) throw new Error(`expected a continuation frame, got ${describeFrame(last)}`);
       parts.push(last.payload);
     }
     const compressed = first.rsv === RSV1;
     const wire = concatBytes(parts);
     const data = compressed ? this.inflate(wire) : wire;
     if (first.opcode === OP.TEXT && !isValidUtf8(data)) throw new Error("server sent a text message that is not UTF-8");
-    return { opcode: first.opcode as Message["opcode"], data, compressed, wire, frames: parts.length, text: () => new TextDecoder().decode(data) };
+    return { opcode: first.opcode as Message["opcode"], data, compressed, wire, frames: parts.length, text: () => asText.decode(data) };
   }
 
   /**
@@ -484,7 +494,7 @@ export class WsRaw {
     const ms = options.ms ?? 5000;
     const start = performance.now();
     const f = await this.nextFrame(ms);
-    if (f.opcode !== OP.CLOSE) throw new Error(`expected a close ${code}, got ${describe(f)}`);
+    if (f.opcode !== OP.CLOSE) throw new Error(`expected a close ${code}, got ${describeFrame(f)}`);
     const close = parseClose(f.payload);
     if (close.code !== code) throw new Error(`expected close code ${code}, got ${close.code} ${JSON.stringify(close.reason)}`);
     if (options.reply) await this.send({ opcode: OP.CLOSE, payload: f.payload.subarray(0, 2) });
@@ -500,7 +510,7 @@ export class WsRaw {
   async expectQuiet(ms = 100): Promise<void> {
     await this.raw.until(() => this.frames.length > 0 || this.violation !== null || this.isClosed, ms);
     this.#check();
-    if (this.frames.length > 0) throw new Error(`expected silence, got ${describe(this.frames[0]!)}`);
+    if (this.frames.length > 0) throw new Error(`expected silence, got ${describeFrame(this.frames[0]!)}`);
     if (this.isClosed) throw new Error("expected the connection to stay open, but it closed");
   }
 
@@ -518,7 +528,7 @@ export class WsRaw {
   async closeCleanly(code = 1000, ms = 5000): Promise<void> {
     await this.sendClose(code);
     const f = await this.nextFrame(ms);
-    if (f.opcode !== OP.CLOSE) throw new Error(`expected the close echoed, got ${describe(f)}`);
+    if (f.opcode !== OP.CLOSE) throw new Error(`expected the close echoed, got ${describeFrame(f)}`);
     const got = parseClose(f.payload).code;
     if (got !== code && got !== 1000) throw new Error(`close ${code} answered with ${got}`);
     await this.expectTcpClose(ms);
@@ -540,10 +550,11 @@ export function parseClose(payload: Uint8Array): { code: number; reason: string 
   if (payload.length === 1) throw new Error("server sent a close frame with a 1-byte payload");
   const reason = payload.subarray(2);
   if (!isValidUtf8(reason)) throw new Error("server's close reason is not UTF-8");
-  return { code: (payload[0]! << 8) | payload[1]!, reason: new TextDecoder().decode(reason) };
+  return { code: (payload[0]! << 8) | payload[1]!, reason: asText.decode(reason) };
 }
 
-export function describe(f: Frame): string {
+/** A frame in words, for error messages. */
+export function describeFrame(f: Frame): string {
   const names: Record<number, string> = { 0: "continuation", 1: "text", 2: "binary", 8: "close", 9: "ping", 10: "pong" };
   const extra = f.opcode === OP.CLOSE && f.payload.length >= 2 ? ` code ${(f.payload[0]! << 8) | f.payload[1]!}` : "";
   return `${names[f.opcode] ?? `opcode ${f.opcode}`} frame (fin ${f.fin}, rsv ${f.rsv}, ${f.payload.length} bytes${extra})`;
@@ -559,8 +570,8 @@ function yieldToLoop(): Promise<void> {
 
 /**
  * Which server the conformance tests run against: ours, or with WS_TARGET=bun Bun.serve (uWebSockets),
- * to tell our bugs from a test's mistakes. Bun is known not to fail fast on UTF-8 and to be lenient in
- * places where we are strict.
+ * to tell our bugs from a test's mistakes. Bun.serve fails only the UTF-8 fail-fast cases: it checks
+ * text once a message is complete.
  */
 export const TARGET: "ours" | "bun" = process.env.WS_TARGET === "bun" ? "bun" : "ours";
 
@@ -594,4 +605,34 @@ export function serveEcho(websocket: Record<string, unknown> = {}, options: { co
     await server.stop(true);
   };
   return { port: server.port, stop, [Symbol.asyncDispose]: stop };
+}
+
+/** An echo server (serveEcho's arguments) for a whole test file: up before its tests, stopped after. */
+export function echoServerForFile(websocket: Record<string, unknown> = {}, options: { compress?: boolean } = {}): { readonly port: number } {
+  let server: EchoServer | null = null;
+  beforeAll(() => {
+    server = serveEcho(websocket, options);
+  });
+  afterAll(() => server?.stop());
+  return {
+    get port() {
+      if (!server) throw new Error("the echo server is not up yet (use it inside a test)");
+      return server.port;
+    },
+  };
+}
+
+/**
+ * One connection to `port` that sends `frames` and must then get the close `code` (a failure like
+ * 1002, or the answer 1000 to a close among the frames), with nothing before it, and the TCP close.
+ */
+export async function expectCloseAfter(
+  port: number,
+  frames: FrameSpec | Uint8Array | (FrameSpec | Uint8Array)[],
+  code: number,
+  options: { extensions?: string; how?: SendOptions; ms?: number } = {},
+): Promise<Close> {
+  using ws = await WsRaw.connect(port, { extensions: options.extensions });
+  await ws.send(frames, options.how);
+  return await ws.expectClose(code, { ms: options.ms });
 }

@@ -6,12 +6,10 @@
 // RSV1 on a continuation or control frame, or without the extension, fails with 1002; a message that
 // inflates past maxPayloadLength fails with 1009.
 import { afterAll, describe, expect, test } from "bun:test";
-import { type EchoServer, fragmentsOf, OP, pattern, RSV1, serveEcho, WsRaw } from "../helpers/ws-raw.ts";
+import { bytesOf, type Deflate, type EchoServer, fragmentsOf, hex, OP, pattern, RSV1, serveEcho, WsRaw } from "../helpers/ws-raw.ts";
 
 const KiB = 1024;
 const LIMIT = 64 * KiB;
-const hex = (h: string) => new Uint8Array((h.replace(/\s+/g, "").match(/../g) ?? []).map((b) => parseInt(b, 16)));
-const enc = (s: string) => new TextEncoder().encode(s);
 
 /** Echoes with compression, except text starting "plain:" (sent with ws.send(m), no flag). */
 const echoApp = {
@@ -77,72 +75,62 @@ async function expectEcho(ws: WsRaw, sent: string | Uint8Array, compressed = tru
 }
 
 describe("negotiation", () => {
-  test("a plain offer is accepted, with only parameters a response may carry", async () => {
-    using ws = await WsRaw.connect(server.port, { extensions: "permessage-deflate" });
-    expect(ws.deflate).not.toBeNull();
-    // §7.1.2.2: client_max_window_bits may only be answered if it was offered.
-    expect(ws.deflate!.clientMaxWindowBits).toBeUndefined();
-    const bits = ws.deflate!.serverMaxWindowBits;
-    if (bits !== undefined) expect(bits >= 8 && bits <= 15).toBe(true);
-    await ws.closeCleanly();
-  });
-
-  test("server_no_context_takeover asked for is granted", async () => {
-    using ws = await WsRaw.connect(server.port, { extensions: "permessage-deflate; server_no_context_takeover" });
-    expect(ws.deflate?.serverNoContextTakeover).toBe(true);
-    // Each echo then inflates on its own (no dictionary: ws-raw follows the negotiated parameters).
-    for (let i = 0; i < 3; i++) {
-      const t = jsonText(2000, 1);
-      await ws.sendMessage(t, { compress: true });
-      await expectEcho(ws, t);
-    }
-    await ws.closeCleanly();
-  });
-
-  test("client_no_context_takeover offered: accepted, and messages without shared context work", async () => {
-    using ws = await WsRaw.connect(server.port, { extensions: "permessage-deflate; client_no_context_takeover" });
-    expect(ws.deflate).not.toBeNull();
-    for (let i = 0; i < 3; i++) {
-      const t = jsonText(2000, 2);
-      await ws.sendMessage(t, { compress: true, context: false });
-      await expectEcho(ws, t);
-    }
-    await ws.closeCleanly();
-  });
-
-  test("client_max_window_bits with no value: accepted; an answer, if any, is 8 … 15", async () => {
-    using ws = await WsRaw.connect(server.port, { extensions: "permessage-deflate; client_max_window_bits" });
-    expect(ws.deflate).not.toBeNull();
-    const bits = ws.deflate!.clientMaxWindowBits;
-    if (bits !== undefined) expect(bits >= 8 && bits <= 15).toBe(true);
-    await ws.closeCleanly();
-  });
-
-  test("client_max_window_bits=9: the answer, if any, is at most 9, and a 9-bit client window works", async () => {
-    using ws = await WsRaw.connect(server.port, { extensions: "permessage-deflate; client_max_window_bits=9" });
-    expect(ws.deflate).not.toBeNull();
-    const bits = ws.deflate!.clientMaxWindowBits;
-    if (bits !== undefined) expect(bits >= 8 && bits <= 9).toBe(true);
-    const t = jsonText(5000, 3);
-    await ws.sendMessage(t, { compress: true });
-    await expectEcho(ws, t);
-    await ws.closeCleanly();
-  });
-
-  test("server_max_window_bits=10: declined, or granted with at most 10 (and the echoes stay within it)", async () => {
-    using ws = await WsRaw.connect(server.port, { extensions: "permessage-deflate; server_max_window_bits=10" });
-    if (ws.deflate === null) {
-      expect(ws.response.header("sec-websocket-extensions")).toBeUndefined();
-    } else {
-      expect(ws.deflate.serverMaxWindowBits).toBeDefined();
-      expect(ws.deflate.serverMaxWindowBits!).toBeLessThanOrEqual(10);
-      // ws-raw keeps only the declared window of earlier messages: a reference further back fails.
-      const t = jsonText(20000, 4);
-      await ws.sendMessage(t, { compress: true });
-      await expectEcho(ws, t);
-    }
-    await ws.closeCleanly();
-  });
+  /** A window size the answer may carry: absent, or 8 … `max`. */
+  const expectBits = (bits: number | undefined, max: number) => {
+    if (bits !== undefined) expect(bits >= 8 && bits <= max).toBe(true);
+  };
+  // [what is checked, the offer, the check of the answer]; an accepted offer then carries compressed
+  // messages both ways, which ws-raw compresses and inflates by the parameters the server answered.
+  const ACCEPTED: [string, string, (d: Deflate | null, ws: WsRaw) => void][] = [
+    [
+      "a plain offer is accepted, with only parameters a response may carry",
+      "permessage-deflate",
+      (d) => {
+        expect(d).not.toBeNull();
+        // §7.1.2.2: client_max_window_bits may only be answered if it was offered.
+        expect(d!.clientMaxWindowBits).toBeUndefined();
+        expectBits(d!.serverMaxWindowBits, 15);
+      },
+    ],
+    ["server_no_context_takeover asked for is granted", "permessage-deflate; server_no_context_takeover", (d) => expect(d?.serverNoContextTakeover).toBe(true)],
+    ["client_no_context_takeover offered is accepted", "permessage-deflate; client_no_context_takeover", (d) => expect(d).not.toBeNull()],
+    [
+      "client_max_window_bits with no value is accepted; an answer, if any, is 8 … 15",
+      "permessage-deflate; client_max_window_bits",
+      (d) => {
+        expect(d).not.toBeNull();
+        expectBits(d!.clientMaxWindowBits, 15);
+      },
+    ],
+    [
+      "client_max_window_bits=9 is accepted; an answer, if any, is at most 9 (and ws-raw keeps to it)",
+      "permessage-deflate; client_max_window_bits=9",
+      (d) => {
+        expect(d).not.toBeNull();
+        expectBits(d!.clientMaxWindowBits, 9);
+      },
+    ],
+    [
+      "server_max_window_bits=10 is declined, or granted with at most 10",
+      "permessage-deflate; server_max_window_bits=10",
+      (d, ws) => {
+        if (d === null) expect(ws.response.header("sec-websocket-extensions")).toBeUndefined();
+        else expectBits(d.serverMaxWindowBits ?? 99, 10);
+      },
+    ],
+  ];
+  for (const [name, offer, check] of ACCEPTED) {
+    test(name, async () => {
+      using ws = await WsRaw.connect(server.port, { extensions: offer });
+      check(ws.deflate, ws);
+      for (let i = 0; ws.deflate && i < 3; i++) {
+        const t = jsonText(5000, i);
+        await ws.sendMessage(t, { compress: true });
+        await expectEcho(ws, t);
+      }
+      await ws.closeCleanly();
+    });
+  }
 
   const MALFORMED = [
     "permessage-deflate; server_max_window_bits=7",
@@ -225,10 +213,20 @@ describe("messages", () => {
     await ws.closeCleanly();
   });
 
+  test("compressed text keeps a leading U+FEFF (a BOM), whole and fragmented", async () => {
+    using ws = await WsRaw.connect(server.port, { extensions: "permessage-deflate" });
+    const t = `\ufeff${jsonText(500, 40)}`;
+    await ws.sendMessage(t, { compress: true });
+    await expectEcho(ws, t);
+    await ws.sendMessage(t, { compress: true, fragmentSize: 20 });
+    await expectEcho(ws, t);
+    await ws.closeCleanly();
+  });
+
   test("a compressed message whose last fragment is empty", async () => {
     using ws = await WsRaw.connect(server.port, { extensions: "permessage-deflate" });
     const t = jsonText(1000, 7);
-    const frames = fragmentsOf(OP.TEXT, ws.compress(enc(t)), 100, RSV1);
+    const frames = fragmentsOf(OP.TEXT, ws.compress(bytesOf(t)), 100, RSV1);
     frames[frames.length - 1]!.fin = false;
     frames.push({ opcode: OP.CONT, payload: new Uint8Array(0) });
     await ws.send(frames);
@@ -241,7 +239,7 @@ describe("messages", () => {
     const t = jsonText(4000, 8);
     const sizes: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const c = ws.compress(enc(t));
+      const c = ws.compress(bytesOf(t));
       sizes.push(c.length);
       await ws.send({ opcode: OP.TEXT, rsv: RSV1, payload: c });
       await expectEcho(ws, t);
@@ -334,7 +332,7 @@ describe("messages", () => {
   describe("errors", () => {
     test("RSV1 on a continuation frame fails with 1002", async () => {
       using ws = await WsRaw.connect(server.port, { extensions: "permessage-deflate" });
-      const c = ws.compress(enc(jsonText(1000, 30)));
+      const c = ws.compress(bytesOf(jsonText(1000, 30)));
       await ws.send([
         { opcode: OP.TEXT, rsv: RSV1, fin: false, payload: c.subarray(0, 10) },
         { opcode: OP.CONT, rsv: RSV1, payload: c.subarray(10) },
@@ -361,7 +359,7 @@ describe("messages", () => {
 
     test("RSV2 and RSV3 stay errors with permessage-deflate", async () => {
       using ws = await WsRaw.connect(server.port, { extensions: "permessage-deflate" });
-      await ws.send({ opcode: OP.TEXT, rsv: RSV1 | 2, payload: ws.compress(enc("hi")) });
+      await ws.send({ opcode: OP.TEXT, rsv: RSV1 | 2, payload: ws.compress(bytesOf("hi")) });
       await ws.expectFail(1002);
     });
 
@@ -369,6 +367,21 @@ describe("messages", () => {
       using ws = await WsRaw.connect(server.port, { extensions: "permessage-deflate; client_no_context_takeover" });
       await ws.send({ opcode: OP.TEXT, rsv: RSV1, payload: ws.compress(hex("68656c6c6f eda080 776f726c64")) });
       await ws.expectFail(1007);
+    });
+
+    test("compressed, fragmented text that inflates to invalid UTF-8 fails with 1007", async () => {
+      using ws = await WsRaw.connect(server.port, { extensions: "permessage-deflate; client_no_context_takeover" });
+      const bad = new Uint8Array([...bytesOf(jsonText(3000, 31)), 0xf4, 0x90, 0x80, 0x80, ...bytesOf("tail")]);
+      await ws.send(fragmentsOf(OP.TEXT, ws.compress(bad), 50, RSV1));
+      await ws.expectFail(1007);
+    });
+
+    test("compressed fragments that inflate past maxPayloadLength together fail with 1009", async () => {
+      using ws = await WsRaw.connect(limited.port, { extensions: "permessage-deflate; client_no_context_takeover" });
+      // Each fragment inflates to under the limit; the message as a whole does not.
+      const c = ws.compress(new Uint8Array(4 * LIMIT));
+      await ws.send(fragmentsOf(OP.BINARY, c, Math.ceil(c.length / 8), RSV1));
+      await ws.expectFail(1009);
     });
 
     test("data that is not DEFLATE fails the connection (1002 or 1007) and TCP closes", async () => {

@@ -2,34 +2,23 @@
 // text or binary message is reassembled whatever the TCP chops, with control frames allowed between its
 // fragments (answered at once, before the message ends); a continuation with nothing to continue, or a
 // new data frame inside a fragmented message, fails the connection with 1002 (RFC 6455 §5.4).
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { type EchoServer, type FrameSpec, fragments, OP, pattern, serveEcho, type SendOptions, WsRaw } from "../helpers/ws-raw.ts";
+import { expect, test } from "bun:test";
+import { bytesOf, echoServerForFile, expectCloseAfter, fragments, type FrameSpec, OP, pattern, type SendOptions, WsRaw } from "../helpers/ws-raw.ts";
 
-let server: EchoServer;
-beforeAll(() => {
-  server = serveEcho();
-});
-afterAll(() => server.stop());
+const server = echoServerForFile();
 
-const enc = (s: string) => new TextEncoder().encode(s);
 
-test("5.1 a ping in two fragments fails with 1002", async () => {
-  using ws = await WsRaw.connect(server.port);
-  await ws.send([
-    { opcode: OP.PING, payload: "frag", fin: false },
-    { opcode: OP.CONT, payload: "ment" },
-  ]);
-  await ws.expectFail(1002);
-});
-
-test("5.2 a pong in two fragments fails with 1002", async () => {
-  using ws = await WsRaw.connect(server.port);
-  await ws.send([
-    { opcode: OP.PONG, payload: "frag", fin: false },
-    { opcode: OP.CONT, payload: "ment" },
-  ]);
-  await ws.expectFail(1002);
-});
+for (const [n, opcode, name] of [[1, OP.PING, "ping"], [2, OP.PONG, "pong"]] as const) {
+  test(`5.${n} a ${name} in two fragments fails with 1002`, () =>
+    expectCloseAfter(
+      server.port,
+      [
+        { opcode, payload: "frag", fin: false },
+        { opcode: OP.CONT, payload: "ment" },
+      ],
+      1002,
+    ));
+}
 
 const CHOPS: [string, SendOptions][] = [
   ["in one write", {}],
@@ -55,7 +44,7 @@ for (const [i, [how, opts]] of CHOPS.entries()) {
     await ws.send([a, { opcode: OP.PING, payload: "ping payload" }, b], opts);
     const pong = await ws.nextFrame();
     expect(pong.opcode).toBe(OP.PONG);
-    expect(pong.payload).toEqual(enc("ping payload"));
+    expect(pong.payload).toEqual(bytesOf("ping payload"));
     expect((await ws.nextMessage()).text()).toBe("fragment1fragment2");
     await ws.closeCleanly();
   });
@@ -70,7 +59,7 @@ test("a binary message in many fragments, with a ping and an unsolicited pong am
   await ws.send(frames);
   const pong = await ws.nextFrame();
   expect(pong.opcode).toBe(OP.PONG);
-  expect(pong.payload).toEqual(enc("q"));
+  expect(pong.payload).toEqual(bytesOf("q"));
   const m = await ws.nextMessage();
   expect(m.opcode).toBe(OP.BINARY);
   expect(m.data).toEqual(data);
@@ -81,17 +70,12 @@ test("a binary message in many fragments, with a ping and an unsolicited pong am
 for (const fin of [true, false]) {
   for (const [i, [how, opts]] of CHOPS.entries()) {
     const n = (fin ? 9 : 12) + i;
-    test(`5.${n} a continuation (FIN ${fin}) with nothing to continue, ${how}, fails with 1002`, async () => {
-      using ws = await WsRaw.connect(server.port);
-      await ws.send(
-        [
-          { opcode: OP.CONT, payload: "fragment1", fin },
-          { opcode: OP.TEXT, payload: "fragment2" },
-        ],
-        opts,
-      );
-      await ws.expectFail(1002);
-    });
+    const frames: FrameSpec[] = [
+      { opcode: OP.CONT, payload: "fragment1", fin },
+      { opcode: OP.TEXT, payload: "fragment2" },
+    ];
+    test(`5.${n} a continuation (FIN ${fin}) with nothing to continue, ${how}, fails with 1002`, () =>
+      expectCloseAfter(server.port, frames, 1002, { how: opts }));
   }
 }
 
@@ -106,32 +90,29 @@ test("5.15 a message in two fragments, then a stray continuation: the echo, then
   await ws.expectFail(1002);
 });
 
-for (const [n, fin] of [[16, false], [17, true]] as const) {
-  test(`5.${n} a stray continuation (FIN ${fin}) before a fragmented message fails with 1002 at once`, async () => {
-    using ws = await WsRaw.connect(server.port);
+const BAD_SEQUENCES: [string, FrameSpec[]][] = [
+  ...([[16, false], [17, true]] as const).map(([n, fin]): [string, FrameSpec[]] => {
     const round: FrameSpec[] = [{ opcode: OP.CONT, payload: "fragment1", fin }, ...fragments(OP.TEXT, "fragment2fragment3", [9, 9])];
-    await ws.send([...round, ...round]);
-    await ws.expectFail(1002);
-  });
+    return [`5.${n} a stray continuation (FIN ${fin}) before a fragmented message, twice`, [...round, ...round]];
+  }),
+  [
+    "5.18 two text frames where the second should be a continuation",
+    [
+      { opcode: OP.TEXT, payload: "fragment1", fin: false },
+      { opcode: OP.TEXT, payload: "fragment2" },
+    ],
+  ],
+  [
+    "a binary frame inside a fragmented text message",
+    [
+      { opcode: OP.TEXT, payload: "fragment1", fin: false },
+      { opcode: OP.BINARY, payload: pattern(3) },
+    ],
+  ],
+];
+for (const [name, frames] of BAD_SEQUENCES) {
+  test(`${name} fails with 1002 at once`, () => expectCloseAfter(server.port, frames, 1002));
 }
-
-test("5.18 two text frames where the second should be a continuation fail with 1002", async () => {
-  using ws = await WsRaw.connect(server.port);
-  await ws.send([
-    { opcode: OP.TEXT, payload: "fragment1", fin: false },
-    { opcode: OP.TEXT, payload: "fragment2" },
-  ]);
-  await ws.expectFail(1002);
-});
-
-test("a binary frame inside a fragmented text message fails with 1002", async () => {
-  using ws = await WsRaw.connect(server.port);
-  await ws.send([
-    { opcode: OP.TEXT, payload: "fragment1", fin: false },
-    { opcode: OP.BINARY, payload: pattern(3) },
-  ]);
-  await ws.expectFail(1002);
-});
 
 for (const [n, opts] of [[19, {}], [20, { perFrame: true }]] as const) {
   test(`5.${n} pings in a message that arrives in pauses are answered before its last fragment is sent`, async () => {
@@ -142,11 +123,11 @@ for (const [n, opts] of [[19, {}], [20, { perFrame: true }]] as const) {
     // The pong must come while the message is still open: nothing more is sent until it does.
     let f = await ws.nextFrame();
     expect(f.opcode).toBe(OP.PONG);
-    expect(f.payload).toEqual(enc("pongme 1!"));
+    expect(f.payload).toEqual(bytesOf("pongme 1!"));
     await ws.send([frame(2), frame(3), { opcode: OP.PING, payload: "pongme 2!" }], opts);
     f = await ws.nextFrame();
     expect(f.opcode).toBe(OP.PONG);
-    expect(f.payload).toEqual(enc("pongme 2!"));
+    expect(f.payload).toEqual(bytesOf("pongme 2!"));
     await ws.send(frame(4), opts);
     expect((await ws.nextMessage()).text()).toBe(parts.join(""));
     await ws.closeCleanly();

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { constants, deflateRawSync } from "node:zlib";
-import { OP, pattern, WsRaw } from "../helpers/ws-raw.ts";
+import { hex, OP, pattern, WsRaw } from "../helpers/ws-raw.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 let script: { bytes: Uint8Array; extensions?: string; byteByByte?: boolean } = { bytes: new Uint8Array(0) };
@@ -39,7 +39,6 @@ const fake = Bun.listen<{ head: string }>({
 });
 afterAll(() => fake.stop(true));
 
-const hex = (h: string) => new Uint8Array((h.replace(/\s+/g, "").match(/../g) ?? []).map((b) => parseInt(b, 16)));
 
 /** A server frame, unmasked, with the minimal length form. */
 function serverFrame(opcode: number, payload: Uint8Array, fin = true, rsv = 0): Uint8Array {

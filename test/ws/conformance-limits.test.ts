@@ -3,6 +3,7 @@
 // TCP chops; many small messages come back in order. Above maxPayloadLength the connection fails with
 // 1009, as soon as the header (or the fragment that crosses the limit) says so.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { pollUntil } from "../helpers/poll.ts";
 import { asciiText, type EchoServer, encodeFrame, fragmentsOf, OP, pattern, serveEcho, WsRaw } from "../helpers/ws-raw.ts";
 
 const KiB = 1024;
@@ -162,6 +163,26 @@ describe("maxPayloadLength", () => {
     await ws.expectFail(1009);
   });
 
+  test("pings between the fragments do not count toward the message's size", async () => {
+    using ws = await WsRaw.connect(small.port);
+    const data = pattern(LIMIT);
+    const frames = fragmentsOf(OP.BINARY, data, LIMIT / 4);
+    await ws.send([frames[0]!, { opcode: OP.PING, payload: pattern(125) }, frames[1]!, frames[2]!, { opcode: OP.PING, payload: pattern(125) }, frames[3]!]);
+    for (let i = 0; i < 2; i++) expect((await ws.nextFrame()).opcode).toBe(OP.PONG);
+    await expectEcho(ws, data);
+    await ws.closeCleanly();
+  });
+
+  test("a 125-byte ping is answered even when maxPayloadLength is smaller", async () => {
+    await using tiny = serveEcho({ maxPayloadLength: 100 });
+    using ws = await WsRaw.connect(tiny.port);
+    await ws.send({ opcode: OP.PING, payload: pattern(125) });
+    const f = await ws.nextFrame();
+    expect(f.opcode).toBe(OP.PONG);
+    expect(f.payload).toEqual(pattern(125));
+    await ws.closeCleanly();
+  });
+
   test("many messages each under the limit are fine: the limit is per message", async () => {
     using ws = await WsRaw.connect(small.port);
     const data = pattern(LIMIT - 1);
@@ -169,4 +190,46 @@ describe("maxPayloadLength", () => {
     for (let i = 0; i < 20; i++) await expectEcho(ws, data);
     await ws.closeCleanly();
   });
+});
+
+describe("a client that stops reading", () => {
+  test("echoes queued behind a reader that paused all arrive, in order and intact, when it reads again", async () => {
+    let handled = 0;
+    await using app = serveEcho({
+      message(ws: { send(m: string | Uint8Array): number }, m: string | Uint8Array) {
+        ws.send(m);
+        handled++;
+      },
+    });
+    using ws = await WsRaw.connect(app.port);
+    ws.raw.pause();
+    const sent = Array.from({ length: 8 }, (_, i) => (i % 2 ? pattern(MiB, i) : asciiText(MiB - i)));
+    await ws.send(sent.map((d) => ({ opcode: typeof d === "string" ? OP.TEXT : OP.BINARY, payload: d })));
+    // 8 MiB of echoes is far more than the socket buffers hold: most wait in the server.
+    await pollUntil(() => handled === sent.length, 10000, "the server to take every message");
+    ws.raw.resume();
+    for (const d of sent) await expectEcho(ws, d);
+    await ws.closeCleanly();
+  }, 20000);
+
+  test("a ping sent while the server's output is backed up is answered once it drains", async () => {
+    const pinged = Promise.withResolvers<void>();
+    await using app = serveEcho({ ping: () => pinged.resolve() });
+    using ws = await WsRaw.connect(app.port);
+    ws.raw.pause();
+    const data = pattern(4 * MiB);
+    await ws.send([{ opcode: OP.BINARY, payload: data }, { opcode: OP.PING, payload: "behind" }]);
+    // The server has read the ping, with the 4 MiB echo still waiting on us.
+    await pinged.promise;
+    ws.raw.resume();
+    // Either order is allowed; the frames must be whole.
+    const first = await ws.nextFrame();
+    const second = await ws.nextFrame();
+    const [echo, pong] = first.opcode === OP.PONG ? [second, first] : [first, second];
+    expect(pong.opcode).toBe(OP.PONG);
+    expect(pong.payload).toEqual(new TextEncoder().encode("behind"));
+    expect(echo.opcode).toBe(OP.BINARY);
+    expect(Buffer.compare(echo.payload, data)).toBe(0);
+    await ws.closeCleanly();
+  }, 20000);
 });

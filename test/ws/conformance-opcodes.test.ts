@@ -1,14 +1,10 @@
 // Conformance, Autobahn group 4 (opcodes): a frame with a reserved opcode, non-control (3 – 7) or
 // control (11 – 15), with or without a payload, fails the connection with 1002 (RFC 6455 §5.2); a message
 // before it is still echoed, and a ping after it gets no pong.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { type EchoServer, OP, pattern, serveEcho, WsRaw } from "../helpers/ws-raw.ts";
+import { expect, test } from "bun:test";
+import { echoServerForFile, expectCloseAfter, type FrameSpec, OP, pattern, WsRaw } from "../helpers/ws-raw.ts";
 
-let server: EchoServer;
-beforeAll(() => {
-  server = serveEcho();
-});
-afterAll(() => server.stop());
+const server = echoServerForFile();
 
 // [Autobahn case, opcode, payload, a good message first (and a ping after)]
 const CASES: [string, number, boolean, boolean][] = [
@@ -39,18 +35,17 @@ for (const [name, opcode, withPayload, between] of CASES) {
   });
 }
 
-test("a reserved opcode in the middle of a fragmented message fails with 1002", async () => {
-  using ws = await WsRaw.connect(server.port);
-  await ws.send([
-    { opcode: OP.TEXT, payload: "frag", fin: false },
-    { opcode: 3, payload: "x", fin: false },
-    { opcode: OP.CONT, payload: "ment" },
-  ]);
-  await ws.expectFail(1002);
-});
-
-test("a reserved control opcode with FIN clear fails with 1002", async () => {
-  using ws = await WsRaw.connect(server.port);
-  await ws.send({ opcode: 11, fin: false });
-  await ws.expectFail(1002);
-});
+const MORE: [string, FrameSpec[]][] = [
+  [
+    "a reserved opcode in the middle of a fragmented message",
+    [
+      { opcode: OP.TEXT, payload: "frag", fin: false },
+      { opcode: 3, payload: "x", fin: false },
+      { opcode: OP.CONT, payload: "ment" },
+    ],
+  ],
+  ["a reserved control opcode with FIN clear", [{ opcode: 11, fin: false }]],
+];
+for (const [name, frames] of MORE) {
+  test(`${name} fails with 1002`, () => expectCloseAfter(server.port, frames, 1002));
+}

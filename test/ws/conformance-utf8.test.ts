@@ -4,25 +4,12 @@
 // impossible bytes, overlong forms, surrogates, code points past U+10FFFF) fails the connection with
 // 1007, whole or one byte per fragment, and fast: as soon as the bad byte arrives, before the rest of the
 // frame or message is sent.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { encodeFrame, type EchoServer, type FrameSpec, fragments, fragmentsOf, OP, serveEcho, WsRaw } from "../helpers/ws-raw.ts";
+import { describe, expect, test } from "bun:test";
+import { concatBytes } from "../../src/http/chars.ts";
+import { bytesOf, echoServerForFile, encodeFrame, fragments, fragmentsOf, type FrameSpec, hex, OP, type SendOptions, serveEcho, WsRaw } from "../helpers/ws-raw.ts";
 
-let server: EchoServer;
-beforeAll(() => {
-  server = serveEcho();
-});
-afterAll(() => server.stop());
+const server = echoServerForFile();
 
-const hex = (h: string) => new Uint8Array((h.replace(/\s+/g, "").match(/../g) ?? []).map((b) => parseInt(b, 16)));
-const cat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 const range = (from: number, to: number, after = "") => Array.from({ length: to - from + 1 }, (_, i) => (from + i).toString(16) + after).join("");
 
 const KOSME = "ceba e1bdb9 cf83 cebc ceb5"; // κόσμε
@@ -80,8 +67,17 @@ const SEQUENCES: [string, string, boolean][] = [
   ...["eda080edb080", "eda080edbfbf", "edadbfedb080", "edadbfedbfbf", "edae80edb080", "edae80edbfbf", "edafbfedb080", "edafbfedbfbf"].map(
     (h): [string, string, boolean] => ["paired UTF-16 surrogates", h, false],
   ),
-  ...["efbfbe", "efbfbf", "f08fbfbe".replace("8f", "9f"), "f48fbfbe", "f48fbfbf", "f3bfbfbf"].map((h): [string, string, boolean] => ["noncharacters (valid UTF-8)", h, true]),
+  ...["efbfbe", "efbfbf", "f09fbfbe", "f48fbfbe", "f48fbfbf", "f3bfbfbf"].map((h): [string, string, boolean] => ["noncharacters (valid UTF-8)", h, true]),
   ...["efbfb9", "efbfba", "efbfbb", "efbfbc", "efbfbd"].map((h): [string, string, boolean] => ["specials (valid UTF-8)", h, true]),
+];
+
+/** Ways to send one text message: [name, its frames, how the bytes are written]. */
+const SHAPES: [string, (b: Uint8Array) => FrameSpec[], SendOptions][] = [
+  ["6.2.1 in one frame", (b) => [{ opcode: OP.TEXT, payload: b }], {}],
+  ["6.2.2 in two fragments cut on a code point boundary", (b) => fragments(OP.TEXT, b, [7, b.length]), {}],
+  ["after an empty first fragment", (b) => fragments(OP.TEXT, b, [0, b.length]), {}],
+  ["6.2.3 in one-byte fragments, cut inside code points", (b) => fragmentsOf(OP.TEXT, b, 1), {}],
+  ["in one frame sent byte by byte", (b) => [{ opcode: OP.TEXT, payload: b }], { chop: 1 }],
 ];
 
 const VALID = SEQUENCES.filter(([, , ok]) => ok);
@@ -96,9 +92,7 @@ describe("6.1 empty text", () => {
   for (const [name, sizes, text] of shapes) {
     test(`${name} is echoed`, async () => {
       using ws = await WsRaw.connect(server.port);
-      const frames = fragments(OP.TEXT, text, sizes);
-      if (text) frames[1]!.payload = text; // the middle fragment carries it all
-      await ws.send(frames);
+      await ws.send(fragments(OP.TEXT, text, sizes));
       const m = await ws.nextMessage();
       expect(m.opcode).toBe(OP.TEXT);
       expect(m.text()).toBe(text);
@@ -108,17 +102,11 @@ describe("6.1 empty text", () => {
 });
 
 describe("6.2 valid text, however fragmented", () => {
-  const text = "Hello-µ@ßöäüàá-UTF-8!! κόσμε 𤭢 €";
-  const shapes: [string, (b: Uint8Array) => FrameSpec[]][] = [
-    ["6.2.1 in one frame", (b) => [{ opcode: OP.TEXT, payload: b }]],
-    ["6.2.2 in two fragments cut on a code point boundary", (b) => fragments(OP.TEXT, b, [7, b.length])],
-    ["6.2.3 in one-byte fragments, cut inside code points", (b) => fragmentsOf(OP.TEXT, b, 1)],
-    ["in one frame sent byte by byte", (b) => [{ opcode: OP.TEXT, payload: b }]],
-  ];
-  for (const [name, shape] of shapes) {
+  for (const [name, shape, how] of SHAPES) {
     test(name, async () => {
+      const text = "Hello-µ@ßöäüàá-UTF-8!! κόσμε 𤭢 €";
       using ws = await WsRaw.connect(server.port);
-      await ws.send(shape(new TextEncoder().encode(text)), name.includes("byte by byte") ? { chop: 1 } : {});
+      await ws.send(shape(bytesOf(text)), how);
       expect((await ws.nextMessage()).text()).toBe(text);
       await ws.closeCleanly();
     });
@@ -171,7 +159,7 @@ describe("6.3 – 6.23 decoder test cases", () => {
 
   test("6.3.1 invalid text between valid text (κόσμε, a surrogate, 'edited') fails with 1007", async () => {
     using ws = await WsRaw.connect(server.port);
-    await ws.send({ opcode: OP.TEXT, payload: cat(hex(KOSME), hex("eda080"), new TextEncoder().encode("edited")) });
+    await ws.send({ opcode: OP.TEXT, payload: concatBytes([hex(KOSME), hex("eda080"), bytesOf("edited")]) });
     await ws.expectFail(1007);
   });
 
@@ -185,7 +173,7 @@ describe("6.3 – 6.23 decoder test cases", () => {
 describe("6.4 fail fast", () => {
   const PART1 = hex(KOSME);
   const PART2 = hex("f4908080"); // U+110000 in UTF-8's form: out of range from its second byte
-  const PART3 = new TextEncoder().encode("edited");
+  const PART3 = bytesOf("edited");
   const FAST = 2000;
 
   for (const [name, part2] of [["6.4.1 the whole bad code point", PART2], ["6.4.2 only up to the bad byte", PART2.subarray(0, 2)]] as const) {
@@ -202,7 +190,7 @@ describe("6.4 fail fast", () => {
   for (const [name, cut] of [["6.4.3 the whole bad code point", 4], ["6.4.4 only up to the bad byte", 2]] as const) {
     test(`${name}, in chops of one frame: 1007 before the frame is complete`, async () => {
       using ws = await WsRaw.connect(server.port);
-      const frame = encodeFrame({ opcode: OP.TEXT, payload: cat(PART1, PART2, PART3) });
+      const frame = encodeFrame({ opcode: OP.TEXT, payload: concatBytes([PART1, PART2, PART3]) });
       const head = frame.length - PART1.length - PART2.length - PART3.length;
       await ws.send(frame.subarray(0, head + PART1.length));
       await ws.expectQuiet(100);
@@ -245,7 +233,7 @@ describe("6.4 fail fast", () => {
   for (const [name, h] of EARLY) {
     test(`${name} (${h}), split across open fragments, fails at once`, async () => {
       using ws = await WsRaw.connect(server.port);
-      const b = cat(new TextEncoder().encode("ok "), hex(h));
+      const b = concatBytes([bytesOf("ok "), hex(h)]);
       const frames = fragmentsOf(OP.TEXT, b, 1).map((f) => ({ ...f, fin: false }));
       await ws.send(frames);
       await ws.expectFail(1007, FAST);
@@ -271,4 +259,35 @@ test("binary messages are not checked for UTF-8", async () => {
   await ws.send({ opcode: OP.BINARY, payload: b });
   expect((await ws.nextMessage()).data).toEqual(b);
   await ws.closeCleanly();
+});
+
+describe("text is data, byte for byte", () => {
+  const BOM = "\ufeff";
+  for (const [name, shape, how] of SHAPES) {
+    test(`a leading U+FEFF (a BOM) is kept: ${name}`, async () => {
+      using ws = await WsRaw.connect(server.port);
+      await ws.send(shape(bytesOf(`${BOM}hello ${BOM}`)), how);
+      expect((await ws.nextMessage()).data).toEqual(hex("efbbbf 68656c6c6f20 efbbbf"));
+      await ws.closeCleanly();
+    });
+  }
+
+  test("a leading U+FEFF in a 1 MiB frame that arrives in pieces is kept", async () => {
+    using ws = await WsRaw.connect(server.port);
+    const text = BOM + "x".repeat(1 << 20);
+    await ws.send({ opcode: OP.TEXT, payload: text }, { chop: 65536 });
+    const m = await ws.nextMessage();
+    expect(m.data.subarray(0, 4)).toEqual(hex("efbbbf78"));
+    expect(m.data.length).toBe((1 << 20) + 3);
+    await ws.closeCleanly();
+  });
+
+  test("a lone surrogate the app sends goes out as valid UTF-8 (U+FFFD)", async () => {
+    await using app = serveEcho({ message: (ws: { send(m: string): number }) => ws.send("a\ud800b\udc00") });
+    using ws = await WsRaw.connect(app.port);
+    await ws.send({ opcode: OP.TEXT, payload: "go" });
+    // nextMessage fails on a text message that is not UTF-8.
+    expect((await ws.nextMessage()).text()).toBe("a\ufffdb\ufffd");
+    await ws.closeCleanly();
+  });
 });
