@@ -10,7 +10,7 @@ export const OPCODE = { CONTINUATION: 0, TEXT: 1, BINARY: 2, CLOSE: 8, PING: 9, 
 export interface FrameSink {
   /**
    * A frame's header (RSV bits as a 3-bit number, RSV1 = 4). Returns 0 to go on, or the close code
-   * to fail the connection with (RFC 6455 §7.1.7).
+   * to fail the connection with (RFC 6455 §7.1.7); any other non-zero value also stops the parse.
    */
   frameHead(fin: boolean, rsv: number, opcode: number, length: number): number;
   /**
@@ -38,7 +38,7 @@ export class FrameParser {
     return this.#remaining < 0 && this.#headLen === 0;
   }
 
-  /** Parses what `buf` holds; returns 0, or the close code of the first error (the rest is not read). */
+  /** Parses what `buf` holds; returns 0, or the first non-zero answer of the sink or close code of an error (the rest is not read). */
   feed(buf: Uint8Array, sink: FrameSink): number {
     const end = buf.length;
     let pos = 0;
@@ -151,11 +151,28 @@ export function unmask(buf: Uint8Array, start: number, end: number, key: Uint8Ar
     // The key as a little-endian word, rotated to start at `phase`.
     const word = key[phase]! | (key[(phase + 1) & 3]! << 8) | (key[(phase + 2) & 3]! << 16) | (key[(phase + 3) & 3]! << 24);
     const w = new Int32Array(buf.buffer, buf.byteOffset + i, words);
-    for (let j = 0; j < words; j++) w[j] ^= word;
+    let j = 0;
+    for (; j + 4 <= words; j += 4) {
+      w[j] ^= word;
+      w[j + 1] ^= word;
+      w[j + 2] ^= word;
+      w[j + 3] ^= word;
+    }
+    for (; j < words; j++) w[j] ^= word;
     i += words << 2;
   }
-  for (; i < end; i++) {
-    buf[i] ^= key[phase]!;
-    phase = (phase + 1) & 3;
+  // Four at a time with the key bytes in locals (short frames are most of them), then the tail.
+  const k0 = key[phase]!;
+  const k1 = key[(phase + 1) & 3]!;
+  const k2 = key[(phase + 2) & 3]!;
+  const k3 = key[(phase + 3) & 3]!;
+  for (; i + 4 <= end; i += 4) {
+    buf[i] ^= k0;
+    buf[i + 1] ^= k1;
+    buf[i + 2] ^= k2;
+    buf[i + 3] ^= k3;
   }
+  if (i < end) buf[i++] ^= k0;
+  if (i < end) buf[i++] ^= k1;
+  if (i < end) buf[i] ^= k2;
 }

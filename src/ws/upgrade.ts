@@ -35,7 +35,10 @@ export function upgradeRequest(req: ServerRequest, options: UpgradeOptions | und
   ];
   if (deflate !== null) headers.push(["Sec-WebSocket-Extensions", deflate.response]);
   if (options?.headers !== undefined) {
-    for (const [name, value] of new Headers(options.headers)) {
+    const given = options.headers;
+    // Names as the caller wrote them (a Headers object has them in lower case already).
+    const entries = given instanceof Headers ? given.entries() : Array.isArray(given) ? given : Object.entries(given);
+    for (const [name, value] of entries as Iterable<[string, string]>) {
       const lower = name.toLowerCase();
       // The handshake's own fields are ours to set.
       if (lower === "upgrade" || lower === "connection" || lower === "sec-websocket-accept" || lower === "sec-websocket-extensions") continue;
