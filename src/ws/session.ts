@@ -27,7 +27,8 @@ const CLOSE_WAIT_MS = 5000;
  */
 const LARGE_PAYLOAD = 256 * 1024;
 
-const fatal = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a leading U+FEFF is text like any other here, not a byte-order mark to drop.
+const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, s: number, e: number): string }).latin1Slice;
 const EMPTY = new Uint8Array(0);
 /** A sink's answer that ends the parse without an error (after the peer's close frame). */
@@ -261,7 +262,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     }
     if (msgOp === OPCODE.TEXT && !this.#msgCompressed) {
       // Text in pieces is decoded as it comes, so invalid UTF-8 fails at once (fail fast, §8.1).
-      const dec = (this.#textDecoder ??= new TextDecoder("utf-8", { fatal: true }));
+      const dec = (this.#textDecoder ??= new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }));
       try {
         this.#text += dec.decode(buf.subarray(start, end), { stream: true });
       } catch {
