@@ -151,7 +151,14 @@ export function unmask(buf: Uint8Array, start: number, end: number, key: Uint8Ar
     // The key as a little-endian word, rotated to start at `phase`.
     const word = key[phase]! | (key[(phase + 1) & 3]! << 8) | (key[(phase + 2) & 3]! << 16) | (key[(phase + 3) & 3]! << 24);
     const w = new Int32Array(buf.buffer, buf.byteOffset + i, words);
-    for (let j = 0; j < words; j++) w[j] ^= word;
+    let j = 0;
+    for (; j + 4 <= words; j += 4) {
+      w[j] ^= word;
+      w[j + 1] ^= word;
+      w[j + 2] ^= word;
+      w[j + 3] ^= word;
+    }
+    for (; j < words; j++) w[j] ^= word;
     i += words << 2;
   }
   // Four at a time with the key bytes in locals (short frames are most of them), then the tail.

@@ -8,11 +8,12 @@ export type Compressor = boolean | "disable" | "shared" | "dedicated" | `${numbe
 
 export interface WebSocketHandler {
   open?(ws: Ws): unknown;
-  message?(ws: Ws, message: string | Uint8Array | ArrayBuffer): unknown;
+  /** Binary messages are Buffers by default (binaryType "nodebuffer"), typed as Bun types them. */
+  message?(ws: Ws, message: string | Buffer<ArrayBuffer>): unknown;
   close?(ws: Ws, code: number, reason: string): unknown;
   drain?(ws: Ws): unknown;
-  ping?(ws: Ws, data: Uint8Array | ArrayBuffer): unknown;
-  pong?(ws: Ws, data: Uint8Array | ArrayBuffer): unknown;
+  ping?(ws: Ws, data: Buffer): unknown;
+  pong?(ws: Ws, data: Buffer): unknown;
   error?(error: unknown, ws: Ws): unknown;
   maxPayloadLength?: number;
   backpressureLimit?: number;

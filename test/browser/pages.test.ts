@@ -1,15 +1,12 @@
 // Pages a person looks at, checked in headless Chromium: the directory listing and the demo page.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { haveChromium, launchChromium } from "../helpers/chromium.ts";
 import { serve, type Server } from "../../src/index.ts";
 import demoApp from "../../examples/demo.ts";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
 let browser: Browser;
 let files: Server;
@@ -26,10 +23,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, "docs", "<b>bold<b> & more.txt"), "escaped name");
   files = serve({ port: 0, hostname: "127.0.0.1", root: dir, log: "off" });
   demo = serve({ port: 0, hostname: "127.0.0.1", root: join(import.meta.dir, "..", "..", "public"), log: "off", ...demoApp });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-  });
+  browser = await launchChromium();
 }, 30_000);
 
 afterAll(async () => {
