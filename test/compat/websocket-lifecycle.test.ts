@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { type Child, exitWithin, REPO, spawnChild } from "../helpers/child.ts";
 import { onBoth, sameOnBoth } from "../helpers/compat.ts";
-import { type EventLog, WsClient, withLog, wsApp } from "../ws/api-helpers.ts";
+import { closedWithin, closeOf, type EventLog, openWs, roundTrip, withLog, wsApp } from "../ws/api-helpers.ts";
 
 const echo = (log: EventLog) =>
   wsApp({
@@ -17,9 +17,9 @@ describe("stop()", () => {
   test("stop(true): open WebSockets get 1001, and the close handler runs", async () => {
     const seen = await sameOnBoth(
       ...withLog(echo, async ({ server, port }, log) => {
-        const [a, b] = [await WsClient.open(port, "/a"), await WsClient.open(port, "/b")];
+        const [a, b] = [await openWs(port, "/a"), await openWs(port, "/b")];
         await server.stop(true);
-        const client = [(await a.closeSeen()).code, (await b.closeSeen()).code];
+        const client = [(await closeOf(a)).code, (await closeOf(b)).code];
         await log.until((e) => e.length === 2, 5000, "both close handlers");
         return { client, server: log.entries.map(([path, code]) => [path, code]).sort(), pending: server.pendingWebSockets };
       }),
@@ -39,11 +39,11 @@ describe("stop()", () => {
   test("stop(): Bun keeps WebSockets open; ours closes them with 1001", async () => {
     const seen = await onBoth(
       ...withLog(echo, async ({ server, port }, log) => {
-        const c = await WsClient.open(port, "/a");
+        const c = await openWs(port, "/a");
         let stopped = false;
         const stopping = server.stop().then(() => (stopped = true));
-        const closed = await c.closedWithin(1000);
-        const stillEchoes = closed === null ? await c.roundTrip("after stop") : null;
+        const closed = await closedWithin(c, 1000);
+        const stillEchoes = closed === null ? await roundTrip(c, "after stop") : null;
         if (closed !== null) await Promise.race([stopping, Bun.sleep(5000)]);
         const handler = log.entries.length > 0 ? log.entries[0]! : null;
         return { closed, stillEchoes, stopped, handler };
@@ -92,23 +92,23 @@ describe("errors thrown in handlers", () => {
     const port = await portOf(child);
     const seenBoth = (what: string) =>
       child.until(() => (child.stdout() + child.stderr()).includes(what), 5000, `"${what}" in the child's output`);
-    const good = await WsClient.open(port, "/good");
-    const before = await good.roundTrip("1");
+    const good = await openWs(port, "/good");
+    const before = await roundTrip(good, "1");
 
-    const opener = await WsClient.open(port, "/open");
+    const opener = await openWs(port, "/open");
     await seenBoth("thrown in open");
-    const openerClosed = await opener.closedWithin(2000);
+    const openerClosed = await closedWithin(opener, 2000);
 
-    const messenger = await WsClient.open(port, "/msg");
-    messenger.send("throw");
+    const messenger = await openWs(port, "/msg");
+    messenger.socket.send("throw");
     await seenBoth("thrown in message");
-    const messengerAfter = await messenger.roundTrip("after");
+    const messengerAfter = await roundTrip(messenger, "after");
 
-    const closer = await WsClient.open(port, "/close");
-    closer.close();
+    const closer = await openWs(port, "/close");
+    closer.socket.close();
     await seenBoth("thrown in close");
 
-    const after = await good.roundTrip("2");
+    const after = await roundTrip(good, "2");
     const where = (what: string) => ({
       handler: child.stdout().includes(`error handler: thrown in ${what}`),
       logged: child.stderr().includes(`thrown in ${what}`),
@@ -132,7 +132,7 @@ describe("errors thrown in handlers", () => {
     return {
       before: "echo 1",
       after: "echo 2",
-      openerClosed: { code: 1006, reason: "" },
+      openerClosed: { code: 1006, reason: "", wasClean: false },
       messengerAfter: "echo after",
       alive: true,
       open: reported,
@@ -166,7 +166,7 @@ describe("errors thrown in handlers", () => {
   // and carries on, as the issue asks: the rest as with an `error` handler.
   test("without one: Bun's process dies of the first; ours logs each and carries on", async () => {
     const bun = await withThrower("bun", false, async (child) => {
-      await WsClient.open(await portOf(child), "/open").catch(() => null);
+      await openWs(await portOf(child), "/open").catch(() => null);
       const code = await exitWithin(child.exited, 5000);
       return { code, logged: child.stderr().includes("thrown in open") };
     });
@@ -188,12 +188,12 @@ describe("maxPayloadLength", () => {
             return limit === undefined ? app : { ...app, websocket: { ...app.websocket, maxPayloadLength: limit } };
           },
           async ({ port }, log) => {
-            const ok = await WsClient.open(port, "/ok");
-            const echoed = await ok.roundTrip(new Uint8Array(L), 10_000);
-            ok.close();
-            const big = await WsClient.open(port, "/big");
-            big.send(new Uint8Array(L + 1));
-            const closed = await big.closeSeen(10_000);
+            const ok = await openWs(port, "/ok");
+            const echoed = await roundTrip(ok, new Uint8Array(L), 10_000);
+            ok.socket.close();
+            const big = await openWs(port, "/big");
+            big.socket.send(new Uint8Array(L + 1));
+            const closed = await closeOf(big, 10_000);
             await log.until((e) => e.some(([p]) => p === "/big"), 5000, "the close handler");
             return { echoed, client: closed.code, server: log.entries.find(([p]) => p === "/big")?.[1] };
           },

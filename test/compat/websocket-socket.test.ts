@@ -4,7 +4,9 @@
 // sees, readyState, cork, remoteAddress, data, binaryType and getBufferedAmount().
 import { describe, expect, test } from "bun:test";
 import { sameOnBoth } from "../helpers/compat.ts";
-import { type CloseSeen, EventLog, openRaw, OP, WsClient, withLog, wsApp } from "../ws/api-helpers.ts";
+import type { WsClient } from "../helpers/ws-client.ts";
+import { OP, WsRaw } from "../helpers/ws-raw.ts";
+import { closeOf, EventLog, openWs, withLog, wsApp } from "../ws/api-helpers.ts";
 
 const text = (data: unknown) => new TextDecoder().decode(data as Uint8Array);
 
@@ -38,13 +40,13 @@ describe("sending", () => {
             (req) => ({ path: new URL(req.url).pathname, n: 1 }),
           ),
         async ({ port }, log) => {
-          const c = await WsClient.open(port, "/p");
+          const c = await openWs(port, "/p");
           const got: unknown[] = [];
           for (let i = 0; i < 10; i++) {
             const m = await c.next();
             got.push(typeof m === "string" ? ["text", m.length] : ["binary", m.byteLength]);
           }
-          c.close();
+          c.socket.close();
           return { open: log.entries[0]!, got };
         },
       ),
@@ -96,14 +98,14 @@ describe("sending", () => {
           },
         }),
       async ({ port }) => {
-        const c = await WsClient.open(port);
-        c.send("go");
+        const c = await openWs(port);
+        c.socket.send("go");
         const got: unknown[] = [];
         for (let i = 0; i < 5; i++) {
           const m = await c.next();
-          got.push(typeof m === "string" ? m : [...new Uint8Array(m)]);
+          got.push(typeof m === "string" ? m : [...m]);
         }
-        c.close();
+        c.socket.close();
         return got;
       },
     );
@@ -136,9 +138,9 @@ describe("backpressure, over raw TCP to a client that stops reading", () => {
         });
       },
       check: async ({ port }: { port: number }) => {
-        const raw = await openRaw(port);
+        const raw = await WsRaw.connect(port);
         await log.until((e) => e.length > 0, 5000, "open");
-        raw.client.pause();
+        raw.raw.pause();
         const results: number[] = [];
         let bufferedAtDrop = 0;
         for (let i = 0; i < 2000; i++) {
@@ -159,7 +161,7 @@ describe("backpressure, over raw TCP to a client that stops reading", () => {
           bufferedAtDrop,
           bufferedWhilePaused: socket.getBufferedAmount() > 0,
         };
-        raw.client.resume();
+        raw.raw.resume();
         return { raw, log, sent, summary, socket };
       },
     };
@@ -175,18 +177,18 @@ describe("backpressure, over raw TCP to a client that stops reading", () => {
         const { raw, log, sent, summary, socket } = await check(s);
         await log.until((e) => e.some(([k]) => k === "drain"), 5000, "drain");
         // Every message send() did not drop arrives, whole; nothing more.
-        await raw.client.until(() => raw.client.pendingBytes >= sent * FRAME, 10_000, "every queued message");
-        const frames = raw.frames();
+        await raw.raw.until(() => raw.raw.pendingBytes >= sent * FRAME, 10_000, "every queued message");
+        const frames = raw.frames;
         const result = {
           ...summary,
           bufferedAtDrop: summary.bufferedAtDrop >= (limit ?? 16 << 20),
           framesArrived: frames.length === sent && frames.every((f) => f.opcode === OP.BINARY && f.payload.length === CHUNK.length),
-          extraBytes: raw.client.pendingBytes - sent * FRAME,
+          extraBytes: raw.raw.pendingBytes - sent * FRAME,
           bufferedAfter: socket.getBufferedAmount(),
           readyState: socket.readyState,
           closed: log.entries.some(([k]) => k === "close"),
         };
-        raw.client.close();
+        raw.close();
         return result;
       });
       expect(seen).toEqual({
@@ -212,12 +214,12 @@ describe("backpressure, over raw TCP to a client that stops reading", () => {
     const seen = await sameOnBoth(options, async (s) => {
       const { raw, log, summary } = await check(s);
       await log.until((e) => e.some(([k]) => k === "close"), 5000, "close");
-      await raw.client.closedByServer(5000);
+      await raw.raw.closedByServer(5000);
       return {
         droppedLast: summary.droppedLast,
         queuedAfterSome: summary.queuedAfterSome,
         close: log.entries.find(([k]) => k === "close"),
-        ended: raw.client.ended,
+        ended: raw.raw.ended,
       };
     });
     expect(seen).toEqual({ droppedLast: 0, queuedAfterSome: true, close: ["close", 1006], ended: true });
@@ -238,13 +240,14 @@ describe("pings and pongs", () => {
             pong: (_ws: any, data: any) => log.push(["pong", data?.constructor?.name, text(data)]),
           }),
         async ({ port }, log) => {
-          const c = await WsClient.open(port);
+          const c = await openWs(port);
           await log.until((e) => e.filter(([k]) => k === "pong").length === 2, 5000, "the client's pongs");
-          c.ping("cp");
+          c.socket.ping("cp");
           await log.until((e) => e.some(([k]) => k === "ping"), 5000, "the client's ping");
-          await c.until(() => c.pongs.length === 2, 5000, "the server's pong");
-          c.close();
-          return { log: log.entries, clientPings: c.pings, clientPongs: c.pongs };
+          await c.control.until((e) => e.filter(([k]) => k === "pong").length === 2, 5000, "the server's pong");
+          c.socket.close();
+          const sent = (kind: string) => c.control.entries.filter(([k]) => k === kind).map(([, data]) => data);
+          return { log: log.entries, clientPings: sent("ping"), clientPongs: sent("pong") };
         },
       ),
     );
@@ -278,20 +281,20 @@ describe("closing", () => {
     });
 
   // Measured on Bun 1.4.5: [what the client sees, what the close handler gets].
-  const cases: [string, (c: WsClient) => void, CloseSeen, unknown[]][] = [
-    ["ws.close(4000, 'bye')", (c) => c.send("close"), { code: 4000, reason: "bye" }, [3, 4000, "bye", 0, "/c"]],
-    ["ws.close()", (c) => c.send("close-no-args"), { code: 1000, reason: "" }, [3, 1000, "", 0, "/c"]],
-    ["ws.terminate()", (c) => c.send("terminate"), { code: 1006, reason: "" }, [3, 1006, "", 0, "/c"]],
-    ["the client's close(4001, 'x')", (c) => c.close(4001, "x"), { code: 4001, reason: "x" }, [3, 4001, "x", 0, "/c"]],
-    ["the client's close()", (c) => c.close(), { code: 1005, reason: "" }, [3, 1005, "", 0, "/c"]],
+  const cases: [string, (c: WsClient) => void, { code: number; reason: string }, unknown[]][] = [
+    ["ws.close(4000, 'bye')", (c) => c.socket.send("close"), { code: 4000, reason: "bye" }, [3, 4000, "bye", 0, "/c"]],
+    ["ws.close()", (c) => c.socket.send("close-no-args"), { code: 1000, reason: "" }, [3, 1000, "", 0, "/c"]],
+    ["ws.terminate()", (c) => c.socket.send("terminate"), { code: 1006, reason: "" }, [3, 1006, "", 0, "/c"]],
+    ["the client's close(4001, 'x')", (c) => c.socket.close(4001, "x"), { code: 4001, reason: "x" }, [3, 4001, "x", 0, "/c"]],
+    ["the client's close()", (c) => c.socket.close(), { code: 1005, reason: "" }, [3, 1005, "", 0, "/c"]],
   ];
   for (const [name, act, client, close] of cases) {
     test(`${name}: the codes each side sees, and readyState`, async () => {
       const seen = await sameOnBoth(
         ...withLog(closingApp, async ({ port }, log) => {
-          const c = await WsClient.open(port, "/c");
+          const c = await openWs(port, "/c");
           act(c);
-          const client = await c.closeSeen();
+          const client = await closeOf(c);
           await log.until((e) => e.some(([k]) => k === "close"), 5000, "the close handler");
           return { client, server: Object.fromEntries(log.entries.map(([k, ...rest]) => [k, rest])) };
         }),
@@ -329,12 +332,12 @@ describe("binaryType", () => {
             ping: (ws: any, data: any) => ws.send(JSON.stringify({ ping: data.constructor.name })),
           }),
         async ({ port }) => {
-          const c = await WsClient.open(port, `/${type}`);
-          c.send(new Uint8Array([1, 2, 3]));
-          c.send("t");
-          c.ping("p");
+          const c = await openWs(port, `/${type}`);
+          c.socket.send(new Uint8Array([1, 2, 3]));
+          c.socket.send("t");
+          c.socket.ping("p");
           const got = [await c.next(), await c.next(), await c.next()].map((m) => JSON.parse(m as string));
-          c.close();
+          c.socket.close();
           return got;
         },
       );

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { onBoth, sameOnBoth } from "../helpers/compat.ts";
 import { exchange, RawClient } from "../helpers/raw-client.ts";
-import { ACCEPT, KEY, upgradeRequest, WsClient } from "../ws/api-helpers.ts";
+import { ACCEPT, KEY, openWs, upgradeRequest } from "../ws/api-helpers.ts";
 
 /** One request on a raw socket: what the client sees of the answer, and what upgrade() returned. */
 async function handshake(port: number, raw: string, returned: unknown[]) {
@@ -152,9 +152,9 @@ describe("server.upgrade()", () => {
       async ({ port }) => {
         const got: unknown[] = [];
         for (const path of ["/route", "/route-async", "/fetch-async"]) {
-          const c = await WsClient.open(port, path);
+          const c = await openWs(port, path);
           got.push(await c.next());
-          c.close();
+          c.socket.close();
         }
         return got;
       },

@@ -1,16 +1,17 @@
-// Clients for the WebSocket API tests (test/compat/websocket-*.test.ts, test/ws/api-*.test.ts): Bun's
-// own WebSocket client with its events turned into awaitable queues, and the raw TCP side (an upgrade
-// request, a socket past its 101, the server's unmasked frames) for checks a real client hides.
+// What the WebSocket API tests (test/compat/websocket-*.test.ts, test/ws/api-*.test.ts) share beyond
+// test/helpers/ws-client.ts and ws-raw.ts: the app they serve, a log of what its handlers saw (made
+// afresh for each server of onBoth), the exact upgrade request for handshake checks, and small waits
+// on Bun's client.
 import type { Served } from "../helpers/compat.ts";
-import { poll, pollUntil, Wakeup } from "../helpers/poll.ts";
-import { RawClient } from "../helpers/raw-client.ts";
+import { pollUntil, Wakeup } from "../helpers/poll.ts";
+import { within, type WsClient, type WsClosed, type WsMessage, wrapWs } from "../helpers/ws-client.ts";
 
 /** RFC 6455 §1.3's sample key, and the Sec-WebSocket-Accept it must get. */
 export const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 export const ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 
 /** The handshake fields a valid upgrade carries; `extra` lines (each ending in CRLF) are added. */
-export const UPGRADE_FIELDS = `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n`;
+const UPGRADE_FIELDS = `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n`;
 
 export function upgradeRequest(path = "/", extra = ""): string {
   return `GET ${path} HTTP/1.1\r\nHost: t\r\n${UPGRADE_FIELDS}${extra}\r\n`;
@@ -30,141 +31,35 @@ export function wsApp(websocket: Record<string, unknown>, data: (req: Request) =
   };
 }
 
-export interface CloseSeen {
-  code: number;
-  reason: string;
+/** Bun's client with `control`: every ping and pong the server sent it, as [kind, payload text]. */
+export type BunWs = WsClient & { control: EventLog<[string, string]> };
+
+/** Bun's own WebSocket client to ws://127.0.0.1:port/path, behind test/helpers/ws-client.ts's promises. */
+export async function openWs(port: number, path = "/"): Promise<BunWs> {
+  const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`);
+  // Listening from the start: a ping sent in the server's open() can come with the 101.
+  const control = new EventLog<[string, string]>();
+  for (const kind of ["ping", "pong"]) {
+    socket.addEventListener(kind, (e: any) => control.push([kind, new TextDecoder().decode(e.data)]));
+  }
+  return Object.assign(await wrapWs(socket), { control });
 }
 
-/** Bun's WebSocket client, with every message, ping, pong and the close kept for awaiting. */
-export class WsClient {
-  readonly ws: WebSocket;
-  readonly messages: (string | ArrayBuffer)[] = [];
-  /** Payloads (as text) of the pings and pongs the server sent. */
-  readonly pings: string[] = [];
-  readonly pongs: string[] = [];
-  closed: CloseSeen | null = null;
-  readonly wake = new Wakeup();
-  #taken = 0;
-
-  private constructor(ws: WebSocket) {
-    this.ws = ws;
-    ws.binaryType = "arraybuffer";
-    ws.onmessage = (e) => this.#push(() => this.messages.push(e.data));
-    ws.onclose = (e) => this.#push(() => (this.closed = { code: e.code, reason: e.reason }));
-    ws.addEventListener("ping" as any, (e: any) => this.#push(() => this.pings.push(textOf(e.data))));
-    ws.addEventListener("pong" as any, (e: any) => this.#push(() => this.pongs.push(textOf(e.data))));
-  }
-
-  #push(f: () => void): void {
-    f();
-    this.wake.fire();
-  }
-
-  /** Opens ws://127.0.0.1:port/path; throws if it closes or fails before opening. */
-  static async open(port: number, path = "/"): Promise<WsClient> {
-    const c = new WsClient(new WebSocket(`ws://127.0.0.1:${port}${path}`));
-    await new Promise<void>((resolve, reject) => {
-      c.ws.onopen = () => resolve();
-      c.ws.onerror = () => reject(new Error(`the WebSocket to ${path} failed to open`));
-    });
-    return c;
-  }
-
-  send(data: string | Uint8Array): void {
-    this.ws.send(data);
-  }
-
-  /** Sends a ping with `data` (Bun's client has ping(); browsers do not). */
-  ping(data: string): void {
-    (this.ws as any).ping(data);
-  }
-
-  /** The next message not taken yet; throws if the socket closes first or `ms` pass. */
-  async next(ms = 5000): Promise<string | ArrayBuffer> {
-    await this.until(() => this.messages.length > this.#taken || this.closed !== null, ms, "a message");
-    if (this.messages.length <= this.#taken) throw new Error(`closed (${JSON.stringify(this.closed)}) before a message`);
-    return this.messages[this.#taken++]!;
-  }
-
-  /** Waits for the close; throws after `ms`. */
-  async closeSeen(ms = 5000): Promise<CloseSeen> {
-    await this.until(() => this.closed !== null, ms, "the close");
-    return this.closed!;
-  }
-
-  /** The close, if it comes within `ms`; null if the socket is still open then. */
-  async closedWithin(ms: number): Promise<CloseSeen | null> {
-    return poll(() => this.closed, ms, { wake: this.wake });
-  }
-
-  /** Sends `data` and returns the next message, for "does it still answer" checks. */
-  async roundTrip(data: string | Uint8Array, ms = 5000): Promise<string | ArrayBuffer> {
-    this.send(data);
-    return this.next(ms);
-  }
-
-  until(predicate: () => boolean, ms: number, what: string): Promise<true> {
-    return pollUntil(() => predicate() || null, ms, what, { wake: this.wake }).then(() => true as const);
-  }
-
-  close(code?: number, reason?: string): void {
-    this.ws.close(code, reason);
-  }
+/** The close, if it comes within `ms`; null if the socket is still open then. */
+export function closedWithin(c: WsClient, ms: number): Promise<WsClosed | null> {
+  return Promise.race([c.closed, Bun.sleep(ms).then(() => null)]);
 }
 
-function textOf(data: unknown): string {
-  if (typeof data === "string") return data;
-  return new TextDecoder().decode(data as ArrayBuffer);
+/** `c`'s close as code and reason; throws after `ms`. */
+export async function closeOf(c: WsClient, ms = 5000): Promise<{ code: number; reason: string }> {
+  const { code, reason } = await within(c.closed, ms, "the close");
+  return { code, reason };
 }
 
-/** A frame as the server sent it (unmasked). */
-export interface Frame {
-  fin: boolean;
-  opcode: number;
-  payload: Uint8Array;
-}
-
-export const OP = { TEXT: 1, BINARY: 2, CLOSE: 8, PING: 9, PONG: 10 } as const;
-
-/** Every complete frame in `bytes`, from the front. */
-export function parseFrames(bytes: Uint8Array): Frame[] {
-  const frames: Frame[] = [];
-  let p = 0;
-  while (p + 2 <= bytes.length) {
-    const b0 = bytes[p]!;
-    const b1 = bytes[p + 1]!;
-    if (b1 & 0x80) throw new Error("a server frame must not be masked (RFC 6455 §5.1)");
-    let len = b1 & 0x7f;
-    let h = 2;
-    if (len === 126) {
-      if (p + 4 > bytes.length) break;
-      len = (bytes[p + 2]! << 8) | bytes[p + 3]!;
-      h = 4;
-    } else if (len === 127) {
-      if (p + 10 > bytes.length) break;
-      len = Number(new DataView(bytes.buffer, bytes.byteOffset + p + 2, 8).getBigUint64(0));
-      h = 10;
-    }
-    if (p + h + len > bytes.length) break;
-    frames.push({ fin: (b0 & 0x80) !== 0, opcode: b0 & 0x0f, payload: bytes.subarray(p + h, p + h + len) });
-    p += h + len;
-  }
-  return frames;
-}
-
-/** A raw TCP client past a 101: its `frames()` are what the server sent after the response head. */
-export interface RawWs {
-  client: RawClient;
-  frames(): Frame[];
-}
-
-/** Connects, sends a valid upgrade for `path`, and waits for the 101 (throws on any other answer). */
-export async function openRaw(port: number, path = "/"): Promise<RawWs> {
-  const client = await RawClient.connect(port);
-  await client.send(upgradeRequest(path));
-  const head = await client.response();
-  if (head.status !== 101) throw new Error(`expected 101, got ${head.status}: ${head.text()}`);
-  return { client, frames: () => parseFrames(client.pending) };
+/** Sends `data` and returns the next message: "does it still answer". */
+export async function roundTrip(c: WsClient, data: string | Uint8Array, ms = 5000): Promise<WsMessage> {
+  c.socket.send(data);
+  return c.next(ms);
 }
 
 /** What the server's handlers saw, in order; tests wait on it rather than sleep. */

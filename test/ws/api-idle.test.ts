@@ -8,7 +8,8 @@
 import { expect, test } from "bun:test";
 import { serve } from "../../src/serve.ts";
 import { expectTimeout } from "../helpers/timing.ts";
-import { EventLog, OP, openRaw, WsClient, wsApp } from "./api-helpers.ts";
+import { OP, WsRaw } from "../helpers/ws-raw.ts";
+import { closedWithin, closeOf, EventLog, openWs, wsApp } from "./api-helpers.ts";
 
 const IDLE_S = 2;
 const IDLE = IDLE_S * 1000;
@@ -25,31 +26,33 @@ test("idleTimeout: pinged at half, closed after a whole idle time; answering pin
   using pinging = idleServer(undefined, log);
   using silent = idleServer(false, log);
   const t0 = performance.now();
-  const raws = [await openRaw(pinging.port, "/raw-pinged"), await openRaw(silent.port, "/raw-unpinged")];
-  const start = raws.map((r) => r.client.lastReceivedAt);
-  let firstPingAt = 0;
-  raws[0]!.client.onData = () => {
-    if (firstPingAt === 0 && raws[0]!.frames().some((f) => f.opcode === OP.PING)) firstPingAt = performance.now();
-  };
-  const answering = await WsClient.open(pinging.port, "/answering");
-  const unpinged = await WsClient.open(silent.port, "/bun-unpinged");
+  const raws = [await WsRaw.connect(pinging.port, { path: "/raw-pinged" }), await WsRaw.connect(silent.port, { path: "/raw-unpinged" })];
+  const start = raws.map((r) => r.raw.lastReceivedAt);
+  // The pinging server's first frame, and when it came (or why none did).
+  const first = raws[0]!.nextFrame(IDLE + 4000).then(
+    (f) => ({ opcode: f.opcode, at: performance.now() - start[0]! }),
+    (e) => ({ opcode: -1, at: NaN, error: String(e) }),
+  );
+  const answering = await openWs(pinging.port, "/answering");
+  const unpinged = await openWs(silent.port, "/bun-unpinged");
 
-  await Promise.all(raws.map((r) => r.client.closedByServer(IDLE + 4000)));
-  const [pinged, notPinged] = raws.map((r) => r.frames());
+  await Promise.all(raws.map((r) => r.expectTcpClose(IDLE + 4000)));
   // The first ping came at half the idle time: 1 s, plus up to 1 s for the once-a-second sweep.
-  expect(pinged!.filter((f) => f.opcode === OP.PING).length).toBeGreaterThanOrEqual(1);
-  expect(firstPingAt - start[0]!).toBeGreaterThanOrEqual(0.8 * (IDLE / 2));
-  expect(firstPingAt - start[0]!).toBeLessThanOrEqual(IDLE + 500);
-  expect(notPinged!.filter((f) => f.opcode === OP.PING)).toEqual([]);
-  for (const [i, r] of raws.entries()) expectTimeout(r.client.endedAt - start[i]!, IDLE);
+  const ping = await first;
+  expect(ping).toMatchObject({ opcode: OP.PING });
+  expect(ping.at).toBeGreaterThanOrEqual(0.8 * (IDLE / 2));
+  expect(ping.at).toBeLessThanOrEqual(IDLE + 500);
+  expect(raws[1]!.frames.filter((f) => f.opcode === OP.PING)).toEqual([]);
+  for (const [i, r] of raws.entries()) expectTimeout(r.raw.endedAt - start[i]!, IDLE);
 
   // Bun's client answers each ping, so it outlives OUTLIVE; unpinged, it is as silent as the raw ones.
-  expect(await answering.closedWithin(Math.max(1, OUTLIVE - (performance.now() - t0)))).toBeNull();
-  expect(answering.pings.length).toBeGreaterThanOrEqual(2);
-  await unpinged.closeSeen(1000);
-  expect(unpinged.pings).toEqual([]);
+  const pings = (c: typeof answering) => c.control.entries.filter(([kind]) => kind === "ping").length;
+  expect(await closedWithin(answering, Math.max(1, OUTLIVE - (performance.now() - t0)))).toBeNull();
+  expect(pings(answering)).toBeGreaterThanOrEqual(2);
+  await closeOf(unpinged, 1000);
+  expect(pings(unpinged)).toBe(0);
   // Every idle close reached the close handler; the answering socket's did not happen.
   await log.until((e) => e.length >= 3, 2000, "three close handlers");
   expect(log.entries.map(([p]) => p).sort()).toEqual(["/bun-unpinged", "/raw-pinged", "/raw-unpinged"]);
-  answering.close();
+  answering.socket.close();
 }, 15_000);
