@@ -17,6 +17,11 @@ import type { Handler } from "./server/handler.ts";
 import { type HandlerResult, INTERNAL_ERROR, type Reply } from "./server/reply.ts";
 import { ServerRequest } from "./server/request.ts";
 import { createStaticHandler, type StaticOptions } from "./static/serve-static.ts";
+import { type WebSocketHandler, wsSettings } from "./ws/options.ts";
+import { publish, type SendData } from "./ws/server-websocket.ts";
+import type { WsContext } from "./ws/session.ts";
+import { Topics } from "./ws/topics.ts";
+import { type UpgradeOptions, upgradeRequest } from "./ws/upgrade.ts";
 
 export { DEFAULT_OPTIONS, defaultMaxConnections } from "./server/listen.ts";
 
@@ -50,6 +55,8 @@ export interface ServeOptions extends Omit<ListenOptions, "port" | "tls">, Omit<
    * global alone and every body is read through its stream. See src/app/known-bodies.ts.
    */
   trackResponses?: boolean;
+  /** WebSocket handlers and settings, as Bun.serve's `websocket` (sockets come from server.upgrade()). */
+  websocket?: WebSocketHandler;
 }
 
 type ErrorHook = (err: unknown, req: ServerRequest) => HandlerResult | Promise<HandlerResult>;
@@ -72,8 +79,17 @@ export interface Server {
   readonly connectionCount: number;
   /** Requests being answered right now (handlers at work, responses streaming). */
   readonly pendingRequests: number;
-  /** 0 until WebSocket support lands. */
+  /** WebSockets open right now. */
   readonly pendingWebSockets: number;
+  /**
+   * Makes this request's answer the 101 that turns its connection into a WebSocket, if it is a valid
+   * handshake (true); the handler then returns nothing. A malformed handshake gets 400 (426 for
+   * another version) whatever the handler returns; a request that asks for no WebSocket, false.
+   */
+  upgrade(request: Request | ServerRequest, options?: UpgradeOptions): boolean;
+  /** Sends to every WebSocket subscribed to `topic`: the payload's bytes, or 0 when nobody is. */
+  publish(topic: string, data: SendData, compress?: boolean): number;
+  subscriberCount(topic: string): number;
   /** Connections turned away with 503 because maxConnections were open. */
   readonly refusedConnections: number;
   /** Closes and reopens the access log file (after log rotation). */
@@ -131,6 +147,8 @@ export function serve(options: ServeOptions = {}): Server {
   };
 
   const tls = Array.isArray(options.tls) ? options.tls[0] : options.tls;
+  const ws: WsContext | null =
+    options.websocket !== undefined ? { settings: wsSettings(options.websocket), open: new Set(), topics: new Topics() } : null;
   const hostname = bun.shownHostname;
   const urlHost = hostname.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname;
   let listener!: Listener;
@@ -156,7 +174,20 @@ export function serve(options: ServeOptions = {}): Server {
     get pendingRequests() {
       return listener.pendingRequests;
     },
-    pendingWebSockets: 0,
+    get pendingWebSockets() {
+      return ws?.open.size ?? 0;
+    },
+    upgrade(request: Request | ServerRequest, upgradeOptions?: UpgradeOptions) {
+      if (ws === null) throw new TypeError('To enable websocket support, set the "websocket" object in Bun.serve({})');
+      const req = request instanceof ServerRequest ? request : WebRequest.originOf(request);
+      return req !== null && upgradeRequest(req, upgradeOptions, ws);
+    },
+    publish(topic: string, data: SendData, compress = false) {
+      return ws === null ? 0 : publish(ws, topic, data, compress, null);
+    },
+    subscriberCount(topic: string) {
+      return ws?.topics.subscriberCount(`${topic}`) ?? 0;
+    },
     get refusedConnections() {
       return listener.refusedConnections;
     },
@@ -304,9 +335,10 @@ function runChain(handlers: Handler[], from: number, req: ServerRequest): Handle
   for (let i = from; i < handlers.length; i++) {
     const r = handlers[i]!(req);
     if (r instanceof Promise) {
-      return r.then((v) => (v === null || v === undefined ? runChain(handlers, i + 1, req) : v));
+      return r.then((v) => (v === null || v === undefined ? (req.fixedReply ?? runChain(handlers, i + 1, req)) : v));
     }
     if (r !== null && r !== undefined) return r;
+    if (req.fixedReply !== null) return req.fixedReply; // upgraded (or refused) by a handler that returned nothing
   }
   return null;
 }

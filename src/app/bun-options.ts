@@ -26,7 +26,6 @@ const BUN_DEFAULT_PORT = 3000;
 /** Options Bun.serve takes that we do not: each gets a warning line (with why, where it helps). */
 const UNSUPPORTED: Record<string, string> = {
   unix: "unix sockets are not supported; listening on TCP",
-  websocket: "WebSocket is not supported yet; upgrades are not answered",
   ipv6Only: "ipv6Only is not supported",
 };
 

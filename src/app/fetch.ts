@@ -29,8 +29,8 @@ export function createFetchHandler<S>(fetch: FetchHandler<S>, server: S, fallbac
   return (req: ServerRequest) => {
     const result: unknown = fetch(toWebRequest(req, fallbackHost()), server);
     if (result instanceof Response) return checkResponse(result, req);
-    if (result instanceof Promise) return result.then((r: unknown) => (r instanceof Response ? checkResponse(r, req) : notAResponse(r)));
-    return notAResponse(result);
+    if (result instanceof Promise) return result.then((r: unknown) => (r instanceof Response ? checkResponse(r, req) : notAResponse(r, req)));
+    return notAResponse(result, req);
   };
 }
 
@@ -50,7 +50,9 @@ function checkResponse(res: Response, req: ServerRequest): HandlerResult | Promi
  * so do we, rather than fall through to a 404 or send a string as a body. (Bun in development mode
  * answers 200 with a "Welcome to Bun!" page instead; we have no development mode.)
  */
-function notAResponse(value: unknown): Reply {
+function notAResponse(value: unknown, req: ServerRequest): Reply {
+  // After server.upgrade() the handler returns nothing: the upgrade is the answer.
+  if (req.fixedReply !== null) return req.fixedReply;
   console.error(`Expected a Response object, but received '${Bun.inspect(value)}'`);
   return NOT_A_RESPONSE;
 }

@@ -594,6 +594,11 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
    * becomes a 500 while nothing of it has left; after that, the connection is cut.
    */
   private respond(result: HandlerResult): void {
+    const fixed = this.current?.fixedReply;
+    if (fixed != null && result !== fixed) {
+      disposeResult(result);
+      result = fixed;
+    }
     const out = this.output.cork();
     const mark = out.len;
     const sent = this.output.total;
@@ -782,6 +787,9 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
       },
       get remotePort() {
         return conn.remotePort;
+      },
+      get now() {
+        return conn.now;
       },
       setDeadline(ms: number) {
         conn.setTimer(TIMER.PROTOCOL, ms); // (0: none, setTimer says)

@@ -39,3 +39,8 @@ export function uncorked(by: CorkOwner): void {
   buffer.shrink();
   owner = null;
 }
+
+/** Sends what is corked, whoever holds the buffer (the end of a batch of sends made outside a callback). */
+export function flushCorked(): void {
+  if (owner !== null && buffer.len > 0) owner.uncork();
+}

@@ -67,13 +67,16 @@ export class Output implements CorkOwner {
     this.flush();
   }
 
-  /** Writes bytes by reference (after anything corked, to keep the order). */
-  send(bytes: Uint8Array): void {
+  /**
+   * Writes bytes by reference (after anything corked, to keep the order). `copyRest`: what the kernel
+   * does not take is queued as a copy, for bytes their owner may change after this returns.
+   */
+  send(bytes: Uint8Array, copyRest = false): void {
     if (corkedLength(this) > 0) this.flush();
     if (this.#closed) return;
     this.total += bytes.length;
     if (this.queued > 0) {
-      this.#push(bytes);
+      this.#push(copyRest ? Uint8Array.prototype.slice.call(bytes) : bytes);
       return;
     }
     const n = this.socket.write(bytes, 0, bytes.length);
@@ -81,7 +84,10 @@ export class Output implements CorkOwner {
       this.onBroken();
       return;
     }
-    if (n < bytes.length) this.#push(n === 0 ? bytes : bytes.subarray(n));
+    if (n < bytes.length) {
+      if (copyRest) this.#push(Uint8Array.prototype.slice.call(bytes, n));
+      else this.#push(n === 0 ? bytes : bytes.subarray(n));
+    }
   }
 
   /** Nothing more should be written until `drain`: bytes are queued, or a writeSome() was short. */

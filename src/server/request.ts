@@ -3,6 +3,7 @@
 import type { RequestHead } from "../http/head.ts";
 import { HttpException } from "./http-exception.ts";
 import { clientAddress, type TrustFn } from "./proxy.ts";
+import type { Reply } from "./reply.ts";
 import type { RequestBody } from "./request-body.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -29,6 +30,11 @@ export class ServerRequest {
   #aborted = false;
   /** Route parameters (`/users/:id` → `{ id }`; a trailing `*` → `{ "*": rest }`), decoded. */
   params: Record<string, string> = EMPTY_PARAMS as Record<string, string>;
+  /**
+   * An answer decided while the handler ran, sent whatever the handler returns: the 101 of an accepted
+   * upgrade (server.upgrade()), or the refusal of a malformed handshake.
+   */
+  fixedReply: Reply | null = null;
 
   constructor(
     /** The parsed head: valid while the handler runs and until its promise settles. */

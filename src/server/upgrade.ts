@@ -10,6 +10,8 @@ export interface UpgradedConnection {
   readonly output: Output;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** The time of the socket event being handled (Date.now(), read once per event). */
+  readonly now: number;
   /** Arms the connection's one deadline (checked by the server's sweep, about once a second); 0 clears it. */
   setDeadline(ms: number): void;
   /** Stop or restart reading the socket (backpressure toward the peer). */
