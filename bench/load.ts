@@ -22,15 +22,18 @@
 //
 // Fixtures (random bytes: 1 KiB, 64 KiB, 1 MiB) are written to bench/.fixtures/ at every run; logs of
 // the servers, the generated configs and the results go to bench/.out/ (both gitignored).
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
-import { basename, join, resolve } from "node:path";
-import type { Subprocess } from "bun";
+import { join } from "node:path";
+import { atCleanup, runMain, spawn } from "./lib/children.ts";
+import { foreignLoad, NOISE_LIMIT, noisyRunsSection, printNoisyRuns, quietest, topOthers } from "./lib/noise.ts";
+import { BUN_COMM, isDead, logTail, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
+import { checkClockTick, coreTimes, cpuSeconds, processTimes } from "./lib/proc-stat.ts";
+import { fmtRate, median } from "./lib/stats.ts";
 import { nginxConfig } from "./nginx.ts";
 
 const BENCH_DIR = import.meta.dir;
-const REPO = resolve(BENCH_DIR, "..");
 const FIXTURES = join(BENCH_DIR, ".fixtures");
 const OUT = join(BENCH_DIR, ".out");
 const SERVERS = join(BENCH_DIR, "servers");
@@ -39,9 +42,6 @@ const SERVER_CORE = "1";
 const WRK_CORE = "0";
 const CONNECTIONS = 64;
 const PIPELINE_DEPTH = 16;
-const CLK_TCK = 100;
-/** What /proc/<pid>/comm says for a bun process: the executable's name, cut to 15 bytes ("bun", or "bun.exe" from npm). */
-const BUN_COMM = basename(process.execPath).slice(0, 15); // checked against `getconf CLK_TCK` at start-up
 
 // ---- command line ------------------------------------------------------------------------------
 
@@ -109,66 +109,14 @@ function die(msg: string): never {
   process.exit(2);
 }
 
-// ---- child processes: every one is registered, and killed at the end whatever happens ----------
-
-const children = new Set<Subprocess>();
 let tempDir = "";
-
-function spawn(cmd: string[], logPath: string | null): Subprocess {
-  const fd = logPath === null ? null : openSync(logPath, "a");
-  try {
-    const proc = Bun.spawn(cmd, {
-      cwd: REPO,
-      stdin: "ignore",
-      stdout: fd ?? "pipe",
-      stderr: fd ?? "pipe",
-      env: { ...process.env },
-    });
-    children.add(proc);
-    void proc.exited.then(() => children.delete(proc));
-    return proc;
-  } finally {
-    if (fd !== null) closeSync(fd);
-  }
-}
-
-async function stopProcess(proc: Subprocess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  proc.kill("SIGTERM");
-  const gone = await Promise.race([proc.exited.then(() => true), Bun.sleep(2000).then(() => false)]);
-  if (!gone) {
-    proc.kill("SIGKILL");
-    await proc.exited;
-  }
-}
-
-let cleaning: Promise<void> | null = null;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    await Promise.all([...children].map(stopProcess));
-    if (tempDir !== "") rmSync(tempDir, { recursive: true, force: true });
-  })();
-  return cleaning;
-}
-
-let interrupted = false;
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.on(sig, () => {
-    interrupted = true;
-    console.error(`\n${sig}: stopping every child process`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+atCleanup(() => {
+  if (tempDir !== "") rmSync(tempDir, { recursive: true, force: true });
+});
 
 // ---- servers -----------------------------------------------------------------------------------
 
-interface Running {
-  name: string;
-  port: number;
-  pid: number;
-  proc: Subprocess;
-  log: string;
-}
+type Running = PinnedServer;
 
 interface ServerSpec {
   /** Row label. */
@@ -181,63 +129,15 @@ interface ServerSpec {
 
 const running = new Map<string, Running>();
 
-async function freePort(): Promise<number> {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = l.port;
-  l.stop(true);
-  return port;
-}
-
-async function canConnect(port: number): Promise<boolean> {
-  try {
-    const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-    s.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function logTail(path: string, lines = 30): string {
-  try {
-    return readFileSync(path, "utf8").split("\n").slice(-lines).join("\n");
-  } catch {
-    return "(no log)";
-  }
-}
-
 async function ensureServer(spec: ServerSpec): Promise<Running> {
   const have = running.get(spec.key);
   if (have !== undefined) {
-    if (have.proc.exitCode !== null || have.proc.signalCode !== null) throw new Error(`${spec.name} is dead (see ${have.log})`);
+    if (isDead(have.proc)) throw new Error(`${spec.name} is dead (see ${have.log})`);
     return have;
   }
-  const port = await freePort();
-  const { cmd, comm } = spec.start(port);
   const log = join(OUT, `${spec.key.replace(/[^\w.-]+/g, "_")}.log`);
-  writeFileSync(log, `$ taskset -c ${SERVER_CORE} ${cmd.join(" ")}\n`);
-  const proc = spawn(["taskset", "-c", SERVER_CORE, ...cmd], log);
-  const deadline = Date.now() + 15_000;
-  while (!(await canConnect(port))) {
-    if (proc.exitCode !== null || proc.signalCode !== null) {
-      throw new Error(`${spec.name} exited (${proc.exitCode ?? proc.signalCode}) before listening:\n${logTail(log)}`);
-    }
-    if (Date.now() > deadline) throw new Error(`${spec.name} did not listen on ${port} within 15 s:\n${logTail(log)}`);
-    await Bun.sleep(50);
-  }
-  // The pid we measure must be the server itself: taskset exec()s it, so comm changes to the server's.
-  const pid = proc.pid;
-  const actualComm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-  if (actualComm !== comm) throw new Error(`${spec.name}: /proc/${pid}/comm is "${actualComm}", expected "${comm}"`);
-  const kids = readdirSync(`/proc/${pid}/task`)
-    .map((t) => readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim())
-    .filter((s) => s !== "");
-  if (kids.length > 0) throw new Error(`${spec.name}: pid ${pid} has child processes (${kids.join(" ")}): CPU time would be wrong`);
-  const affinity = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-  if (affinity !== SERVER_CORE) throw new Error(`${spec.name}: pid ${pid} runs on cores ${affinity}, expected ${SERVER_CORE}`);
-  const r: Running = { name: spec.name, port, pid, proc, log };
+  const r = await startPinned(spec.name, SERVER_CORE, log, spec.start);
   running.set(spec.key, r);
-  console.error(`  started ${spec.name}: pid ${pid} (${comm}), 127.0.0.1:${port}, core ${affinity}`);
   return r;
 }
 
@@ -455,78 +355,6 @@ async function wrk(url: string, duration: number, mode: Mode, script: string, he
   };
 }
 
-/** utime + stime of the whole process (all threads), in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // f[0] is field 3 (state): utime is field 14, stime field 15.
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
-
-/** Per core: busy time in user, nice and system modes (seconds), and steal time. */
-function coreTimes(): Map<string, { busy: number; steal: number }> {
-  const out = new Map<string, { busy: number; steal: number }>();
-  for (const line of readFileSync("/proc/stat", "utf8").split("\n")) {
-    const m = /^cpu(\d+) (.*)/.exec(line);
-    if (!m) continue;
-    const f = m[2]!.split(" ").map(Number);
-    // user nice system idle iowait irq softirq steal
-    out.set(m[1]!, { busy: (f[0]! + f[1]! + f[2]!) / CLK_TCK, steal: f[7]! / CLK_TCK });
-  }
-  return out;
-}
-
-/**
- * CPU time on the two cores spent by neither the server nor wrk (other processes, other sessions),
- * as a share of the run: the machine was not quiet if this is more than a few percent.
- */
-function foreignLoad(
-  before: Map<string, { busy: number; steal: number }>,
-  after: Map<string, { busy: number; steal: number }>,
-  serverCpu: number,
-  wrkCpu: number,
-  wall: number,
-): { server: number; client: number } {
-  const d = (core: string) => {
-    const a = after.get(core);
-    const b = before.get(core);
-    return a && b ? a.busy - b.busy + (a.steal - b.steal) : 0;
-  };
-  return {
-    server: Math.max(0, d(SERVER_CORE) - serverCpu) / wall,
-    client: Math.max(0, d(WRK_CORE) - wrkCpu) / wall,
-  };
-}
-
-/** CPU seconds of every process now (pid → name and utime+stime), to name who disturbed a run. */
-function processTimes(): Map<number, { comm: string; cpu: number }> {
-  const out = new Map<number, { comm: string; cpu: number }>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      const f = stat.slice(close + 2).split(" ");
-      out.set(Number(name), { comm: stat.slice(stat.indexOf("(") + 1, close), cpu: (Number(f[11]) + Number(f[12])) / CLK_TCK });
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
-}
-
-/** The processes (other than the server) that used the most CPU between two snapshots. */
-function topOthers(before: Map<number, { comm: string; cpu: number }>, after: Map<number, { comm: string; cpu: number }>, exclude: number): string {
-  const rows: [string, number][] = [];
-  for (const [pid, a] of after) {
-    if (pid === exclude || pid === process.pid) continue;
-    const d = a.cpu - (before.get(pid)?.cpu ?? 0);
-    if (d >= 0.05) rows.push([`${a.comm}[${pid}]${before.has(pid) ? "" : " (new)"}`, d]);
-  }
-  rows.sort((x, y) => y[1] - x[1]);
-  return rows.length ? rows.slice(0, 4).map(([n, d]) => `${n} ${d.toFixed(2)} s`).join(", ") : "short-lived processes or kernel work";
-}
-
 // ---- scenarios ---------------------------------------------------------------------------------
 
 interface Case {
@@ -553,8 +381,6 @@ interface Sample {
 
 const problems: string[] = [];
 const noisyRuns: string[] = [];
-/** Foreign CPU share on either core above which a run is marked noisy (with * in the tables). */
-const NOISE_LIMIT = 0.05;
 const tables: string[] = [];
 
 function errorText(w: WrkResult): string {
@@ -575,14 +401,14 @@ async function measure(c: Case, r: Running, opts: Options, script: string, label
   const t0 = performance.now();
   const w = await wrk(url, label === "warm-up" ? opts.warmup : opts.duration, c.mode, script, c.headers);
   const wall = (performance.now() - t0) / 1000;
-  if (r.proc.exitCode !== null || r.proc.signalCode !== null) {
+  if (isDead(r.proc)) {
     throw new Error(`${r.name} DIED during the ${c.title} ${label} run (exit ${r.proc.exitCode ?? r.proc.signalCode}):\n${logTail(r.log)}`);
   }
   const cpu = cpuSeconds(r.pid) - before;
-  const foreign = foreignLoad(coresBefore, coreTimes(), cpu, w.cpu, wall);
+  const foreign = foreignLoad(coresBefore, coreTimes(), { core: SERVER_CORE, cpu }, { core: WRK_CORE, cpu: w.cpu }, wall);
   const noisy = foreign.server > NOISE_LIMIT || foreign.client > NOISE_LIMIT;
   let noise = `other load: core ${SERVER_CORE} ${(foreign.server * 100).toFixed(0)}%, core ${WRK_CORE} ${(foreign.client * 100).toFixed(0)}%`;
-  if (noisy) noise += ` — busiest: ${topOthers(procsBefore, processTimes(), r.pid)}`;
+  if (noisy) noise += ` — busiest: ${topOthers(procsBefore, processTimes(), [r.pid])}`;
   if (noisy) noisyRuns.push(`[${c.title}] ${r.name}, ${label}: ${noise}`);
   const errs = errorText(w);
   if (errs !== "") problems.push(`[${c.title}] ${r.name}, ${label}: ${errs} (of ${w.requests} requests)`);
@@ -597,20 +423,10 @@ async function measure(c: Case, r: Running, opts: Options, script: string, label
     foreign: Math.max(foreign.server, foreign.client),
   };
   console.error(
-    `    ${label.padEnd(16)} ${r.name.padEnd(22)} ${fmtRps(s.rps).padStart(8)} req/s  ${s.cpuUsPerReq.toFixed(2).padStart(7)} µs CPU/req  ` +
+    `    ${label.padEnd(16)} ${r.name.padEnd(22)} ${fmtRate(s.rps).padStart(8)} req/s  ${s.cpuUsPerReq.toFixed(2).padStart(7)} µs CPU/req  ` +
       `CPU ${(s.cpuShare * 100).toFixed(0)}% (wrk ${(s.wrkShare * 100).toFixed(0)}%)  ${w.transfer}/s${noisy ? `  NOISY (${noise})` : ""}${errs ? `  ERRORS: ${errs}` : ""}`,
   );
   return s;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function fmtRps(x: number): string {
-  return x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0);
 }
 
 async function runCase(c: Case, opts: Options, script: string): Promise<void> {
@@ -627,13 +443,8 @@ async function runCase(c: Case, opts: Options, script: string): Promise<void> {
   const samples: Sample[][] = procs.map(() => []);
   for (let round = 1; round <= opts.rounds; round++) {
     for (const [i, r] of procs.entries()) {
-      let s = await measure(c, r, opts, script, `round ${round}`);
       // Another process took CPU from the server or wrk: try again after a pause, keep the quietest.
-      for (let retry = 1; s.noisy && retry <= opts.retries; retry++) {
-        await Bun.sleep(2000);
-        const again = await measure(c, r, opts, script, `round ${round} retry ${retry}`);
-        if (again.foreign <= s.foreign) s = again;
-      }
+      const s = await quietest((retry) => measure(c, r, opts, script, `round ${round}${retry ? ` retry ${retry}` : ""}`), opts.retries, 2000);
       samples[i]!.push(s);
     }
   }
@@ -652,7 +463,7 @@ async function runCase(c: Case, opts: Options, script: string): Promise<void> {
     `|---|---:|---:|---:|---:|---:|---|`,
     ...c.servers.map((s, i) => {
       const m = med[i]!;
-      return `| ${s.name} | ${Math.round(m.rps).toLocaleString("en-US")} | ${m.cpu.toFixed(2)} | ${(m.share * 100).toFixed(0)}% | ${(m.wrk * 100).toFixed(0)}% | ${(ours / m.rps).toFixed(2)} | ${samples[i]!.map((x) => fmtRps(x.rps) + (x.noisy ? "*" : "")).join(" ")} |`;
+      return `| ${s.name} | ${Math.round(m.rps).toLocaleString("en-US")} | ${m.cpu.toFixed(2)} | ${(m.share * 100).toFixed(0)}% | ${(m.wrk * 100).toFixed(0)}% | ${(ours / m.rps).toFixed(2)} | ${samples[i]!.map((x) => fmtRate(x.rps) + (x.noisy ? "*" : "")).join(" ")} |`;
     }),
     "",
   ];
@@ -713,8 +524,7 @@ function ensureTools(needNginx: boolean): void {
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
-  const tck = Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim();
-  if (tck !== `${CLK_TCK}`) throw new Error(`CLK_TCK is ${tck}, this script assumes ${CLK_TCK}`);
+  checkClockTick();
   ensureTools(opts.scenarios.includes("static"));
   for (const tool of ["taskset", "wrk"]) if (Bun.which(tool) === null) throw new Error(`${tool} is not installed`);
   mkdirSync(OUT, { recursive: true });
@@ -833,24 +643,12 @@ async function main(): Promise<void> {
     "",
     ...(problems.length ? problems.map((p) => `- ${p}`) : ["none"]),
     "",
-    `## noisy runs (*: other processes used more than ${NOISE_LIMIT * 100}% of a core)`,
-    "",
-    ...(noisyRuns.length ? noisyRuns.map((p) => `- ${p}`) : ["none"]),
-    "",
+    ...noisyRunsSection(noisyRuns),
   ].join("\n");
   writeFileSync(join(OUT, "load-latest.md"), report);
   console.log(`\n## wrk errors and warnings\n\n${problems.length ? problems.map((p) => `- ${p}`).join("\n") : "none"}`);
-  if (noisyRuns.length) console.log(`\n## noisy runs (marked * above)\n\n${noisyRuns.map((p) => `- ${p}`).join("\n")}`);
+  printNoisyRuns(noisyRuns);
   console.error(`\n(report saved to ${join(OUT, "load-latest.md")}; server logs in ${OUT}/)`);
 }
 
-let exitCode = 0;
-try {
-  await main();
-} catch (err) {
-  if (!interrupted) console.error(`\nbench/load.ts: ${err instanceof Error ? err.message : String(err)}`);
-  exitCode = interrupted ? 130 : 1;
-} finally {
-  await cleanup();
-}
-process.exit(exitCode);
+await runMain("bench/load.ts", main);

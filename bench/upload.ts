@@ -33,20 +33,22 @@
 // again unless --fresh (a new one per read, as Bun gives: adds the allocation and copy that every
 // Bun.listen server pays). Prints CPU ms per GiB (median and best of the rounds), pieces the handler
 // read and socket pauses per MiB. The harness itself costs ~2.5 ms/GiB (a setImmediate per read).
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import type { Socket, Subprocess } from "bun";
+import { join } from "node:path";
+import type { Socket } from "bun";
+import { atCleanup, runMain, track } from "./lib/children.ts";
+import { NOISE_LIMIT, quietest } from "./lib/noise.ts";
+import { BUN_COMM, isDead, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
+import { checkClockTick, CLK_TCK, cpuSeconds, processTimes } from "./lib/proc-stat.ts";
+import { median } from "./lib/stats.ts";
 
-const REPO = resolve(import.meta.dir, "..");
 const OUT = join(import.meta.dir, ".out");
 const SERVER_CORE = "1";
 const CLIENT_CORE = "0";
-const CLK_TCK = 100;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
-const NOISE_LIMIT = 0.05;
 
 const USAGE = `usage: bun run bench/upload.ts [--rounds N] [--size MiB] [--block KiB] [--client bun|curl]
                                 [--cases cl,chunked,routes] [--body-buffer BYTES,…] [--warmup MiB] [--retries N]
@@ -202,29 +204,10 @@ function die(msg: string): never {
   process.exit(2);
 }
 
-// ---- child processes: every one is registered, and stopped at the end whatever happens ---------
-
-const children = new Set<Subprocess>();
 let tempDir = "";
-
-async function cleanup(): Promise<void> {
-  await Promise.all(
-    [...children].map(async (p) => {
-      if (p.exitCode !== null || p.signalCode !== null) return;
-      p.kill("SIGTERM");
-      if (!(await Promise.race([p.exited.then(() => true), Bun.sleep(2000).then(() => false)]))) p.kill("SIGKILL");
-    }),
-  );
+atCleanup(() => {
   if (tempDir !== "") rmSync(tempDir, { recursive: true, force: true });
-}
-let interrupted = false;
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.on(sig, () => {
-    interrupted = true;
-    console.error(`\n${sig}: stopping every child process`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+});
 
 // ---- servers -----------------------------------------------------------------------------------
 
@@ -234,66 +217,19 @@ interface ServerSpec {
   args: string[];
 }
 
-interface Server extends ServerSpec {
-  pid: number;
-  port: number;
-  proc: Subprocess;
-}
+type Server = ServerSpec & PinnedServer;
 
 async function startServer(spec: ServerSpec): Promise<Server> {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = l.port;
-  l.stop(true);
   const script = join(import.meta.dir, "servers", "upload.ts");
-  const cmd = ["taskset", "-c", SERVER_CORE, process.execPath, script, "--kind", spec.kind, "--port", `${port}`, ...spec.args];
-  const proc = Bun.spawn(cmd, { cwd: REPO, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
-  children.add(proc);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`${spec.name} exited: ${await new Response(proc.stderr).text()}`);
-    if (Date.now() > deadline) throw new Error(`${spec.name} did not listen on ${port} within 15 s`);
-    try {
-      (await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } })).end();
-      break;
-    } catch {
-      await Bun.sleep(50);
-    }
-  }
-  // taskset exec()s the server: the pid we read /proc of is the server itself.
-  const affinity = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"))?.[1];
-  if (affinity !== SERVER_CORE) throw new Error(`${spec.name}: pid ${proc.pid} runs on cores ${affinity}, expected ${SERVER_CORE}`);
-  console.error(`  started ${spec.name}: pid ${proc.pid}, 127.0.0.1:${port}, core ${affinity}`);
-  return { ...spec, pid: proc.pid, port, proc };
+  const log = join(OUT, `upload-${[spec.kind, ...spec.args].join("-")}.log`);
+  const cmd = (port: number) => ({ cmd: [process.execPath, script, "--kind", spec.kind, "--port", `${port}`, ...spec.args], comm: BUN_COMM });
+  return { ...spec, ...(await startPinned(spec.name, SERVER_CORE, log, cmd)) };
 }
 
 // ---- /proc -------------------------------------------------------------------------------------
 
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime, stime
-}
-
 function statusKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
   return Number(new RegExp(`${field}:\\s*(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
-}
-
-/** CPU seconds of every user-space process now (pid → name and utime+stime); kernel threads left out. */
-function processTimes(): Map<number, { comm: string; cpu: number }> {
-  const out = new Map<number, { comm: string; cpu: number }>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      const f = stat.slice(close + 2).split(" ");
-      if (name === "2" || f[1] === "2") continue; // kthreadd's children: ksoftirqd carries loopback work
-      out.set(Number(name), { comm: stat.slice(stat.indexOf("(") + 1, close), cpu: (Number(f[11]) + Number(f[12])) / CLK_TCK });
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
 }
 
 /** Per core (client's, server's): busy (all but idle and iowait: softirq work counts) and total jiffies; and the machine's steal. */
@@ -350,6 +286,7 @@ async function runClient(server: Server, size: number, chunked: boolean, opts: O
   }
   const t0 = performance.now();
   const proc = Bun.spawn(["taskset", "-c", CLIENT_CORE, ...cmd], { stdout: "pipe", stderr: "pipe" });
+  track(proc);
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   const wall = performance.now() - t0;
   if (code !== 0) throw new Error(`${server.name}: client failed (${code}): ${err}${out}`);
@@ -374,14 +311,14 @@ async function measure(server: Server, size: number, chunked: boolean, opts: Opt
   writeFileSync(`/proc/${server.pid}/clear_refs`, "5"); // VmHWM := VmRSS
   const rssBefore = statusKiB(server.pid, "VmRSS");
   const cpuBefore = cpuSeconds(server.pid);
-  const procsBefore = processTimes();
+  const procsBefore = processTimes(true);
   const coresBefore = coreTimes();
   const { ms, clientCpu, clientPid } = await runClient(server, size, chunked, opts);
   const coresAfter = coreTimes();
   const cpu = cpuSeconds(server.pid) - cpuBefore;
   const hwm = statusKiB(server.pid, "VmHWM");
-  if (server.proc.exitCode !== null) throw new Error(`${server.name} died during the upload`);
-  const foreign = foreignLoad(procsBefore, processTimes(), coresAfter.steal - coresBefore.steal, [server.pid, clientPid, process.pid], ms / 1000);
+  if (isDead(server.proc)) throw new Error(`${server.name} died during the upload`);
+  const foreign = foreignLoad(procsBefore, processTimes(true), coresAfter.steal - coresBefore.steal, [server.pid, clientPid, process.pid], ms / 1000);
   const busy = (i: number) => (coresAfter.cores[i]!.busy - coresBefore.cores[i]!.busy) / Math.max(1, coresAfter.cores[i]!.total - coresBefore.cores[i]!.total);
   const s: Sample = {
     mibs: size / MiB / (ms / 1000),
@@ -398,12 +335,6 @@ async function measure(server: Server, size: number, chunked: boolean, opts: Opt
       (s.foreign > NOISE_LIMIT ? `  NOISY (other load ${pct(s.foreign)}: ${foreign.who || "short-lived processes"})` : ""),
   );
   return s;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 // ---- cases -------------------------------------------------------------------------------------
@@ -461,8 +392,7 @@ function specsOf(c: Case, opts: Options): ServerSpec[] {
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   if (opts.inproc) return inproc(opts);
-  const tck = Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim();
-  if (tck !== `${CLK_TCK}`) throw new Error(`CLK_TCK is ${tck}, this script assumes ${CLK_TCK}`);
+  checkClockTick();
   for (const tool of ["taskset", ...(opts.client === "curl" ? ["curl"] : [])]) if (Bun.which(tool) === null) throw new Error(`${tool} is not installed`);
   mkdirSync(OUT, { recursive: true });
   tempDir = mkdtempSync(join(tmpdir(), "bench-upload-"));
@@ -494,13 +424,8 @@ async function main(): Promise<void> {
     const samples: Sample[][] = list.map(() => []);
     for (let round = 1; round <= opts.rounds; round++) {
       for (const [i, s] of list.entries()) {
-        let sample = await measure(s, opts.size, c.chunked, opts, `round ${round}`);
         // Another process took CPU from the server or the client: try again after a pause, keep the quietest.
-        for (let retry = 1; sample.foreign > NOISE_LIMIT && retry <= opts.retries; retry++) {
-          await Bun.sleep(1000);
-          const again = await measure(s, opts.size, c.chunked, opts, `round ${round} retry ${retry}`);
-          if (again.foreign < sample.foreign) sample = again;
-        }
+        const sample = await quietest((retry) => measure(s, opts.size, c.chunked, opts, `round ${round}${retry ? ` retry ${retry}` : ""}`), opts.retries, 1000);
         samples[i]!.push(sample);
       }
     }
@@ -652,13 +577,4 @@ async function inproc(opts: Options): Promise<void> {
   );
 }
 
-let exitCode = 0;
-try {
-  await main();
-} catch (err) {
-  if (!interrupted) console.error(`\nbench/upload.ts: ${err instanceof Error ? err.message : String(err)}`);
-  exitCode = interrupted ? 130 : 1;
-} finally {
-  await cleanup();
-}
-process.exit(exitCode);
+await runMain("bench/upload.ts", main);
