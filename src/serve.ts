@@ -178,7 +178,11 @@ export function serve(options: ServeOptions = {}): Server {
       return ws?.open.size ?? 0;
     },
     upgrade(request: Request | ServerRequest, upgradeOptions?: UpgradeOptions) {
-      if (ws === null) throw new TypeError('To enable websocket support, set the "websocket" object in Bun.serve({})');
+      if (ws === null) {
+        throw Object.assign(new TypeError('To enable websocket support, set the "websocket" object in Bun.serve({})'), {
+          code: "ERR_INVALID_ARG_TYPE",
+        });
+      }
       const req = request instanceof ServerRequest ? request : WebRequest.originOf(request);
       return req !== null && upgradeRequest(req, upgradeOptions, ws);
     },

@@ -917,6 +917,19 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     if (this.state === STATE.HEAD && this.in.start >= this.in.end && this.output.pending === 0) this.destroy();
   }
 
+  /** For stop(true): closes now, letting an upgraded protocol write its last word first. */
+  abort(): void {
+    if (this.state === STATE.UPGRADED && this.protocol?.onAbort) {
+      try {
+        this.protocol.onAbort();
+        this.output.flush();
+      } catch (err) {
+        console.error(err);
+      }
+    }
+    this.destroy();
+  }
+
   destroy(): void {
     if (this.state === STATE.CLOSED) return;
     this.state = STATE.CLOSED;

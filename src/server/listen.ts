@@ -218,7 +218,7 @@ export function listen(options: ListenOptions, hooks: ListenHooks): Listener {
       listener.unref();
     },
     stop(closeActive = false) {
-      if (closeActive) for (const conn of [...ctx.connections]) conn.destroy();
+      if (closeActive) for (const conn of [...ctx.connections]) conn.abort();
       if (stopped === null) {
         stopping = true;
         listener.stop(closeActive);

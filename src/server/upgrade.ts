@@ -36,6 +36,8 @@ export interface Protocol {
   onTimeout(): void;
   /** The server is stopping (a WebSocket sends close 1001). Default: end(). */
   onShutdown?(): void;
+  /** The server is stopping now: a last word may be written (a close frame); the socket goes right after. */
+  onAbort?(): void;
 }
 
 /** Builds the protocol for a connection; `received` holds the bytes that came after the request. */

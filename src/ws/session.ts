@@ -26,11 +26,22 @@ const CLOSE_WAIT_MS = 5000;
  * cork buffer (one): below it, a copy costs less than a second write (~4 µs, ../shared/BUN-NOTES.md).
  */
 const LARGE_PAYLOAD = 256 * 1024;
+/**
+ * Once this much is corked, it is written at once rather than at the end of the callback: a handler
+ * sending in a loop then sees backpressure (-1) and drops (0) as the kernel fills, as under Bun.serve.
+ */
+const CORK_FLUSH = 64 * 1024;
 
 // ignoreBOM: a leading U+FEFF is text like any other here, not a byte-order mark to drop.
 const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, s: number, e: number): string }).latin1Slice;
 const EMPTY = new Uint8Array(0);
+/** The close handler's reason when we fail a connection, by the code sent to the peer. */
+const FAILURES: Record<number, string> = {
+  [CLOSE.PROTOCOL_ERROR]: "Protocol error",
+  [CLOSE.INVALID_PAYLOAD]: "Invalid UTF-8 or compressed data",
+  [CLOSE.MESSAGE_TOO_BIG]: "Received too big message",
+};
 /** A sink's answer that ends the parse without an error (after the peer's close frame). */
 const STOP = -1;
 
@@ -45,7 +56,8 @@ export interface WsContext {
 type Facade = object;
 
 export class Session implements Protocol, FrameSink, Subscriber, Batched {
-  readyState: number = READY.OPEN;
+  /** OPEN; CLOSING once our close frame is sent, until the peer's comes; CLOSED. */
+  state: number = READY.OPEN;
   binaryType: BinaryType = "nodebuffer";
   /** The handlers' object; set right after construction. */
   ws!: Facade;
@@ -69,9 +81,9 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
   /** A control frame's payload, gathered (at most 125 bytes). */
   #ctrl: Uint8Array | null = null;
   #ctrlLen = 0;
-  /** The idle clock: when something last came in, and whether we pinged since. */
+  /** The idle clock: when something last came in, and when we pinged for want of it (-1: not). */
   #lastReceived: number;
-  #pinged = false;
+  #pingedAt = -1;
   /** Reading stopped: by us, while our output is over the backpressure limit; by ws.pause(). */
   #heldBack = false;
   userPaused = false;
@@ -91,6 +103,14 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     this.#lastReceived = conn.now;
   }
 
+  /**
+   * As Bun reports it: 3 as soon as the close begins (the close handler runs inside ws.close(), as
+   * under Bun.serve), though the close handshake itself may still be under way.
+   */
+  get readyState(): number {
+    return this.state === READY.OPEN ? READY.OPEN : READY.CLOSED;
+  }
+
   /** For topics: whether a frame compressed with the full window may go to this socket. */
   get compresses(): boolean {
     return this.deflate !== null && this.ctx.settings.compress && this.deflate.serverMaxWindowBits === 15;
@@ -102,8 +122,9 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     this.#armIdle();
     enterCallback();
     try {
-      this.#call(0, null, 0);
-      if (received.length > 0 && this.readyState === READY.OPEN) this.#feed(received);
+      // A throwing `open` leaves no socket half set up: it is cut (1006), as under Bun.serve.
+      if (!this.#call(0, null, 0)) this.terminate();
+      else if (received.length > 0 && this.state === READY.OPEN) this.#feed(received);
     } finally {
       leaveCallback();
     }
@@ -124,7 +145,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
   }
 
   #feed(chunk: Uint8Array): void {
-    if (this.readyState === READY.CLOSED) return;
+    if (this.state === READY.CLOSED) return;
     const err = this.#parser.feed(chunk, this);
     if (err > 0) this.fail(err); // (STOP: the close handshake ended; what follows is not read)
   }
@@ -132,7 +153,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
   /** Our output over the limit: stop reading until it drains (the peer then feels TCP's backpressure). */
   #afterRead(): void {
     const limit = this.ctx.settings.backpressureLimit;
-    if (limit > 0 && !this.#heldBack && this.output.queued > limit && this.readyState !== READY.CLOSED) {
+    if (limit > 0 && !this.#heldBack && this.output.queued > limit && this.state !== READY.CLOSED) {
       this.#heldBack = true;
       this.conn.pause();
     }
@@ -143,7 +164,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
       this.#heldBack = false;
       if (!this.userPaused) this.conn.resume();
     }
-    if (this.readyState !== READY.OPEN) return;
+    if (this.state !== READY.OPEN) return;
     enterCallback();
     try {
       this.#call(3, null, 0);
@@ -158,47 +179,67 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
   }
 
   onClose(): void {
-    this.readyState = READY.CLOSED;
+    this.state = READY.CLOSED;
     this.#notifyClose(CLOSE.ABNORMAL, "");
     this.#release();
   }
 
+  /**
+   * The idle clock (one deadline, checked by the server's sweep about once a second): quiet for half
+   * of idleTimeout, the peer is pinged; quiet since that ping for another half, it is cut (1006).
+   * Without sendPings, quiet for the whole of idleTimeout. Counting from the ping, not from the last
+   * byte, leaves a pong at least half the time to come, however the sweep's ticks fall.
+   */
   onTimeout(): void {
-    if (this.readyState !== READY.OPEN) {
+    if (this.state !== READY.OPEN) {
       // Our close frame got no answer in time.
       this.conn.destroy();
       return;
     }
     const idle = this.ctx.settings.idleTimeout;
     const half = Math.floor(idle / 2);
-    const quiet = this.conn.now - this.#lastReceived;
+    const now = this.conn.now;
+    const quiet = now - this.#lastReceived;
     if (this.userPaused) {
       // (The idle clock stops while the application holds reading back.)
       this.conn.setDeadline(half);
       return;
     }
     if (quiet < half) {
-      this.#pinged = false;
+      this.#pingedAt = -1;
       this.conn.setDeadline(half - quiet);
       return;
     }
-    if (quiet < idle) {
-      // Half the idle time without a byte: ask; a live peer's pong resets the clock.
-      if (this.ctx.settings.sendPings && !this.#pinged) {
-        this.#pinged = true;
-        this.control(OPCODE.PING, EMPTY);
-        sendSoon();
-      }
-      this.conn.setDeadline(idle - quiet);
+    if (!this.ctx.settings.sendPings) {
+      if (quiet >= idle) this.terminate();
+      else this.conn.setDeadline(idle - quiet);
       return;
     }
-    this.terminate();
+    // (>=: on loopback the pong can come within the millisecond of its ping.)
+    if (this.#pingedAt < 0 || this.#lastReceived >= this.#pingedAt) {
+      this.#pingedAt = now;
+      this.control(OPCODE.PING, EMPTY);
+      sendSoon();
+      this.conn.setDeadline(half);
+      return;
+    }
+    const sincePing = now - this.#pingedAt;
+    if (sincePing >= half) this.terminate();
+    else this.conn.setDeadline(half - sincePing);
   }
 
   /** The server stops: close with 1001 (going away). */
   onShutdown(): void {
     this.close(CLOSE.GOING_AWAY, "");
     sendSoon();
+  }
+
+  /** The server stops at once (stop(true)): a last close frame, 1001 "Server closed", as Bun.serve's. */
+  onAbort(): void {
+    if (this.state !== READY.OPEN) return;
+    this.state = READY.CLOSING;
+    this.control(OPCODE.CLOSE, closePayload(CLOSE.GOING_AWAY, "Server closed"));
+    this.#notifyClose(CLOSE.GOING_AWAY, "Server closed");
   }
 
   #armIdle(): void {
@@ -247,7 +288,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     }
     const first = this.#framePieces++ === 0;
     this.#msgBytes += end - start;
-    if (this.readyState !== READY.OPEN) {
+    if (this.state !== READY.OPEN) {
       // After our close, data is read and dropped (RFC 6455 §1.4).
       if (last && this.#frameFin) this.#endMessage();
       return 0;
@@ -360,8 +401,13 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     switch (this.binaryType) {
       case "arraybuffer":
         return exact ? (buf.buffer as ArrayBuffer) : (buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + end) as ArrayBuffer);
-      case "uint8array":
-        return exact ? buf : Uint8Array.prototype.slice.call(buf, start, end);
+      case "uint8array": {
+        // A plain Uint8Array, never a Buffer (zlib's output is one).
+        if (exact) return new Uint8Array(buf.buffer, 0, n);
+        const u = new Uint8Array(n);
+        u.set(buf.subarray(start, end));
+        return u;
+      }
       default: {
         if (exact) return Buffer.from(buf.buffer, 0, n);
         const b = Buffer.allocUnsafe(n); // (never pooled in Bun: its `.buffer` is its own)
@@ -373,13 +419,12 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
 
   #onControl(op: number, payload: Uint8Array): number {
     if (op === OPCODE.CLOSE) return this.#onCloseFrame(payload);
-    if (this.readyState !== READY.OPEN) return 0;
+    if (this.state !== READY.OPEN) return 0;
     if (op === OPCODE.PING) {
       // Answered with the same data (§5.5.2), then told.
       this.control(OPCODE.PONG, payload);
       this.#call(4, this.#binary(payload, 0, payload.length), 0);
     } else {
-      this.#pinged = false;
       this.#call(5, this.#binary(payload, 0, payload.length), 0);
     }
     return 0;
@@ -397,9 +442,9 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
       if (r === null) return CLOSE.INVALID_PAYLOAD;
       reason = r;
     }
-    if (this.readyState === READY.OPEN) {
+    if (this.state === READY.OPEN) {
       // Echo the code (§5.5.1), and the reason, as Bun.serve does; none if none came.
-      this.readyState = READY.CLOSING;
+      this.state = READY.CLOSING;
       this.control(OPCODE.CLOSE, code === CLOSE.NO_STATUS ? EMPTY : closePayload(code, reason));
     }
     this.#finish(code, reason);
@@ -408,18 +453,21 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
 
   /** The close handshake is done (or failed): the handler hears, and TCP closes once our bytes leave. */
   #finish(code: number, reason: string): void {
-    this.readyState = READY.CLOSED;
+    this.state = READY.CLOSED;
     this.#notifyClose(code, reason);
     this.#release();
     this.output.flush();
     this.conn.end();
   }
 
-  /** Fails the connection (§7.1.7): a close frame with `code`, and the TCP close. */
+  /**
+   * Fails the connection (§7.1.7): a close frame with `code` to the peer, and the TCP close. The close
+   * handler hears 1006 and why, as under Bun.serve: no close frame came from the peer.
+   */
   fail(code: number): void {
-    if (this.readyState === READY.CLOSED) return;
-    if (this.readyState === READY.OPEN) this.control(OPCODE.CLOSE, closePayload(code, ""));
-    this.#finish(code, "");
+    if (this.state === READY.CLOSED) return;
+    if (this.state === READY.OPEN) this.control(OPCODE.CLOSE, closePayload(code, ""));
+    this.#finish(CLOSE.ABNORMAL, FAILURES[code] ?? "Protocol error");
   }
 
   // ---- frames out -----------------------------------------------------------------------------
@@ -429,7 +477,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
    * backpressure, 0 when dropped (over backpressureLimit, or closed).
    */
   send(opcode: number, data: string | Uint8Array, compress: boolean): number {
-    if (this.readyState !== READY.OPEN) return SEND.DROPPED;
+    if (this.state !== READY.OPEN) return SEND.DROPPED;
     if (this.#overLimit()) return SEND.DROPPED;
     if (compress && this.deflate !== null && this.ctx.settings.compress) {
       const bytes = typeof data === "string" ? Buffer.from(data) : data;
@@ -443,7 +491,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     if (typeof data === "string") {
       if (this.#published !== null) this.flushPublished();
       const n = writeTextFrame(this.output.cork(), firstByte(opcode, false), data);
-      sendSoon();
+      this.#corked();
       return this.#sent(n);
     }
     this.#writeBytes(firstByte(opcode, false), data, true);
@@ -452,7 +500,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
 
   /** A control frame (ping, pong, close) with up to 125 bytes (longer payloads are cut). */
   control(opcode: number, payload: Uint8Array): number {
-    if (this.readyState === READY.CLOSED) return SEND.DROPPED;
+    if (this.state === READY.CLOSED) return SEND.DROPPED;
     const p = payload.length > 125 ? payload.subarray(0, 125) : payload;
     if (this.#published !== null) this.flushPublished();
     writeFrame(this.output.cork(), firstByte(opcode, false), p);
@@ -466,7 +514,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     const out: OutBuffer = this.output.cork();
     if (payload.length < LARGE_PAYLOAD) {
       writeFrame(out, b0, payload);
-      sendSoon();
+      this.#corked();
       return;
     }
     writeHeader(out, b0, payload.length);
@@ -486,7 +534,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
 
   /** A frame published to this socket: it waits for the end of the batch. */
   queueFrame(frame: Uint8Array): boolean {
-    if (this.readyState !== READY.OPEN || this.#overLimit()) return false;
+    if (this.state !== READY.OPEN || this.#overLimit()) return false;
     if (this.#published === null) {
       this.#published = [frame];
       awaitFlush(this);
@@ -502,14 +550,20 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     if (frames === null) return;
     this.#published = null;
     this.#publishedBytes = 0;
-    if (this.readyState === READY.CLOSED) return;
+    if (this.state === READY.CLOSED) return;
     if (frames.length === 1) {
       this.output.send(frames[0]!); // shared by every subscriber, and never changed: by reference
       return;
     }
     const out = this.output.cork();
     for (let i = 0; i < frames.length; i++) out.bytes(frames[i]!);
-    sendSoon();
+    this.#corked();
+  }
+
+  /** After corking a frame: written now if the cork holds a lot, else at the end of the callback. */
+  #corked(): void {
+    if (this.output.pending - this.output.queued >= CORK_FLUSH) this.output.flush();
+    else sendSoon();
   }
 
   /** A frame for topics: encoded once by the publisher (opcode TEXT or BINARY). */
@@ -519,8 +573,8 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
 
   /** ws.close(): our close frame; the handler hears now; TCP closes when the peer answers (or soon). */
   close(code: number, reason: string): void {
-    if (this.readyState !== READY.OPEN) return;
-    this.readyState = READY.CLOSING;
+    if (this.state !== READY.OPEN) return;
+    this.state = READY.CLOSING;
     this.control(OPCODE.CLOSE, code === 0 ? EMPTY : closePayload(code, reason));
     this.#notifyClose(code === 0 ? CLOSE.NO_STATUS : code, reason);
     this.#release();
@@ -529,15 +583,15 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
 
   /** ws.terminate(): the TCP connection goes now, no close frame. */
   terminate(): void {
-    if (this.readyState === READY.CLOSED) return;
-    this.readyState = READY.CLOSED;
+    if (this.state === READY.CLOSED) return;
+    this.state = READY.CLOSED;
     this.#notifyClose(CLOSE.ABNORMAL, "");
     this.#release();
     this.conn.destroy();
   }
 
   pause(): void {
-    if (this.userPaused || this.readyState === READY.CLOSED) return;
+    if (this.userPaused || this.state === READY.CLOSED) return;
     this.userPaused = true;
     this.conn.pause();
   }
@@ -551,27 +605,35 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
 
   // ---- handlers -------------------------------------------------------------------------------
 
+  /**
+   * The close handler, once. As under Bun.serve, the socket has left its topics by then and still
+   * counts in pendingWebSockets while the handler runs.
+   */
   #notifyClose(code: number, reason: string): void {
     if (this.#closeNotified) return;
     this.#closeNotified = true;
+    this.#leaveTopics();
     this.#call(2, reason, code);
+  }
+
+  #leaveTopics(): void {
+    const topics = this.topics;
+    if (topics === null) return;
+    this.topics = null;
+    for (const t of topics) this.ctx.topics.unsubscribe(t, this);
   }
 
   /** Leaves the topics and the open set (once). */
   #release(): void {
+    this.#leaveTopics();
     this.ctx.open.delete(this);
-    const topics = this.topics;
-    if (topics !== null) {
-      this.topics = null;
-      for (const t of topics) this.ctx.topics.unsubscribe(t, this);
-    }
   }
 
   /**
    * Calls a handler: 0 open, 1 message, 2 close, 3 drain, 4 ping, 5 pong. A throw goes to `error`, or
-   * is logged: it never reaches the socket loop, the process, or other sockets.
+   * is logged: it never reaches the socket loop, the process, or other sockets. False if it threw.
    */
-  #call(which: number, arg: unknown, code: number): void {
+  #call(which: number, arg: unknown, code: number): boolean {
     const h = this.ctx.settings.handler;
     const ws = this.ws;
     try {
@@ -596,8 +658,10 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
           r = h.pong?.(ws, arg as Buffer);
       }
       if (r instanceof Promise) r.catch((err) => this.#handlerError(err));
+      return true;
     } catch (err) {
       this.#handlerError(err);
+      return false;
     }
   }
 
