@@ -101,12 +101,11 @@ export class FrameParser {
         length = hi * 0x100000000 + lo;
         if (length < 0x10000) return CLOSE.PROTOCOL_ERROR;
       }
-      const key = this.#key;
       const k = at + need - 4;
-      key[0] = h[k]!;
-      key[1] = h[k + 1]!;
-      key[2] = h[k + 2]!;
-      key[3] = h[k + 3]!;
+      const k0 = h[k]!;
+      const k1 = h[k + 1]!;
+      const k2 = h[k + 2]!;
+      const k3 = h[k + 3]!;
       pos += need - had;
       this.#headLen = 0;
       const opcode = b0 & 0x0f;
@@ -119,13 +118,40 @@ export class FrameParser {
       }
       const err = sink.frameHead(fin, (b0 >> 4) & 7, opcode, length);
       if (err !== 0) return err;
-      this.#phase = 0;
-      if (length === 0) {
-        const err2 = sink.framePayload(buf, pos, pos, true);
+      if (length <= end - pos) {
+        // The whole payload is in this chunk (most frames): unmasked and handed on at once.
+        const stop = pos + length;
+        if (length >= WORD_UNMASK_FROM) {
+          const key = this.#key;
+          key[0] = k0;
+          key[1] = k1;
+          key[2] = k2;
+          key[3] = k3;
+          unmask(buf, pos, stop, key, 0);
+        } else {
+          let i = pos;
+          for (; i + 4 <= stop; i += 4) {
+            buf[i] ^= k0;
+            buf[i + 1] ^= k1;
+            buf[i + 2] ^= k2;
+            buf[i + 3] ^= k3;
+          }
+          if (i < stop) buf[i++] ^= k0;
+          if (i < stop) buf[i++] ^= k1;
+          if (i < stop) buf[i] ^= k2;
+        }
+        const err2 = sink.framePayload(buf, pos, stop, true);
         if (err2 !== 0) return err2;
-      } else {
-        this.#remaining = length;
+        pos = stop;
+        continue;
       }
+      const key = this.#key;
+      key[0] = k0;
+      key[1] = k1;
+      key[2] = k2;
+      key[3] = k3;
+      this.#phase = 0;
+      this.#remaining = length;
     }
     return 0;
   }

@@ -25,7 +25,7 @@ const CLOSE_WAIT_MS = 5000;
  * Payloads from here up go out by reference after their header (two writes), not copied into the
  * cork buffer (one): below it, a copy costs less than a second write (~4 µs, ../shared/BUN-NOTES.md).
  */
-const LARGE_PAYLOAD = 256 * 1024;
+const LARGE_PAYLOAD = 16 * 1024;
 /**
  * Once this much is corked, it is written at once rather than at the end of the callback: a handler
  * sending in a loop then sees backpressure (-1) and drops (0) as the kernel fills, as under Bun.serve.
