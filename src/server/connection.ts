@@ -791,6 +791,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
       get now() {
         return conn.now;
       },
+      budget: this.ctx.budget,
       setDeadline(ms: number) {
         conn.setTimer(TIMER.PROTOCOL, ms); // (0: none, setTimer says)
       },

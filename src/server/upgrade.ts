@@ -2,6 +2,7 @@
 // a handler returns a Reply with status 101 and an `upgrade` function; once the 101 head has been
 // written, the connection hands its socket, and the bytes it had already received after the
 // request, to the protocol that function returns, and forwards every later socket event to it.
+import type { Budget } from "./budget.ts";
 import type { Output } from "./output.ts";
 
 /** What an upgraded protocol may do with the connection it took over. */
@@ -10,6 +11,8 @@ export interface UpgradedConnection {
   readonly output: Output;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** The server's memory budgets (a protocol's partial messages count as request-body bytes). */
+  readonly budget: Budget;
   /** The time of the socket event being handled (Date.now(), read once per event). */
   readonly now: number;
   /** Arms the connection's one deadline (checked by the server's sweep, about once a second); 0 clears it. */

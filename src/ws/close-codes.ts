@@ -13,6 +13,8 @@ export const CLOSE = {
   POLICY_VIOLATION: 1008,
   MESSAGE_TOO_BIG: 1009,
   INTERNAL_ERROR: 1011,
+  /** IANA: the server is overloaded (our body budget is spent by messages in pieces). */
+  TRY_AGAIN_LATER: 1013,
 } as const;
 
 /**

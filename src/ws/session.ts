@@ -14,6 +14,14 @@ import type { Subscriber } from "./topics.ts";
 
 export const READY = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
 
+/** Reasons to stop reading a socket. */
+const HOLD = {
+  /** Our output is over backpressureLimit: the peer feels TCP's backpressure until it drains. */
+  OUTPUT: 1,
+  /** ws.pause(). */
+  USER: 2,
+} as const;
+
 /** Bun's send() results: the bytes sent, or these. */
 export const SEND = { BACKPRESSURE: -1, DROPPED: 0 } as const;
 
@@ -33,6 +41,8 @@ const LARGE_PAYLOAD = 16 * 1024;
  * sending in a loop then sees backpressure (-1) and drops (0) as the kernel fills, as under Bun.serve.
  */
 const CORK_FLUSH = 64 * 1024;
+/** A message in pieces gets room for its whole frame at once up to this size. */
+const PRESIZE_MAX = 256 * 1024;
 
 // ignoreBOM: a leading U+FEFF is text like any other here, not a byte-order mark to drop.
 const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -43,6 +53,7 @@ const FAILURES: Record<number, string> = {
   [CLOSE.PROTOCOL_ERROR]: "Protocol error",
   [CLOSE.INVALID_PAYLOAD]: "Invalid UTF-8 or compressed data",
   [CLOSE.MESSAGE_TOO_BIG]: "Received too big message",
+  [CLOSE.TRY_AGAIN_LATER]: "The server holds too much of other messages in pieces",
 };
 /** A sink's answer that ends the parse without an error (after the peer's close frame). */
 const STOP = -1;
@@ -86,9 +97,11 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
   /** The idle clock: when something last came in, and when we pinged for want of it (-1: not). */
   #lastReceived: number;
   #pingedAt = -1;
-  /** Reading stopped: by us, while our output is over the backpressure limit; by ws.pause(). */
-  #heldBack = false;
-  userPaused = false;
+  /** Why reading is stopped (HOLD bits); reading goes on when none is set. */
+  #holds = 0;
+  #paused = false;
+  /** Bytes of the message in pieces counted in the server's body budget (shared with HTTP bodies). */
+  #held = 0;
   /** Frames published to this socket, waiting for the end of the batch (send-batch.ts). */
   #published: Uint8Array[] | null = null;
   #publishedBytes = 0;
@@ -152,20 +165,29 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     if (err > 0) this.fail(err); // (STOP: the close handshake ended; what follows is not read)
   }
 
-  /** Our output over the limit: stop reading until it drains (the peer then feels TCP's backpressure). */
+  /** After a read: stop reading while our output is over the limit. */
   #afterRead(): void {
+    if (this.state === READY.CLOSED) return;
     const limit = this.ctx.settings.backpressureLimit;
-    if (limit > 0 && !this.#heldBack && this.output.queued > limit && this.state !== READY.CLOSED) {
-      this.#heldBack = true;
-      this.conn.pause();
-    }
+    if (limit > 0 && this.output.queued > limit) this.#hold(HOLD.OUTPUT, true);
+  }
+
+  /** Sets or clears one reason to stop reading, and pauses or resumes the socket to match. */
+  #hold(reason: number, on: boolean): void {
+    this.#holds = on ? this.#holds | reason : this.#holds & ~reason;
+    const pause = this.#holds !== 0;
+    if (pause === this.#paused || this.state === READY.CLOSED) return;
+    this.#paused = pause;
+    if (pause) this.conn.pause();
+    else this.conn.resume();
+  }
+
+  get userPaused(): boolean {
+    return (this.#holds & HOLD.USER) !== 0;
   }
 
   onDrain(): void {
-    if (this.#heldBack) {
-      this.#heldBack = false;
-      if (!this.userPaused) this.conn.resume();
-    }
+    this.#hold(HOLD.OUTPUT, false);
     if (this.state !== READY.OPEN) return;
     enterCallback();
     try {
@@ -303,6 +325,8 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
       else this.#msgOp = 0;
       return this.#deliver(rsv, msgOp, buf, start, end);
     }
+    const over = this.#holdBytes(end - start);
+    if (over !== 0) return over;
     if (msgOp === OPCODE.TEXT && !this.#msgCompressed) {
       // Text in pieces is decoded as it comes, so invalid UTF-8 fails at once (fail fast, §8.1).
       const dec = (this.#textDecoder ??= new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }));
@@ -338,9 +362,10 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     let g = this.#gathered;
     const need = this.#gatheredLen + n;
     if (g === null || g.length < need) {
-      // Room for the whole frame at once (its length is known and within the limit), more if it grows.
+      // Room for the whole frame at once when it is not large (a header's claim is not memory we
+      // should commit to before its bytes come), else twice as much as before.
       const grown = g === null ? 0 : Math.min(g.length * 2, this.ctx.settings.maxPayloadLength);
-      const next = new Uint8Array(Math.max(need, this.#frameEnd, grown));
+      const next = new Uint8Array(Math.max(need, Math.min(this.#frameEnd, PRESIZE_MAX), grown));
       if (g !== null) next.set(g.subarray(0, this.#gatheredLen));
       this.#gathered = g = next;
     }
@@ -349,6 +374,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
   }
 
   #endMessage(): void {
+    this.#unhold();
     this.#msgOp = 0;
     this.#msgCompressed = false;
     this.#msgBytes = 0;
@@ -356,6 +382,31 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     this.#gatheredLen = 0;
     this.#textDecoder = null;
     this.#text = "";
+  }
+
+  /**
+   * Counts `n` more bytes of the message in pieces in the server's body budget. Past the budget, a
+   * socket holding more than its fair share fails with 1013 (try again later): a thousand clients
+   * each sending most of a maxPayloadLength message hold the server at about the budget, not at a
+   * thousand times the limit. (Pausing such sockets instead could leave every one waiting for the
+   * others' messages to end.) Returns the close code, or 0.
+   */
+  #holdBytes(n: number): number {
+    const budget = this.conn.budget;
+    if (this.#held === 0) budget.receiving++;
+    this.#held += n;
+    budget.addBody(n);
+    if (budget.bodyHeld > budget.bodyLimit && this.#held * budget.receiving > budget.bodyLimit) return CLOSE.TRY_AGAIN_LATER;
+    return 0;
+  }
+
+  /** The message in pieces is done (or dropped): its bytes leave the budget. */
+  #unhold(): void {
+    if (this.#held === 0) return;
+    const budget = this.conn.budget;
+    budget.receiving--;
+    budget.takeBody(this.#held);
+    this.#held = 0;
   }
 
   /** A whole message's bytes: inflated if compressed, decoded if text, then to the handler. `owned`: buf is ours alone. */
@@ -596,16 +647,13 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
   }
 
   pause(): void {
-    if (this.userPaused || this.state === READY.CLOSED) return;
-    this.userPaused = true;
-    this.conn.pause();
+    this.#hold(HOLD.USER, true);
   }
 
   resume(): void {
     if (!this.userPaused) return;
-    this.userPaused = false;
     this.#lastReceived = this.conn.now;
-    if (!this.#heldBack) this.conn.resume();
+    this.#hold(HOLD.USER, false);
   }
 
   // ---- handlers -------------------------------------------------------------------------------
@@ -628,10 +676,11 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     for (const t of topics) this.ctx.topics.unsubscribe(t, this);
   }
 
-  /** Leaves the topics and the open set (once). */
+  /** Leaves the topics, the open set and the body budget (once). */
   #release(): void {
     this.#leaveTopics();
     this.ctx.open.delete(this);
+    this.#unhold();
   }
 
   /**
