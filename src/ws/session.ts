@@ -737,14 +737,12 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
 
 /** UTF-8 to a string, or null if not valid (RFC 6455 §8.1): ASCII the cheap way, the rest checked. */
 function decodeText(buf: Uint8Array, start: number, end: number): string | null {
-  let ascii = true;
-  for (let i = start; i < end; i++) {
-    if (buf[i]! > 0x7f) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return start === end ? "" : latin1Slice.call(buf, start, end);
+  // Any byte with its top bit set, four at a time.
+  let high = 0;
+  let i = start;
+  for (; i + 4 <= end; i += 4) high |= buf[i]! | buf[i + 1]! | buf[i + 2]! | buf[i + 3]!;
+  for (; i < end; i++) high |= buf[i]!;
+  if ((high & 0x80) === 0) return start === end ? "" : latin1Slice.call(buf, start, end);
   try {
     return fatal.decode(buf.subarray(start, end));
   } catch {
