@@ -12,8 +12,9 @@
 // Each case sends keep-alive GETs one at a time (one data() call per request, as wrk's 64 connections
 // mostly do), and prints µs per request: the median and the best of the rounds (the best is the
 // steadier figure on a shared machine).
-import { serve } from "../src/index.ts";
+import type { serve } from "../src/index.ts";
 import { BROWSER_GET } from "./corpus.ts";
+import { capture, fakeSocket, writes } from "./lib/captured-server.ts";
 import { fetchHandler, HELLO, JSON_BODY, routes } from "./servers/app-handlers.ts";
 
 const argv = process.argv.slice(2);
@@ -22,41 +23,6 @@ const ROUNDS = arg("--rounds", 5);
 const TRACK = !argv.includes("--no-track");
 const REQUESTS = arg("--requests", 200_000);
 const JSON_TYPE: [string, string][] = [["Content-Type", "application/json;charset=utf-8"]];
-
-type Handlers = { open(s: unknown): void; data(s: unknown, chunk: Uint8Array): void; close(s: unknown): void };
-
-/** Starts a server with `options`, catching the socket handlers it gives Bun.listen. */
-function capture(options: Parameters<typeof serve>[0]): { handlers: Handlers; stop: () => Promise<void> } {
-  const listen = Bun.listen;
-  let handlers: Handlers | undefined;
-  (Bun as { listen: unknown }).listen = (o: { socket: Handlers }) => {
-    handlers = o.socket;
-    return listen(o as Parameters<typeof listen>[0]);
-  };
-  try {
-    const s = serve({ ...options, port: 0, log: "off", trackResponses: TRACK });
-    return { handlers: handlers!, stop: () => s.stop(true) };
-  } finally {
-    (Bun as { listen: unknown }).listen = listen;
-  }
-}
-
-let written = 0;
-const fakeSocket = {
-  data: undefined as unknown,
-  remoteAddress: "127.0.0.1",
-  remotePort: 40000,
-  write(_buf: Uint8Array, off = 0, len = _buf.length - off) {
-    written += len;
-    return len;
-  },
-  pause() {},
-  resume() {},
-  end() {},
-  shutdown() {},
-  flush() {},
-  timeout() {},
-};
 
 // wrk's request (one header), or a browser's (Chrome's navigation: 17 headers, a cookie), retargeted.
 const wrkRequest = (path: string) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n`;
@@ -91,18 +57,18 @@ cases.push({
 cases.push({ name: "fetch /hello, browser GET", options: { fetch: fetchHandler }, path: "/hello", request: browserRequest });
 
 const results = new Map<string, number[]>();
-const started = cases.map((c) => ({ c, ...capture(c.options) }));
+const started = cases.map((c) => ({ c, ...capture({ ...c.options, trackResponses: TRACK }) }));
 for (let round = 0; round < ROUNDS; round++) {
   for (const { c, handlers } of started) {
     const req = new TextEncoder().encode((c.request ?? wrkRequest)(c.path));
-    const socket = { ...fakeSocket };
+    const socket = fakeSocket();
     handlers.open(socket);
     // A fresh copy per request, as Bun gives each read (a view into a fresh chunk has a cost of its own).
     for (let i = 0; i < 20_000; i++) {
       handlers.data(socket, req.slice());
       if (c.async) await null;
     }
-    const before = written;
+    const before = writes.bytes;
     const t0 = performance.now();
     if (c.async) {
       // A handler that returns a promise answers on a microtask: let it run before the next request.
@@ -114,7 +80,7 @@ for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < REQUESTS; i++) handlers.data(socket, req.slice());
     }
     const us = ((performance.now() - t0) * 1000) / REQUESTS;
-    if (written === before) throw new Error(`${c.name}: nothing was written`);
+    if (writes.bytes === before) throw new Error(`${c.name}: nothing was written`);
     handlers.close(socket);
     (results.get(c.name) ?? results.set(c.name, []).get(c.name)!).push(us);
   }

@@ -9,50 +9,13 @@
 // Cases: echo of 32-byte text messages arriving 16 to a read; echo of 64 KiB binary messages, one to
 // a read; a broadcast, one publisher's 32-byte message to 1,000 subscribers, 16 messages to a read.
 // Prints ns per message (per delivery for the broadcast): the median and the best of the rounds.
-import { serve } from "../src/index.ts";
+import { capture, fakeSocket, writes } from "./lib/captured-server.ts";
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : dflt);
 const ROUNDS = arg("--rounds", 5);
 const MESSAGES = arg("--messages", 400_000);
 const ONLY = argv.includes("--case") ? argv[argv.indexOf("--case") + 1] : undefined;
-
-type Handlers = { open(s: unknown): void; data(s: unknown, chunk: Uint8Array): void; close(s: unknown): void; drain(s: unknown): void };
-
-function capture(options: Parameters<typeof serve>[0]): { handlers: Handlers; stop: () => Promise<void> } {
-  const listen = Bun.listen;
-  let handlers: Handlers | undefined;
-  (Bun as { listen: unknown }).listen = (o: { socket: Handlers }) => {
-    handlers = o.socket;
-    return listen(o as Parameters<typeof listen>[0]);
-  };
-  try {
-    const s = serve({ ...options, port: 0, hostname: "127.0.0.1", log: "off" });
-    return { handlers: handlers!, stop: () => s.stop(true) };
-  } finally {
-    (Bun as { listen: unknown }).listen = listen;
-  }
-}
-
-let written = 0;
-function fakeSocket(port: number) {
-  return {
-    data: undefined as unknown,
-    remoteAddress: "127.0.0.1",
-    remotePort: port,
-    write(_buf: Uint8Array, off = 0, len = _buf.length - off) {
-      written += len;
-      return len;
-    },
-    pause() {},
-    resume() {},
-    end() {},
-    shutdown() {},
-    flush() {},
-    timeout() {},
-    terminate() {},
-  };
-}
 
 const HANDSHAKE = new TextEncoder().encode(
   "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
@@ -165,4 +128,4 @@ for (const c of cases) {
   const median = results[Math.floor(results.length / 2)]!;
   console.log(`${c.name.padEnd(72)} median ${median.toFixed(0).padStart(6)} ns   best ${results[0]!.toFixed(0).padStart(6)} ns`);
 }
-console.log(`(${written} bytes written to the fake sockets)`);
+console.log(`(${writes.bytes} bytes written to the fake sockets)`);

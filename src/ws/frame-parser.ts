@@ -129,16 +129,7 @@ export class FrameParser {
           key[3] = k3;
           unmask(buf, pos, stop, key, 0);
         } else {
-          let i = pos;
-          for (; i + 4 <= stop; i += 4) {
-            buf[i] ^= k0;
-            buf[i + 1] ^= k1;
-            buf[i + 2] ^= k2;
-            buf[i + 3] ^= k3;
-          }
-          if (i < stop) buf[i++] ^= k0;
-          if (i < stop) buf[i++] ^= k1;
-          if (i < stop) buf[i] ^= k2;
+          xorBytes(buf, pos, stop, k0, k1, k2, k3);
         }
         const err2 = sink.framePayload(buf, pos, stop, true);
         if (err2 !== 0) return err2;
@@ -187,11 +178,11 @@ export function unmask(buf: Uint8Array, start: number, end: number, key: Uint8Ar
     for (; j < words; j++) w[j] ^= word;
     i += words << 2;
   }
-  // Four at a time with the key bytes in locals (short frames are most of them), then the tail.
-  const k0 = key[phase]!;
-  const k1 = key[(phase + 1) & 3]!;
-  const k2 = key[(phase + 2) & 3]!;
-  const k3 = key[(phase + 3) & 3]!;
+  xorBytes(buf, i, end, key[phase]!, key[(phase + 1) & 3]!, key[(phase + 2) & 3]!, key[(phase + 3) & 3]!);
+}
+
+/** XORs buf[i, end) with k0 k1 k2 k3 repeated: four at a time, the key in locals (short frames are most). */
+function xorBytes(buf: Uint8Array, i: number, end: number, k0: number, k1: number, k2: number, k3: number): void {
   for (; i + 4 <= end; i += 4) {
     buf[i] ^= k0;
     buf[i + 1] ^= k1;

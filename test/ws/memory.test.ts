@@ -324,25 +324,6 @@ test("a client flooding big messages and never reading the echoes: the server st
   expect(end.closed).toBe(0);
 }, 40_000);
 
-/** Writes all of `bytes` as fast as the socket takes them; false once it took nothing for `stallMs` (or closed). */
-async function writeAll(c: RawClient, bytes: Uint8Array, stallMs: number): Promise<boolean> {
-  let at = 0;
-  let progress = performance.now();
-  while (at < bytes.length) {
-    if (c.closed) return false;
-    const n = c.socket.write(bytes, at, bytes.length - at);
-    if (n > 0) {
-      at += n;
-      progress = performance.now();
-    } else if (n < 0 || performance.now() - progress > stallMs) {
-      return false;
-    } else {
-      await Bun.sleep(1);
-    }
-  }
-  return true;
-}
-
 test("100 clients each sending 3 MiB of a 4 MiB message, never its end: the server holds about its body budget", async () => {
   const CLIENTS = 100;
   const BUDGET = 8 * MiB;
@@ -357,7 +338,7 @@ test("100 clients each sending 3 MiB of a 4 MiB message, never its end: the serv
       clients.push(c);
     }
     // 300 MiB offered; what the server keeps of it is bounded by the budget (plus a read per socket).
-    await Promise.all(clients.map((c) => writeAll(c, partial, 1500)));
+    await Promise.all(clients.map((c) => pump(c, partial, 1, { written: 0 }, 1500)));
     // What the kernel still holds for the server is read meanwhile: wait for its RSS to settle.
     let after = await server.stats();
     for (let i = 0; i < 20; i++) {
