@@ -18,6 +18,11 @@ export interface FrameSink {
    * them (a frame of length 0 gives one empty piece). Returns a close code to fail with, or 0.
    */
   framePayload(buf: Uint8Array, start: number, end: number, last: boolean): number;
+  /**
+   * A whole frame whose payload came in one read (most frames): its header, and its payload,
+   * unmasked, in buf[start, end). Means frameHead() then framePayload(…, true), in one call.
+   */
+  frame(fin: boolean, rsv: number, opcode: number, buf: Uint8Array, start: number, end: number): number;
 }
 
 /** Unmasking a word at a time beats a byte loop from about this many bytes (the view costs an object). */
@@ -116,8 +121,6 @@ export class FrameParser {
       } else if (opcode > OPCODE.BINARY) {
         return CLOSE.PROTOCOL_ERROR; // reserved non-control opcodes (§5.2)
       }
-      const err = sink.frameHead(fin, (b0 >> 4) & 7, opcode, length);
-      if (err !== 0) return err;
       if (length <= end - pos) {
         // The whole payload is in this chunk (most frames): unmasked and handed on at once.
         const stop = pos + length;
@@ -131,11 +134,13 @@ export class FrameParser {
         } else {
           xorBytes(buf, pos, stop, k0, k1, k2, k3);
         }
-        const err2 = sink.framePayload(buf, pos, stop, true);
-        if (err2 !== 0) return err2;
+        const err = sink.frame(fin, (b0 >> 4) & 7, opcode, buf, pos, stop);
+        if (err !== 0) return err;
         pos = stop;
         continue;
       }
+      const err = sink.frameHead(fin, (b0 >> 4) & 7, opcode, length);
+      if (err !== 0) return err;
       const key = this.#key;
       key[0] = k0;
       key[1] = k1;

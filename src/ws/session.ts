@@ -297,6 +297,16 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     return 0;
   }
 
+  frame(fin: boolean, rsv: number, opcode: number, buf: Uint8Array, start: number, end: number): number {
+    // The hot path: a whole, plain, unfragmented message in one read, while none is in pieces.
+    if (fin && rsv === 0 && (opcode === OPCODE.TEXT || opcode === OPCODE.BINARY) && this.#msgOp === 0 && this.state === READY.OPEN) {
+      if (end - start > this.ctx.settings.maxPayloadLength) return CLOSE.MESSAGE_TOO_BIG;
+      return this.#deliver(0, opcode, buf, start, end);
+    }
+    const err = this.frameHead(fin, rsv, opcode, end - start);
+    return err !== 0 ? err : this.framePayload(buf, start, end, true);
+  }
+
   framePayload(buf: Uint8Array, start: number, end: number, last: boolean): number {
     const op = this.#frameOp;
     if (op >= 8) {

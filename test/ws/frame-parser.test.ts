@@ -80,6 +80,11 @@ function recorder(refuseOver = Infinity): { sink: FrameSink; out: Outcome } {
       if (last) lastSeen = true;
       return 0;
     },
+    // A whole frame in one call is the same as its head and its one piece (the outcome cannot tell).
+    frame(fin, rsv, opcode, buf, start, end) {
+      const err = sink.frameHead(fin, rsv, opcode, end - start);
+      return err !== 0 ? err : sink.framePayload(buf, start, end, true);
+    },
   };
   return { sink, out };
 }
