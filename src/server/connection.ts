@@ -211,6 +211,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     this.ctx.now = Date.now();
     const took = this.output.drain();
     if (this.state === STATE.UPGRADED) {
+      if (took > 0) this.protocol!.onSent?.();
       if (this.output.queued === 0) this.protocol!.onDrain();
       return;
     }

@@ -31,6 +31,8 @@ export interface Protocol {
   onData(chunk: Uint8Array): void;
   /** The kernel took the queued output; `output.queued` is 0. */
   onDrain(): void;
+  /** The kernel took some queued output (the peer reads), whether or not all of it. */
+  onSent?(): void;
   /** The peer half-closed. */
   onEnd(): void;
   /** The socket is gone; release everything. */

@@ -13,6 +13,7 @@ export interface DeflateParams {
 }
 
 const SYNC_FLUSH = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
+const INFO = { finishFlush: zlib.constants.Z_SYNC_FLUSH, info: true } as const;
 /** Appended to a message before inflating, removed after deflating (§7.2.1, §7.2.2). */
 const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
 
@@ -96,16 +97,38 @@ export function deflateMessage(payload: Uint8Array, params: DeflateParams): Uint
 
 /**
  * A compressed message's payload inflated (§7.2.2), at most `max` bytes. Returns the bytes, "big" past
- * `max`, or null for data that is not valid DEFLATE. A final block before the tail is fine (zlib stops).
+ * `max`, or null for data that is not valid DEFLATE. A sender may end blocks with BFINAL set and go on
+ * after them (§7.2.3.4: "Hello" in a final block, then the first octet of an empty one): what follows
+ * a final block is inflated as DEFLATE in turn, so only bytes that are not DEFLATE are refused.
  */
 export function inflateMessage(payload: Uint8Array, max: number): Uint8Array | "big" | null {
-  const input = new Uint8Array(payload.length + 4);
-  input.set(payload, 0);
-  input.set(TAIL, payload.length);
-  try {
-    return zlib.inflateRawSync(input, { ...SYNC_FLUSH, maxOutputLength: Math.max(max, 1) });
-  } catch (err) {
-    if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") return "big";
-    return null;
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (let at = 0; at < payload.length || parts.length === 0; ) {
+    const rest = payload.length - at;
+    const input = new Uint8Array(rest + 4);
+    input.set(payload.subarray(at), 0);
+    input.set(TAIL, rest);
+    let r: { buffer: Uint8Array; engine: { bytesWritten: number } };
+    try {
+      r = zlib.inflateRawSync(input, { ...INFO, maxOutputLength: Math.max(max - total, 1) }) as never;
+    } catch (err) {
+      if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") return "big";
+      return null;
+    }
+    const used = r.engine.bytesWritten;
+    if (used === 0) return null;
+    parts.push(r.buffer);
+    total += r.buffer.length;
+    if (total > max) return "big";
+    at += used;
   }
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let n = 0;
+  for (const p of parts) {
+    out.set(p, n);
+    n += p.length;
+  }
+  return out;
 }

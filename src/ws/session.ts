@@ -94,8 +94,8 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
   /** A control frame's payload, gathered (at most 125 bytes). */
   #ctrl: Uint8Array | null = null;
   #ctrlLen = 0;
-  /** The idle clock: when something last came in, and when we pinged for want of it (-1: not). */
-  #lastReceived: number;
+  /** The idle clock: when something last came in or the peer last took our output, and when we pinged for want of it (-1: not). */
+  #lastActive: number;
   #pingedAt = -1;
   /** Why reading is stopped (HOLD bits); reading goes on when none is set. */
   #holds = 0;
@@ -115,7 +115,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     readonly deflate: DeflateParams | null,
   ) {
     this.output = conn.output;
-    this.#lastReceived = conn.now;
+    this.#lastActive = conn.now;
   }
 
   /**
@@ -139,7 +139,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     try {
       // A throwing `open` leaves no socket half set up: it is cut (1006), as under Bun.serve.
       if (!this.#call(0, null, 0)) this.terminate();
-      else if (received.length > 0 && this.state === READY.OPEN) this.#feed(received);
+      else if (received.length > 0) this.#feed(received); // (after a close() in open, a close frame there still counts)
     } finally {
       leaveCallback();
     }
@@ -149,7 +149,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
   // ---- socket events (Protocol) -----------------------------------------------------------------
 
   onData(chunk: Uint8Array): void {
-    this.#lastReceived = this.conn.now;
+    this.#lastActive = this.conn.now;
     enterCallback();
     try {
       this.#feed(chunk);
@@ -182,8 +182,23 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     else this.conn.resume();
   }
 
+  /** ws.isPaused: false once closed, as Bun's. */
   get userPaused(): boolean {
-    return (this.#holds & HOLD.USER) !== 0;
+    return (this.#holds & HOLD.USER) !== 0 && this.state === READY.OPEN;
+  }
+
+  /** Leaving OPEN: no reason to hold reading is left, as the peer's close must be read (or lingered over). */
+  #releaseHolds(): void {
+    this.#holds = 0;
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.conn.resume();
+  }
+
+  /** The kernel took some of our queued output: the peer is reading, which is not idleness. */
+  onSent(): void {
+    this.#lastActive = this.conn.now;
+    this.#pingedAt = -1;
   }
 
   onDrain(): void {
@@ -223,7 +238,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     const idle = this.ctx.settings.idleTimeout;
     const half = Math.floor(idle / 2);
     const now = this.conn.now;
-    const quiet = now - this.#lastReceived;
+    const quiet = now - this.#lastActive;
     if (this.userPaused) {
       // (The idle clock stops while the application holds reading back.)
       this.conn.setDeadline(half);
@@ -240,7 +255,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
       return;
     }
     // (>=: on loopback the pong can come within the millisecond of its ping.)
-    if (this.#pingedAt < 0 || this.#lastReceived >= this.#pingedAt) {
+    if (this.#pingedAt < 0 || this.#lastActive >= this.#pingedAt) {
       this.#pingedAt = now;
       this.control(OPCODE.PING, EMPTY);
       sendSoon();
@@ -402,6 +417,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
    * others' messages to end.) Returns the close code, or 0.
    */
   #holdBytes(n: number): number {
+    if (n === 0) return 0; // (an empty fragment holds nothing, and must not count as a receiver)
     const budget = this.conn.budget;
     if (this.#held === 0) budget.receiving++;
     this.#held += n;
@@ -516,6 +532,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
 
   /** The close handshake is done (or failed): the handler hears, and TCP closes once our bytes leave. */
   #finish(code: number, reason: string): void {
+    this.#releaseHolds();
     this.state = READY.CLOSED;
     this.#notifyClose(code, reason);
     this.#release();
@@ -640,6 +657,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
   /** ws.close(): our close frame; the handler hears now; TCP closes when the peer answers (or soon). */
   close(code: number, reason: string): void {
     if (this.state !== READY.OPEN) return;
+    this.#releaseHolds();
     this.state = READY.CLOSING;
     this.control(OPCODE.CLOSE, code === 0 ? EMPTY : closePayload(code, reason));
     this.#notifyClose(code === 0 ? CLOSE.NO_STATUS : code, reason);
@@ -662,7 +680,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
 
   resume(): void {
     if (!this.userPaused) return;
-    this.#lastReceived = this.conn.now;
+    this.#lastActive = this.conn.now;
     this.#hold(HOLD.USER, false);
   }
 
