@@ -1,13 +1,14 @@
-// One WebSocket connection after the 101 (RFC 6455): frames in, messages to the handlers, frames
-// out through the connection's cork buffer, the close handshake, backpressure, and the idle clock on
-// the connection's one deadline. The public object the handlers see is server-websocket.ts.
+// One WebSocket connection after the 101 (RFC 6455): messages (from message-reader.ts) to the handlers,
+// frames out through the connection's cork buffer, the close handshake, backpressure, and the idle
+// clock on the connection's one deadline. The public object the handlers see is server-websocket.ts.
 import type { OutBuffer } from "../http/response.ts";
 import type { Output } from "../server/output.ts";
 import type { Protocol, UpgradedConnection } from "../server/upgrade.ts";
 import { CLOSE, isValidCloseCode } from "./close-codes.ts";
-import { type DeflateParams, deflateMessage, inflateMessage } from "./deflate.ts";
-import { FrameParser, type FrameSink, OPCODE } from "./frame-parser.ts";
+import { type DeflateParams, deflateMessage } from "./deflate.ts";
+import { FrameParser, OPCODE } from "./frame-parser.ts";
 import { closePayload, encodeFrame, firstByte, writeFrame, writeHeader, writeTextFrame } from "./frame-writer.ts";
+import { decodeText, MessageReader, type MessageTarget, STOP } from "./message-reader.ts";
 import type { WsSettings } from "./options.ts";
 import { awaitFlush, type Batched, enterCallback, leaveCallback, sendSoon } from "./send-batch.ts";
 import type { Subscriber } from "./topics.ts";
@@ -41,12 +42,7 @@ const LARGE_PAYLOAD = 16 * 1024;
  * sending in a loop then sees backpressure (-1) and drops (0) as the kernel fills, as under Bun.serve.
  */
 const CORK_FLUSH = 64 * 1024;
-/** A message in pieces gets room for its whole frame at once up to this size. */
-const PRESIZE_MAX = 256 * 1024;
 
-// ignoreBOM: a leading U+FEFF is text like any other here, not a byte-order mark to drop.
-const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, s: number, e: number): string }).latin1Slice;
 const EMPTY = new Uint8Array(0);
 /** The close handler's reason when we fail a connection, by the code sent to the peer. */
 const FAILURES: Record<number, string> = {
@@ -55,8 +51,6 @@ const FAILURES: Record<number, string> = {
   [CLOSE.MESSAGE_TOO_BIG]: "Received too big message",
   [CLOSE.TRY_AGAIN_LATER]: "The server holds too much of other messages in pieces",
 };
-/** A sink's answer that ends the parse without an error (after the peer's close frame). */
-const STOP = -1;
 
 /** What the server keeps for all its sockets: settings, the open set, the topics. */
 export interface WsContext {
@@ -68,7 +62,7 @@ export interface WsContext {
 /** The handlers' view of a socket (server-websocket.ts), as the session calls them with it. */
 type Facade = object;
 
-export class Session implements Protocol, FrameSink, Subscriber, Batched {
+export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   /** OPEN; CLOSING once our close frame is sent, until the peer's comes; CLOSED. */
   state: number = READY.OPEN;
   binaryType: BinaryType = "nodebuffer";
@@ -76,32 +70,13 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
   ws!: Facade;
   readonly output: Output;
   readonly #parser = new FrameParser();
-  /** The message being received: its opcode (0: none), whether compressed, its bytes so far. */
-  #msgOp = 0;
-  #msgCompressed = false;
-  #msgBytes = 0;
-  /** A message in pieces: bytes gathered (binary, compressed), or text decoded as it came. */
-  #gathered: Uint8Array | null = null;
-  #gatheredLen = 0;
-  #textDecoder: TextDecoder | null = null;
-  #text = "";
-  /** The frame being received: its opcode, FIN, and whether a piece of it came yet. */
-  #frameOp = 0;
-  #frameFin = false;
-  #framePieces = 0;
-  /** The message's length once the current frame is in (what gathering makes room for). */
-  #frameEnd = 0;
-  /** A control frame's payload, gathered (at most 125 bytes). */
-  #ctrl: Uint8Array | null = null;
-  #ctrlLen = 0;
+  readonly #reader: MessageReader;
   /** The idle clock: when something last came in or the peer last took our output, and when we pinged for want of it (-1: not). */
   #lastActive: number;
   #pingedAt = -1;
   /** Why reading is stopped (HOLD bits); reading goes on when none is set. */
   #holds = 0;
   #paused = false;
-  /** Bytes of the message in pieces counted in the server's body budget (shared with HTTP bodies). */
-  #held = 0;
   /** Frames published to this socket, waiting for the end of the batch (send-batch.ts). */
   #published: Uint8Array[] | null = null;
   #publishedBytes = 0;
@@ -116,6 +91,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
   ) {
     this.output = conn.output;
     this.#lastActive = conn.now;
+    this.#reader = new MessageReader(this, ctx.settings.maxPayloadLength, deflate !== null, conn.budget);
   }
 
   /**
@@ -161,7 +137,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
 
   #feed(chunk: Uint8Array): void {
     if (this.state === READY.CLOSED) return;
-    const err = this.#parser.feed(chunk, this);
+    const err = this.#parser.feed(chunk, this.#reader);
     if (err > 0) this.fail(err); // (STOP: the close handshake ended; what follows is not read)
   }
 
@@ -286,175 +262,19 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     this.conn.setDeadline(idle > 0 ? Math.max(Math.floor(idle / 2), 1) : 0);
   }
 
-  // ---- frames in (FrameSink) -----------------------------------------------------------------
+  // ---- messages in (from the MessageReader) ----------------------------------------------------
 
-  frameHead(fin: boolean, rsv: number, opcode: number, length: number): number {
-    this.#frameOp = opcode;
-    this.#frameFin = fin;
-    this.#framePieces = 0;
-    if (opcode >= 8) {
-      if (rsv !== 0) return CLOSE.PROTOCOL_ERROR;
-      this.#ctrlLen = 0;
-      return 0;
-    }
-    if (opcode === OPCODE.CONTINUATION) {
-      // A continuation continues something, and carries no RSV1 of its own (RFC 7692 §6.1).
-      if (this.#msgOp === 0 || rsv !== 0) return CLOSE.PROTOCOL_ERROR;
-    } else {
-      if (this.#msgOp !== 0) return CLOSE.PROTOCOL_ERROR; // a new message inside a fragmented one
-      if (rsv !== 0 && (rsv !== 4 || this.deflate === null)) return CLOSE.PROTOCOL_ERROR;
-      this.#msgOp = opcode;
-      this.#msgCompressed = rsv === 4;
-      this.#msgBytes = 0;
-    }
-    if (this.#msgBytes + length > this.ctx.settings.maxPayloadLength) return CLOSE.MESSAGE_TOO_BIG;
-    this.#frameEnd = this.#msgBytes + length;
-    return 0;
+  /** Data messages are still wanted: false once our close is sent (they are read and dropped). */
+  get accepting(): boolean {
+    return this.state === READY.OPEN;
   }
 
-  frame(fin: boolean, rsv: number, opcode: number, buf: Uint8Array, start: number, end: number): number {
-    // The hot path: a whole, plain, unfragmented message in one read, while none is in pieces.
-    if (fin && rsv === 0 && (opcode === OPCODE.TEXT || opcode === OPCODE.BINARY) && this.#msgOp === 0 && this.state === READY.OPEN) {
-      if (end - start > this.ctx.settings.maxPayloadLength) return CLOSE.MESSAGE_TOO_BIG;
-      return this.#deliver(0, opcode, buf, start, end);
-    }
-    const err = this.frameHead(fin, rsv, opcode, end - start);
-    return err !== 0 ? err : this.framePayload(buf, start, end, true);
+  onText(text: string): void {
+    this.#message(text);
   }
 
-  framePayload(buf: Uint8Array, start: number, end: number, last: boolean): number {
-    const op = this.#frameOp;
-    if (op >= 8) {
-      const n = end - start;
-      if (n > 0) {
-        const ctrl = (this.#ctrl ??= new Uint8Array(125));
-        ctrl.set(buf.subarray(start, end), this.#ctrlLen);
-        this.#ctrlLen += n;
-      }
-      if (!last) return 0;
-      const payload = this.#ctrlLen === 0 ? EMPTY : this.#ctrl!.slice(0, this.#ctrlLen);
-      return this.#onControl(op, payload);
-    }
-    const first = this.#framePieces++ === 0;
-    this.#msgBytes += end - start;
-    if (this.state !== READY.OPEN) {
-      // After our close, data is read and dropped (RFC 6455 §1.4).
-      if (last && this.#frameFin) this.#endMessage();
-      return 0;
-    }
-    const msgOp = op === OPCODE.CONTINUATION ? this.#msgOp : op;
-    if (last && this.#frameFin && first && this.#msgBytes === end - start) {
-      // The whole message in one view of one chunk: no copy.
-      const rsv = this.#msgCompressed ? 4 : 0;
-      if (op === OPCODE.CONTINUATION) this.#endMessage(); // (after empty fragments)
-      else this.#msgOp = 0;
-      return this.#deliver(rsv, msgOp, buf, start, end);
-    }
-    const over = this.#holdBytes(end - start);
-    if (over !== 0) return over;
-    if (msgOp === OPCODE.TEXT && !this.#msgCompressed) {
-      // Text in pieces is decoded as it comes, so invalid UTF-8 fails at once (fail fast, §8.1).
-      const dec = (this.#textDecoder ??= new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }));
-      try {
-        this.#text += dec.decode(buf.subarray(start, end), { stream: true });
-      } catch {
-        return CLOSE.INVALID_PAYLOAD;
-      }
-    } else {
-      this.#gather(buf, start, end);
-    }
-    if (!(last && this.#frameFin)) return 0;
-    // The message is complete.
-    const compressed = this.#msgCompressed;
-    if (msgOp === OPCODE.TEXT && !compressed) {
-      let text: string;
-      try {
-        text = this.#text + this.#textDecoder!.decode();
-      } catch {
-        return CLOSE.INVALID_PAYLOAD; // ends inside a character
-      }
-      this.#endMessage();
-      this.#message(text);
-      return 0;
-    }
-    const bytes = this.#gathered!.subarray(0, this.#gatheredLen);
-    this.#endMessage();
-    return this.#deliver(compressed ? 4 : 0, msgOp, bytes, 0, bytes.length, true);
-  }
-
-  #gather(buf: Uint8Array, start: number, end: number): void {
-    const n = end - start;
-    let g = this.#gathered;
-    const need = this.#gatheredLen + n;
-    if (g === null || g.length < need) {
-      // Room for the whole frame at once when it is not large (a header's claim is not memory we
-      // should commit to before its bytes come), else twice as much as before.
-      const grown = g === null ? 0 : Math.min(g.length * 2, this.ctx.settings.maxPayloadLength);
-      const next = new Uint8Array(Math.max(need, Math.min(this.#frameEnd, PRESIZE_MAX), grown));
-      if (g !== null) next.set(g.subarray(0, this.#gatheredLen));
-      this.#gathered = g = next;
-    }
-    g.set(buf.subarray(start, end), this.#gatheredLen);
-    this.#gatheredLen = need;
-  }
-
-  #endMessage(): void {
-    this.#unhold();
-    this.#msgOp = 0;
-    this.#msgCompressed = false;
-    this.#msgBytes = 0;
-    this.#gathered = null;
-    this.#gatheredLen = 0;
-    this.#textDecoder = null;
-    this.#text = "";
-  }
-
-  /**
-   * Counts `n` more bytes of the message in pieces in the server's body budget. Past the budget, a
-   * socket holding more than its fair share fails with 1013 (try again later): a thousand clients
-   * each sending most of a maxPayloadLength message hold the server at about the budget, not at a
-   * thousand times the limit. (Pausing such sockets instead could leave every one waiting for the
-   * others' messages to end.) Returns the close code, or 0.
-   */
-  #holdBytes(n: number): number {
-    if (n === 0) return 0; // (an empty fragment holds nothing, and must not count as a receiver)
-    const budget = this.conn.budget;
-    if (this.#held === 0) budget.receiving++;
-    this.#held += n;
-    budget.addBody(n);
-    if (budget.bodyHeld > budget.bodyLimit && this.#held * budget.receiving > budget.bodyLimit) return CLOSE.TRY_AGAIN_LATER;
-    return 0;
-  }
-
-  /** The message in pieces is done (or dropped): its bytes leave the budget. */
-  #unhold(): void {
-    if (this.#held === 0) return;
-    const budget = this.conn.budget;
-    budget.receiving--;
-    budget.takeBody(this.#held);
-    this.#held = 0;
-  }
-
-  /** A whole message's bytes: inflated if compressed, decoded if text, then to the handler. `owned`: buf is ours alone. */
-  #deliver(rsv: number, op: number, buf: Uint8Array, start: number, end: number, owned = false): number {
-    if (rsv !== 0) {
-      const max = this.ctx.settings.maxPayloadLength;
-      const inflated = inflateMessage(buf.subarray(start, end), max);
-      if (inflated === "big" || (inflated !== null && inflated.length > max)) return CLOSE.MESSAGE_TOO_BIG;
-      if (inflated === null) return CLOSE.INVALID_PAYLOAD;
-      buf = inflated;
-      start = 0;
-      end = inflated.length;
-      owned = true;
-    }
-    if (op === OPCODE.TEXT) {
-      const text = decodeText(buf, start, end);
-      if (text === null) return CLOSE.INVALID_PAYLOAD;
-      this.#message(text);
-    } else {
-      this.#message(this.#binary(buf, start, end, owned));
-    }
-    return 0;
+  onBinary(buf: Uint8Array, start: number, end: number, owned: boolean): void {
+    this.#message(this.#binary(buf, start, end, owned));
   }
 
   /** The hot path: a direct call of the message handler (the switch of #call costs ~100 ns here). */
@@ -496,7 +316,8 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
     }
   }
 
-  #onControl(op: number, payload: Uint8Array): number {
+  /** A control frame, whole (ping, pong, close): returns a close code to fail with, STOP, or 0. */
+  onControlFrame(op: number, payload: Uint8Array): number {
     if (op === OPCODE.CLOSE) return this.#onCloseFrame(payload);
     if (this.state !== READY.OPEN) return 0;
     if (op === OPCODE.PING) {
@@ -708,7 +529,7 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
   #release(): void {
     this.#leaveTopics();
     this.ctx.open.delete(this);
-    this.#unhold();
+    this.#reader.release();
   }
 
   /**
@@ -760,20 +581,5 @@ export class Session implements Protocol, FrameSink, Subscriber, Batched {
       }
     }
     console.error("websocket handler failed:", err);
-  }
-}
-
-/** UTF-8 to a string, or null if not valid (RFC 6455 §8.1): ASCII the cheap way, the rest checked. */
-function decodeText(buf: Uint8Array, start: number, end: number): string | null {
-  // Any byte with its top bit set, four at a time.
-  let high = 0;
-  let i = start;
-  for (; i + 4 <= end; i += 4) high |= buf[i]! | buf[i + 1]! | buf[i + 2]! | buf[i + 3]!;
-  for (; i < end; i++) high |= buf[i]!;
-  if ((high & 0x80) === 0) return start === end ? "" : latin1Slice.call(buf, start, end);
-  try {
-    return fatal.decode(buf.subarray(start, end));
-  } catch {
-    return null;
   }
 }
