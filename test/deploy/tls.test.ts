@@ -1,5 +1,5 @@
 // HTTPS: the CLI with --tls-cert/--tls-key (checked with curl and with Bun's fetch), keep-alive over
-// TLS, a large file byte-exact, the HTTP→HTTPS redirect listener, and serve({ tls }).
+// TLS, a large file byte-exact, the HTTP→HTTPS redirect listener, and serve({ tls }), WebSockets included.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -143,6 +143,37 @@ describe("serve({ tls })", () => {
     using server = serve({ port: 0, hostname: "127.0.0.1", log: "off", tls: { cert: Bun.file(certPath), key: Bun.file(keyPath) }, handler: () => "files" });
     const res = await fetch(server.url, { tls: { ca } });
     expect(await res.text()).toBe("files");
+  });
+
+  test("WebSocket over TLS (wss://): text and a 100 KB binary message echo, then a clean close", async () => {
+    using server = serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      log: "off",
+      tls: { cert: ca, key: readFileSync(keyPath, "utf8") },
+      fetch: (req, s) => (s.upgrade(req) ? undefined : new Response("no", { status: 400 })),
+      websocket: { message: (ws, m) => void ws.send(m) },
+    });
+    const big = randomBytes(100_000);
+    const socket = new WebSocket(`wss://127.0.0.1:${server.port}/`, { tls: { ca } } as never);
+    socket.binaryType = "arraybuffer";
+    const got: (string | Uint8Array)[] = [];
+    const closed = new Promise<CloseEvent>((resolve, reject) => {
+      socket.onopen = () => {
+        socket.send("over tls");
+        socket.send(big);
+      };
+      socket.onmessage = (e) => {
+        got.push(typeof e.data === "string" ? e.data : new Uint8Array(e.data as ArrayBuffer));
+        if (got.length === 2) socket.close(1000, "done");
+      };
+      socket.onclose = resolve;
+      socket.onerror = () => reject(new Error("wss error"));
+    });
+    const e = await closed;
+    expect(got[0]).toBe("over tls");
+    expect(Buffer.from(got[1] as Uint8Array).equals(big)).toBe(true);
+    expect([e.code, e.wasClean]).toEqual([1000, true]);
   });
 });
 
