@@ -11,6 +11,7 @@ import { ServerWebSocket } from "../../src/ws/server-websocket.ts";
 import { Session } from "../../src/ws/session.ts";
 import { Topics } from "../../src/ws/topics.ts";
 import { RawClient } from "../helpers/raw-client.ts";
+import { wsApp } from "./api-helpers.ts";
 import { WS_HANDSHAKE } from "./fixtures/memory-clients.ts";
 
 /** A session on a connection that takes every write and records what the session asks of it. */
@@ -158,14 +159,12 @@ test("a paused socket still completes the close handshake it starts", async () =
   using server = serve({
     port: 0,
     hostname: "127.0.0.1",
-    fetch: (req, s) => (s.upgrade(req) ? undefined : new Response("no", { status: 400 })),
-    websocket: {
-      open(ws) {
+    ...wsApp({
+      open(ws: ServerWebSocket) {
         ws.pause();
         queueMicrotask(() => ws.close(1000, "bye"));
       },
-      message() {},
-    },
+    }),
   });
   const t0 = performance.now();
   const c = new WebSocket(`ws://127.0.0.1:${server.port}/`);
@@ -176,17 +175,7 @@ test("a paused socket still completes the close handshake it starts", async () =
 });
 
 test("a close frame that came with the handshake is answered when open() closes the socket", async () => {
-  using server = serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    fetch: (req, s) => (s.upgrade(req) ? undefined : new Response("no", { status: 400 })),
-    websocket: {
-      open(ws) {
-        ws.close(4000, "early");
-      },
-      message() {},
-    },
-  });
+  using server = serve({ port: 0, hostname: "127.0.0.1", ...wsApp({ open: (ws: ServerWebSocket) => ws.close(4000, "early") }) });
   const c = await RawClient.connect(server.port, { keep: false });
   const t0 = performance.now();
   const handshake = typeof WS_HANDSHAKE === "string" ? new TextEncoder().encode(WS_HANDSHAKE) : WS_HANDSHAKE;
