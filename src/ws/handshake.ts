@@ -10,16 +10,16 @@ const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const TEXT = ["Content-Type", "text/plain; charset=utf-8"] as const;
 
 /** A malformed handshake (§4.2.1): 400, sent whatever the handler returns. */
-export const BAD_HANDSHAKE: Reply = { status: 400, headers: [TEXT], body: "400 Bad Request: not a valid WebSocket handshake\n" };
+const BAD_HANDSHAKE: Reply = { status: 400, headers: [TEXT], body: "400 Bad Request: not a valid WebSocket handshake\n" };
 /** An unsupported version (§4.2.2): 426, naming the one we speak. */
-export const BAD_VERSION: Reply = {
+const BAD_VERSION: Reply = {
   status: 426,
   headers: [TEXT, ["Sec-WebSocket-Version", "13"]],
   body: "426 Upgrade Required: WebSocket version 13 only\n",
 };
 
 /** Whether `value`, a comma-separated list of tokens, has `token` (lower case) in it. */
-export function hasToken(value: string | undefined, token: string): boolean {
+function hasToken(value: string | undefined, token: string): boolean {
   if (value === undefined) return false;
   for (const part of value.split(",")) if (part.trim().toLowerCase() === token) return true;
   return false;

@@ -4,7 +4,7 @@
 /** The socket object the handlers get (server-websocket.ts); typed loosely here to keep files apart. */
 type Ws = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export type Compressor = boolean | "disable" | "shared" | "dedicated" | `${number}KB`;
+type Compressor = boolean | "disable" | "shared" | "dedicated" | `${number}KB`;
 
 export interface WebSocketHandler {
   open?(ws: Ws): unknown;

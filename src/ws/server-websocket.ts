@@ -2,7 +2,8 @@
 // Its return codes are Bun's: bytes sent, -1 when queued under backpressure, 0 when dropped.
 import { deflateMessage } from "./deflate.ts";
 import { OPCODE } from "./frame-parser.ts";
-import { type BinaryType, READY, Session, type WsContext } from "./session.ts";
+import { encodeFrame, firstByte } from "./frame-writer.ts";
+import { type BinaryType, READY, type Session, type WsContext } from "./session.ts";
 import { sendSoon, enterCallback, leaveCallback } from "./send-batch.ts";
 
 export type SendData = string | ArrayBuffer | ArrayBufferView;
@@ -163,7 +164,7 @@ export function publish(ctx: WsContext, topic: string, data: SendData, compress:
   const payload = text ? encoder.encode(data) : bytesOf(data);
   const opcode = text ? OPCODE.TEXT : OPCODE.BINARY;
   const deflate = compress && ctx.settings.compress ? () => compressedFrame(opcode, payload) : null;
-  const sent = ctx.topics.publish(`${topic}`, () => Session.frameFor(opcode, payload, false), deflate, except);
+  const sent = ctx.topics.publish(`${topic}`, () => encodeFrame(firstByte(opcode, false), payload), deflate, except);
   if (sent > 0) sendSoon();
   return sent > 0 ? payload.length : 0;
 }
@@ -173,5 +174,5 @@ const FULL_WINDOW = { serverMaxWindowBits: 15, response: "" };
 /** A published message's compressed frame (for subscribers whose window is zlib's full one). */
 function compressedFrame(opcode: number, payload: Uint8Array): Uint8Array | null {
   const d = deflateMessage(payload, FULL_WINDOW);
-  return d === null ? null : Session.frameFor(opcode, d, true);
+  return d === null ? null : encodeFrame(firstByte(opcode, true), d);
 }

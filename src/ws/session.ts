@@ -7,7 +7,7 @@ import type { Protocol, UpgradedConnection } from "../server/upgrade.ts";
 import { CLOSE, isValidCloseCode } from "./close-codes.ts";
 import { type DeflateParams, deflateMessage } from "./deflate.ts";
 import { FrameParser, OPCODE } from "./frame-parser.ts";
-import { closePayload, encodeFrame, firstByte, writeFrame, writeHeader, writeTextFrame } from "./frame-writer.ts";
+import { closePayload, firstByte, writeFrame, writeHeader, writeTextFrame } from "./frame-writer.ts";
 import { decodeText, MessageReader, type MessageTarget, STOP } from "./message-reader.ts";
 import type { WsSettings } from "./options.ts";
 import { awaitFlush, type Batched, enterCallback, leaveCallback, sendSoon } from "./send-batch.ts";
@@ -468,11 +468,6 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   #corked(out: OutBuffer): void {
     if (out.len >= CORK_FLUSH) this.output.flush();
     else sendSoon();
-  }
-
-  /** A frame for topics: encoded once by the publisher (opcode TEXT or BINARY). */
-  static frameFor(opcode: number, payload: Uint8Array, compressed: boolean): Uint8Array {
-    return encodeFrame(firstByte(opcode, compressed), payload);
   }
 
   /** ws.close(): our close frame; the handler hears now; TCP closes when the peer answers (or soon). */
