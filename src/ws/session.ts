@@ -318,6 +318,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
 
   /** A control frame, whole (ping, pong, close): returns a close code to fail with, STOP, or 0. */
   onControlFrame(op: number, payload: Uint8Array): number {
+    if (this.state === READY.CLOSED) return STOP; // (terminated by a handler earlier in this read)
     if (op === OPCODE.CLOSE) return this.#onCloseFrame(payload);
     if (this.state !== READY.OPEN) return 0;
     if (op === OPCODE.PING) {
