@@ -17,7 +17,7 @@ import type { Handler } from "./server/handler.ts";
 import { type HandlerResult, INTERNAL_ERROR, type Reply } from "./server/reply.ts";
 import { ServerRequest } from "./server/request.ts";
 import { createStaticHandler, type StaticOptions } from "./static/serve-static.ts";
-import { type WebSocketHandler, wsSettings } from "./ws/options.ts";
+import { wsSettings } from "./ws/options.ts";
 import { publish, type SendData } from "./ws/server-websocket.ts";
 import type { WsContext } from "./ws/session.ts";
 import { Topics } from "./ws/topics.ts";
@@ -56,7 +56,11 @@ export interface ServeOptions extends Omit<ListenOptions, "port" | "tls">, Omit<
    */
   trackResponses?: boolean;
   /** WebSocket handlers and settings, as Bun.serve's `websocket` (sockets come from server.upgrade()). */
-  websocket?: WebSocketHandler;
+  /**
+   * Typed as Bun's own, so an app written for Bun.serve type-checks unchanged; the `ws` its handlers
+   * get is our ServerWebSocket (src/ws/server-websocket.ts): Bun's members, but no Blob data.
+   */
+  websocket?: import("bun").WebSocketHandler<any>;
 }
 
 type ErrorHook = (err: unknown, req: ServerRequest) => HandlerResult | Promise<HandlerResult>;

@@ -1,12 +1,10 @@
 // The `websocket` option of Bun.serve, read once into what the sockets use, with Bun's defaults:
 // 16 MiB messages, 16 MiB of backpressure, 120 s idle with pings, no compression.
 
-/** The socket object the handlers get (server-websocket.ts); typed loosely here to keep files apart. */
-type Ws = any; // eslint-disable-line @typescript-eslint/no-explicit-any
-
 type Compressor = boolean | "disable" | "shared" | "dedicated" | `${number}KB`;
 
-export interface WebSocketHandler {
+/** `Ws`: the socket object the handlers get (serve.ts gives server-websocket.ts's ServerWebSocket). */
+export interface WebSocketHandler<Ws = unknown> {
   open?(ws: Ws): unknown;
   /** Binary messages are Buffers by default (binaryType "nodebuffer"), typed as Bun types them. */
   message?(ws: Ws, message: string | Buffer<ArrayBuffer>): unknown;
@@ -28,7 +26,8 @@ export interface WebSocketHandler {
 }
 
 export interface WsSettings {
-  readonly handler: WebSocketHandler;
+  /** The handlers, called with whatever socket object they are given. */
+  readonly handler: WebSocketHandler<any>;
   readonly maxPayloadLength: number;
   /** 0: no limit. */
   readonly backpressureLimit: number;
@@ -54,7 +53,7 @@ function isOn(c: Compressor | undefined): boolean {
   return c !== undefined && c !== false && c !== "disable";
 }
 
-export function wsSettings(handler: WebSocketHandler): WsSettings {
+export function wsSettings<Ws>(handler: WebSocketHandler<Ws>): WsSettings {
   const pmd = handler.perMessageDeflate;
   let deflate = false;
   let compress = false;
