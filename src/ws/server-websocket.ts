@@ -122,8 +122,8 @@ export class ServerWebSocket<T = unknown> {
   }
 
   set binaryType(type: BinaryType) {
-    if (type !== "nodebuffer" && type !== "arraybuffer" && type !== "uint8array") {
-      throw new TypeError(`binaryType must be "nodebuffer", "arraybuffer" or "uint8array"`);
+    if (type !== "nodebuffer" && type !== "arraybuffer" && type !== "uint8array" && type !== "blob") {
+      throw new TypeError(`binaryType must be "nodebuffer", "arraybuffer", "uint8array" or "blob"`);
     }
     this.#s.binaryType = type;
   }

@@ -26,7 +26,7 @@ const HOLD = {
 /** Bun's send() results: the bytes sent, or these. */
 export const SEND = { BACKPRESSURE: -1, DROPPED: 0 } as const;
 
-export type BinaryType = "nodebuffer" | "arraybuffer" | "uint8array";
+export type BinaryType = "nodebuffer" | "arraybuffer" | "uint8array" | "blob";
 
 /** How long a close we sent waits for the peer's (then the connection is cut). */
 const CLOSE_WAIT_MS = 5000;
@@ -278,7 +278,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   }
 
   /** The hot path: a direct call of the message handler (the switch of #call costs ~100 ns here). */
-  #message(message: string | Uint8Array | ArrayBuffer): void {
+  #message(message: string | Uint8Array | ArrayBuffer | Blob): void {
     const onMessage = this.ctx.settings.handler.message;
     if (onMessage === undefined) return;
     try {
@@ -294,12 +294,14 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
    * read a message's `.buffer` as the message, and a small message kept must not keep a whole socket
    * read alive. `owned`: buf[start, end) is already that (our gathering buffer, an inflated message).
    */
-  #binary(buf: Uint8Array, start: number, end: number, owned = false): Uint8Array | ArrayBuffer {
+  #binary(buf: Uint8Array, start: number, end: number, owned = false): Uint8Array | ArrayBuffer | Blob {
     const n = end - start;
     const exact = owned && start === 0 && buf.byteOffset === 0 && n === buf.buffer.byteLength;
     switch (this.binaryType) {
       case "arraybuffer":
         return exact ? (buf.buffer as ArrayBuffer) : (buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + end) as ArrayBuffer);
+      case "blob":
+        return new Blob([buf.subarray(start, end)]); // (a Blob copies what it is made of)
       case "uint8array": {
         // A plain Uint8Array, never a Buffer (zlib's output is one).
         if (exact) return new Uint8Array(buf.buffer, 0, n);

@@ -349,4 +349,30 @@ describe("binaryType", () => {
       ]);
     });
   }
+
+  test("blob: messages and ping data come as Blobs", async () => {
+    const seen = await sameOnBoth(
+      () =>
+        wsApp({
+          open(ws: any) {
+            ws.binaryType = "blob";
+          },
+          message(ws: any, m: any) {
+            if (typeof m === "string") return;
+            void (m as Blob).bytes().then((b) => ws.send(JSON.stringify({ ctor: m.constructor.name, size: m.size, bytes: [...b] })));
+          },
+          ping: (ws: any, data: any) => ws.send(JSON.stringify({ ping: data.constructor.name })),
+        }),
+      async ({ port }) => {
+        const c = await openWs(port, "/blob");
+        c.socket.send(new Uint8Array([4, 5, 6]));
+        const first = JSON.parse((await c.next()) as string);
+        c.socket.ping("p");
+        const second = JSON.parse((await c.next()) as string);
+        c.socket.close();
+        return [first, second];
+      },
+    );
+    expect(seen).toEqual([{ ctor: "Blob", size: 3, bytes: [4, 5, 6] }, { ping: "Blob" }]);
+  });
 });
