@@ -66,7 +66,7 @@ export interface ServeOptions extends Omit<ListenOptions, "port" | "tls">, Omit<
 type ErrorHook = (err: unknown, req: ServerRequest) => HandlerResult | Promise<HandlerResult>;
 
 /** What server.reload() takes: the handlers to swap in; the ones not given stay. */
-export type ReloadOptions = Pick<ServeOptions, "routes" | "fetch" | "error"> & Record<string, unknown>;
+export type ReloadOptions = Pick<ServeOptions, "routes" | "fetch" | "error" | "websocket"> & Record<string, unknown>;
 
 export interface Server {
   readonly port: number;
@@ -91,7 +91,10 @@ export interface Server {
    * another version) whatever the handler returns; a request that asks for no WebSocket, false.
    */
   upgrade(request: Request | ServerRequest, options?: UpgradeOptions): boolean;
-  /** Sends to every WebSocket subscribed to `topic`: the payload's bytes, or 0 when nobody is. */
+  /**
+   * Sends to every WebSocket subscribed to `topic`: the payload's bytes, -1 if some got it under
+   * backpressure, or 0 when nobody did. Compressed by default (as Bun's), for sockets that negotiated it.
+   */
   publish(topic: string, data: SendData, compress?: boolean): number;
   subscriberCount(topic: string): number;
   /** Connections turned away with 503 because maxConnections were open. */
@@ -151,7 +154,7 @@ export function serve(options: ServeOptions = {}): Server {
   };
 
   const tls = Array.isArray(options.tls) ? options.tls[0] : options.tls;
-  const ws: WsContext | null =
+  let ws: WsContext | null =
     options.websocket !== undefined ? { settings: wsSettings(options.websocket), open: new Set(), topics: new Topics() } : null;
   const hostname = bun.shownHostname;
   const urlHost = hostname.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname;
@@ -190,7 +193,7 @@ export function serve(options: ServeOptions = {}): Server {
       const req = request instanceof ServerRequest ? request : WebRequest.originOf(request);
       return req !== null && upgradeRequest(req, upgradeOptions, ws);
     },
-    publish(topic: string, data: SendData, compress = false) {
+    publish(topic: string, data: SendData, compress = true) {
       return ws === null ? 0 : publish(ws, topic, data, compress, null);
     },
     subscriberCount(topic: string) {
@@ -225,6 +228,12 @@ export function serve(options: ServeOptions = {}): Server {
       }
       build(nextRoutes, nextFetch);
       if (next.error !== undefined) errorHook = next.error;
+      // New WebSocket handlers and settings, for the sockets already open too (as Bun).
+      if (next.websocket !== undefined) {
+        const settings = wsSettings(next.websocket);
+        if (ws === null) ws = { settings, open: new Set(), topics: new Topics() };
+        else ws.settings = settings;
+      }
     },
     async fetch(request: Request | string) {
       const req = typeof request === "string" ? new Request(new URL(request, server.url).href) : request;

@@ -29,6 +29,7 @@ export class ServerWebSocket<T = unknown> {
 
   send(data: SendData, compress = false): number {
     if (typeof data === "string") return this.#s.send(OPCODE.TEXT, data, compress);
+    if (typeof data !== "object" || data === null) return this.#s.send(OPCODE.TEXT, `${data}`, compress); // (Bun: send(123) sends "123")
     return this.#s.send(OPCODE.BINARY, bytesOf(data), compress);
   }
 
@@ -48,8 +49,14 @@ export class ServerWebSocket<T = unknown> {
     return this.#s.control(OPCODE.PONG, controlBytes(data));
   }
 
-  /** Starts the close handshake (code 1000 by default; a code other applications may not send is refused). */
+  /**
+   * Starts the close handshake: code 1000 by default. A code an endpoint may not send (RFC 6455 §7.4)
+   * goes out as 1000, where Bun sends it as given; a code that is not a number throws, as in Bun.
+   */
   close(code?: number, reason?: string): void {
+    if (code !== undefined && typeof code !== "number") {
+      throw Object.assign(new TypeError("close requires a numeric code or undefined"), { code: "ERR_INVALID_ARG_TYPE" }); // (Bun's)
+    }
     let c = code === undefined ? 1000 : code;
     if (!Number.isInteger(c) || !(c === 1000 || (c >= 3000 && c <= 4999) || (c >= 1001 && c <= 1014 && c !== 1004 && c !== 1005 && c !== 1006))) {
       c = 1000;
@@ -75,6 +82,7 @@ export class ServerWebSocket<T = unknown> {
     const s = this.#s;
     if (s.readyState !== READY.OPEN) return false;
     const t = `${topic}`;
+    if (t === "") throw new Error("subscribe requires a non-empty topic name"); // (Bun's error)
     (s.topics ??= new Set()).add(t);
     return s.ctx.topics.subscribe(t, s);
   }
@@ -130,7 +138,7 @@ export class ServerWebSocket<T = unknown> {
 
   /** Bytes sent and not yet taken by the kernel. */
   getBufferedAmount(): number {
-    return this.#s.output.pending;
+    return this.#s.bufferedAmount;
   }
 
   pause(): void {
@@ -150,14 +158,18 @@ export class ServerWebSocket<T = unknown> {
   }
 }
 
+/** A ping's or pong's data: at most 125 bytes (RFC 6455 §5.5), else a RangeError, as in Bun. */
 function controlBytes(data: SendData | undefined): Uint8Array {
   if (data === undefined) return new Uint8Array(0);
-  return typeof data === "string" ? encoder.encode(data) : bytesOf(data);
+  const bytes = typeof data === "string" ? encoder.encode(data) : bytesOf(data);
+  if (bytes.length > 125) throw new RangeError(`The data size must not be greater than 125 bytes. Received ${bytes.length} bytes.`);
+  return bytes;
 }
 
 /**
  * Publishes to the subscribers of `topic` but `except`: the frame is encoded once (and compressed once
- * for those that negotiated compression). Returns the payload's size if anyone got it, else 0.
+ * for those that negotiated compression). Returns the payload's size if anyone got it, -1 if some got
+ * it under backpressure, else 0.
  */
 export function publish(ctx: WsContext, topic: string, data: SendData, compress: boolean, except: Session | null): number {
   const text = typeof data === "string";
@@ -165,8 +177,9 @@ export function publish(ctx: WsContext, topic: string, data: SendData, compress:
   const opcode = text ? OPCODE.TEXT : OPCODE.BINARY;
   const deflate = compress && ctx.settings.compress ? () => compressedFrame(opcode, payload) : null;
   const sent = ctx.topics.publish(`${topic}`, () => encodeFrame(firstByte(opcode, false), payload), deflate, except);
-  if (sent > 0) sendSoon();
-  return sent > 0 ? payload.length : 0;
+  if (sent === 0) return 0;
+  sendSoon();
+  return sent < 0 ? -1 : payload.length; // -1: some subscriber got it behind queued output, as Bun says
 }
 
 const FULL_WINDOW = { serverMaxWindowBits: 15, response: "" };

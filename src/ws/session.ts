@@ -11,7 +11,7 @@ import { closePayload, firstByte, writeFrame, writeHeader, writeTextFrame } from
 import { decodeText, MessageReader, type MessageTarget, STOP } from "./message-reader.ts";
 import type { WsSettings } from "./options.ts";
 import { awaitFlush, type Batched, enterCallback, leaveCallback, sendSoon } from "./send-batch.ts";
-import type { Subscriber } from "./topics.ts";
+import { type Subscriber, TOOK } from "./topics.ts";
 
 export const READY = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
 
@@ -54,7 +54,8 @@ const FAILURES: Record<number, string> = {
 
 /** What the server keeps for all its sockets: settings, the open set, the topics. */
 export interface WsContext {
-  readonly settings: WsSettings;
+  /** Replaced by server.reload({ websocket }): every socket reads it afresh. */
+  settings: WsSettings;
   readonly open: Set<Session>;
   readonly topics: import("./topics.ts").Topics;
 }
@@ -440,8 +441,8 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   }
 
   /** A frame published to this socket: it waits for the end of the batch. */
-  queueFrame(frame: Uint8Array): boolean {
-    if (this.state !== READY.OPEN || this.#overLimit()) return false;
+  queueFrame(frame: Uint8Array): number {
+    if (this.state !== READY.OPEN || this.#overLimit()) return TOOK.DROPPED;
     if (this.#published === null) {
       this.#published = [frame];
       awaitFlush(this);
@@ -449,7 +450,14 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
       this.#published.push(frame);
     }
     this.#publishedBytes += frame.length;
-    return true;
+    // A lot waiting: written now, as a large cork is (so a publish loop meets backpressure as it fills).
+    if (this.#publishedBytes >= CORK_FLUSH) this.flushPublished();
+    return this.output.queued > 0 ? TOOK.QUEUED : TOOK.SENT;
+  }
+
+  /** ws.getBufferedAmount(): bytes sent or published and not yet taken by the kernel. */
+  get bufferedAmount(): number {
+    return this.output.pending + this.#publishedBytes;
   }
 
   flushPublished(): void {
@@ -478,8 +486,10 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     if (this.state !== READY.OPEN) return;
     this.#releaseHolds();
     this.state = READY.CLOSING;
-    this.control(OPCODE.CLOSE, code === 0 ? EMPTY : closePayload(code, reason));
-    this.#notifyClose(code === 0 ? CLOSE.NO_STATUS : code, reason);
+    const payload = code === 0 ? EMPTY : closePayload(code, reason);
+    this.control(OPCODE.CLOSE, payload);
+    // The handler hears the reason as it went out: cut to 123 bytes, as Bun does.
+    this.#notifyClose(code === 0 ? CLOSE.NO_STATUS : code, payload.length > 2 ? (decodeText(payload, 2, payload.length) ?? "") : "");
     this.#release();
     this.conn.setDeadline(CLOSE_WAIT_MS);
   }

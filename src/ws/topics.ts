@@ -3,11 +3,14 @@
 
 /** A subscriber, as topics see it. */
 export interface Subscriber {
-  /** Queues a frame already encoded; false if dropped under backpressure. */
-  queueFrame(frame: Uint8Array): boolean;
+  /** Queues a frame already encoded: SENT, QUEUED (behind output the kernel has not taken), or DROPPED. */
+  queueFrame(frame: Uint8Array): number;
   /** Whether a compressed frame is what this one should get when compression is asked for. */
   readonly compresses: boolean;
 }
+
+/** What a subscriber did with a frame. */
+export const TOOK = { DROPPED: 0, SENT: 1, QUEUED: 2 } as const;
 
 export class Topics {
   #topics = new Map<string, Set<Subscriber>>();
@@ -37,7 +40,8 @@ export class Topics {
 
   /**
    * Sends to every subscriber of `topic` but `except`. `plain` is the frame; `compressed()` makes the
-   * compressed one, at most once, for subscribers that take it. Returns how many got it.
+   * compressed one, at most once, for subscribers that take it. Returns how many got it, negative when
+   * any of them got it behind queued output (backpressure).
    */
   publish(topic: string, plain: () => Uint8Array, compressed: (() => Uint8Array | null) | null, except: Subscriber | null): number {
     const set = this.#topics.get(topic);
@@ -45,6 +49,7 @@ export class Topics {
     let frame: Uint8Array | null = null;
     let deflated: Uint8Array | null | undefined;
     let sent = 0;
+    let queued = false;
     for (const s of set) {
       if (s === except) continue;
       let f: Uint8Array | null = null;
@@ -53,8 +58,11 @@ export class Topics {
         f = deflated;
       }
       if (f === null) f = frame ??= plain();
-      if (s.queueFrame(f)) sent++;
+      const took = s.queueFrame(f);
+      if (took === TOOK.DROPPED) continue;
+      sent++;
+      if (took === TOOK.QUEUED) queued = true;
     }
-    return sent;
+    return queued ? -sent : sent;
   }
 }

@@ -2,15 +2,15 @@
 // its compressed frame once for those that take it), skips the publisher unless asked, and counts
 // what subscribers took; subscriptions come and go as sets.
 import { expect, test } from "bun:test";
-import { type Subscriber, Topics } from "../../src/ws/topics.ts";
+import { type Subscriber, TOOK, Topics } from "../../src/ws/topics.ts";
 
-function subscriber(compresses = false, takes = true) {
+function subscriber(compresses = false, takes: number = TOOK.SENT) {
   const frames: Uint8Array[] = [];
   const s: Subscriber & { frames: Uint8Array[] } = {
     compresses,
     frames,
     queueFrame(frame) {
-      if (takes) frames.push(frame);
+      if (takes !== TOOK.DROPPED) frames.push(frame);
       return takes;
     },
   };
@@ -42,12 +42,15 @@ test("the publisher is skipped when it is the exception; a subscriber that drops
   const topics = new Topics();
   const me = subscriber();
   const other = subscriber();
-  const full = subscriber(false, false);
+  const full = subscriber(false, TOOK.DROPPED);
   for (const s of [me, other, full]) topics.subscribe("room", s);
   expect(topics.publish("room", () => new Uint8Array([7]), null, me)).toBe(1);
   expect(me.frames).toEqual([]);
   expect(other.frames.length).toBe(1);
   expect(topics.publish("nobody", () => new Uint8Array([7]), null, null)).toBe(0);
+  // One subscriber behind queued output: the count comes back negative (publish() says -1).
+  topics.subscribe("room", subscriber(false, TOOK.QUEUED));
+  expect(topics.publish("room", () => new Uint8Array([7]), null, null)).toBe(-3);
 });
 
 test("subscribe, unsubscribe, isSubscribed and subscriberCount", () => {
