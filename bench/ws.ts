@@ -26,9 +26,9 @@
 //   (A B A B …); the table gives medians;
 // - server CPU per message: utime+stime of the server process (all its threads) from /proc/<pid>/stat
 //   just before the client is told "go" and just after its count arrives, divided by the frames the
-//   client received in its window (echo: messages echoed; broadcast: deliveries). The pid is the server
-//   itself (taskset execs it), checked through /proc/<pid>/comm, its CPU affinity, and that it has no
-//   child processes;
+//   client received in its window (echo: messages echoed; broadcast: deliveries); each run line also
+//   gives the two apart (user space, kernel). The pid is the server itself (taskset execs it), checked
+//   through /proc/<pid>/comm, its CPU affinity, and that it has no child processes;
 // - the client's CPU share is printed too: on loopback most of each side's time is the kernel's (a
 //   write carries the receiver's TCP work too), so the client, though it does almost nothing in user
 //   space, can use as much CPU as the server. Near 100% client CPU means the rate is the client's
@@ -43,7 +43,7 @@ import type { Subprocess } from "bun";
 import { runMain, track } from "./lib/children.ts";
 import { foreignLoad, NOISE_LIMIT, noisyRunsSection, printNoisyRuns, quietest, topOthers } from "./lib/noise.ts";
 import { BUN_COMM, isDead, logTail, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
-import { checkClockTick, coreTimes, cpuSeconds, processTimes } from "./lib/proc-stat.ts";
+import { checkClockTick, coreTimes, processTimes, userSystemSeconds } from "./lib/proc-stat.ts";
 import { fmtRate, median } from "./lib/stats.ts";
 import type { Config } from "./ws-client.ts";
 
@@ -238,6 +238,8 @@ interface Sample {
   published: number;
   frames: number;
   cpuUsPerFrame: number;
+  /** Of cpuUsPerFrame, the kernel's part (stime); the rest is user space. */
+  systemUsPerFrame: number;
   serverShare: number;
   clientShare: number;
   framesPerRead: number;
@@ -256,13 +258,15 @@ async function measure(s: Scenario, r: PinnedServer, seconds: number, label: str
     notes.set(s.title, ready.note);
     console.error(`  client: ${ready.note}`);
   }
-  const before = cpuSeconds(r.pid);
+  const before = userSystemSeconds(r.pid);
   const coresBefore = coreTimes();
   const procsBefore = processTimes();
   const t0 = performance.now();
   await client.say(`go ${seconds}`);
   const res = await client.read<ClientResult>(seconds * 1000 + 30_000, `${r.name}: the client's count`);
-  const cpu = cpuSeconds(r.pid) - before;
+  const after = userSystemSeconds(r.pid);
+  const system = after.system - before.system;
+  const cpu = after.user - before.user + system;
   const wall = (performance.now() - t0) / 1000;
   const coresAfter = coreTimes();
   await client.quit();
@@ -278,6 +282,7 @@ async function measure(s: Scenario, r: PinnedServer, seconds: number, label: str
     published: res.messages / res.seconds,
     frames: res.frames,
     cpuUsPerFrame: (cpu * 1e6) / res.frames,
+    systemUsPerFrame: (system * 1e6) / res.frames,
     serverShare: cpu / wall,
     clientShare: res.cpu / res.seconds,
     framesPerRead: res.frames / Math.max(1, res.reads),
@@ -285,7 +290,8 @@ async function measure(s: Scenario, r: PinnedServer, seconds: number, label: str
     foreign: Math.max(foreign.server, foreign.client),
   };
   console.error(
-    `    ${label.padEnd(16)} ${r.name.padEnd(14)} ${fmtRate(x.rate).padStart(8)} ${s.unit}/s  ${x.cpuUsPerFrame.toFixed(3).padStart(7)} µs CPU each  ` +
+    `    ${label.padEnd(16)} ${r.name.padEnd(14)} ${fmtRate(x.rate).padStart(8)} ${s.unit}/s  ${x.cpuUsPerFrame.toFixed(3).padStart(7)} µs CPU each ` +
+      `(${(x.cpuUsPerFrame - x.systemUsPerFrame).toFixed(3)} user, ${x.systemUsPerFrame.toFixed(3)} kernel)  ` +
       `server CPU ${pct(x.serverShare)}, client ${pct(x.clientShare)}, ${x.framesPerRead.toFixed(1)} frames per client read` +
       (s.unit === "deliveries" ? `, ${fmtRate(x.published)} published/s` : "") +
       (noisy ? `  NOISY (${noise})` : ""),

@@ -17,9 +17,15 @@ function statFields(stat: string): string[] {
 
 /** utime + stime of the whole process (all its threads). */
 export function cpuSeconds(pid: number): number {
+  const { user, system } = userSystemSeconds(pid);
+  return user + system;
+}
+
+/** utime and stime of the whole process (all its threads), apart: user space and the kernel. */
+export function userSystemSeconds(pid: number): { user: number; system: number } {
   const f = statFields(readFileSync(`/proc/${pid}/stat`, "utf8"));
   // utime is field 14, stime field 15.
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  return { user: Number(f[11]) / CLK_TCK, system: Number(f[12]) / CLK_TCK };
 }
 
 export type CoreTimes = Map<string, { busy: number; steal: number }>;
