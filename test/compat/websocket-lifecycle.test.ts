@@ -19,13 +19,16 @@ describe("stop()", () => {
       ...withLog(echo, async ({ server, port }, log) => {
         const [a, b] = [await openWs(port, "/a"), await openWs(port, "/b")];
         await server.stop(true);
-        const client = [(await closeOf(a)).code, (await closeOf(b)).code];
+        const client = [await closeOf(a), await closeOf(b)].map((c) => [c.code, c.reason]);
         await log.until((e) => e.length === 2, 5000, "both close handlers");
         return { client, server: log.entries.map(([path, code]) => [path, code]).sort(), pending: server.pendingWebSockets };
       }),
     );
     expect(seen).toEqual({
-      client: [1001, 1001],
+      client: [
+        [1001, "Server closed"],
+        [1001, "Server closed"],
+      ],
       server: [
         ["/a", 1001],
         ["/b", 1001],

@@ -192,6 +192,9 @@ describe("handshakes we refuse and Bun upgrades (RFC 6455 §4.2.1)", () => {
     ["no Connection header", `GET / HTTP/1.1\r\nHost: t\r\n${fields()}\r\n`],
     ["Connection: keep-alive (no upgrade token)", `GET / HTTP/1.1\r\nHost: t\r\nConnection: keep-alive\r\n${fields()}\r\n`],
     ["HTTP/1.0", `GET / HTTP/1.0\r\nHost: t\r\nConnection: Upgrade\r\n${fields()}\r\n`],
+    // A body on the handshake: whatever follows the head would be read as frames (§4.1: none is sent).
+    ["a Content-Length body", `GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nContent-Length: 3\r\n${fields()}\r\nabc`],
+    ["a chunked body", `GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nTransfer-Encoding: chunked\r\n${fields()}\r\n3\r\nabc\r\n0\r\n\r\n`],
   ];
   for (const [name, raw] of cases) {
     test(`${name}: Bun answers 101, we 400`, async () => {
@@ -207,6 +210,19 @@ describe("handshakes we refuse and Bun upgrades (RFC 6455 §4.2.1)", () => {
       expect(seen.ours.upgradeReturned).not.toContain(true);
     });
   }
+});
+
+test("a malformed handshake gets our 400 whatever the app answers; Bun sends the app's answer", async () => {
+  const raw = `GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n${fields("13", "abc")}\r\n`;
+  const teapot = {
+    fetch: (req: Request, server: any) => (server.upgrade(req) ? undefined : new Response("no", { status: 418 })),
+    websocket: { message() {} },
+  };
+  const seen = await onBoth(
+    () => teapot,
+    ({ port }) => handshake(port, raw, []),
+  );
+  expect([seen.bun.status, seen.ours.status]).toEqual([418, 400]);
 });
 
 describe("handshakes both refuse", () => {

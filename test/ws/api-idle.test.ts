@@ -37,11 +37,12 @@ test("idleTimeout: pinged at half, closed after a whole idle time; answering pin
   const unpinged = await openWs(silent.port, "/bun-unpinged");
 
   await Promise.all(raws.map((r) => r.expectTcpClose(IDLE + 4000)));
-  // The first ping came at half the idle time: 1 s, plus up to 1 s for the once-a-second sweep.
+  // The first ping came at half the idle time: 1 s, plus up to 1 s for the once-a-second sweep (and
+  // slack for a loaded machine).
   const ping = await first;
   expect(ping).toMatchObject({ opcode: OP.PING });
   expect(ping.at).toBeGreaterThanOrEqual(0.8 * (IDLE / 2));
-  expect(ping.at).toBeLessThanOrEqual(IDLE + 500);
+  expect(ping.at).toBeLessThanOrEqual(IDLE + 2000);
   expect(raws[1]!.frames.filter((f) => f.opcode === OP.PING)).toEqual([]);
   for (const [i, r] of raws.entries()) expectTimeout(r.raw.endedAt - start[i]!, IDLE);
 
@@ -54,5 +55,7 @@ test("idleTimeout: pinged at half, closed after a whole idle time; answering pin
   // Every idle close reached the close handler; the answering socket's did not happen.
   await log.until((e) => e.length >= 3, 2000, "three close handlers");
   expect(log.entries.map(([p]) => p).sort()).toEqual(["/bun-unpinged", "/raw-pinged", "/raw-unpinged"]);
+  // An idle cut sends no close frame: the close handler hears 1006, as under Bun.serve.
+  expect(log.entries.map(([, code]) => code)).toEqual([1006, 1006, 1006]);
   answering.socket.close();
 }, 15_000);

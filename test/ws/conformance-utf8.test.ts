@@ -174,7 +174,9 @@ describe("6.4 fail fast", () => {
   const PART1 = hex(KOSME);
   const PART2 = hex("f4908080"); // U+110000 in UTF-8's form: out of range from its second byte
   const PART3 = bytesOf("edited");
-  const FAST = 2000;
+  // The rest of the frame or message is never sent, so any 1007 at all proves the fail-fast: this is
+  // only how long to wait for it (generous, for a loaded machine).
+  const FAST = 10_000;
 
   for (const [name, part2] of [["6.4.1 the whole bad code point", PART2], ["6.4.2 only up to the bad byte", PART2.subarray(0, 2)]] as const) {
     test(`${name}, as the second of three fragments: 1007 before the third is sent`, async () => {
@@ -205,8 +207,7 @@ describe("6.4 fail fast", () => {
     payload[1000] = 0xff;
     const frame = encodeFrame({ opcode: OP.TEXT, payload });
     await ws.send(frame.subarray(0, 64 * 1024)); // less than a tenth of the frame, and never the rest
-    const close = await ws.expectFail(1007, FAST);
-    expect(close.after).toBeLessThan(FAST);
+    await ws.expectFail(1007, FAST);
   });
 
   test("an invalid byte in the second of ten 64 KiB fragments: 1007 before the message ends", async () => {

@@ -324,10 +324,10 @@ test("a client flooding big messages and never reading the echoes: the server st
   expect(end.closed).toBe(0);
 }, 40_000);
 
-test("100 clients each sending 3 MiB of a 4 MiB message, never its end: the server holds about its body budget", async () => {
+/** 100 clients each send 3 MiB of a 4 MiB message and never its end; returns the server's RSS growth and closes. */
+async function partialMessages(budget: number) {
   const CLIENTS = 100;
-  const BUDGET = 8 * MiB;
-  const server = await startMemoryServer("ours", { mode: "echo", websocket: { maxPayloadLength: 8 * MiB }, serve: { bodyBudget: BUDGET } });
+  const server = await startMemoryServer("ours", { mode: "echo", websocket: { maxPayloadLength: 8 * MiB }, serve: { bodyBudget: budget } });
   const clients: RawClient[] = [];
   try {
     const before = await server.stats();
@@ -348,16 +348,25 @@ test("100 clients each sending 3 MiB of a 4 MiB message, never its end: the serv
       after = next;
       if (settled) break;
     }
-    console.log(`ours: ${CLIENTS} × 3 MiB of 4 MiB messages, body budget ${mib(BUDGET)}: RSS ${mib(before.rss)} → ${mib(after.rss)} (+${mib(after.rss - before.rss)}); ${after.closed} sockets failed (1013)`);
-    // Measured here: +61 MiB (the budget, plus the garbage of 300 MiB of reads that the allocator keeps);
-    // with a budget of 1 GiB instead, +352 MiB: what every byte kept would cost.
-    expect(after.rss - before.rss).toBeLessThanOrEqual(96 * MiB);
-    expect(after.closed).toBeGreaterThanOrEqual(CLIENTS / 2);
-    expect(after.messages).toBe(0);
+    console.log(`ours: ${CLIENTS} × 3 MiB of 4 MiB messages, body budget ${mib(budget)}: RSS ${mib(before.rss)} → ${mib(after.rss)} (+${mib(after.rss - before.rss)}); ${after.closed} sockets failed (1013)`);
+    return { clients: CLIENTS, growth: after.rss - before.rss, closed: after.closed, messages: after.messages };
   } finally {
     for (const c of clients) c.reset();
     await stop(server.child);
   }
+}
+
+test("100 clients each sending 3 MiB of a 4 MiB message, never its end: the server holds about its body budget", async () => {
+  // Measured here: +49 to +75 MiB (the 8 MiB budget, plus the garbage of 300 MiB of reads that the
+  // allocator keeps); the next test, with a budget too large to matter, shows what every byte costs.
+  const r = await partialMessages(8 * MiB);
+  expect(r.growth).toBeLessThanOrEqual(128 * MiB);
+  expect(r.closed).toBeGreaterThanOrEqual(r.clients / 2);
+  expect(r.messages).toBe(0);
+}, 40_000);
+
+test("for comparison: the same with a 1 GiB body budget (printed, not asserted)", async () => {
+  await partialMessages(1024 * MiB);
 }, 40_000);
 
 test("Bun.serve, for comparison: the same backpressure scenarios (printed, not asserted)", async () => {
