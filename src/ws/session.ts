@@ -11,7 +11,7 @@ import { closePayload, firstByte, writeFrame, writeHeader, writeTextFrame } from
 import { decodeText, MessageReader, type MessageTarget, STOP } from "./message-reader.ts";
 import type { WsSettings } from "./options.ts";
 import { awaitFlush, type Batched, enterCallback, leaveCallback, sendSoon } from "./send-batch.ts";
-import { type Subscriber, TOOK } from "./topics.ts";
+import { type Subscriber, TOOK, type Topics } from "./topics.ts";
 
 export const READY = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
 
@@ -57,7 +57,7 @@ export interface WsContext {
   /** Replaced by server.reload({ websocket }): every socket reads it afresh. */
   settings: WsSettings;
   readonly open: Set<Session>;
-  readonly topics: import("./topics.ts").Topics;
+  readonly topics: Topics;
 }
 
 /** The handlers' view of a socket (server-websocket.ts), as the session calls them with it. */
