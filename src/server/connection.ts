@@ -58,6 +58,8 @@ export interface ServerContext {
   readonly proxyProtocol: boolean;
   /** Which peers' forwarding headers count (null: none). */
   readonly trust: TrustFn | null;
+  /** Sockets are plain TCP (no TLS): bytes may be written to their descriptor directly (writev.ts). */
+  readonly plainTcp: boolean;
 }
 
 const STATE = {
@@ -775,6 +777,11 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     this.current = null;
     this.state = STATE.UPGRADED;
     this.setTimer(TIMER.NONE, 0);
+    if (this.ctx.plainTcp) {
+      // Large frames then leave header and payload in one writev (output.sendAfterCorked()).
+      const fd = (this.socket as { fd?: number }).fd;
+      if (typeof fd === "number" && fd >= 0) this.output.rawFd = fd;
+    }
     const received = this.in.takeRest();
     if (this.paused) {
       this.paused = false;

@@ -126,6 +126,7 @@ export function listen(options: ListenOptions, hooks: ListenHooks): Listener {
     },
     proxyProtocol: options.proxyProtocol ?? false,
     trust: options.trustProxy ? compileTrust(options.trustProxy) : null,
+    plainTcp: !options.tls,
   };
 
   let stopping = false;

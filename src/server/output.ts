@@ -5,6 +5,7 @@ import type { Socket } from "bun";
 import type { OutBuffer } from "../http/response.ts";
 import type { Budget } from "./budget.ts";
 import { type CorkOwner, corkedBy, corkedLength, corkFor, uncorked } from "./cork.ts";
+import { UNAVAILABLE, writeTwo } from "./writev.ts";
 
 export class Output implements CorkOwner {
   // Queued: #queue[0] from #offset on, then the rest.
@@ -17,6 +18,8 @@ export class Output implements CorkOwner {
   #closed = false;
   /** A writeSome() was short: the kernel is full until `drain`, though nothing is queued. */
   #waiting = false;
+  /** The socket's descriptor when it is plain TCP (writes may bypass Bun's socket: writev.ts), else -1. */
+  rawFd = -1;
 
   constructor(
     private readonly socket: Socket<unknown>,
@@ -88,6 +91,44 @@ export class Output implements CorkOwner {
       if (copyRest) this.#push(Uint8Array.prototype.slice.call(bytes, n));
       else this.#push(n === 0 ? bytes : bytes.subarray(n));
     }
+  }
+
+  /**
+   * What is corked, then `bytes`, in one writev(2) when the socket is plain TCP and nothing waits
+   * (writev.ts); else flush() and send(). What the kernel does not take is queued as send() would
+   * (`copyRest`: as a copy), and a socket write of it makes Bun watch for `drain`.
+   */
+  sendAfterCorked(bytes: Uint8Array, copyRest = false): void {
+    const out = corkedBy(this);
+    if (out === null || this.rawFd < 0 || this.#closed || this.queued > 0 || this.#waiting) {
+      this.send(bytes, copyRest);
+      return;
+    }
+    const head = out.len;
+    let n = writeTwo(this.rawFd, out.buf, head, bytes);
+    if (n === UNAVAILABLE) {
+      this.rawFd = -1;
+      this.send(bytes, copyRest);
+      return;
+    }
+    if (n < 0) n = 0;
+    if (n >= head + bytes.length) {
+      this.total += head + bytes.length;
+      uncorked(this);
+      this.onEmpty();
+      return;
+    }
+    if (n < head) {
+      const tail = out.copy(n, head); // (a copy: the cork buffer is shared)
+      this.total += n; // (send() counts the rest)
+      uncorked(this);
+      this.send(tail);
+      this.send(bytes, copyRest);
+      return;
+    }
+    this.total += n; // (send() counts the rest)
+    uncorked(this);
+    this.send(bytes.subarray(n - head), copyRest);
   }
 
   /** Nothing more should be written until `drain`: bytes are queued, or a writeSome() was short. */

@@ -31,10 +31,10 @@ export type BinaryType = "nodebuffer" | "arraybuffer" | "uint8array" | "blob";
 /** How long a close we sent waits for the peer's (then the connection is cut). */
 const CLOSE_WAIT_MS = 5000;
 /**
- * Payloads from here up go out by reference after their header (two writes), not copied into the
- * cork buffer (one): below it, a copy costs less than a second write (~4 µs, ../shared/BUN-NOTES.md).
- * Above it the copy loses: echoing 64 KiB messages cost 66–75 µs of server CPU each by reference and
- * 76–105 µs copied (a short write then copies the cork buffer's tail once more).
+ * Payloads from here up go out by reference after their header (one writev on plain TCP), not copied
+ * into the cork buffer: below it a copy is cheaper than the extra call. Above it the copy loses:
+ * echoing 64 KiB messages cost 66–75 µs of server CPU each by reference (then two writes) and 76–105
+ * µs copied (a short write then copies the cork buffer's tail once more).
  */
 const LARGE_PAYLOAD = 16 * 1024;
 /**
@@ -424,7 +424,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
       return;
     }
     writeHeader(out, b0, payload.length);
-    this.output.send(payload, ownerMayChange);
+    this.output.sendAfterCorked(payload, ownerMayChange); // one writev for both, on plain TCP
   }
 
   #overLimit(): boolean {
