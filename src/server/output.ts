@@ -100,12 +100,15 @@ export class Output implements CorkOwner {
    */
   sendAfterCorked(bytes: Uint8Array, copyRest = false): void {
     const out = corkedBy(this);
-    if (out === null || this.rawFd < 0 || this.#closed || this.queued > 0 || this.#waiting) {
+    // (The socket's own fd, asked afresh: -1 once Bun has closed it, so a number reused by another
+    // connection is never written to.)
+    const fd = this.rawFd < 0 ? -1 : ((this.socket as { fd?: number }).fd ?? -1);
+    if (out === null || fd < 0 || fd !== this.rawFd || this.#closed || this.queued > 0 || this.#waiting) {
       this.send(bytes, copyRest);
       return;
     }
     const head = out.len;
-    let n = writeTwo(this.rawFd, out.buf, head, bytes);
+    let n = writeTwo(fd, out.buf, head, bytes);
     if (n === UNAVAILABLE) {
       this.rawFd = -1;
       this.send(bytes, copyRest);
