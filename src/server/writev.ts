@@ -4,7 +4,8 @@
 // own, and echoing 64 KiB messages cost about 60 µs of server CPU each instead of about 45 (most of
 // it the kernel's), measured with bench/ws.ts. Bun ignores SIGPIPE, so a write to a peer that is gone
 // returns an error here rather than killing the process (checked by test/server/writev.test.ts).
-import { dlopen, ptr } from "bun:ffi";
+import { ptr } from "bun:ffi";
+import { libcFunction } from "./libc.ts";
 
 /** writeTwo()'s answer when writev cannot be called here (no FFI, not Linux): write some other way. */
 export const UNAVAILABLE = -2;
@@ -13,15 +14,7 @@ type Writev = (fd: number, iov: number, count: number) => number | bigint;
 let writev: Writev | null | undefined;
 const iov = new BigUint64Array(4);
 
-function load(): Writev | null {
-  if (process.platform !== "linux") return null;
-  try {
-    const libc = dlopen("libc.so.6", { writev: { args: ["i32", "ptr", "i32"], returns: "i64" } });
-    return libc.symbols.writev as unknown as Writev;
-  } catch {
-    return null;
-  }
-}
+const load = () => libcFunction<Writev>("writev", { args: ["i32", "ptr", "i32"], returns: "i64" });
 
 /**
  * Writes a[0, aLen) then all of b to `fd` in one call. Returns the bytes the kernel took, -1 when it
