@@ -4,6 +4,7 @@
 // state (a dedicated deflate context costs about 256 KiB). The server asks the client for the same
 // with `client_no_context_takeover`, which a server may always do (§7.1.1.2).
 import zlib from "node:zlib";
+import { concatBytes } from "../http/chars.ts";
 
 export interface DeflateParams {
   /** The largest window the server may use (RFC 7692 §7.1.2.1); below 9 it sends uncompressed. */
@@ -123,12 +124,5 @@ export function inflateMessage(payload: Uint8Array, max: number): Uint8Array | "
     if (total > max) return "big";
     at += used;
   }
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
-  let n = 0;
-  for (const p of parts) {
-    out.set(p, n);
-    n += p.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0]! : concatBytes(parts);
 }

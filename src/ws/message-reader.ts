@@ -214,9 +214,8 @@ export class MessageReader implements FrameSink {
   /** A whole message's bytes: inflated if compressed, decoded if text, then to the handler. `owned`: buf is ours alone. */
   #deliver(rsv: number, op: number, buf: Uint8Array, start: number, end: number, owned = false): number {
     if (rsv !== 0) {
-      const max = this.max;
-      const inflated = inflateMessage(buf.subarray(start, end), max);
-      if (inflated === "big" || (inflated !== null && inflated.length > max)) return CLOSE.MESSAGE_TOO_BIG;
+      const inflated = inflateMessage(buf.subarray(start, end), this.max);
+      if (inflated === "big") return CLOSE.MESSAGE_TOO_BIG;
       if (inflated === null) return CLOSE.INVALID_PAYLOAD;
       buf = inflated;
       start = 0;

@@ -4,7 +4,7 @@ import { deflateMessage } from "./deflate.ts";
 import { OPCODE } from "./frame-parser.ts";
 import { encodeFrame, firstByte } from "./frame-writer.ts";
 import { type BinaryType, READY, type Session, type WsContext } from "./session.ts";
-import { sendSoon, enterCallback, leaveCallback } from "./send-batch.ts";
+import { enterCallback, leaveCallback } from "./send-batch.ts";
 
 export type SendData = string | ArrayBuffer | ArrayBufferView;
 
@@ -177,8 +177,7 @@ export function publish(ctx: WsContext, topic: string, data: SendData, compress:
   const opcode = text ? OPCODE.TEXT : OPCODE.BINARY;
   const deflate = compress && ctx.settings.compress ? () => compressedFrame(opcode, payload) : null;
   const sent = ctx.topics.publish(`${topic}`, () => encodeFrame(firstByte(opcode, false), payload), deflate, except);
-  if (sent === 0) return 0;
-  sendSoon();
+  if (sent === 0) return 0; // (the subscribers' frames leave at the end of the batch: send-batch.ts)
   return sent < 0 ? -1 : payload.length; // -1: some subscriber got it behind queued output, as Bun says
 }
 

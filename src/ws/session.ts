@@ -166,10 +166,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
 
   /** Leaving OPEN: no reason to hold reading is left, as the peer's close must be read (or lingered over). */
   #releaseHolds(): void {
-    this.#holds = 0;
-    if (!this.#paused) return;
-    this.#paused = false;
-    this.conn.resume();
+    this.#hold(this.#holds, false);
   }
 
   /** The kernel took some of our queued output: the peer is reading, which is not idleness. */
@@ -235,7 +232,6 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     if (this.#pingedAt < 0 || this.#lastActive >= this.#pingedAt) {
       this.#pingedAt = now;
       this.control(OPCODE.PING, EMPTY);
-      sendSoon();
       this.conn.setDeadline(half);
       return;
     }
@@ -247,7 +243,6 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   /** The server stops: close with 1001 (going away). */
   onShutdown(): void {
     this.close(CLOSE.GOING_AWAY, "");
-    sendSoon();
   }
 
   /** The server stops at once (stop(true)): a last close frame, 1001 "Server closed", as Bun.serve's. */
@@ -404,14 +399,16 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     return this.#sent(data.length);
   }
 
-  /** A control frame (ping, pong, close) with up to 125 bytes (longer payloads are cut). */
+  /**
+   * A control frame (ping, pong, close). Its payload is at most 125 bytes: ws.ping()/pong() refuse
+   * more, a pong echoes a ping the parser checked, and closePayload() cuts the reason.
+   */
   control(opcode: number, payload: Uint8Array): number {
     if (this.state === READY.CLOSED) return SEND.DROPPED;
-    const p = payload.length > 125 ? payload.subarray(0, 125) : payload;
     if (this.#published !== null) this.flushPublished();
-    writeFrame(this.output.cork(), firstByte(opcode, false), p);
+    writeFrame(this.output.cork(), firstByte(opcode, false), payload);
     sendSoon();
-    return this.#sent(p.length);
+    return this.#sent(payload.length);
   }
 
   /** Writes a frame: small ones through the cork buffer, large ones' payload by reference. */
@@ -522,27 +519,22 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   #notifyClose(code: number, reason: string): void {
     if (this.#closeNotified) return;
     this.#closeNotified = true;
-    this.#leaveTopics();
+    const topics = this.topics;
+    this.topics = null;
+    if (topics !== null) for (const t of topics) this.ctx.topics.unsubscribe(t, this);
     this.#call(2, reason, code);
   }
 
-  #leaveTopics(): void {
-    const topics = this.topics;
-    if (topics === null) return;
-    this.topics = null;
-    for (const t of topics) this.ctx.topics.unsubscribe(t, this);
-  }
-
-  /** Leaves the topics, the open set and the body budget (once). */
+  /** Leaves the open set and the body budget (the topics went before the close handler ran). */
   #release(): void {
-    this.#leaveTopics();
     this.ctx.open.delete(this);
     this.#reader.release();
   }
 
   /**
-   * Calls a handler: 0 open, 1 message, 2 close, 3 drain, 4 ping, 5 pong. A throw goes to `error`, or
-   * is logged: it never reaches the socket loop, the process, or other sockets. False if it threw.
+   * Calls a handler: 0 open, 2 close, 3 drain, 4 ping, 5 pong (messages go through #message). A throw
+   * goes to `error`, or is logged: it never reaches the socket loop, the process, or other sockets.
+   * False if it threw.
    */
   #call(which: number, arg: unknown, code: number): boolean {
     const h = this.ctx.settings.handler;
@@ -552,9 +544,6 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
       switch (which) {
         case 0:
           r = h.open?.(ws);
-          break;
-        case 1:
-          r = h.message?.(ws, arg as string);
           break;
         case 2:
           r = h.close?.(ws, code, arg as string);
