@@ -4,56 +4,14 @@
 // property test over random frame sequences and random splits.
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
+import { concatBytes } from "../../src/http/chars.ts";
 import { FrameParser, type FrameSink, unmask } from "../../src/ws/frame-parser.ts";
+import { encodeFrame, type FrameSpec } from "../helpers/ws-raw.ts";
 
-interface Frame {
-  fin?: boolean;
-  rsv?: number;
-  opcode: number;
-  payload: Uint8Array;
-  /** Default true: client frames are masked. */
-  masked?: boolean;
-  key?: number[];
-  /** Force a length encoding: 7, 16 or 64 bits. */
-  lengthBits?: 7 | 16 | 64;
-  /** Raw length to write instead of the payload's (for malformed cases). */
-  fakeLength?: number;
-  /** Set the 64-bit length's most significant bit. */
-  msb?: boolean;
-}
+/** A client frame of these tests (ws-raw.ts's encodeFrame writes it): its payload is bytes. */
+type Frame = FrameSpec & { payload: Uint8Array };
 
 const enc = new TextEncoder();
-
-/** A client frame's bytes. */
-function frame(f: Frame): Uint8Array {
-  const n = f.fakeLength ?? f.payload.length;
-  const masked = f.masked ?? true;
-  const key = f.key ?? [0x37, 0xfa, 0x21, 0x3d];
-  const bits = f.lengthBits ?? (n < 126 ? 7 : n < 0x10000 ? 16 : 64);
-  const head: number[] = [((f.fin ?? true) ? 0x80 : 0) | ((f.rsv ?? 0) << 4) | f.opcode];
-  const m = masked ? 0x80 : 0;
-  if (bits === 7) head.push(m | n);
-  else if (bits === 16) head.push(m | 126, n >> 8, n & 0xff);
-  else {
-    const hi = Math.floor(n / 2 ** 32);
-    head.push(m | 127, (hi >>> 24) | (f.msb ? 0x80 : 0), (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-  }
-  if (masked) head.push(...key);
-  const out = new Uint8Array(head.length + f.payload.length);
-  out.set(head);
-  for (let i = 0; i < f.payload.length; i++) out[head.length + i] = f.payload[i]! ^ (masked ? key[i & 3]! : 0);
-  return out;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** What a parse gave: each frame's head and its payload (pieces joined), and the error code. */
 interface Outcome {
@@ -160,11 +118,11 @@ describe("frames that parse", () => {
       { opcode: 8, payload: Uint8Array.from([0x03, 0xe8, 0x62, 0x79, 0x65]) },
     ]],
     ["RSV bits are passed on (the session decides)", [{ opcode: 1, rsv: 4, payload: text("x") }, { opcode: 2, rsv: 3, payload: text("y") }]],
-    ["a zero mask key", [{ opcode: 2, payload: bytesOf(200), key: [0, 0, 0, 0] }]],
+    ["a zero mask key", [{ opcode: 2, payload: bytesOf(200), mask: new Uint8Array(4) }]],
   ];
   for (const [name, frames] of cases) {
     test(name, () => {
-      const input = concat(...frames.map(frame));
+      const input = concatBytes(frames.map((f) => encodeFrame(f)));
       const out = checkAllDeliveries(input);
       expect(out.error).toBe(0);
       expect(out.frames).toEqual(
@@ -177,11 +135,11 @@ describe("frames that parse", () => {
 describe("frames that fail the connection", () => {
   const cases: [string, Frame[], number, number][] = [
     // name, frames, close code, frames recorded before the error
-    ["an unmasked client frame (§5.1)", [{ opcode: 1, payload: text("hi"), masked: false }], 1002, 0],
-    ["an unmasked frame after a good one", [{ opcode: 1, payload: text("ok") }, { opcode: 1, payload: text("hi"), masked: false }], 1002, 1],
+    ["an unmasked client frame (§5.1)", [{ opcode: 1, payload: text("hi"), mask: false }], 1002, 0],
+    ["an unmasked frame after a good one", [{ opcode: 1, payload: text("ok") }, { opcode: 1, payload: text("hi"), mask: false }], 1002, 1],
     ["a 16-bit length for 100 bytes (not minimal, §5.2)", [{ opcode: 2, payload: bytesOf(100), lengthBits: 16 }], 1002, 0],
     ["a 64-bit length for 1000 bytes (not minimal)", [{ opcode: 2, payload: bytesOf(1000), lengthBits: 64 }], 1002, 0],
-    ["a 64-bit length with its top bit set", [{ opcode: 2, payload: new Uint8Array(0), lengthBits: 64, fakeLength: 70000, msb: true }], 1002, 0],
+    ["a 64-bit length with its top bit set", [{ opcode: 2, payload: new Uint8Array(0), lengthBits: 64, declaredLength: 2 ** 63 + 70000 }], 1002, 0],
     ["a ping of 126 bytes (§5.5)", [{ opcode: 9, payload: bytesOf(126) }], 1002, 0],
     ["a fragmented ping", [{ opcode: 9, fin: false, payload: text("a") }], 1002, 0],
     ["a fragmented close", [{ opcode: 8, fin: false, payload: new Uint8Array(0) }], 1002, 0],
@@ -192,7 +150,7 @@ describe("frames that fail the connection", () => {
   ];
   for (const [name, frames, code, before] of cases) {
     test(name, () => {
-      const input = concat(...frames.map(frame));
+      const input = concatBytes(frames.map((f) => encodeFrame(f)));
       const out = checkAllDeliveries(input);
       expect(out.error).toBe(code);
       expect(out.frames.length).toBe(before);
@@ -200,14 +158,14 @@ describe("frames that fail the connection", () => {
   }
 
   test("the sink's refusal stops the parse with its code", () => {
-    const input = concat(frame({ opcode: 2, payload: bytesOf(10) }), frame({ opcode: 2, payload: bytesOf(200) }), frame({ opcode: 2, payload: bytesOf(5) }));
+    const input = concatBytes([10, 200, 5].map((n) => encodeFrame({ opcode: 2, payload: bytesOf(n) })));
     const out = checkAllDeliveries(input, 100);
     expect(out.error).toBe(1009);
     expect(out.frames.map((f) => f.length)).toEqual([10]);
   });
 
   test("a huge 64-bit length reaches the sink (which refuses it) without overflowing", () => {
-    const input = frame({ opcode: 2, payload: new Uint8Array(0), lengthBits: 64, fakeLength: 2 ** 40 });
+    const input = encodeFrame({ opcode: 2, payload: new Uint8Array(0), lengthBits: 64, declaredLength: 2 ** 40 });
     expect(parseChunks([input], 1 << 20).error).toBe(1009);
   });
 });
@@ -242,7 +200,7 @@ describe("property: random frame sequences, random splits", () => {
       fc.property(fc.array(frameArb, { minLength: 1, maxLength: 6 }), fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 20 }), (frames, cuts) => {
         // Control frames must be final and short: make them so (the parser refuses the others).
         const fs = frames.map((f) => (f.opcode >= 8 ? { ...f, fin: true, payload: f.payload.subarray(0, 125) } : f));
-        const input = concat(...fs.map((f) => frame(f)));
+        const input = concatBytes(fs.map((f) => encodeFrame({ ...f, mask: Uint8Array.from(f.key) })));
         const chunks: Uint8Array[] = [];
         let at = 0;
         for (let i = 0; at < input.length; i++) {

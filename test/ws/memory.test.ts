@@ -16,6 +16,7 @@ import { type Child, killAll, openFdsOf, rssOf, run, spawnChild } from "../helpe
 import { pollUntil } from "../helpers/poll.ts";
 import { exchange, RawClient } from "../helpers/raw-client.ts";
 import { GET } from "../helpers/wire.ts";
+import { encodeFrame, OP } from "../helpers/ws-raw.ts";
 import { WS_HANDSHAKE } from "./fixtures/memory-clients.ts";
 import type { MemoryServerConfig, MemoryServerStats } from "./fixtures/memory-server.ts";
 
@@ -249,16 +250,9 @@ test("closeOnBackpressureLimit: true closes a socket that reaches the limit", as
   expect(after.rss - before.rss).toBeLessThanOrEqual(LIMIT + MARGIN);
 }, 30_000);
 
-/** A masked binary client frame of `size` bytes (≥ 64 KiB: a 64-bit length). */
+/** A masked binary client frame of `size` bytes (≥ 64 KiB: a 64-bit length, a 14-byte header). */
 function maskedFrame(size: number): Uint8Array {
-  const mask = [0x37, 0xfa, 0x21, 0x3d];
-  const f = new Uint8Array(14 + size);
-  f[0] = 0x82; // FIN, binary
-  f[1] = 0x80 | 127; // masked, 64-bit length
-  new DataView(f.buffer).setUint32(6, size);
-  f.set(mask, 10);
-  for (let i = 0; i < size; i++) f[14 + i] = 0x61 ^ mask[i & 3]!;
-  return f;
+  return encodeFrame({ opcode: OP.BINARY, payload: new Uint8Array(size).fill(0x61) });
 }
 
 /**

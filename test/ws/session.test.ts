@@ -2,6 +2,7 @@
 // the body budget it counts messages in pieces against, the idle clock, and the close handshake of a
 // paused socket and of one closed inside `open` (those two over real TCP).
 import { expect, test } from "bun:test";
+import { concatBytes } from "../../src/http/chars.ts";
 import { serve } from "../../src/serve.ts";
 import { Budget } from "../../src/server/budget.ts";
 import { Output } from "../../src/server/output.ts";
@@ -12,6 +13,7 @@ import { Session } from "../../src/ws/session.ts";
 import { Topics } from "../../src/ws/topics.ts";
 import { pollUntil } from "../helpers/poll.ts";
 import { RawClient } from "../helpers/raw-client.ts";
+import { encodeFrame } from "../helpers/ws-raw.ts";
 import { wsApp } from "./api-helpers.ts";
 import { WS_HANDSHAKE } from "./fixtures/memory-clients.ts";
 
@@ -74,29 +76,16 @@ function frameOpcodes(bytes: Uint8Array): number[] {
   return ops;
 }
 
-/** A masked client frame. */
+/** A masked client frame (ws-raw.ts's encodeFrame). */
 function frame(opcode: number, payload: string | Uint8Array, fin = true): Uint8Array {
-  const p = typeof payload === "string" ? new TextEncoder().encode(payload) : payload;
-  const n = p.length;
-  const head = n < 126 ? [0x80 | n] : [0x80 | 126, n >> 8, n & 0xff];
-  const key = [9, 8, 7, 6];
-  const out = new Uint8Array(1 + head.length + 4 + n);
-  out[0] = (fin ? 0x80 : 0) | opcode;
-  out.set(head, 1);
-  out.set(key, 1 + head.length);
-  for (let i = 0; i < n; i++) out[1 + head.length + 4 + i] = p[i]! ^ key[i & 3]!;
-  return out;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  return new Uint8Array(Buffer.concat(parts));
+  return encodeFrame({ opcode, payload, fin });
 }
 
 test("messages in pieces leave the body budget as they end, empty first fragments included", () => {
   const got: unknown[] = [];
   const m = mockSession({ message: (_ws, msg) => void got.push(msg) });
   // Autobahn 6.1.x sends exactly this: an empty first fragment, then the text.
-  for (let i = 0; i < 200; i++) m.session.onData(concat(frame(1, "", false), frame(0, "abc")));
+  for (let i = 0; i < 200; i++) m.session.onData(concatBytes([frame(1, "", false), frame(0, "abc")]));
   expect(got.length).toBe(200);
   expect(got[0]).toBe("abc");
   expect(m.budget.receiving).toBe(0);
@@ -218,7 +207,7 @@ test("a close frame that came with the handshake is answered when open() closes 
   const c = await RawClient.connect(server.port, { keep: false });
   const t0 = performance.now();
   const handshake = typeof WS_HANDSHAKE === "string" ? new TextEncoder().encode(WS_HANDSHAKE) : WS_HANDSHAKE;
-  await c.send(concat(handshake, frame(8, Uint8Array.from([0x03, 0xe8]))));
+  await c.send(concatBytes([handshake, frame(8, Uint8Array.from([0x03, 0xe8]))]));
   await c.closedByServer(4500);
   expect(performance.now() - t0).toBeLessThan(4000);
 });
