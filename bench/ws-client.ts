@@ -26,6 +26,7 @@
 //   ← quit                              connections closed, exit 0
 // Any error: a message on stderr and exit 1.
 import type { Socket } from "bun";
+import { clientFrame } from "./lib/ws-frame.ts";
 
 export interface Config {
   port: number;
@@ -47,22 +48,6 @@ const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 function fail(msg: string): never {
   process.stderr.write(`bench/ws-client.ts: ${msg}\n`);
   process.exit(1);
-}
-
-/** A masked client frame (FIN set) carrying `payload`, RFC 6455 §5.2. */
-function clientFrame(payload: Uint8Array, binary: boolean): Uint8Array {
-  const n = payload.length;
-  const ext = n < 126 ? 0 : n < 65536 ? 2 : 8;
-  const out = new Uint8Array(2 + ext + 4 + n);
-  out[0] = 0x80 | (binary ? 2 : 1);
-  out[1] = 0x80 | (ext === 0 ? n : ext === 2 ? 126 : 127);
-  if (ext === 2) new DataView(out.buffer).setUint16(2, n);
-  if (ext === 8) new DataView(out.buffer).setBigUint64(2, BigInt(n));
-  const mask = crypto.getRandomValues(new Uint8Array(4));
-  out.set(mask, 2 + ext);
-  const at = 2 + ext + 4;
-  for (let i = 0; i < n; i++) out[at + i] = payload[i]! ^ mask[i & 3]!;
-  return out;
 }
 
 /** A stream that repeats one frame forever, written from a buffer holding `copies` frames. */
@@ -103,7 +88,7 @@ const cfg = JSON.parse(process.argv[2] ?? fail("needs a JSON config")) as Config
 const EXPECT_B0 = 0x80 | (cfg.binary ? 2 : 1);
 const payload = new Uint8Array(cfg.size);
 for (let i = 0; i < cfg.size; i++) payload[i] = cfg.binary ? (i * 2654435761) >>> 24 : 0x61 + (i % 26);
-const benchFrame = clientFrame(payload, cfg.binary);
+const benchFrame = clientFrame(cfg.binary ? 2 : 1, payload);
 
 let running = true; // refills on; off when the timed window ends
 let deliveries = 0; // broadcast: frames received by all subscribers together
@@ -297,7 +282,7 @@ function sendCheck(c: Conn, tag: string): Uint8Array {
   const p = payload.slice();
   p.set(new TextEncoder().encode(tag).subarray(0, p.length));
   c.capture = [];
-  c.out = new FrameStream(clientFrame(p, cfg.binary), 1);
+  c.out = new FrameStream(clientFrame(cfg.binary ? 2 : 1, p), 1);
   send(c, 1);
   return p;
 }

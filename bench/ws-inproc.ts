@@ -10,6 +10,7 @@
 // a read; a broadcast, one publisher's 32-byte message to 1,000 subscribers, 16 messages to a read.
 // Prints ns per message (per delivery for the broadcast): the median and the best of the rounds.
 import { capture, fakeSocket, writes } from "./lib/captured-server.ts";
+import { clientFrame } from "./lib/ws-frame.ts";
 
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : dflt);
@@ -20,18 +21,6 @@ const ONLY = argv.includes("--case") ? argv[argv.indexOf("--case") + 1] : undefi
 const HANDSHAKE = new TextEncoder().encode(
   "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
 );
-
-/** A masked client frame. */
-function clientFrame(opcode: number, payload: Uint8Array): Uint8Array {
-  const n = payload.length;
-  const head = n < 126 ? [0x80 | opcode, 0x80 | n] : n < 65536 ? [0x80 | opcode, 0x80 | 126, n >> 8, n & 255] : [0x80 | opcode, 0x80 | 127, 0, 0, 0, 0, (n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
-  const key = [0x12, 0x34, 0x56, 0x78];
-  const out = new Uint8Array(head.length + 4 + n);
-  out.set(head);
-  out.set(key, head.length);
-  for (let i = 0; i < n; i++) out[head.length + 4 + i] = payload[i]! ^ key[i & 3]!;
-  return out;
-}
 
 /** `count` fresh copies of `chunk` (the parser unmasks in place, and Bun gives fresh chunks). */
 function copies(chunk: Uint8Array, count: number): Uint8Array[] {
