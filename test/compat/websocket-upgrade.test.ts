@@ -4,7 +4,8 @@
 import { describe, expect, test } from "bun:test";
 import { onBoth, sameOnBoth } from "../helpers/compat.ts";
 import { exchange, RawClient } from "../helpers/raw-client.ts";
-import { ACCEPT, KEY, openWs, upgradeRequest } from "../ws/api-helpers.ts";
+import { serve } from "../../src/serve.ts";
+import { ACCEPT, KEY, openWs, roundTrip, upgradeRequest } from "../ws/api-helpers.ts";
 
 /** One request on a raw socket: what the client sees of the answer, and what upgrade() returned. */
 async function handshake(port: number, raw: string, returned: unknown[]) {
@@ -223,6 +224,23 @@ test("a malformed handshake gets our 400 whatever the app answers; Bun sends the
     ({ port }) => handshake(port, raw, []),
   );
   expect([seen.bun.status, seen.ours.status]).toEqual([418, 400]);
+});
+
+test("after refused handshakes, a fresh connection upgrades and echoes on the same server", async () => {
+  const returned: unknown[] = [];
+  const app = recordingApp(returned);
+  using server = serve({ port: 0, hostname: "127.0.0.1", ...app, websocket: { message: (ws: any, m: string) => ws.send(m) } });
+  const bad = [
+    `GET / HTTP/1.1\r\nHost: t\r\n${fields()}\r\n`,
+    `GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n${fields("12")}\r\n`,
+    `GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nContent-Length: 3\r\n${fields()}\r\nabc`,
+  ];
+  const statuses = [];
+  for (const raw of bad) statuses.push((await handshake(server.port, raw, returned)).status);
+  expect(statuses).toEqual([400, 426, 400]);
+  const c = await openWs(server.port, "/");
+  expect(await roundTrip(c, "still here")).toBe("still here");
+  c.socket.close();
 });
 
 describe("handshakes both refuse", () => {
