@@ -1,11 +1,13 @@
 // The hot-file cache: per request path, a file's pre-encoded header lines (and its bytes, when small),
-// for the file and for each precompressed sibling. A hit is one Map lookup. An entry is trusted for a
-// second, then the file and its siblings are stat()ed again, and the entry dropped if any changed.
+// for the file and for each precompressed sibling; compressed variants made in memory hang off the
+// entry too (compressed-files.ts). A hit is one Map lookup. An entry is trusted for a second, then the
+// file and its siblings are stat()ed again, and the entry dropped if any changed.
 import type { BigIntStats } from "node:fs";
 import { concatBytes } from "../http/chars.ts";
 import { getDateLine } from "../http/date.ts";
 import { SERVER_HEADER, statusLine } from "../http/response.ts";
-import { CODINGS, type CodingName } from "./encoding.ts";
+import { isCompressibleType } from "../compress/compressible.ts";
+import { CODINGS, type CodingName } from "../compress/negotiate.ts";
 import { contentTypeFor, defaultCacheControl, makeEtag } from "./file-headers.ts";
 import { readWholeFile, statInside, statOrNull } from "./file-system.ts";
 
@@ -36,14 +38,30 @@ export interface Variant {
   fullDate: Uint8Array | null;
 }
 
+/** A variant compressed in memory, once it exists (compressed-files.ts keeps them). */
+export interface MadeSlot {
+  readonly variant: Variant | null;
+}
+
 /** A path's variants and what every answer for it shares. */
 export interface Entry {
   contentType: string;
   cacheControl: string | undefined;
+  /** Header lines every variant's 200 has (type, Cache-Control, Vary…), before its own. */
+  common: string;
   identity: Variant;
+  /** The precompressed siblings on disk. */
   encoded: Variant[];
-  /** The codings of `encoded`, in the same order (what chooseCoding picks from). */
-  codings: CodingName[];
+  /** The same, by Coding (undefined: no such sibling). */
+  sibling: (Variant | undefined)[];
+  /** A mask of the siblings' codings (1 << Coding). */
+  siblings: number;
+  /** Big enough and of a type worth compressing in memory (when compression is on). */
+  compressible: boolean;
+  /** Its answers depend on Accept-Encoding: it has siblings or is compressible. */
+  varies: boolean;
+  /** Variants compressed in memory, by Coding. */
+  made: (MadeSlot | undefined)[];
   checkedAt: number;
 }
 
@@ -56,6 +74,8 @@ export interface FileCacheOptions {
   totalLimit: number;
   /** Cache-Control for every file; undefined: defaultCacheControl's choice per file. */
   cacheControl: string | undefined;
+  /** Files at least this large, of a compressible type, are compressed in memory; null: never. */
+  compressMinSize: number | null;
 }
 
 export class FileCache {
@@ -128,48 +148,73 @@ export class FileCache {
       const s = statInside(p, this.#options.root);
       if (s !== null && s.isFile()) siblings.push([c.name, p, s]);
     }
+    const minSize = this.#options.compressMinSize;
+    const compressible = minSize !== null && Number(st.size) >= minSize && isCompressibleType(contentType);
     let common = `Content-Type: ${contentType}\r\nAccept-Ranges: bytes\r\nX-Content-Type-Options: nosniff\r\n`;
     if (cacheControl) common += `Cache-Control: ${cacheControl}\r\n`;
-    // Every response for a path with siblings varies by Accept-Encoding, identity included.
-    if (siblings.length > 0) common += "Vary: Accept-Encoding\r\n";
-    const identity = this.#makeVariant(path, st, null, common);
+    // Every response for a path we may send compressed varies by Accept-Encoding, identity included.
+    const varies = siblings.length > 0 || compressible;
+    if (varies) common += "Vary: Accept-Encoding\r\n";
+    const identity = this.#readVariant(path, st, null, common);
     if (identity === null) return null;
     const encoded: Variant[] = [];
+    const sibling: (Variant | undefined)[] = [undefined, undefined, undefined];
+    let mask = 0;
     for (const [coding, p, s] of siblings) {
-      const v = this.#makeVariant(p, s, coding, common);
-      if (v !== null) encoded.push(v);
+      const v = this.#readVariant(p, s, coding, common);
+      if (v === null) continue;
+      encoded.push(v);
+      const c = CODINGS.findIndex((x) => x.name === coding);
+      sibling[c] = v;
+      mask |= 1 << c;
     }
-    return { contentType, cacheControl, identity, encoded, codings: encoded.map((v) => v.coding!), checkedAt: now };
+    const made = [undefined, undefined, undefined];
+    return { contentType, cacheControl, common, identity, encoded, sibling, siblings: mask, compressible, varies, made, checkedAt: now };
   }
 
-  #makeVariant(path: string, st: BigIntStats, coding: CodingName | null, common: string): Variant | null {
+  #readVariant(path: string, st: BigIntStats, coding: CodingName | null, common: string): Variant | null {
     const size = Number(st.size);
-    const mtimeMs = Number(st.mtimeNs / 1_000_000n);
-    const etag = makeEtag(st, coding);
-    const lastModified = new Date(mtimeMs).toUTCString();
-    let headLines = `${common}Last-Modified: ${lastModified}\r\nETag: ${etag}\r\n`;
-    if (coding !== null) headLines += `Content-Encoding: ${coding}\r\n`;
     let body: Uint8Array | null = null;
     if (size <= this.#options.fileLimit) {
       body = readWholeFile(path, size);
       if (body === null) return null;
     }
-    return {
-      path,
-      coding,
-      stats: st,
-      size: body?.length ?? size,
-      etag,
-      mtimeSeconds: Math.floor(mtimeMs / 1000),
-      mtimeMs,
-      lastModified,
-      headLines,
-      head200: encoder.encode(headLines),
-      body,
-      full: null,
-      fullDate: null,
-    };
+    return makeVariant(path, st, coding, common, makeEtag(st, coding), body, size);
   }
+}
+
+/**
+ * A variant's header lines and validators. `body`: its bytes when kept in memory (then `size` is
+ * their length). A variant compressed in memory has the file's path and stat, its own ETag and bytes.
+ */
+export function makeVariant(
+  path: string,
+  st: BigIntStats,
+  coding: CodingName | null,
+  common: string,
+  etag: string,
+  body: Uint8Array | null,
+  size: number,
+): Variant {
+  const mtimeMs = Number(st.mtimeNs / 1_000_000n);
+  const lastModified = new Date(mtimeMs).toUTCString();
+  let headLines = `${common}Last-Modified: ${lastModified}\r\nETag: ${etag}\r\n`;
+  if (coding !== null) headLines += `Content-Encoding: ${coding}\r\n`;
+  return {
+    path,
+    coding,
+    stats: st,
+    size: body?.length ?? size,
+    etag,
+    mtimeSeconds: Math.floor(mtimeMs / 1000),
+    mtimeMs,
+    lastModified,
+    headLines,
+    head200: encoder.encode(headLines),
+    body,
+    full: null,
+    fullDate: null,
+  };
 }
 
 /** The complete 200 response of a cached variant; one buffer per file, remade once a second for Date. */

@@ -2,7 +2,7 @@
 // Pure functions of the name and the stat() result, computed once per file when the cache builds it.
 import type { BigIntStats } from "node:fs";
 import mime from "mime";
-import type { CodingName } from "./encoding.ts";
+import type { CodingName } from "../compress/negotiate.ts";
 
 /** `app.3f9a1c2b.js`, `main-5TQXR2.css`: a hash-like part (≥ 6 chars, with a digit) before the extension. */
 // Either ≥ 8 lower-case hex chars (webpack, Vite) or ≥ 6 upper-case base32 chars (esbuild), with at least

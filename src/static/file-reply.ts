@@ -1,11 +1,14 @@
-// A cached file's answer to one request: the variant for its Accept-Encoding, then preconditions
-// (304, 412), then Range (206, multipart/byteranges, 416), else the whole file from memory or its fd.
+// A cached file's answer to one request: the variant for its Accept-Encoding (a sibling on disk, or
+// one compressed in memory), then preconditions (304, 412), then Range (206 of the identity bytes,
+// multipart/byteranges, 416), else the whole variant from memory or the file's descriptor.
 import { FileSource } from "../server/body.ts";
 import type { HandlerResult, Reply } from "../server/reply.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { METHOD } from "../http/parser.ts";
 import { evaluatePreconditions, ifRangeHolds } from "./conditional.ts";
-import { chooseCoding } from "./encoding.ts";
+import { ALL_CODINGS, IDENTITY, pickCoding, type Preferences, preferences, refusesIdentity } from "../compress/negotiate.ts";
+import type { CompressedFiles } from "./compressed-files.ts";
+import { etagMatches } from "./conditional.ts";
 import { type Entry, fullResponse, type Variant } from "./file-cache.ts";
 import { openFile } from "./file-system.ts";
 import { MultipartSource, multipartLength } from "./multipart.ts";
@@ -23,24 +26,42 @@ const emptySource = {
 
 /**
  * The entry's answer: 200, 206, 304, 412 or 416. Another `status` (the 404 page's) is sent as it is,
- * without preconditions or ranges. `boundary` separates the parts of a multipart answer.
+ * without preconditions or ranges. `boundary` separates the parts of a multipart answer. `files`
+ * compresses in memory (null: compression is off). A Promise when a compressed variant is on its
+ * way and worth the wait (`waited`: this is the call after it).
  */
-export function replyWithFile(req: ServerRequest, e: Entry, status: number, boundary: string): HandlerResult {
+export function replyWithFile(
+  req: ServerRequest,
+  e: Entry,
+  status: number,
+  boundary: string,
+  files: CompressedFiles | null,
+  waited = false,
+): HandlerResult | Promise<HandlerResult> {
   const head = req.head;
   const method = head.method;
   if (!isGetOrHead(method)) return notAllowed(method);
   scanFields(head);
 
   let v = e.identity;
-  if (e.encoded.length > 0) {
-    const coding = chooseCoding(fieldValue(head, FIELD.ACCEPT_ENCODING), e.codings);
-    if (coding !== null) v = e.encoded.find((x) => x.coding === coding)!;
+  let prefs: Preferences | null = null;
+  if (e.varies) {
+    prefs = preferences(fieldValue(head, FIELD.ACCEPT_ENCODING));
+    // A Range is served from the identity bytes, as Caddy does (nginx sends the whole gzip body with
+    // 200), unless the client refuses identity: then the compressed body, whole.
+    const ranged = status === 200 && method === METHOD.GET && fieldValue(head, FIELD.RANGE) !== undefined;
+    if (!ranged || refusesIdentity(prefs)) {
+      const chosen = chooseVariant(e, prefs, files, !waited);
+      if (chosen instanceof Promise) return chosen.then(() => replyWithFile(req, e, status, boundary, files, true));
+      if (chosen !== null) v = chosen;
+    }
   }
   if (status === 200) {
+    const ifNoneMatch = fieldValue(head, FIELD.IF_NONE_MATCH);
     const pre = evaluatePreconditions(
       {
         ifMatch: fieldValue(head, FIELD.IF_MATCH),
-        ifNoneMatch: fieldValue(head, FIELD.IF_NONE_MATCH),
+        ifNoneMatch,
         ifModifiedSince: fieldValue(head, FIELD.IF_MODIFIED_SINCE),
         ifUnmodifiedSince: fieldValue(head, FIELD.IF_UNMODIFIED_SINCE),
       },
@@ -49,9 +70,14 @@ export function replyWithFile(req: ServerRequest, e: Entry, status: number, boun
     );
     if (pre === 304) return notModified(v, e);
     if (pre === 412) return textReply(412, "Precondition Failed");
+    if (ifNoneMatch !== undefined && prefs !== null) {
+      // The client holds another variant it can use (a cache that stored both): 304 for that one.
+      const held = heldVariant(e, v, ifNoneMatch, prefs);
+      if (held !== null) return notModified(held, e);
+    }
     // §14.2: Range is for GET only; with If-Range, only while the validator still matches.
     const range = fieldValue(head, FIELD.RANGE);
-    if (range !== undefined && method === METHOD.GET) {
+    if (range !== undefined && method === METHOD.GET && v.coding === null) {
       const ifRange = fieldValue(head, FIELD.IF_RANGE);
       if (ifRange === undefined || ifRangeHolds(ifRange, v.etag, v.mtimeMs, Date.now())) {
         const r = parseRange(range, v.size);
@@ -79,8 +105,40 @@ function notModified(v: Variant, e: Entry): Reply {
     ["Last-Modified", v.lastModified],
   ];
   if (e.cacheControl) headers.push(["Cache-Control", e.cacheControl]);
-  if (e.encoded.length > 0) headers.push(["Vary", "Accept-Encoding"]);
+  if (e.varies) headers.push(["Vary", "Accept-Encoding"]);
   return { status: 304, headers };
+}
+
+/**
+ * The variant to send for these preferences: a sibling on disk, or one compressed in memory (a
+ * Promise while a small file's is being made). When the favourite is not ready, the best of those
+ * that are; null for identity.
+ */
+function chooseVariant(e: Entry, prefs: Preferences, files: CompressedFiles | null, mayWait: boolean): Variant | Promise<void> | null {
+  const compress = e.compressible && files !== null;
+  const c = pickCoding(prefs, e.siblings | (compress ? ALL_CODINGS : 0));
+  if (c === IDENTITY) return null;
+  const sibling = e.sibling[c];
+  if (sibling !== undefined) return sibling;
+  const made = files!.variant(e, c, mayWait);
+  if (made !== null) return made;
+  let ready = e.siblings;
+  for (let k = 0; k < 3; k++) if (k !== c && e.made[k]?.variant) ready |= 1 << k;
+  const other = pickCoding(prefs, ready);
+  return other === IDENTITY ? null : (e.sibling[other] ?? e.made[other]!.variant);
+}
+
+/** Another variant the client accepts whose ETag is in If-None-Match, or null. */
+function heldVariant(e: Entry, sent: Variant, ifNoneMatch: string, prefs: Preferences): Variant | null {
+  const candidates: (Variant | null | undefined)[] = [...e.sibling, ...e.made.map((m) => m?.variant)];
+  if (!refusesIdentity(prefs)) candidates.push(e.identity);
+  for (let k = 0; k < candidates.length; k++) {
+    const v = candidates[k];
+    if (v == null || v === sent) continue;
+    if (v.coding !== null && prefs.q[k % 3]! === 0) continue; // a coding the client does not take
+    if (etagMatches(ifNoneMatch, v.etag, true)) return v;
+  }
+  return null;
 }
 
 /** 206: one range as it is (§14.4), several as multipart/byteranges (§14.6). */

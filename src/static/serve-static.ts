@@ -7,6 +7,7 @@ import type { Handler } from "../server/handler.ts";
 import type { HandlerResult } from "../server/reply.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { METHOD } from "../http/parser.ts";
+import { CompressedFiles } from "./compressed-files.ts";
 import { FileCache } from "./file-cache.ts";
 import { replyWithFile } from "./file-reply.ts";
 import { statInside } from "./file-system.ts";
@@ -34,7 +35,19 @@ export interface StaticOptions {
   spa?: boolean;
   /** Paths with no file fall through to the next handler (an app's fetch) instead of a 404 here. */
   fallthrough?: boolean;
+  /** Compression in memory of files of a compressible type (default on); false: precompressed siblings only. */
+  compress?: CompressOptions | false;
 }
+
+export interface CompressOptions {
+  /** Smaller files are never compressed (default 1024 bytes). */
+  minSize?: number;
+  /** Bytes of compressed files kept in memory (default 64 MiB). */
+  cacheSize?: number;
+}
+
+export const DEFAULT_COMPRESS_MIN_SIZE = 1024;
+export const DEFAULT_COMPRESS_CACHE_SIZE = 64 * 1024 * 1024;
 
 export function createStaticHandler(options: StaticOptions): Handler {
   const root = realpathSync(options.root);
@@ -45,29 +58,32 @@ export function createStaticHandler(options: StaticOptions): Handler {
     indexNames: options.index ?? ["index.html"],
   };
   const fallbacks = planFallbacks(root, policy.indexNames, options.spa ?? false);
+  const compress = options.compress === false ? null : (options.compress ?? {});
   const cache = new FileCache({
     root,
     fileLimit: options.cacheFileLimit ?? 64 * 1024,
     totalLimit: options.cacheTotalLimit ?? 64 * 1024 * 1024,
     cacheControl: options.cacheControl,
+    compressMinSize: compress === null ? null : (compress.minSize ?? DEFAULT_COMPRESS_MIN_SIZE),
   });
+  const files = compress === null ? null : new CompressedFiles({ budget: compress.cacheSize ?? DEFAULT_COMPRESS_CACHE_SIZE });
   const boundary = `bunhttp-${crypto.randomUUID().replaceAll("-", "")}`;
   const stat = (path: string) => statInside(path, root);
 
-  function notFound(req: ServerRequest): HandlerResult {
+  function notFound(req: ServerRequest): HandlerResult | Promise<HandlerResult> {
     if (options.fallthrough) return null;
     for (const page of fallbacksFor(req.head.method, req.head.header("accept"), fallbacks)) {
       const e = cache.lookupFile(page.key, page.path, page.name, Date.now());
-      if (e !== null) return replyWithFile(req, e, page.status, boundary);
+      if (e !== null) return replyWithFile(req, e, page.status, boundary, files);
     }
     return textReply(404, "Not Found");
   }
 
-  return function serveStatic(req: ServerRequest): HandlerResult {
+  return function serveStatic(req: ServerRequest): HandlerResult | Promise<HandlerResult> {
     const key = req.head.path;
     const now = Date.now();
     const cached = cache.get(key, now);
-    if (cached !== undefined) return replyWithFile(req, cached, 200, boundary);
+    if (cached !== undefined) return replyWithFile(req, cached, 200, boundary, files);
 
     const search = req.head.queryStart >= 0 ? `?${req.head.query}` : "";
     const target = findTarget(key, search, policy, stat);
@@ -87,7 +103,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
         // The file exists, which is all OPTIONS asks: no reason to read it into the cache.
         if (req.head.method === METHOD.OPTIONS) return notAllowed(METHOD.OPTIONS);
         const entry = cache.add(key, target.path, target.name, target.stats, now);
-        return entry === null ? notFound(req) : replyWithFile(req, entry, 200, boundary);
+        return entry === null ? notFound(req) : replyWithFile(req, entry, 200, boundary, files);
       }
     }
   };

@@ -1,6 +1,14 @@
-// Accept-Encoding → q-value per coding, and the precompressed sibling chosen from those on disk.
+// Accept-Encoding → q-value per coding, and the coding chosen from those a resource has.
 import { describe, expect, test } from "bun:test";
-import { acceptsCoding, chooseCoding, type CodingName } from "../../src/static/encoding.ts";
+import { CODINGS, type CodingName, IDENTITY, pickCoding, preferences, qualityOf, refusesIdentity } from "../../src/compress/negotiate.ts";
+
+const acceptsCoding = (header: string, coding: string) => qualityOf(header, coding as CodingName) / 1000;
+function chooseCoding(header: string | undefined, available: CodingName[]): CodingName | null {
+  let mask = 0;
+  for (const name of available) mask |= 1 << CODINGS.findIndex((c) => c.name === name);
+  const c = pickCoding(preferences(header), mask);
+  return c === IDENTITY ? null : CODINGS[c]!.name;
+}
 
 /** [header, coding, expected q]. */
 const Q_CASES: [string, string, number][] = [
@@ -30,6 +38,8 @@ const Q_CASES: [string, string, number][] = [
   ["x-gzip;q=0.7", "gzip", 0.7],
   ["x-gzip", "br", 0],
   ["x-br", "br", 0],
+  ["gzip, gzip;q=0.2", "gzip", 1],
+  ["gzip;q=0.2, x-gzip;q=0.6", "gzip", 0.6],
   // case and whitespace
   ["GZIP", "gzip", 1],
   ["Br", "br", 1],
@@ -90,6 +100,26 @@ const CHOOSE_CASES: [string | undefined, CodingName[], CodingName | null][] = [
   ["x-gzip", ["gzip"], "gzip"],
   ["GZIP, BR", ["gzip", "br"], "br"],
   ["gzip;q=bad, br;q=bad", ["br", "gzip"], null],
+  // identity wins only when the client rates it above every coding we have
+  ["identity;q=1, gzip;q=0.5", ["gzip"], null],
+  ["identity;q=0.5, gzip", ["gzip"], "gzip"],
+  ["identity;q=0.5, gzip;q=0.5", ["gzip"], "gzip"],
+  ["*;q=0.9, gzip;q=0.5", ["gzip"], null],
+  ["identity;q=0, gzip;q=0.1", ["gzip"], "gzip"],
+];
+
+/** [header, identity refused?] */
+const IDENTITY_CASES: [string | undefined, boolean][] = [
+  [undefined, false],
+  ["", false],
+  ["gzip", false],
+  ["identity;q=0", true],
+  ["gzip, identity;q=0", true],
+  ["*;q=0", true],
+  ["*;q=0, identity", false],
+  ["identity;q=0.001", false],
+  ["identity;q=bad", true],
+  ["*;q=0, gzip", true],
 ];
 
 describe("acceptsCoding", () => {
@@ -101,5 +131,14 @@ describe("acceptsCoding", () => {
 describe("chooseCoding", () => {
   test.each(CHOOSE_CASES)("%p with %p on disk → %p", (header, available, chosen) => {
     expect(chooseCoding(header, available)).toBe(chosen);
+  });
+});
+
+describe("identity", () => {
+  test.each(IDENTITY_CASES)("%p → refused %p", (header, refused) => {
+    expect(refusesIdentity(preferences(header))).toBe(refused);
+  });
+  test("a header is parsed once and remembered", () => {
+    expect(preferences("gzip;q=0.3, br")).toBe(preferences("gzip;q=0.3, br"));
   });
 });

@@ -1,0 +1,57 @@
+// Compression work waiting for a thread: at most a few builds run at once (each holds a compressor
+// and its input), urgent ones (a client is waiting) before the rest, and the queue itself is bounded,
+// so a client asking for ten thousand files at once cannot make the server hold ten thousand inputs.
+
+/** A unit of work: it reads its input only once it runs. */
+export type Build = () => Promise<void>;
+
+export class BuildQueue {
+  readonly #urgent: Build[] = [];
+  readonly #later: Build[] = [];
+  #running = 0;
+
+  constructor(
+    /** Builds at once (Bun's thread pool has a thread per core). */
+    private readonly concurrency: number,
+    /** Builds waiting at most; past it, add() refuses. */
+    private readonly limit: number,
+  ) {}
+
+  /** Builds waiting and running. */
+  get size(): number {
+    return this.#urgent.length + this.#later.length + this.#running;
+  }
+
+  /** Urgent builds waiting (a client waits for each). */
+  get urgentWaiting(): number {
+    return this.#urgent.length;
+  }
+
+  /** Queues `build` (first among the later ones if `urgent`); false when the queue is full. */
+  add(build: Build, urgent: boolean): boolean {
+    if (this.#urgent.length + this.#later.length >= this.limit) return false;
+    (urgent ? this.#urgent : this.#later).push(build);
+    this.#next();
+    return true;
+  }
+
+  #next(): void {
+    while (this.#running < this.concurrency) {
+      const build = this.#urgent.shift() ?? this.#later.shift();
+      if (build === undefined) return;
+      this.#running++;
+      let run: Promise<void>;
+      try {
+        run = build();
+      } catch (err) {
+        run = Promise.reject(err);
+      }
+      run
+        .catch((err) => console.error("compression failed:", err))
+        .finally(() => {
+          this.#running--;
+          this.#next();
+        });
+    }
+  }
+}

@@ -1,0 +1,217 @@
+// Files compressed in memory, once per file version and coding, kept under a byte budget
+// (--compress-cache-size). A file up to 1 MiB is first compressed at a fast level, which the
+// request that asked waits for (a few milliseconds on the thread pool), then again at the best level
+// in the background; the better bytes replace the first ones when ready. A larger file is compressed
+// once, streamed from disk through the compressor on the thread pool, and is sent identity until its
+// variant is ready, so no request waits seconds and the event loop never stalls on it. Keys hold the
+// file's ETag: a changed file is a new key, compressed anew, and the old bytes age out.
+import { closeSync, fstatSync, readSync } from "node:fs";
+import type { BigIntStats } from "node:fs";
+import { concatBytes } from "../http/chars.ts";
+import { BudgetCache, type CacheEntry } from "../compress/budget-cache.ts";
+import { BuildQueue } from "../compress/build-queue.ts";
+import { BEST_SMALL_LIMIT, compressAsync, createCompressor, LEVEL, type Level } from "../compress/codecs.ts";
+import { type Coding, CODINGS } from "../compress/negotiate.ts";
+import { type Entry, type MadeSlot, makeVariant, type Variant } from "./file-cache.ts";
+import { makeEtag } from "./file-headers.ts";
+import { openFile, readWholeFile, statOrNull } from "./file-system.ts";
+
+/** Builds at once: each holds a compressor (up to ~40 MiB at the best levels) and its input. */
+const CONCURRENCY = 2;
+/** Builds waiting at most. */
+const QUEUE_LIMIT = 1024;
+/** A request waits for a fast build only while fewer than this many wait before it. */
+const WAIT_QUEUE_LIMIT = 32;
+/** Records at most (bodies, and files that could not be compressed). */
+const MAX_ENTRIES = 16_384;
+/** Pieces a large file is read in. */
+const PIECE = 256 * 1024;
+
+/** One file version in one coding. */
+class Made implements MadeSlot, CacheEntry {
+  variant: Variant | null = null;
+  level: Level = LEVEL.FAST;
+  /** Settles once the first variant exists or the build gave up (a request may wait on it). */
+  pending: Promise<void> | null = null;
+  /** Gone from the cache, or never to be: a later request starts over. */
+  dead = false;
+  size = 0;
+  used = true;
+  building = true;
+
+  evicted(): void {
+    this.variant = null;
+    this.dead = true;
+  }
+}
+
+export interface CompressedFilesOptions {
+  /** Bytes of compressed bodies kept at most. */
+  budget: number;
+}
+
+export class CompressedFiles {
+  readonly #cache: BudgetCache<Made>;
+  readonly #queue = new BuildQueue(CONCURRENCY, QUEUE_LIMIT);
+
+  constructor(options: CompressedFilesOptions) {
+    // One file may take half the budget at most, so it cannot push every other one out.
+    this.#cache = new BudgetCache(options.budget, MAX_ENTRIES, options.budget / 2);
+  }
+
+  /** Bytes held, and builds under way or waiting (for tests and the memory bound). */
+  get bytes(): number {
+    return this.#cache.bytes;
+  }
+  get builds(): number {
+    return this.#queue.size;
+  }
+
+  /**
+   * `e`'s variant in coding `c` if it is ready (null: not now; it is being made unless it cannot
+   * be). A Promise when a small file's first variant is on its way and worth waiting for: ask again
+   * when it settles (with `mayWait` false).
+   */
+  variant(e: Entry, c: Coding, mayWait: boolean): Variant | Promise<void> | null {
+    let m = e.made[c] as Made | undefined;
+    if (m !== undefined && !m.dead) {
+      if (m.variant !== null) {
+        m.used = true;
+        return m.variant;
+      }
+      return mayWait && m.pending !== null && this.#queue.urgentWaiting < WAIT_QUEUE_LIMIT ? m.pending : null;
+    }
+    const key = `${e.identity.path}\0${e.identity.etag}\0${c}`;
+    m = this.#cache.get(key);
+    if (m !== undefined && !m.dead) {
+      // The same file reached by another path ("/" and "/index.html").
+      e.made[c] = m;
+      return this.variant(e, c, mayWait);
+    }
+    m = new Made();
+    this.#cache.add(key, m);
+    e.made[c] = m;
+    const small = e.identity.size <= BEST_SMALL_LIMIT;
+    let ok: boolean;
+    if (small) {
+      let settle!: () => void;
+      m.pending = new Promise((resolve) => (settle = resolve));
+      ok = this.#queue.add(() => this.#buildSmall(key, m!, e, c, LEVEL.FAST).finally(settle), true);
+      if (!ok) settle();
+    } else {
+      ok = this.#queue.add(() => this.#buildLarge(key, m!, e, c), false);
+    }
+    if (!ok) {
+      this.#cache.delete(key); // the queue is full: a later request tries again
+      return null;
+    }
+    return this.variant(e, c, mayWait);
+  }
+
+  /** A small file whole, at `level`; after the fast level, the best one is queued. */
+  async #buildSmall(key: string, m: Made, e: Entry, c: Coding, level: Level): Promise<void> {
+    if (m.dead) return;
+    const id = e.identity;
+    const input = id.body ?? readWholeFile(id.path, id.size);
+    if (input === null || input.length !== id.size) return this.#giveUp(key, m);
+    let out: Uint8Array;
+    try {
+      out = await compressAsync(c, level, input);
+    } catch (err) {
+      console.error(`cannot compress ${id.path}:`, err);
+      return this.#giveUp(key, m);
+    }
+    if (m.dead) return;
+    if (!unchanged(id.path, id.stats)) return this.#giveUp(key, m);
+    const before = m.size;
+    if (out.length > before && !this.#cache.grow(key, m, out.length - before)) return this.#giveUp(key, m);
+    if (out.length < before) this.#cache.shrink(key, m, before - out.length);
+    m.variant = this.#variantOf(e, c, level, out);
+    m.level = level;
+    // After the fast bytes, the best ones (still `building`, so not evicted meanwhile).
+    m.building = level === LEVEL.FAST && this.#queue.add(() => this.#buildSmall(key, m, e, c, LEVEL.BEST), false);
+  }
+
+  /** A large file streamed through the compressor at the best level; given up past the budget. */
+  async #buildLarge(key: string, m: Made, e: Entry, c: Coding): Promise<void> {
+    if (m.dead) return;
+    const id = e.identity;
+    const fd = openFile(id.path);
+    if (fd < 0) return this.#giveUp(key, m);
+    const z = createCompressor(c, LEVEL.BEST, id.size);
+    const chunks: Uint8Array[] = [];
+    let failed = false;
+    z.on("data", (d: Uint8Array) => {
+      if (failed) return;
+      if (!this.#cache.grow(key, m, d.length)) {
+        failed = true; // bigger than the budget allows: never kept
+        return;
+      }
+      chunks.push(d);
+    });
+    const ended = new Promise<void>((resolve, reject) => {
+      z.on("end", resolve);
+      z.on("error", reject);
+    });
+    ended.catch(() => {}); // (awaited below, unless a write fails first)
+    try {
+      const buf = new Uint8Array(PIECE);
+      for (let pos = 0; pos < id.size && !failed && !m.dead; ) {
+        const n = readSync(fd, buf, 0, Math.min(PIECE, id.size - pos), pos);
+        if (n <= 0) throw new Error("file ended early");
+        pos += n;
+        // The compressor has taken the piece once the callback runs: the buffer can be read into again.
+        await new Promise<void>((resolve, reject) => z.write(buf.subarray(0, n), (err) => (err ? reject(err) : resolve())));
+      }
+      if (failed || m.dead) {
+        z.destroy();
+        return this.#giveUp(key, m);
+      }
+      z.end();
+      await ended;
+      if (failed || m.dead || !sameStats(fstatSync(fd, { bigint: true }), id.stats)) return this.#giveUp(key, m);
+    } catch (err) {
+      z.destroy();
+      console.error(`cannot compress ${id.path}:`, err);
+      return this.#giveUp(key, m);
+    } finally {
+      closeSync(fd);
+    }
+    const out = chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
+    chunks.length = 0;
+    m.variant = this.#variantOf(e, c, LEVEL.BEST, out);
+    m.level = LEVEL.BEST;
+    m.building = false;
+  }
+
+  /**
+   * The variant for compressed bytes: a weak ETag for the fast level (the best level's bytes will
+   * replace them, with the same meaning), a strong one for the best.
+   */
+  #variantOf(e: Entry, c: Coding, level: Level, bytes: Uint8Array): Variant {
+    const id = e.identity;
+    const tag = makeEtag(id.stats, CODINGS[c].name);
+    return makeVariant(id.path, id.stats, CODINGS[c].name, e.common, level === LEVEL.FAST ? `W/${tag}` : tag, bytes, bytes.length);
+  }
+
+  /**
+   * This version of the file will not be compressed (it changed, went away, or does not fit the
+   * budget): it is sent identity, and the record stays, empty, so that no request starts it again.
+   * Fast bytes already made are kept when the best ones fail.
+   */
+  #giveUp(key: string, m: Made): void {
+    m.building = false;
+    m.pending = null;
+    if (m.variant === null) this.#cache.shrink(key, m, m.size);
+  }
+}
+
+function sameStats(a: BigIntStats, b: BigIntStats): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
+}
+
+/** The file is still the one its variant was made from. */
+function unchanged(path: string, st: BigIntStats): boolean {
+  const now = statOrNull(path);
+  return now !== null && sameStats(now, st);
+}
