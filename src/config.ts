@@ -31,6 +31,9 @@ export interface Settings {
   cacheControl?: string;
   cacheFileLimit: number;
   cacheSize: number;
+  compress: boolean;
+  compressMinSize: number;
+  compressCacheSize: number;
   maxBody: number;
   maxHeaderSize: number;
   maxRequestLine: number;
@@ -69,6 +72,9 @@ export const DEFAULTS: Settings = {
   spa: false,
   cacheFileLimit: 64 * 1024,
   cacheSize: 64 * 1024 * 1024,
+  compress: true,
+  compressMinSize: 1024,
+  compressCacheSize: 64 * 1024 * 1024,
   maxBody: 10 * 1024 * 1024,
   maxHeaderSize: 64 * 1024,
   maxRequestLine: 8 * 1024,
@@ -103,6 +109,10 @@ export const SETTINGS: Setting[] = [
   { key: "cacheControl", kind: "string", group: "Static files", arg: "value", help: "Cache-Control for every file", shownDefault: "immutable for fingerprinted names, no-cache for HTML" },
   { key: "cacheFileLimit", kind: "int", group: "Static files", arg: "bytes", help: "files up to this size are kept in memory" },
   { key: "cacheSize", kind: "int", group: "Static files", arg: "bytes", help: "memory for cached files in all" },
+
+  { key: "compress", kind: "bool", group: "Compression", help: "br, zstd or gzip for text-like files and app responses, as the client asks (--no-compress: precompressed siblings only)" },
+  { key: "compressMinSize", kind: "int", group: "Compression", arg: "bytes", help: "smaller bodies are sent as they are" },
+  { key: "compressCacheSize", kind: "int", group: "Compression", arg: "bytes", help: "memory for compressed files in all (each compressed once per coding)" },
 
   { key: "maxBody", kind: "int", group: "Limits", arg: "bytes", help: "largest request body, else 413" },
   { key: "maxHeaderSize", kind: "int", group: "Limits", arg: "bytes", help: "largest request head, else 431" },
@@ -146,7 +156,7 @@ const BY_FLAG = new Map(SETTINGS.map((s) => [flagName(s.key), s]));
 const BY_KEY = new Map(SETTINGS.map((s) => [s.key as string, s]));
 
 /** Settings where 0 means "none" or "never". */
-const ZERO_ALLOWED = new Set<string>(["cacheFileLimit", "cacheSize", "handlerTimeout"]);
+const ZERO_ALLOWED = new Set<string>(["cacheFileLimit", "cacheSize", "handlerTimeout", "compressMinSize", "compressCacheSize"]);
 
 function convert(s: Setting, raw: unknown, where: string): unknown {
   const bad = (what: string) => new ConfigError(`${where}: ${what}, not ${JSON.stringify(raw)}`);

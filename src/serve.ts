@@ -16,7 +16,8 @@ import { type Listener, listen, type ListenOptions } from "./server/listen.ts";
 import type { Handler } from "./server/handler.ts";
 import { type HandlerResult, INTERNAL_ERROR, type Reply } from "./server/reply.ts";
 import { ServerRequest } from "./server/request.ts";
-import { createStaticHandler, type StaticOptions } from "./static/serve-static.ts";
+import { compressReply } from "./compress/reply-filter.ts";
+import { type CompressOptions, createStaticHandler, DEFAULT_COMPRESS_MIN_SIZE, type StaticOptions } from "./static/serve-static.ts";
 import { wsSettings } from "./ws/options.ts";
 import { publish, type SendData } from "./ws/server-websocket.ts";
 import type { WsContext } from "./ws/session.ts";
@@ -38,7 +39,13 @@ export interface ServeOptions extends Omit<ListenOptions, "port" | "tls">, Omit<
   handler?: Handler;
   /** A directory to serve files from, after routes and `handler` declined. */
   root?: string;
-  static?: Omit<StaticOptions, "root">;
+  static?: Omit<StaticOptions, "root" | "compress">;
+  /**
+   * br, zstd or gzip, as each client asks, for files and app responses of a compressible type (on
+   * by default; false: off, precompressed siblings of files still served). `minSize`: smaller bodies
+   * go as they are (1024); `cacheSize`: bytes of compressed files kept in memory (64 MiB).
+   */
+  compress?: boolean | CompressOptions;
   /** A Bun.serve-style handler, `(request: Request, server) => Response`, for what nothing else answered. */
   fetch?: FetchHandler<Server>;
   /** Called when a handler throws or rejects; returns the response to send (default: 500). */
@@ -256,11 +263,13 @@ export function serve(options: ServeOptions = {}): Server {
     },
   };
 
+  const compress: CompressOptions | false = options.compress === false ? false : options.compress === true || options.compress === undefined ? {} : options.compress;
+  const replyCompression = { minSize: compress === false ? 0 : (compress.minSize ?? DEFAULT_COMPRESS_MIN_SIZE) };
   // The static handler is made once (its file cache lives across reloads).
   const staticHandler =
     options.root !== undefined
       ? // With an app behind the files, a path with no file is the app's to answer.
-        createStaticHandler({ fallthrough: options.fetch !== undefined, ...options.static, root: options.root })
+        createStaticHandler({ fallthrough: options.fetch !== undefined, ...options.static, root: options.root, compress })
       : null;
   // For a Request's URL when the client sent no Host (HTTP/1.0).
   let fallbackHost = "";
@@ -326,6 +335,7 @@ export function serve(options: ServeOptions = {}): Server {
         return INTERNAL_ERROR;
       },
       readResponse: readAppResponse,
+      filter: compress === false ? undefined : (reply, req) => compressReply(reply, req, replyCompression),
       ...(accessLog !== null
         ? {
             log: (req, status, bytes, remote, now, ms) => accessLog.write(req, status, bytes, remote, now, ms),

@@ -52,6 +52,11 @@ export interface ServerContext {
   failure(err: unknown, req: ServerRequest): HandlerResult | Promise<HandlerResult>;
   /** A Response's status, headers and body, for the writer. */
   readResponse(res: Response): ResponseParts | Promise<ResponseParts>;
+  /**
+   * A last look at a handler's reply before it is written (compression), or undefined. Replies with
+   * pre-encoded headers or a whole pre-encoded response (static files) are not shown to it.
+   */
+  readonly filter: ((reply: Reply, req: ServerRequest) => Reply | Promise<Reply>) | undefined;
   log(req: ServerRequest | null, status: number, bytes: number, remote: string, ms: number): void;
   readonly logging: boolean;
   /** Expect a PROXY protocol header before the first request. */
@@ -596,7 +601,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
    * Writes the handler's result. A result that cannot be written (a bad header value, a locked stream)
    * becomes a 500 while nothing of it has left; after that, the connection is cut.
    */
-  private respond(result: HandlerResult): void {
+  private respond(result: HandlerResult, filtered = false): void {
     const fixed = this.current?.fixedReply;
     if (fixed != null && result !== fixed) {
       disposeResult(result);
@@ -606,7 +611,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     const mark = out.len;
     const sent = this.output.total;
     try {
-      this.respondWith(result);
+      this.respondWith(result, filtered);
     } catch (err) {
       console.error("cannot send the handler's response:", err);
       disposeResult(result);
@@ -620,11 +625,11 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     }
   }
 
-  private respondWith(result: HandlerResult): void {
+  private respondWith(result: HandlerResult, filtered: boolean): void {
     if (result instanceof Response) {
       const parts = this.ctx.readResponse(result);
       if (parts instanceof Promise) this.settle(parts, this.current!);
-      else this.writeReply(parts);
+      else this.writeResult(parts, filtered);
       return;
     }
     if (result === null || result === undefined) {
@@ -632,15 +637,40 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     } else if (typeof result === "string") {
       // One reused Reply: writeReply reads it and keeps nothing of it.
       TEXT_REPLY.body = result;
-      this.writeReply(TEXT_REPLY);
+      this.writeResult(TEXT_REPLY, filtered);
       TEXT_REPLY.body = null;
     } else if (result instanceof Uint8Array) {
       BYTES_REPLY.body = result;
-      this.writeReply(BYTES_REPLY);
+      this.writeResult(BYTES_REPLY, filtered);
       BYTES_REPLY.body = null;
     } else {
-      this.writeReply(result);
+      this.writeResult(result, filtered);
     }
+  }
+
+  /** Writes a handler's reply, through the context's filter unless it has been through it. */
+  private writeResult(reply: Reply, filtered: boolean): void {
+    const filter = this.ctx.filter;
+    // (TEXT_REPLY's pre-encoded type is the filter's to read: strings may be compressed.)
+    if (filtered || filter === undefined || (reply.headers instanceof Uint8Array && reply !== TEXT_REPLY)) {
+      this.writeReply(reply);
+      return;
+    }
+    const out = filter(reply, this.current!);
+    if (!(out instanceof Promise)) {
+      this.writeReply(out);
+      return;
+    }
+    const req = this.current!;
+    out.then(
+      (r) => {
+        if (this.current !== req || this.state === STATE.CLOSED) return disposeResult(r);
+        this.ctx.now = Date.now();
+        this.respond(r, true);
+        this.drive();
+      },
+      (err) => this.settle(this.fail(err, req), req, true),
+    );
   }
 
   /**

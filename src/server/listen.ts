@@ -11,7 +11,7 @@ import { readResponse, type ResponseParts } from "./body.ts";
 import { Budget } from "./budget.ts";
 import { Connection, type ConnectionOptions, type ServerContext } from "./connection.ts";
 import { compileTrust } from "./proxy.ts";
-import type { HandlerResult } from "./reply.ts";
+import type { HandlerResult, Reply } from "./reply.ts";
 import type { ServerRequest } from "./request.ts";
 
 export const DEFAULT_OPTIONS: ConnectionOptions = {
@@ -56,6 +56,8 @@ export interface ListenHooks {
   failure(err: unknown, req: ServerRequest): HandlerResult | Promise<HandlerResult>;
   /** Response objects to parts (default: the engine's stream reader). */
   readResponse?: (res: Response) => ResponseParts | Promise<ResponseParts>;
+  /** A last look at each handler's reply before it is written (ServerContext.filter). */
+  filter?: (reply: Reply, req: ServerRequest) => Reply | Promise<Reply>;
   /** The access log, if any. */
   log?: (req: ServerRequest | null, status: number, bytes: number, remote: string, now: number, ms: number) => void;
   /** Once a second, from the sweep (the access log flushes here). */
@@ -121,6 +123,7 @@ export function listen(options: ListenOptions, hooks: ListenHooks): Listener {
     dispatch: hooks.dispatch,
     failure: hooks.failure,
     readResponse: hooks.readResponse ?? readResponse,
+    filter: hooks.filter,
     log(req, status, bytes, remote, ms) {
       log!(req, status, bytes, remote, ctx.now, ms);
     },

@@ -1,0 +1,85 @@
+// A response body compressed as it streams: each piece the app gives is compressed and flushed at
+// once, so a server-sent event reaches the client when it is sent, never held back until a
+// compression buffer fills. Each stream holds a compressor (250 to 850 KiB with the small windows
+// streams get), so only so many run at once; past that a stream goes out as it is.
+import type { BodySource } from "../server/body.ts";
+import { type Compressor, createCompressor, flushFlag, LEVEL } from "./codecs.ts";
+import type { Coding } from "./negotiate.ts";
+
+/** Compressing streams at once, at most (about 50 MiB of compressors). */
+export const MAX_STREAMS = 64;
+let active = 0;
+
+/** Whether another compressing stream may start now. */
+export function streamSlotFree(): boolean {
+  return active < MAX_STREAMS;
+}
+
+/** Compressing streams now (for tests). */
+export function activeStreams(): number {
+  return active;
+}
+
+export class CompressingSource implements BodySource {
+  readonly #inner: BodySource;
+  readonly #flush: number;
+  #z: Compressor | null;
+  #out: Uint8Array[] = [];
+  #error: Error | null = null;
+
+  constructor(inner: BodySource, coding: Coding) {
+    this.#inner = inner;
+    this.#flush = flushFlag(coding);
+    const z = createCompressor(coding, LEVEL.FAST, -1);
+    z.on("data", (d: Uint8Array) => this.#out.push(d));
+    z.on("error", (err: Error) => (this.#error = err));
+    this.#z = z;
+    active++;
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    for (;;) {
+      const z = this.#z;
+      if (z === null) return null;
+      const piece = await this.#inner.read();
+      if (this.#z === null) return null; // closed meanwhile
+      if (piece === null) {
+        await new Promise<void>((resolve, reject) => {
+          z.once("end", resolve);
+          z.once("error", reject);
+          z.end();
+        });
+        this.#release();
+        return this.#take();
+      }
+      if (piece.length === 0) continue;
+      await new Promise<void>((resolve, reject) => {
+        z.write(piece);
+        z.flush(this.#flush, () => (this.#error !== null ? reject(this.#error) : resolve()));
+      });
+      const out = this.#take();
+      if (out !== null) return out;
+    }
+  }
+
+  close(): void {
+    this.#inner.close();
+    this.#z?.destroy();
+    this.#release();
+  }
+
+  /** What the compressor gave since the last call, as one piece (null: nothing). */
+  #take(): Uint8Array | null {
+    const out = this.#out;
+    if (out.length === 0) return null;
+    this.#out = [];
+    if (out.length === 1) return out[0]!;
+    return Buffer.concat(out);
+  }
+
+  #release(): void {
+    if (this.#z === null) return;
+    this.#z = null;
+    active--;
+  }
+}
