@@ -12,7 +12,7 @@ import { BudgetCache, type CacheEntry } from "../compress/budget-cache.ts";
 import { BuildQueue } from "../compress/build-queue.ts";
 import { BEST_SMALL_LIMIT, compressAsync, createCompressor, LEVEL, type Level } from "../compress/codecs.ts";
 import { type Coding, CODINGS } from "../compress/negotiate.ts";
-import { type Entry, type MadeSlot, makeVariant, type Variant } from "./file-cache.ts";
+import { type Entry, type MadeSlot, makeVariant, type Variant, WHOLE_RESPONSE_LIMIT } from "./file-cache.ts";
 import { makeEtag } from "./file-headers.ts";
 import { openFile, readWholeFile, statOrNull } from "./file-system.ts";
 
@@ -124,8 +124,9 @@ export class CompressedFiles {
     if (m.dead) return;
     if (!unchanged(id.path, id.stats)) return this.#giveUp(key, m);
     const before = m.size;
-    if (out.length > before && !this.#cache.grow(key, m, out.length - before)) return this.#giveUp(key, m);
-    if (out.length < before) this.#cache.shrink(key, m, before - out.length);
+    const cost = heldBytes(out.length);
+    if (cost > before && !this.#cache.grow(key, m, cost - before)) return this.#giveUp(key, m);
+    if (cost < before) this.#cache.shrink(key, m, before - cost);
     m.variant = this.#variantOf(e, c, level, out);
     m.level = level;
     // After the fast bytes, the best ones (still `building`, so not evicted meanwhile).
@@ -204,6 +205,11 @@ export class CompressedFiles {
     m.pending = null;
     if (m.variant === null) this.#cache.shrink(key, m, m.size);
   }
+}
+
+/** What a variant of `n` bytes holds: small ones are kept a second time as a whole response. */
+function heldBytes(n: number): number {
+  return n <= WHOLE_RESPONSE_LIMIT ? 2 * n + 512 : n;
 }
 
 function sameStats(a: BigIntStats, b: BigIntStats): boolean {

@@ -217,6 +217,9 @@ export function makeVariant(
   };
 }
 
+/** Bodies up to this size are also kept as a whole pre-encoded response (fullResponse). */
+export const WHOLE_RESPONSE_LIMIT = 64 * 1024;
+
 /** The complete 200 response of a cached variant; one buffer per file, remade once a second for Date. */
 export function fullResponse(v: Variant): Uint8Array {
   const date = getDateLine();

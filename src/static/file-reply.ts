@@ -9,7 +9,7 @@ import { evaluatePreconditions, ifRangeHolds } from "./conditional.ts";
 import { ALL_CODINGS, IDENTITY, pickCoding, type Preferences, preferences, refusesIdentity } from "../compress/negotiate.ts";
 import type { CompressedFiles } from "./compressed-files.ts";
 import { etagMatches } from "./conditional.ts";
-import { type Entry, fullResponse, type Variant } from "./file-cache.ts";
+import { type Entry, fullResponse, type Variant, WHOLE_RESPONSE_LIMIT } from "./file-cache.ts";
 import { openFile } from "./file-system.ts";
 import { MultipartSource, multipartLength } from "./multipart.ts";
 import { type ByteRange, contentRange, parseRange, RANGE_IGNORE, RANGE_UNSATISFIABLE } from "./range.ts";
@@ -90,6 +90,9 @@ export function replyWithFile(
   }
   if (v.body !== null) {
     if (status !== 200) return { status, headers: v.head200, body: v.body };
+    // A whole response is kept beside the bytes only while small (a large compressed variant would be
+    // held twice, and copied again every second for its Date line).
+    if (v.body.length > WHOLE_RESPONSE_LIMIT) return { status, headers: v.head200, body: v.body };
     return { status, headers: v.head200, body: v.body, raw: fullResponse(v) };
   }
   if (method === METHOD.HEAD) return { status, headers: v.head200, body: emptySource, length: v.size };
