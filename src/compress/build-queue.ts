@@ -1,6 +1,7 @@
 // Compression work waiting for a thread: at most a few builds run at once (each holds a compressor
 // and its input), urgent ones (a client is waiting) before the rest, and the queue itself is bounded,
 // so a client asking for ten thousand files at once cannot make the server hold ten thousand inputs.
+// Background builds (which may take seconds) never hold the last slot: an urgent one always gets it.
 
 /** A unit of work: it reads its input only once it runs. */
 export type Build = () => Promise<void>;
@@ -9,6 +10,7 @@ export class BuildQueue {
   readonly #urgent: Build[] = [];
   readonly #later: Build[] = [];
   #running = 0;
+  #runningLater = 0;
 
   constructor(
     /** Builds at once (Bun's thread pool has a thread per core). */
@@ -37,9 +39,15 @@ export class BuildQueue {
 
   #next(): void {
     while (this.#running < this.concurrency) {
-      const build = this.#urgent.shift() ?? this.#later.shift();
+      let later = false;
+      let build = this.#urgent.shift();
+      if (build === undefined && this.#runningLater < Math.max(1, this.concurrency - 1)) {
+        build = this.#later.shift();
+        later = true;
+      }
       if (build === undefined) return;
       this.#running++;
+      if (later) this.#runningLater++;
       let run: Promise<void>;
       try {
         run = build();
@@ -50,6 +58,7 @@ export class BuildQueue {
         .catch((err) => console.error("compression failed:", err))
         .finally(() => {
           this.#running--;
+          if (later) this.#runningLater--;
           this.#next();
         });
     }
