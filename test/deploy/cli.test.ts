@@ -151,6 +151,47 @@ describe("running", () => {
   });
 });
 
+describe("compression flags", () => {
+  const text = "const answer = 42; // a line of JavaScript\n".repeat(100); // 4.3 KiB
+  writeFileSync(join(root, "app.js"), text);
+  writeFileSync(join(root, "tiny.js"), text.slice(0, 1500));
+  const get = (url: URL) => fetch(url, { headers: { "Accept-Encoding": "gzip" }, decompress: false } as RequestInit);
+
+  test("by default a text-like file goes out compressed, and decodes to the file", async () => {
+    const cli = await startCli(["--port", "0", "--root", root, "--log", "off"]);
+    try {
+      const res = await get(new URL("/app.js", cli.url));
+      expect(res.headers.get("content-encoding")).toBe("gzip");
+      expect(res.headers.get("vary")).toBe("Accept-Encoding");
+      expect(Bun.gunzipSync(new Uint8Array(await res.arrayBuffer()))).toEqual(new TextEncoder().encode(text));
+    } finally {
+      cli.kill();
+      await cli.exited;
+    }
+  });
+
+  test("--no-compress: identity; --compress-min-size: smaller files identity, larger compressed", async () => {
+    const off = await startCli(["--port", "0", "--root", root, "--log", "off", "--no-compress"]);
+    try {
+      const res = await get(new URL("/app.js", off.url));
+      expect(res.headers.get("content-encoding")).toBeNull();
+      expect(res.headers.get("vary")).toBeNull();
+      expect(await res.text()).toBe(text);
+    } finally {
+      off.kill();
+      await off.exited;
+    }
+    const min = await startCli(["--port", "0", "--root", root, "--log", "off", "--compress-min-size", "2000"]);
+    try {
+      expect((await get(new URL("/tiny.js", min.url))).headers.get("content-encoding")).toBeNull();
+      expect((await get(new URL("/app.js", min.url))).headers.get("content-encoding")).toBe("gzip");
+    } finally {
+      min.kill();
+      await min.exited;
+    }
+  });
+});
+
 describe("access log", () => {
   const lines = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").split("\n").filter((l) => l !== "") : []);
 
