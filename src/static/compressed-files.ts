@@ -129,8 +129,11 @@ export class CompressedFiles {
     if (cost < before) this.#cache.shrink(key, m, before - cost);
     m.variant = this.#variantOf(e, c, level, out);
     m.level = level;
-    // After the fast bytes, the best ones (still `building`, so not evicted meanwhile).
-    m.building = level === LEVEL.FAST && this.#queue.add(() => this.#buildSmall(key, m, e, c, LEVEL.BEST), false);
+    // After the fast bytes, the best ones. Meanwhile the fast bytes may be evicted like any others
+    // (the best build then finds the record dead and stops): pinned, a burst of new files would
+    // fill the budget with bytes waiting for their turn.
+    m.building = false;
+    if (level === LEVEL.FAST) this.#queue.add(() => this.#buildSmall(key, m, e, c, LEVEL.BEST), false);
   }
 
   /** A large file streamed through the compressor at the best level; given up past the budget. */

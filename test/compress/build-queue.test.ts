@@ -50,7 +50,7 @@ test("at most `concurrency` builds run at once; the rest start as those end", as
   const running = { now: 0, max: 0 };
   const q = new BuildQueue(2, 100);
   const gates = Array.from({ length: 10 }, (_, i) => new Gate(`b${i}`, log, running));
-  for (const g of gates) expect(q.add(g.build, false)).toBe(true);
+  for (const g of gates) expect(q.add(g.build, true)).toBe(true);
   expect(log).toEqual(["b0", "b1"]);
   expect(q.size).toBe(10);
   for (let i = 0; i < 10; i++) {
@@ -60,6 +60,27 @@ test("at most `concurrency` builds run at once; the rest start as those end", as
   }
   await pollUntil(() => q.size === 0, 2000, "the queue to empty");
   expect(log).toEqual(gates.map((_, i) => `b${i}`));
+  expect(running.max).toBe(2);
+});
+
+test("background builds never take the last slot: an urgent one starts at once beside them", async () => {
+  const log: string[] = [];
+  const running = { now: 0, max: 0 };
+  const q = new BuildQueue(2, 100);
+  const later = Array.from({ length: 3 }, (_, i) => new Gate(`l${i}`, log, running));
+  for (const g of later) q.add(g.build, false);
+  expect(log).toEqual(["l0"]); // one of two slots
+  const urgent = new Gate("u", log, running);
+  q.add(urgent.build, true);
+  expect(log).toEqual(["l0", "u"]);
+  urgent.release();
+  await settle();
+  expect(log).toEqual(["l0", "u"]); // the freed slot is not the background's
+  later[0]!.release();
+  await settle();
+  expect(log).toEqual(["l0", "u", "l1"]);
+  for (const g of later) g.release();
+  await pollUntil(() => q.size === 0, 2000, "the queue to empty");
   expect(running.max).toBe(2);
 });
 
