@@ -108,7 +108,9 @@ function readFields(headers: Reply["headers"], defaultType: Uint8Array | undefin
         f.type = value;
         break;
       case "content-encoding":
-        if (value.trim() !== "" && value.trim().toLowerCase() !== "identity") f.encoding = true;
+        // identity (or nothing) is no coding: dropped, so a compressed reply names only its own.
+        if (value.trim() === "" || value.trim().toLowerCase() === "identity") return;
+        f.encoding = true;
         break;
       case "content-range":
         f.range = true;
