@@ -78,7 +78,7 @@ export function compressReply(reply: Reply, req: ServerRequest, options: ReplyCo
 /** The reply with Vary added, and when `coding` is given, that Content-Encoding and `body`. */
 function varied(reply: Reply, f: Fields, coding: Coding | null, body: Reply["body"]): Reply {
   const headers = f.rest;
-  if (!f.vary.some((v) => v === "*" || v === "accept-encoding")) f.vary.push("Accept-Encoding");
+  if (!f.vary.some((v) => v === "*" || v.toLowerCase() === "accept-encoding")) f.vary.push("Accept-Encoding");
   headers.push(["Vary", f.vary.join(", ")]);
   if (coding === null) {
     if (f.etag !== undefined) headers.push(["ETag", f.etag]);
@@ -102,13 +102,15 @@ function readFields(headers: Reply["headers"], defaultType: Uint8Array | undefin
         f.etag = value;
         return;
       case "vary":
-        for (const v of value.split(",")) if (v.trim() !== "") f.vary.push(v.trim().toLowerCase());
+        for (const v of value.split(",")) if (v.trim() !== "") f.vary.push(v.trim()); // the app's spelling kept
         return;
       case "content-type":
         f.type = value;
         break;
       case "content-encoding":
-        if (value.trim() !== "" && value.trim().toLowerCase() !== "identity") f.encoding = true;
+        // identity (or nothing) is no coding: dropped, so a compressed reply names only its own.
+        if (value.trim() === "" || value.trim().toLowerCase() === "identity") return;
+        f.encoding = true;
         break;
       case "content-range":
         f.range = true;
