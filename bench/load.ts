@@ -26,11 +26,13 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { atCleanup, runMain, spawn } from "./lib/children.ts";
+import { atCleanup, runMain } from "./lib/children.ts";
 import { foreignLoad, NOISE_LIMIT, noisyRunsSection, printNoisyRuns, quietest, topOthers } from "./lib/noise.ts";
 import { BUN_COMM, isDead, logTail, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
 import { checkClockTick, coreTimes, cpuSeconds, processTimes } from "./lib/proc-stat.ts";
+import { describeDiff, rawExchange, type RawResponse } from "./lib/raw-http.ts";
 import { fmtRate, median } from "./lib/stats.ts";
+import { runWrk, wrkErrors, type WrkResult } from "./lib/wrk.ts";
 import { nginxConfig } from "./nginx.ts";
 
 const BENCH_DIR = import.meta.dir;
@@ -161,117 +163,8 @@ function nginxServer(sendfile: boolean) {
 
 // ---- correctness check before timing -----------------------------------------------------------
 
-interface RawResponse {
-  statusLine: string;
-  headers: Map<string, string>;
-  headBytes: number;
-  body: Buffer;
-}
-
-/** Parses complete responses off the front of buf; returns how many bytes were consumed. */
-function parseResponses(buf: Buffer, out: RawResponse[], eof: boolean): number {
-  let at = 0;
-  for (;;) {
-    const end = buf.indexOf("\r\n\r\n", at);
-    if (end < 0) return at;
-    const lines = buf.toString("latin1", at, end).split("\r\n");
-    const headers = new Map<string, string>();
-    for (const line of lines.slice(1)) {
-      const c = line.indexOf(":");
-      headers.set(line.slice(0, c).trim().toLowerCase(), line.slice(c + 1).trim());
-    }
-    const bodyStart = end + 4;
-    const cl = headers.get("content-length");
-    if (cl !== undefined) {
-      const n = Number(cl);
-      if (buf.length < bodyStart + n) return at;
-      out.push({ statusLine: lines[0]!, headers, headBytes: bodyStart - at, body: buf.subarray(bodyStart, bodyStart + n) });
-      at = bodyStart + n;
-    } else if (/chunked/i.test(headers.get("transfer-encoding") ?? "")) {
-      const parts: Buffer[] = [];
-      let p = bodyStart;
-      for (;;) {
-        const le = buf.indexOf("\r\n", p);
-        if (le < 0) return at;
-        const size = parseInt(buf.toString("latin1", p, le), 16);
-        if (size === 0) {
-          const te = buf.indexOf("\r\n\r\n", le);
-          if (te < 0) return at;
-          p = te + 4;
-          break;
-        }
-        if (buf.length < le + 2 + size + 2) return at;
-        parts.push(buf.subarray(le + 2, le + 2 + size));
-        p = le + 2 + size + 2;
-      }
-      out.push({ statusLine: lines[0]!, headers, headBytes: bodyStart - at, body: Buffer.concat(parts) });
-      at = p;
-    } else {
-      if (!eof) return at;
-      out.push({ statusLine: lines[0]!, headers, headBytes: bodyStart - at, body: buf.subarray(bodyStart) });
-      return buf.length;
-    }
-  }
-}
-
-/** Sends `request` on a fresh connection; resolves with `want` responses (and, if asked, after the server closes). */
-function rawExchange(port: number, request: string, want: number, expectClose: boolean, timeoutMs = 5000): Promise<RawResponse[]> {
-  return new Promise((resolvePromise, reject) => {
-    let buf = Buffer.alloc(0);
-    const responses: RawResponse[] = [];
-    let settled = false;
-    let sock: { end(): void } | null = null;
-    const finish = (err: Error | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      sock?.end();
-      if (err) reject(err);
-      else resolvePromise(responses);
-    };
-    const timer = setTimeout(
-      () => finish(new Error(`timed out after ${timeoutMs} ms: ${responses.length}/${want} responses${expectClose ? ", connection not closed by the server" : ""}`)),
-      timeoutMs,
-    );
-    const take = (eof: boolean) => {
-      const used = parseResponses(buf, responses, eof);
-      buf = buf.subarray(used);
-    };
-    Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        open(s) {
-          sock = s;
-          s.write(request);
-        },
-        data(_s, chunk) {
-          buf = Buffer.concat([buf, chunk]);
-          take(false);
-          if (responses.length > want) finish(new Error(`${responses.length} responses to ${want} requests`));
-          else if (responses.length === want && !expectClose) finish(null);
-        },
-        close() {
-          take(true);
-          if (responses.length === want) finish(null);
-          else finish(new Error(`connection closed after ${responses.length}/${want} responses (${buf.length} stray bytes)`));
-        },
-        error(_s, e) {
-          finish(e);
-        },
-      },
-    }).catch((e: Error) => finish(e));
-  });
-}
-
 function requestText(path: string, close: boolean): string {
   return `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench/load.ts\r\nAccept: */*\r\n${close ? "Connection: close\r\n" : ""}\r\n`;
-}
-
-function describeDiff(got: Uint8Array, want: Uint8Array): string {
-  let i = 0;
-  while (i < got.length && i < want.length && got[i] === want[i]) i++;
-  return `${got.length} bytes where ${want.length} were expected, first difference at byte ${i}`;
 }
 
 async function checkServer(r: Running, path: string, expected: Uint8Array, mode: Mode): Promise<string> {
@@ -306,53 +199,9 @@ async function checkServer(r: Running, path: string, expected: Uint8Array, mode:
 
 // ---- wrk ---------------------------------------------------------------------------------------
 
-interface WrkResult {
-  requests: number;
-  seconds: number;
-  rps: number;
-  non2xx: number;
-  connect: number;
-  read: number;
-  write: number;
-  timeout: number;
-  transfer: string;
-  /** wrk's own CPU time (user + system), seconds: near the run's length means wrk was the bottleneck. */
-  cpu: number;
-  raw: string;
-}
-
-async function wrk(url: string, duration: number, mode: Mode, script: string, headers: string[] = []): Promise<WrkResult> {
-  const args = ["taskset", "-c", WRK_CORE, "wrk", "-t1", `-c${CONNECTIONS}`, `-d${duration}s`];
-  for (const h of headers) args.push("-H", h);
-  if (mode === "close") args.push("-H", "Connection: close");
-  if (mode === "pipeline") args.push("-s", script);
-  args.push(url);
-  const proc = spawn(args, null);
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout as ReadableStream).text(),
-    new Response(proc.stderr as ReadableStream).text(),
-    proc.exited,
-  ]);
-  const raw = out + err;
-  if (code !== 0) throw new Error(`wrk exited with ${code}:\n${raw}`);
-  const m = /(\d+) requests in ([\d.]+)(us|ms|s|m)/.exec(raw);
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(raw);
-  if (!m || !rps) throw new Error(`cannot parse wrk output:\n${raw}`);
-  const unit = { us: 1e-6, ms: 1e-3, s: 1, m: 60 }[m[3] as "us" | "ms" | "s" | "m"];
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(raw);
-  return {
-    requests: Number(m[1]),
-    seconds: Number(m[2]) * unit,
-    rps: Number(rps[1]),
-    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(raw)?.[1] ?? 0),
-    connect: Number(sock?.[1] ?? 0),
-    read: Number(sock?.[2] ?? 0),
-    write: Number(sock?.[3] ?? 0),
-    timeout: Number(sock?.[4] ?? 0),
-    transfer: /Transfer\/sec:\s+(\S+)/.exec(raw)?.[1] ?? "?",
-    cpu: Number(proc.resourceUsage()?.cpuTime.total ?? NaN) / 1e6,
-    raw,
-  };
+function wrk(url: string, duration: number, mode: Mode, script: string, headers: string[] = []): Promise<WrkResult> {
+  const all = mode === "close" ? [...headers, "Connection: close"] : headers;
+  return runWrk({ url, duration, core: WRK_CORE, connections: CONNECTIONS, headers: all, script: mode === "pipeline" ? script : undefined });
 }
 
 // ---- scenarios ---------------------------------------------------------------------------------
@@ -383,16 +232,6 @@ const problems: string[] = [];
 const noisyRuns: string[] = [];
 const tables: string[] = [];
 
-function errorText(w: WrkResult): string {
-  const parts: string[] = [];
-  if (w.non2xx) parts.push(`non-2xx/3xx ${w.non2xx}`);
-  if (w.connect) parts.push(`connect ${w.connect}`);
-  if (w.read) parts.push(`read ${w.read}`);
-  if (w.write) parts.push(`write ${w.write}`);
-  if (w.timeout) parts.push(`timeout ${w.timeout}`);
-  return parts.join(", ");
-}
-
 async function measure(c: Case, r: Running, opts: Options, script: string, label: string): Promise<Sample> {
   const url = `http://127.0.0.1:${r.port}${c.path}`;
   const before = cpuSeconds(r.pid);
@@ -410,7 +249,7 @@ async function measure(c: Case, r: Running, opts: Options, script: string, label
   let noise = `other load: core ${SERVER_CORE} ${(foreign.server * 100).toFixed(0)}%, core ${WRK_CORE} ${(foreign.client * 100).toFixed(0)}%`;
   if (noisy) noise += ` — busiest: ${topOthers(procsBefore, processTimes(), [r.pid])}`;
   if (noisy) noisyRuns.push(`[${c.title}] ${r.name}, ${label}: ${noise}`);
-  const errs = errorText(w);
+  const errs = wrkErrors(w);
   if (errs !== "") problems.push(`[${c.title}] ${r.name}, ${label}: ${errs} (of ${w.requests} requests)`);
   if (w.requests === 0) problems.push(`[${c.title}] ${r.name}, ${label}: ZERO requests completed`);
   const s: Sample = {

@@ -1,0 +1,118 @@
+// HTTP/1.1 responses read off a raw TCP connection: a request written as bytes, the responses parsed
+// by Content-Length, chunked framing or the close, with each one's head and wire sizes kept. What the
+// benchmarks check a server's answer with before timing it.
+
+export interface RawResponse {
+  statusLine: string;
+  /** Field names in lower case; a repeated field keeps its last value. */
+  headers: Map<string, string>;
+  /** The status line and fields, with the blank line. */
+  headBytes: number;
+  /** The payload (chunked framing removed). */
+  body: Buffer;
+  /** All the bytes this response took on the wire: head, body and any chunk framing. */
+  wireBytes: number;
+}
+
+/** Parses complete responses off the front of buf; returns how many bytes were consumed. */
+export function parseResponses(buf: Buffer, out: RawResponse[], eof: boolean): number {
+  let at = 0;
+  for (;;) {
+    const end = buf.indexOf("\r\n\r\n", at);
+    if (end < 0) return at;
+    const lines = buf.toString("latin1", at, end).split("\r\n");
+    const headers = new Map<string, string>();
+    for (const line of lines.slice(1)) {
+      const c = line.indexOf(":");
+      headers.set(line.slice(0, c).trim().toLowerCase(), line.slice(c + 1).trim());
+    }
+    const bodyStart = end + 4;
+    const cl = headers.get("content-length");
+    if (cl !== undefined) {
+      const n = Number(cl);
+      if (buf.length < bodyStart + n) return at;
+      out.push({ statusLine: lines[0]!, headers, headBytes: bodyStart - at, body: buf.subarray(bodyStart, bodyStart + n), wireBytes: bodyStart + n - at });
+      at = bodyStart + n;
+    } else if (/chunked/i.test(headers.get("transfer-encoding") ?? "")) {
+      const parts: Buffer[] = [];
+      let p = bodyStart;
+      for (;;) {
+        const le = buf.indexOf("\r\n", p);
+        if (le < 0) return at;
+        const size = parseInt(buf.toString("latin1", p, le), 16);
+        if (size === 0) {
+          const te = buf.indexOf("\r\n\r\n", le);
+          if (te < 0) return at;
+          p = te + 4;
+          break;
+        }
+        if (buf.length < le + 2 + size + 2) return at;
+        parts.push(buf.subarray(le + 2, le + 2 + size));
+        p = le + 2 + size + 2;
+      }
+      out.push({ statusLine: lines[0]!, headers, headBytes: bodyStart - at, body: Buffer.concat(parts), wireBytes: p - at });
+      at = p;
+    } else {
+      if (!eof) return at;
+      out.push({ statusLine: lines[0]!, headers, headBytes: bodyStart - at, body: buf.subarray(bodyStart), wireBytes: buf.length - at });
+      return buf.length;
+    }
+  }
+}
+
+/** Sends `request` on a fresh connection; resolves with `want` responses (and, if asked, after the server closes). */
+export function rawExchange(port: number, request: string, want: number, expectClose: boolean, timeoutMs = 5000): Promise<RawResponse[]> {
+  return new Promise((resolvePromise, reject) => {
+    let buf = Buffer.alloc(0);
+    const responses: RawResponse[] = [];
+    let settled = false;
+    let sock: { end(): void } | null = null;
+    const finish = (err: Error | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock?.end();
+      if (err) reject(err);
+      else resolvePromise(responses);
+    };
+    const timer = setTimeout(
+      () => finish(new Error(`timed out after ${timeoutMs} ms: ${responses.length}/${want} responses${expectClose ? ", connection not closed by the server" : ""}`)),
+      timeoutMs,
+    );
+    const take = (eof: boolean) => {
+      const used = parseResponses(buf, responses, eof);
+      buf = buf.subarray(used);
+    };
+    Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        open(s) {
+          sock = s;
+          s.write(request);
+        },
+        data(_s, chunk) {
+          buf = Buffer.concat([buf, chunk]);
+          take(false);
+          if (responses.length > want) finish(new Error(`${responses.length} responses to ${want} requests`));
+          else if (responses.length === want && !expectClose) finish(null);
+        },
+        close() {
+          take(true);
+          if (responses.length === want) finish(null);
+          else finish(new Error(`connection closed after ${responses.length}/${want} responses (${buf.length} stray bytes)`));
+        },
+        error(_s, e) {
+          finish(e);
+        },
+      },
+    }).catch((e: Error) => finish(e));
+  });
+}
+
+/** Where two byte strings part: for an error message. */
+export function describeDiff(got: Uint8Array, want: Uint8Array): string {
+  let i = 0;
+  while (i < got.length && i < want.length && got[i] === want[i]) i++;
+  return `${got.length} bytes where ${want.length} were expected, first difference at byte ${i}`;
+}
