@@ -29,6 +29,9 @@
 // - other processes' CPU on the two cores is watched: above 5% a run is marked * and repeated; after
 //   each run the server is left to finish the requests in flight (its CPU time stops growing).
 //
+// - beside them, the ceiling: bench/servers/ceiling.ts (Bun.listen, no HTTP parsing) sending ours'
+//   gzip bytes from memory, so the distance from ours to it is what our code costs per response;
+//
 // Prints a throughput table, the ratios, and the bytes each response takes (head and body; ours in
 // gzip, br and zstd). The report is saved to bench/.out/compress-latest.md, logs and nginx configs
 // beside it; the temp dir and every child process are removed at the end.
@@ -410,10 +413,24 @@ async function main(): Promise<void> {
   }
   for (const n of notes) console.error(`  note: ${n}`);
 
+  // The ceiling: a Bun.listen responder with no parsing, sending ours' gzip bytes from memory (as
+  // application/octet-stream): what writing this response costs here, whatever server computes it.
+  const gzBytes = join(tempDir, "ours-app.js.gz");
+  writeFileSync(gzBytes, checked.get("ours gzip")!.body);
+  const ceiling: ServerSpec = {
+    key: "ceiling",
+    name: "ceiling (Bun.listen, no parsing)",
+    codings: [],
+    hasLength: true,
+    start: (port) => ({ cmd: [process.execPath, join(BENCH_DIR, "servers", "ceiling.ts"), "--port", `${port}`, "--file", gzBytes], comm: BUN_COMM }),
+  };
+  running.set(ceiling.key, await startPinned(ceiling.name, SERVER_CORE, join(OUT, "compress-ceiling.log"), ceiling.start));
+
   const contestants: Contestant[] = [
     ...specs.map((spec) => ({ label: `${spec.name}, gzip`, spec, coding: "gzip" as Coding })),
     { label: "ours, br", spec: ours, coding: "br" as Coding },
-  ].map((c) => ({ ...c, wireBytes: checked.get(`${c.spec.key} ${c.coding}`)!.wireBytes }));
+    { label: "ceiling (Bun.listen, no parsing), ours' gzip bytes", spec: ceiling, coding: "gzip" as Coding },
+  ].map((c) => ({ ...c, wireBytes: (checked.get(`${c.spec.key} ${c.coding}`) ?? checked.get("ours gzip")!).wireBytes }));
 
   console.error("\n## timing");
   if (opts.warmup > 0) for (const c of contestants) await measure(c, running.get(c.spec.key)!, opts.warmup, "warm-up");
@@ -439,6 +456,7 @@ async function main(): Promise<void> {
   };
   const oursGzip = at("ours, gzip");
   const oursBr = at("ours, br");
+  const ceilingGzip = at("ceiling (Bun.listen, no parsing), ours' gzip bytes");
   const gzStatic = better("static");
   const gzOn = better("on");
 
@@ -466,6 +484,7 @@ async function main(): Promise<void> {
     `| ours gzip ÷ nginx gzip_static (${gzStatic.label.includes("sendfile on") ? "sendfile on" : "sendfile off"}) | **${ratio(oursGzip.rps, gzStatic.m.rps)}** | ${ratio(gzStatic.m.cpu, oursGzip.cpu)} |`,
     `| ours gzip ÷ nginx gzip on (${gzOn.label.includes("sendfile on") ? "sendfile on" : "sendfile off"}) | **${ratio(oursGzip.rps, gzOn.m.rps)}** | ${ratio(gzOn.m.cpu, oursGzip.cpu)} |`,
     `| ours br ÷ nginx gzip_static (${gzStatic.label.includes("sendfile on") ? "sendfile on" : "sendfile off"}) | **${ratio(oursBr.rps, gzStatic.m.rps)}** | ${ratio(gzStatic.m.cpu, oursBr.cpu)} |`,
+    `| ours gzip ÷ the ceiling (the same bytes, no parsing) | **${ratio(oursGzip.rps, ceilingGzip.rps)}** | ${ratio(ceilingGzip.cpu, oursGzip.cpu)} |`,
     "",
     `nginx gzip on spends ${int(at(`${nginx("on", false).name}, gzip`).cpu)} µs (sendfile off) / ${int(at(`${nginx("on", true).name}, gzip`).cpu)} µs (sendfile on) of CPU per request.`,
     "",

@@ -160,6 +160,11 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
       () => this.armTimer(),
       () => this.destroy(),
     );
+    if (ctx.plainTcp) {
+      // Plain TCP: some writes go to the descriptor directly (writev, sendfile from the send arena).
+      const fd = (socket as { fd?: number }).fd;
+      if (typeof fd === "number" && fd >= 0) this.output.rawFd = fd;
+    }
     this.rx = new BodyReceiver(ctx.budget);
     if (ctx.proxyProtocol) this.state = STATE.PROXY;
     this.armTimer();
@@ -807,11 +812,6 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
     this.current = null;
     this.state = STATE.UPGRADED;
     this.setTimer(TIMER.NONE, 0);
-    if (this.ctx.plainTcp) {
-      // Large frames then leave header and payload in one writev (output.sendAfterCorked()).
-      const fd = (this.socket as { fd?: number }).fd;
-      if (typeof fd === "number" && fd >= 0) this.output.rawFd = fd;
-    }
     const received = this.in.takeRest();
     if (this.paused) {
       this.paused = false;

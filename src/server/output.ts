@@ -5,6 +5,7 @@ import type { Socket } from "bun";
 import type { OutBuffer } from "../http/response.ts";
 import type { Budget } from "./budget.ts";
 import { type CorkOwner, corkedBy, corkedLength, corkFor, uncorked } from "./cork.ts";
+import { type ArenaSlot, NOT_IN_ARENA, sendFromArena } from "./send-arena.ts";
 import { UNAVAILABLE, writeTwo } from "./writev.ts";
 
 export class Output implements CorkOwner {
@@ -132,6 +133,31 @@ export class Output implements CorkOwner {
     this.total += n; // (send() counts the rest)
     uncorked(this);
     this.send(bytes.subarray(n - head), copyRest);
+  }
+
+  /**
+   * A whole pre-encoded response, also placed in the send arena (`slot`): sent from there by
+   * sendfile(2) when the socket is plain TCP and nothing waits before it, else as send() would.
+   */
+  sendWhole(bytes: Uint8Array, slot: ArenaSlot | null): void {
+    if (slot === null || this.rawFd < 0) {
+      this.send(bytes);
+      return;
+    }
+    if (corkedLength(this) > 0) this.flush();
+    const fd = (this.socket as { fd?: number }).fd ?? -1; // (afresh: see sendAfterCorked)
+    if (this.#closed || this.queued > 0 || this.#waiting || fd !== this.rawFd) {
+      this.send(bytes);
+      return;
+    }
+    let n = sendFromArena(fd, slot);
+    if (n === NOT_IN_ARENA) {
+      this.send(bytes);
+      return;
+    }
+    if (n < 0) n = 0;
+    this.total += n; // (send() counts the rest)
+    if (n < bytes.length) this.send(bytes.subarray(n)); // a socket write: Bun then watches for drain
   }
 
   /** Nothing more should be written until `drain`: bytes are queued, or a writeSome() was short. */

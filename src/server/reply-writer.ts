@@ -77,7 +77,7 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
     t.settleUnreadBody(false); // (again below if this reply is not sent raw: it is idempotent)
     if (t.keepAlive && t.minor === 1 && !t.isHead) {
       if (raw.length <= RAW_COPY_LIMIT) t.output.cork().bytes(raw);
-      else t.output.send(raw); // large: by reference, after what is corked
+      else t.output.sendWhole(raw, reply.rawSlot ?? null); // large: by reference (or sendfile), after what is corked
       t.finishResponse(reply.status ?? 200, reply.body instanceof Uint8Array ? reply.body.length : raw.length);
       return;
     }

@@ -3,6 +3,7 @@
 import type { HeaderList } from "../http/response-head.ts";
 import { OCTET_STREAM_TYPE, TEXT_PLAIN_TYPE } from "../http/response.ts";
 import type { BodySource } from "./body.ts";
+import type { ArenaSlot } from "./send-arena.ts";
 import type { UpgradeFn } from "./upgrade.ts";
 
 export type { HeaderList } from "../http/response-head.ts";
@@ -26,6 +27,8 @@ export interface Reply {
    * HTTP/1.0, Connection: close) get the response built from status, headers and body.
    */
   raw?: Uint8Array;
+  /** Where `raw` also sits in the send arena (sent from there by sendfile), if it does. */
+  rawSlot?: ArenaSlot | null;
   /**
    * With status 101: the protocol that takes the connection over once this head is written
    * (upgrade.ts). The head gets `Connection: Upgrade`; `headers` should carry `Upgrade`.

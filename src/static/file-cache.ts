@@ -6,6 +6,7 @@ import type { BigIntStats } from "node:fs";
 import { concatBytes } from "../http/chars.ts";
 import { getDateLine } from "../http/date.ts";
 import { SERVER_HEADER, statusLine } from "../http/response.ts";
+import { type ArenaSlot, placeInArena } from "../server/send-arena.ts";
 import { isCompressibleType } from "../compress/compressible.ts";
 import { CODINGS, type CodingName } from "../compress/negotiate.ts";
 import { contentTypeFor, defaultCacheControl, makeEtag } from "./file-headers.ts";
@@ -36,6 +37,8 @@ export interface Variant {
   /** The whole 200 response (head with Date, then body), rebuilt when the Date line changes. */
   full: Uint8Array | null;
   fullDate: Uint8Array | null;
+  /** Where `full` also sits in the send arena, when it is large enough to be sent from there. */
+  fullSlot: ArenaSlot | null;
 }
 
 /** A variant compressed in memory, once it exists (compressed-files.ts keeps them). */
@@ -214,8 +217,12 @@ export function makeVariant(
     body,
     full: null,
     fullDate: null,
+    fullSlot: null,
   };
 }
+
+/** Whole responses larger than this are placed in the send arena (reply-writer.ts copies smaller ones). */
+const ARENA_MIN = 16 * 1024;
 
 /** Bodies up to this size are also kept as a whole pre-encoded response (fullResponse). */
 export const WHOLE_RESPONSE_LIMIT = 64 * 1024;
@@ -229,6 +236,9 @@ export function fullResponse(v: Variant): Uint8Array {
   const full = concatBytes([statusLine(200), v.head200, date, SERVER_HEADER, tail, body]);
   v.full = full;
   v.fullDate = date;
+  // Small ones are copied into the cork buffer (several share a write); large ones are sent by
+  // sendfile from the arena.
+  v.fullSlot = full.length > ARENA_MIN ? placeInArena(full, date) : null;
   return full;
 }
 

@@ -93,7 +93,8 @@ export function replyWithFile(
     // A whole response is kept beside the bytes only while small (a large compressed variant would be
     // held twice, and copied again every second for its Date line).
     if (v.body.length > WHOLE_RESPONSE_LIMIT) return { status, headers: v.head200, body: v.body };
-    return { status, headers: v.head200, body: v.body, raw: fullResponse(v) };
+    const raw = fullResponse(v);
+    return { status, headers: v.head200, body: v.body, raw, rawSlot: v.fullSlot };
   }
   if (method === METHOD.HEAD) return { status, headers: v.head200, body: emptySource, length: v.size };
   const fd = openFile(v.path);
