@@ -30,6 +30,11 @@ export class BudgetCache<E extends CacheEntry> {
     return this.#bytes;
   }
 
+  /** Bytes one entry may hold at most. */
+  get entryLimit(): number {
+    return this.maxEntry;
+  }
+
   get count(): number {
     return this.#entries.size;
   }
@@ -84,6 +89,7 @@ export class BudgetCache<E extends CacheEntry> {
       for (const [key, e] of this.#entries) {
         if (fits()) break;
         if (e === keep || e.building) continue;
+        if (n > 0 && e.size === 0) continue; // frees no bytes: a record of a file not to compress, kept
         if (e.used && pass === 0) {
           e.used = false;
           this.#entries.delete(key); // to the back of the line

@@ -15,8 +15,13 @@ export class BuildQueue {
   constructor(
     /** Builds at once (Bun's thread pool has a thread per core). */
     private readonly concurrency: number,
-    /** Builds waiting at most; past it, add() refuses. */
+    /** Urgent builds waiting at most; past it, add() refuses them. */
     private readonly limit: number,
+    /**
+     * Background builds waiting at most, apart: a backlog of them (every fast build queues a best
+     * one) must never make an urgent build be refused.
+     */
+    private readonly laterLimit: number = limit,
   ) {}
 
   /** Builds waiting and running. */
@@ -31,7 +36,7 @@ export class BuildQueue {
 
   /** Queues `build` (first among the later ones if `urgent`); false when the queue is full. */
   add(build: Build, urgent: boolean): boolean {
-    if (this.#urgent.length + this.#later.length >= this.limit) return false;
+    if (urgent ? this.#urgent.length >= this.limit : this.#later.length >= this.laterLimit) return false;
     (urgent ? this.#urgent : this.#later).push(build);
     this.#next();
     return true;

@@ -47,7 +47,7 @@ function options(coding: Coding, level: Level, size: number): zlib.ZlibOptions |
     if (size < 0) params[C.ZSTD_c_windowLog] = 18; // a stream's context stays small
     return size >= 0 ? { params, pledgedSrcSize: size } : { params };
   }
-  return size < 0 ? { level: n, windowBits: 15, memLevel: 8 } : { level: n };
+  return { level: n }; // (zlib's own window and memory: about 0.4 MiB a stream)
 }
 
 /** Compresses `input` whole, on this thread: for bodies small enough to take less than a millisecond. */

@@ -10,7 +10,8 @@ import type { BigIntStats } from "node:fs";
 import { concatBytes } from "../http/chars.ts";
 import { BudgetCache, type CacheEntry } from "../compress/budget-cache.ts";
 import { BuildQueue } from "../compress/build-queue.ts";
-import { BEST_SMALL_LIMIT, compressAsync, createCompressor, LEVEL, type Level } from "../compress/codecs.ts";
+import { BEST_SMALL_LIMIT, type Compressor, compressAsync, createCompressor, LEVEL, type Level } from "../compress/codecs.ts";
+import { HttpException } from "../server/http-exception.ts";
 import { type Coding, CODINGS } from "../compress/negotiate.ts";
 import { type Entry, type MadeSlot, makeVariant, type Variant, WHOLE_RESPONSE_LIMIT } from "./file-cache.ts";
 import { makeEtag } from "./file-headers.ts";
@@ -18,8 +19,13 @@ import { openFile, readWholeFile, statOrNull } from "./file-system.ts";
 
 /** Builds at once: each holds a compressor (up to ~40 MiB at the best levels) and its input. */
 const CONCURRENCY = 2;
-/** Builds waiting at most. */
+/** Urgent builds waiting at most (a client waits, or a large file's one build). */
 const QUEUE_LIMIT = 1024;
+/**
+ * Best-level builds waiting at most. Each holds its Entry (and so its bytes) until it runs: past
+ * this, a file keeps its fast-level bytes.
+ */
+const LATER_LIMIT = 256;
 /** A request waits for a fast build only while fewer than this many wait before it. */
 const WAIT_QUEUE_LIMIT = 32;
 /** Records at most (bodies, and files that could not be compressed). */
@@ -52,7 +58,7 @@ export interface CompressedFilesOptions {
 
 export class CompressedFiles {
   readonly #cache: BudgetCache<Made>;
-  readonly #queue = new BuildQueue(CONCURRENCY, QUEUE_LIMIT);
+  readonly #queue = new BuildQueue(CONCURRENCY, QUEUE_LIMIT, LATER_LIMIT);
 
   constructor(options: CompressedFilesOptions) {
     // One file may take half the budget at most, so it cannot push every other one out.
@@ -96,10 +102,10 @@ export class CompressedFiles {
     if (small) {
       let settle!: () => void;
       m.pending = new Promise((resolve) => (settle = resolve));
-      ok = this.#queue.add(() => this.#buildSmall(key, m!, e, c, LEVEL.FAST).finally(settle), true);
+      ok = this.#queue.add(() => this.#guarded(key, m!, this.#buildSmall(key, m!, e, c, LEVEL.FAST)).finally(settle), true);
       if (!ok) settle();
     } else {
-      ok = this.#queue.add(() => this.#buildLarge(key, m!, e, c), false);
+      ok = this.#queue.add(() => this.#guarded(key, m!, this.#buildLarge(key, m!, e, c)), false);
     }
     if (!ok) {
       this.#cache.delete(key); // the queue is full: a later request tries again
@@ -133,59 +139,72 @@ export class CompressedFiles {
     // (the best build then finds the record dead and stops): pinned, a burst of new files would
     // fill the budget with bytes waiting for their turn.
     m.building = false;
-    if (level === LEVEL.FAST) this.#queue.add(() => this.#buildSmall(key, m, e, c, LEVEL.BEST), false);
+    if (level === LEVEL.FAST) this.#queue.add(() => this.#guarded(key, m, this.#buildSmall(key, m, e, c, LEVEL.BEST)), false);
   }
 
-  /** A large file streamed through the compressor at the best level; given up past the budget. */
+  /**
+   * A large file streamed through the compressor at the best level. Its output is counted against
+   * the budget only once it is whole (at most half the budget is held meanwhile), so a file that
+   * turns out too big has not pushed other variants out for nothing.
+   */
   async #buildLarge(key: string, m: Made, e: Entry, c: Coding): Promise<void> {
     if (m.dead) return;
     const id = e.identity;
-    const fd = openFile(id.path);
-    if (fd < 0) return this.#giveUp(key, m);
-    const z = createCompressor(c, LEVEL.BEST, id.size);
+    const limit = this.#cache.entryLimit;
     const chunks: Uint8Array[] = [];
-    let failed = false;
-    z.on("data", (d: Uint8Array) => {
-      if (failed) return;
-      if (!this.#cache.grow(key, m, d.length)) {
-        failed = true; // bigger than the budget allows: never kept
-        return;
-      }
-      chunks.push(d);
-    });
-    const ended = new Promise<void>((resolve, reject) => {
-      z.on("end", resolve);
-      z.on("error", reject);
-    });
-    ended.catch(() => {}); // (awaited below, unless a write fails first)
+    let total = 0;
+    let fd = -1;
+    let z: Compressor | null = null;
     try {
+      fd = openFile(id.path);
+      if (fd < 0) return this.#giveUp(key, m);
+      const compressor = createCompressor(c, LEVEL.BEST, id.size);
+      z = compressor;
+      compressor.on("data", (d: Uint8Array) => {
+        total += d.length;
+        if (total <= limit) chunks.push(d);
+      });
+      const ended = new Promise<void>((resolve, reject) => {
+        compressor.on("end", resolve);
+        compressor.on("error", reject);
+      });
+      ended.catch(() => {}); // (awaited below, unless a write fails first)
       const buf = new Uint8Array(PIECE);
-      for (let pos = 0; pos < id.size && !failed && !m.dead; ) {
+      for (let pos = 0; pos < id.size && total <= limit && !m.dead; ) {
         const n = readSync(fd, buf, 0, Math.min(PIECE, id.size - pos), pos);
         if (n <= 0) throw new Error("file ended early");
         pos += n;
         // The compressor has taken the piece once the callback runs: the buffer can be read into again.
-        await new Promise<void>((resolve, reject) => z.write(buf.subarray(0, n), (err) => (err ? reject(err) : resolve())));
+        await new Promise<void>((resolve, reject) => compressor.write(buf.subarray(0, n), (err) => (err ? reject(err) : resolve())));
       }
-      if (failed || m.dead) {
-        z.destroy();
-        return this.#giveUp(key, m);
-      }
-      z.end();
+      if (total > limit || m.dead) return this.#giveUp(key, m); // (bigger than the budget allows: never kept)
+      compressor.end();
       await ended;
-      if (failed || m.dead || !sameStats(fstatSync(fd, { bigint: true }), id.stats)) return this.#giveUp(key, m);
-    } catch (err) {
-      z.destroy();
-      console.error(`cannot compress ${id.path}:`, err);
-      return this.#giveUp(key, m);
+      z = null;
+      if (total > limit || m.dead || !sameStats(fstatSync(fd, { bigint: true }), id.stats)) return this.#giveUp(key, m);
     } finally {
-      closeSync(fd);
+      z?.destroy();
+      if (fd >= 0) closeSync(fd);
     }
+    if (!this.#cache.grow(key, m, total)) return this.#giveUp(key, m);
     const out = chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
     chunks.length = 0;
     m.variant = this.#variantOf(e, c, LEVEL.BEST, out);
     m.level = LEVEL.BEST;
     m.building = false;
+  }
+
+  /**
+   * A build that threw (the descriptors ran out, a read failed): its record goes, so that a later
+   * request tries again, rather than stay empty and pinned.
+   */
+  #guarded(key: string, m: Made, build: Promise<void>): Promise<void> {
+    return build.catch((err) => {
+      if (!(err instanceof HttpException)) console.error("compression failed:", err);
+      m.building = false;
+      m.pending = null;
+      if (this.#cache.get(key) === m) this.#cache.delete(key);
+    });
   }
 
   /**

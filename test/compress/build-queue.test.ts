@@ -119,32 +119,32 @@ test("urgent builds run before the others, in the order they came", async () => 
   expect(q.urgentWaiting).toBe(0);
 });
 
-test("past `limit` builds waiting, add() refuses (running ones do not count); a place frees as one starts", async () => {
+test("each kind has its own limit of builds waiting (running ones do not count): background ones never refuse an urgent one", async () => {
   const log: string[] = [];
-  const q = new BuildQueue(1, 2);
+  const q = new BuildQueue(1, 1, 1);
   const run = new Gate("running", log);
   const w1 = new Gate("w1", log);
   const w2 = new Gate("w2", log);
   const refused = new Gate("refused", log);
   expect(q.add(run.build, false)).toBe(true); // runs: not waiting
-  expect(q.add(w1.build, false)).toBe(true);
-  expect(q.add(w2.build, true)).toBe(true);
+  expect(q.add(w1.build, false)).toBe(true); // the one background build that may wait
   expect(q.add(refused.build, false)).toBe(false);
-  expect(q.add(refused.build, true)).toBe(false); // urgent or not
+  expect(q.add(w2.build, true)).toBe(true); // urgent: its own room
+  expect(q.add(refused.build, true)).toBe(false);
   expect(q.size).toBe(3);
   run.release();
   await pollUntil(() => log.length === 2, 2000, "the next build to start");
   expect(log).toEqual(["running", "w2"]);
-  // One waits now: there is room for one more.
+  // The urgent one runs now: there is room for another urgent one, none for a background one.
   const w3 = new Gate("w3", log);
-  expect(q.add(w3.build, false)).toBe(true);
+  expect(q.add(w3.build, true)).toBe(true);
   expect(q.add(refused.build, false)).toBe(false);
-  for (const g of [w2, w1, w3]) {
+  for (const g of [w2, w3, w1]) {
     g.release();
     await settle();
   }
   await pollUntil(() => q.size === 0, 2000, "the queue to empty");
-  expect(log).toEqual(["running", "w2", "w1", "w3"]);
+  expect(log).toEqual(["running", "w2", "w3", "w1"]);
   expect(refused.started).toBe(false);
 });
 
