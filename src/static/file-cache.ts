@@ -201,7 +201,10 @@ export function makeVariant(
 ): Variant {
   const mtimeMs = Number(st.mtimeNs / 1_000_000n);
   const lastModified = new Date(mtimeMs).toUTCString();
-  let headLines = `${common}Last-Modified: ${lastModified}\r\nETag: ${etag}\r\n`;
+  // A compressed variant is never served in ranges (a Range gets the identity bytes): it does not
+  // advertise them, as nginx does not for gzip.
+  const lines = coding === null ? common : common.replace("Accept-Ranges: bytes\r\n", "");
+  let headLines = `${lines}Last-Modified: ${lastModified}\r\nETag: ${etag}\r\n`;
   if (coding !== null) headLines += `Content-Encoding: ${coding}\r\n`;
   return {
     path,

@@ -69,7 +69,7 @@ export function replyWithFile(
       true, // only GET and HEAD get this far
     );
     if (pre === 304) return notModified(v, e);
-    if (pre === 412) return textReply(412, "Precondition Failed");
+    if (pre === 412) return textReply(412, "Precondition Failed", varyIf(e, []));
     if (ifNoneMatch !== undefined && prefs !== null) {
       // The client holds another variant it can use (a cache that stored both): 304 for that one.
       const held = heldVariant(e, v, ifNoneMatch, prefs);
@@ -79,10 +79,13 @@ export function replyWithFile(
     const range = fieldValue(head, FIELD.RANGE);
     if (range !== undefined && method === METHOD.GET && v.coding === null) {
       const ifRange = fieldValue(head, FIELD.IF_RANGE);
-      if (ifRange === undefined || ifRangeHolds(ifRange, v.etag, v.mtimeMs, Date.now())) {
+      // A date says nothing of which variant the client holds part of, when several share it: only
+      // the identity's strong ETag may resume a path whose answers vary.
+      const byDate = ifRange !== undefined && !ifRange.trimStart().startsWith('"') && !ifRange.trimStart().startsWith("W/");
+      if (ifRange === undefined || (!(e.varies && byDate) && ifRangeHolds(ifRange, v.etag, v.mtimeMs, Date.now()))) {
         const r = parseRange(range, v.size);
         if (r === RANGE_UNSATISFIABLE) {
-          return textReply(416, "Range Not Satisfiable", [["Content-Range", `bytes */${v.size}`]]);
+          return textReply(416, "Range Not Satisfiable", varyIf(e, [["Content-Range", `bytes */${v.size}`]]));
         }
         if (r !== RANGE_IGNORE) return partial(e, v, r, boundary);
       }
@@ -102,6 +105,12 @@ export function replyWithFile(
   return { status, headers: v.head200, body: new FileSource(fd, 0, v.size), length: v.size };
 }
 
+/** `fields`, with Vary when the path's answers vary by Accept-Encoding. */
+function varyIf(e: Entry, fields: [string, string][]): [string, string][] {
+  if (e.varies) fields.push(["Vary", "Accept-Encoding"]);
+  return fields;
+}
+
 /** 304 carries the validators and the fields a 200 would have that affect caching (§15.4.5). */
 function notModified(v: Variant, e: Entry): Reply {
   const headers: [string, string][] = [
@@ -119,6 +128,7 @@ function notModified(v: Variant, e: Entry): Reply {
  * that are; null for identity.
  */
 function chooseVariant(e: Entry, prefs: Preferences, files: CompressedFiles | null, mayWait: boolean): Variant | Promise<void> | null {
+  // A sibling on disk wins over its own coding made here; codings with no sibling are still made.
   const compress = e.compressible && files !== null;
   const c = pickCoding(prefs, e.siblings | (compress ? ALL_CODINGS : 0));
   if (c === IDENTITY) return null;

@@ -4,7 +4,7 @@
 // HEAD, Range, the exclusions, precompressed siblings, a changed file, the cache budget, and a large
 // file's build leaving other connections alone. Fixtures are generated text, written at run time.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import zlib from "node:zlib";
@@ -435,6 +435,43 @@ describe("Range with Accept-Encoding", () => {
     expectWhole(star, "gzip", RANGE_FILE);
   });
 
+  test("compressed answers do not advertise ranges; identity ones do", async () => {
+    const c = await getUntilStrong("/range.txt", "br");
+    expect(c.header("accept-ranges")).toBeUndefined();
+    expect((await get("/range.txt")).header("accept-ranges")).toBe("bytes");
+  }, 70_000);
+
+  test("If-Range with a date cannot tell which variant the client holds part of: the whole file, 200", async () => {
+    // Modified an hour ago, so its Last-Modified is a strong validator (RFC 9110 §8.8.2.2).
+    write("range-old.txt", RANGE_FILE);
+    const hourAgo = new Date(Date.now() - 3600_000);
+    utimesSync(join(root, "range-old.txt"), hourAgo, hourAgo);
+    const plain = await get("/range-old.txt");
+    const lastModified = plain.header("last-modified")!;
+    const r = await get("/range-old.txt", { ...br, Range: "bytes=100-", "If-Range": lastModified });
+    expect(r.status).toBe(200);
+    expect(r.header("content-range")).toBeUndefined();
+    // With the identity's strong ETag it resumes.
+    const tagged = await get("/range-old.txt", { ...br, Range: "bytes=100-", "If-Range": plain.header("etag")! });
+    expect(tagged.status).toBe(206);
+    expect(Buffer.from(tagged.body).equals(RANGE_FILE.subarray(100))).toBe(true);
+    // A path that does not vary (an image) still resumes by date.
+    write("old.png", RANGE_FILE);
+    utimesSync(join(root, "old.png"), hourAgo, hourAgo);
+    const png = await get("/old.png");
+    const byDate = await get("/old.png", { Range: "bytes=100-", "If-Range": png.header("last-modified")! });
+    expect(byDate.status).toBe(206);
+  });
+
+  test("412 and 416 on a path that varies carry Vary too", async () => {
+    const pre = await get("/range.txt", { ...br, "If-Match": '"nope"' });
+    expect(pre.status).toBe(412);
+    expect(pre.header("vary")).toBe("Accept-Encoding");
+    const bad = await get("/range.txt", { ...br, Range: `bytes=${RANGE_FILE.length + 10}-` });
+    expect(bad.status).toBe(416);
+    expect(bad.header("vary")).toBe("Accept-Encoding");
+  });
+
   test("a Range on a large file whose variant is ready: still identity bytes", async () => {
     await getUntilEncoded("/large.txt", "br");
     const r = await get("/large.txt", { ...br, Range: "bytes=1000000-1000099" });
@@ -679,6 +716,29 @@ describe("the compressed-file cache stays within its budget", () => {
     expect(v).not.toBeNull();
     expect(decode("br", (v as { body: Uint8Array }).body).equals(data)).toBe(true);
     expect(roomy.bytes).toBe((v as { size: number }).size);
+  }, 70_000);
+
+  test("CompressedFiles directly: a large build that gives up has pushed no other variant out", async () => {
+    const dir = join(tmp, "budget-keep");
+    mkdirSync(dir);
+    const cache = new FileCache({ root: dir, fileLimit: 64 * KiB, totalLimit: 64 * MiB, cacheControl: undefined, compressMinSize: 1024 });
+    const files = new CompressedFiles({ budget: BUDGET });
+    const small = Array.from({ length: 8 }, (_, i) => {
+      const path = join(dir, `s${i}.txt`);
+      writeFileSync(path, wordText(16 * KiB, 500 + i));
+      return cache.add(`/s${i}.txt`, path, `s${i}.txt`, statSync(path, { bigint: true }), Date.now())!;
+    });
+    for (const e of small) await files.variant(e, BR, true);
+    await pollUntil(() => files.builds === 0, 60_000, "the small builds to end", { every: 5 });
+    const held = files.bytes;
+    expect(held).toBeGreaterThan(BUDGET / 4); // what a large build could have evicted
+    const big = join(dir, "big.txt");
+    writeFileSync(big, wordText(4 * MiB, 77));
+    const e = cache.add("/big.txt", big, "big.txt", statSync(big, { bigint: true }), Date.now())!;
+    expect(files.variant(e, BR, true)).toBeNull();
+    await pollUntil(() => files.builds === 0, 60_000, "the large build to give up", { every: 5 });
+    expect(files.bytes).toBe(held);
+    for (const s of small) expect(files.variant(s, BR, false)).not.toBeNull();
   }, 70_000);
 });
 
