@@ -20,6 +20,27 @@ export function activeStreams(): number {
   return active;
 }
 
+/**
+ * Runs `start(done)` on the compressor and waits for `done`; fails instead if the compressor errs or
+ * is destroyed first (close() from the connection), so no read is left waiting for ever.
+ */
+function settled(z: Compressor, start: (done: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const fail = (err?: Error) => {
+      z.off("close", fail);
+      z.off("error", fail);
+      reject(err ?? new Error("compressor closed"));
+    };
+    z.once("close", fail);
+    z.once("error", fail);
+    start(() => {
+      z.off("close", fail);
+      z.off("error", fail);
+      resolve();
+    });
+  });
+}
+
 export class CompressingSource implements BodySource {
   readonly #inner: BodySource;
   readonly #flush: number;
@@ -38,25 +59,34 @@ export class CompressingSource implements BodySource {
   }
 
   async read(): Promise<Uint8Array | null> {
+    try {
+      return await this.#next();
+    } catch (err) {
+      if (this.#z === null) return null; // closed meanwhile: nobody reads on
+      throw err;
+    }
+  }
+
+  async #next(): Promise<Uint8Array | null> {
     for (;;) {
       const z = this.#z;
       if (z === null) return null;
       const piece = await this.#inner.read();
       if (this.#z === null) return null; // closed meanwhile
       if (piece === null) {
-        await new Promise<void>((resolve, reject) => {
-          z.once("end", resolve);
-          z.once("error", reject);
+        await settled(z, (done) => {
+          z.once("end", done);
           z.end();
         });
         this.#release();
         return this.#take();
       }
       if (piece.length === 0) continue;
-      await new Promise<void>((resolve, reject) => {
+      await settled(z, (done) => {
         z.write(piece);
-        z.flush(this.#flush, () => (this.#error !== null ? reject(this.#error) : resolve()));
+        z.flush(this.#flush, done);
       });
+      if (this.#error !== null) throw this.#error;
       const out = this.#take();
       if (out !== null) return out;
     }
