@@ -62,7 +62,8 @@ export class StaticRoute {
     }
     this.#etag = etag;
     this.#lastModified = lastModified === "" ? NaN : parseHttpDate(lastModified);
-    this.#notModified = { status: 304, headers, body: null };
+    // (`length`: the 200's, so the reply filter gives the 304 the Vary and ETag the 200 gets.)
+    this.#notModified = { status: 304, headers, body: null, length: body.length };
     this.#reply = { status: res.status, headers, body };
     return this.#reply;
   }

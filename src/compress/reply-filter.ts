@@ -42,7 +42,8 @@ interface Fields {
 /** The reply to send instead of `reply` for `req` (the same one when nothing changes). */
 export function compressReply(reply: Reply, req: ServerRequest, options: ReplyCompression): Reply | Promise<Reply> {
   const status = reply.status ?? 200;
-  if (status < 200 || status === 204 || status === 206 || status === 304 || reply.upgrade !== undefined) return reply;
+  if (status === 304) return notModified(reply, req, options);
+  if (status < 200 || status === 204 || status === 206 || reply.upgrade !== undefined) return reply;
   const body = reply.body;
   if (body == null || reply.raw !== undefined) return reply;
   let length: number;
@@ -73,6 +74,23 @@ export function compressReply(reply: Reply, req: ServerRequest, options: ReplyCo
   else if (body instanceof Blob) source = new StreamSource(body.stream());
   else source = body;
   return varied(reply, fields, coding, new CompressingSource(source, coding));
+}
+
+/**
+ * A 304 carries the Vary and ETag the 200 would have (RFC 9110 §15.4.5): when its fields name a
+ * compressible type (a static route's do) and `length`, if given, is the 200's body length.
+ */
+function notModified(reply: Reply, req: ServerRequest, options: ReplyCompression): Reply {
+  const headers = reply.headers;
+  if (headers === undefined || headers instanceof Uint8Array) return reply;
+  if (reply.length !== undefined && reply.length < options.minSize) return reply;
+  const fields = readFields(headers, undefined);
+  if (fields === null || !isCompressibleType(fields.type) || fields.encoding || fields.noTransform) return reply;
+  const coding = pickCoding(preferences(req.head.header("accept-encoding")), ALL_CODINGS);
+  const out = varied(reply, fields, coding === IDENTITY ? null : coding, null);
+  // (varied() names the coding of a body; a 304 has none.)
+  if (coding !== IDENTITY) out.headers = (out.headers as [string, string][]).filter(([n]) => n !== "Content-Encoding");
+  return out;
 }
 
 /** The reply with Vary added, and when `coding` is given, that Content-Encoding and `body`. */

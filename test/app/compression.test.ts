@@ -200,7 +200,10 @@ function appOptions() {
     port: 0,
     hostname: "127.0.0.1",
     log: "off" as const,
-    routes: { "/route": () => new Response(TEXT, { headers: TYPE("text/html; charset=utf-8") }) },
+    routes: {
+      "/route": () => new Response(TEXT, { headers: TYPE("text/html; charset=utf-8") }),
+      "/static-route": new Response(TEXT, { headers: TYPE("text/html; charset=utf-8") }),
+    },
     handler(req: { path: string }) {
       if (req.path === "/handler/string") return TEXT;
       if (req.path === "/handler/reply") return { status: 201, headers: { "Content-Type": "application/javascript" }, body: TEXT };
@@ -499,6 +502,25 @@ describe("ETag and Vary", () => {
     expect(r.headers.get("vary")).toEqual(["*"]);
     expect(r.header("content-encoding")).toBe("br");
     expect(dec.decode(zlib.brotliDecompressSync(r.body))).toBe(TEXT);
+  });
+
+  test("a static route's 304 carries the Vary and the (weak) ETag its compressed 200 has", async () => {
+    const full = await get(port, "/static-route", "br");
+    expect(full.header("content-encoding")).toBe("br");
+    const tag = full.header("etag")!;
+    expect(tag).toStartWith('W/"');
+    const again = await exchange(port, `GET /static-route HTTP/1.1\r\nHost: t\r\nAccept-Encoding: br\r\nIf-None-Match: ${tag}\r\n\r\n`);
+    expect(again.status).toBe(304);
+    expect(again.header("etag")).toBe(tag);
+    expect(again.header("vary")).toBe("Accept-Encoding");
+    expect(again.header("content-encoding")).toBeUndefined();
+    // Identity: the strong tag, still with Vary.
+    const plain = await get(port, "/static-route");
+    const same = await exchange(port, `GET /static-route HTTP/1.1\r\nHost: t\r\nIf-None-Match: ${plain.header("etag")}\r\n\r\n`);
+    expect(same.status).toBe(304);
+    expect(same.header("etag")).toBe(plain.header("etag"));
+    expect(same.header("etag")).not.toStartWith("W/");
+    expect(same.header("vary")).toBe("Accept-Encoding");
   });
 
   test("a Vary that names Accept-Encoding already does not name it twice", async () => {
