@@ -35,11 +35,10 @@
 // Prints a throughput table, the ratios, and the bytes each response takes (head and body; ours in
 // gzip, br and zstd). The report is saved to bench/.out/compress-latest.md, logs and nginx configs
 // beside it; the temp dir and every child process are removed at the end.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import zlib from "node:zlib";
-import { atCleanup, REPO, runMain } from "./lib/children.ts";
+import { die, REPO, runMain, tempDirForRun } from "./lib/children.ts";
 import { foreignLoad, NOISE_LIMIT, noisyRunsSection, printNoisyRuns, quietest, topOthers } from "./lib/noise.ts";
 import { BUN_COMM, isDead, logTail, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
 import { checkClockTick, coreTimes, cpuSeconds, processTimes } from "./lib/proc-stat.ts";
@@ -122,15 +121,7 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
-function die(msg: string): never {
-  console.error(msg);
-  process.exit(2);
-}
-
 let tempDir = "";
-atCleanup(() => {
-  if (tempDir !== "") rmSync(tempDir, { recursive: true, force: true });
-});
 
 // ---- the file ----------------------------------------------------------------------------------
 
@@ -361,7 +352,7 @@ async function main(): Promise<void> {
   checkClockTick();
   for (const tool of ["taskset", "wrk", "gzip", NGINX]) if (Bun.which(tool) === null) throw new Error(`${tool} is not installed (apt-get install util-linux wrk gzip nginx-light)`);
   mkdirSync(OUT, { recursive: true });
-  tempDir = mkdtempSync(join(tmpdir(), "bench-compress-"));
+  tempDir = tempDirForRun("bench-compress-");
   const plainDir = join(tempDir, "plain");
   const staticDir = join(tempDir, "static");
   mkdirSync(plainDir);

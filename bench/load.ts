@@ -22,11 +22,10 @@
 //
 // Fixtures (random bytes: 1 KiB, 64 KiB, 1 MiB) are written to bench/.fixtures/ at every run; logs of
 // the servers, the generated configs and the results go to bench/.out/ (both gitignored).
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { atCleanup, runMain } from "./lib/children.ts";
+import { die, runMain, tempDirForRun } from "./lib/children.ts";
 import { foreignLoad, NOISE_LIMIT, noisyRunsSection, printNoisyRuns, quietest, topOthers } from "./lib/noise.ts";
 import { BUN_COMM, isDead, logTail, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
 import { checkClockTick, coreTimes, cpuSeconds, processTimes } from "./lib/proc-stat.ts";
@@ -106,15 +105,7 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
-function die(msg: string): never {
-  console.error(msg);
-  process.exit(2);
-}
-
 let tempDir = "";
-atCleanup(() => {
-  if (tempDir !== "") rmSync(tempDir, { recursive: true, force: true });
-});
 
 // ---- servers -----------------------------------------------------------------------------------
 
@@ -367,7 +358,7 @@ async function main(): Promise<void> {
   ensureTools(opts.scenarios.includes("static"));
   for (const tool of ["taskset", "wrk"]) if (Bun.which(tool) === null) throw new Error(`${tool} is not installed`);
   mkdirSync(OUT, { recursive: true });
-  tempDir = mkdtempSync(join(tmpdir(), "bench-load-"));
+  tempDir = tempDirForRun("bench-load-");
   const script = pipelineScript();
   const fixtures = writeFixtures();
 

@@ -33,11 +33,10 @@
 // again unless --fresh (a new one per read, as Bun gives: adds the allocation and copy that every
 // Bun.listen server pays). Prints CPU ms per GiB (median and best of the rounds), pieces the handler
 // read and socket pauses per MiB. The harness itself costs ~2.5 ms/GiB (a setImmediate per read).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Socket } from "bun";
-import { atCleanup, runMain, track } from "./lib/children.ts";
+import { die, runMain, tempDirForRun, track } from "./lib/children.ts";
 import { NOISE_LIMIT, quietest } from "./lib/noise.ts";
 import { BUN_COMM, isDead, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
 import { checkClockTick, CLK_TCK, cpuSeconds, processTimes } from "./lib/proc-stat.ts";
@@ -199,15 +198,7 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
-function die(msg: string): never {
-  console.error(msg);
-  process.exit(2);
-}
-
 let tempDir = "";
-atCleanup(() => {
-  if (tempDir !== "") rmSync(tempDir, { recursive: true, force: true });
-});
 
 // ---- servers -----------------------------------------------------------------------------------
 
@@ -395,7 +386,7 @@ async function main(): Promise<void> {
   checkClockTick();
   for (const tool of ["taskset", ...(opts.client === "curl" ? ["curl"] : [])]) if (Bun.which(tool) === null) throw new Error(`${tool} is not installed`);
   mkdirSync(OUT, { recursive: true });
-  tempDir = mkdtempSync(join(tmpdir(), "bench-upload-"));
+  tempDir = tempDirForRun("bench-upload-");
   if (opts.client === "curl") {
     const block = new Uint8Array(opts.block).map((_, i) => i);
     for (const size of new Set([opts.size, opts.warmup])) {

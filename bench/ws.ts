@@ -40,7 +40,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { runMain, track } from "./lib/children.ts";
+import { die, runMain, track } from "./lib/children.ts";
 import { foreignLoad, NOISE_LIMIT, noisyRunsSection, printNoisyRuns, quietest, topOthers } from "./lib/noise.ts";
 import { BUN_COMM, isDead, logTail, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
 import { checkClockTick, coreTimes, processTimes, userSystemSeconds } from "./lib/proc-stat.ts";
@@ -111,11 +111,6 @@ function parseOptions(argv: string[]): Options {
   if (o.pubInflight < o.pubBatch) die("--pub-inflight must be at least --pub-batch");
   if (o.scenarios.length === 0) o.scenarios = ["echo", "binary", "broadcast"];
   return o;
-}
-
-function die(msg: string): never {
-  console.error(msg);
-  process.exit(2);
 }
 
 // ---- scenarios ---------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // The child processes of a benchmark run: every one is registered, and all are stopped at the end
 // whatever happens (normal end, an error, or SIGINT/SIGTERM/SIGHUP).
-import { closeSync, openSync } from "node:fs";
-import { resolve } from "node:path";
+import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 
 export const REPO = resolve(import.meta.dir, "../..");
@@ -42,6 +43,19 @@ export async function stopProcess(proc: Subprocess): Promise<void> {
     proc.kill("SIGKILL");
     await proc.exited;
   }
+}
+
+/** A usage error: the message on stderr, exit code 2. */
+export function die(msg: string): never {
+  console.error(msg);
+  process.exit(2);
+}
+
+/** A fresh temporary directory (`prefix` + random), removed with all it holds at cleanup. */
+export function tempDirForRun(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  atCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** Runs at cleanup, after every child is gone (a temp dir to remove, say). */
