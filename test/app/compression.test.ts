@@ -420,8 +420,14 @@ describe("exclusions: identity, the body untouched", () => {
     const r304 = await get(port, "/status/304", AE);
     expect(r304.status).toBe(304);
     expect(r304.header("content-encoding")).toBeUndefined();
-    expect(r304.header("etag")).toBe('"v1"'); // not made weak: nothing was compressed
     expect(r304.body.length).toBe(0);
+    // A 304 naming a compressible type gets the ETag and Vary its compressed 200 would have (RFC
+    // 9110 §15.4.5): the client that asked br holds W/"v1". Without a coding, the tag stays strong.
+    expect(r304.header("etag")).toBe('W/"v1"');
+    expect(r304.header("vary")).toBe("Accept-Encoding");
+    const plain = await get(port, "/status/304");
+    expect(plain.header("etag")).toBe('"v1"');
+    expect(plain.header("vary")).toBe("Accept-Encoding");
   });
 
   test("206 from the app", async () => {

@@ -57,7 +57,8 @@ describe("left alone: the same reply back", () => {
     ["a 1xx", { status: 103, headers: [["Link", "</a.css>; rel=preload"]] }],
     ["204", { status: 204, headers: [["Content-Type", "text/plain"]], body: TEXT }],
     ["206", { status: 206, headers: [["Content-Type", "text/plain"], ["Content-Range", "bytes 0-9/99"]], body: TEXT }],
-    ["304", { status: 304, headers: [["Content-Type", "text/plain"], ["ETag", '"x"']], body: null }],
+    ["304 of a type not compressed", { status: 304, headers: [["Content-Type", "image/png"], ["ETag", '"x"']], body: null }],
+    ["304 whose 200 is under minSize", { status: 304, headers: [["Content-Type", "text/plain"], ["ETag", '"x"']], body: null, length: 10 }],
     ["no body", { status: 200, headers: [["Content-Type", "text/plain"]] }],
     ["a body under minSize", typed("text/plain", "x".repeat(1023))],
     ["bytes under minSize", typed("text/plain", new Uint8Array(1023))],
@@ -75,6 +76,15 @@ describe("left alone: the same reply back", () => {
   ];
   test.each(cases)("%s", (_name, reply) => {
     expect(compressReply(reply, BR_REQ, OPTIONS)).toBe(reply);
+  });
+
+  test("a 304 naming a compressible type: the Vary and weak ETag its compressed 200 has, no Content-Encoding", () => {
+    const r = compressReply({ status: 304, headers: [["Content-Type", "text/plain"], ["ETag", '"x"']], body: null }, BR_REQ, OPTIONS) as Reply;
+    expect(r.status).toBe(304);
+    expect(field(r, "etag")).toBe('W/"x"');
+    expect(field(r, "vary")).toBe("Accept-Encoding");
+    expect(field(r, "content-encoding")).toBeUndefined();
+    expect(r.body ?? null).toBeNull();
   });
 
   test("a Cache-Control that only looks like no-transform is not one", async () => {
