@@ -6,7 +6,7 @@ import type { BodySource } from "../server/body.ts";
 import { type Compressor, createCompressor, flushFlag, LEVEL } from "./codecs.ts";
 import type { Coding } from "./negotiate.ts";
 
-/** Compressing streams at once, at most (64 brotli streams measured at 83–90 MiB of RSS). */
+/** Compressing streams at once, at most (64 brotli streams measured at 83–93 MiB of RSS). */
 export const MAX_STREAMS = 64;
 let active = 0;
 
