@@ -7,6 +7,7 @@ import { METHOD } from "../http/parser.ts";
 import type { HandlerResult, Reply } from "../server/reply.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { etagMatches, parseHttpDate } from "../static/conditional.ts";
+import { markConstant } from "../compress/reply-filter.ts";
 import { routeErrors } from "./route-errors.ts";
 
 /**
@@ -65,6 +66,7 @@ export class StaticRoute {
     // (`length`: the 200's, so the reply filter gives the 304 the Vary and ETag the 200 gets.)
     this.#notModified = { status: 304, headers, body: null, length: body.length };
     this.#reply = { status: res.status, headers, body };
+    markConstant(this.#reply); // compressed once per coding, not for every request
     return this.#reply;
   }
 

@@ -22,6 +22,17 @@ const lineTypes = new WeakMap<Uint8Array, string>([
   [OCTET_STREAM_TYPE, "application/octet-stream"],
 ]);
 
+/**
+ * Replies sent again and again unchanged (a Response given as a route value): what the filter makes
+ * of them, by coding (index 3: identity), is kept, so each is compressed once, not per request.
+ */
+const constant = new WeakMap<Reply, (Reply | Promise<Reply> | undefined)[]>();
+
+/** `reply` will be sent unchanged for every request: compress it once per coding. */
+export function markConstant(reply: Reply): void {
+  constant.set(reply, []);
+}
+
 export interface ReplyCompression {
   /** Smaller bodies are sent as they are. */
   minSize: number;
@@ -61,6 +72,22 @@ export function compressReply(reply: Reply, req: ServerRequest, options: ReplyCo
   if (fields === null || !isCompressibleType(fields.type) || fields.encoding || fields.noTransform || fields.range) return reply;
 
   const coding = pickCoding(preferences(req.head.header("accept-encoding")), ALL_CODINGS);
+  const kept = constant.get(reply);
+  if (kept !== undefined && (typeof body === "string" || body instanceof Uint8Array || body instanceof ArrayBuffer)) {
+    const k = coding === IDENTITY ? 3 : coding;
+    let made = kept[k];
+    if (made === undefined) {
+      made = whole(reply, fields, coding, body);
+      kept[k] = made;
+      if (made instanceof Promise) made.then((r) => (kept[k] = r), () => (kept[k] = undefined));
+    }
+    return made;
+  }
+  return whole(reply, fields, coding, body);
+}
+
+/** The reply in `coding` (IDENTITY: as it is, with Vary), once its type and size qualify. */
+function whole(reply: Reply, fields: Fields, coding: Coding | typeof IDENTITY, body: NonNullable<Reply["body"]>): Reply | Promise<Reply> {
   if (coding === IDENTITY) return varied(reply, fields, null, body);
   if (typeof body === "string" || body instanceof Uint8Array || body instanceof ArrayBuffer) {
     const bytes = typeof body === "string" ? encoder.encode(body) : body instanceof Uint8Array ? body : new Uint8Array(body);

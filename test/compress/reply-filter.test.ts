@@ -4,7 +4,7 @@
 // whole (on this thread or the pool) or streamed. TCP behaviour is in test/app/compression.test.ts.
 import { describe, expect, test } from "bun:test";
 import zlib from "node:zlib";
-import { compressReply } from "../../src/compress/reply-filter.ts";
+import { compressReply, markConstant } from "../../src/compress/reply-filter.ts";
 import { activeStreams } from "../../src/compress/stream-compressor.ts";
 import { OCTET_STREAM_TYPE, TEXT_PLAIN_TYPE } from "../../src/http/response.ts";
 import type { BodySource } from "../../src/server/body.ts";
@@ -265,3 +265,29 @@ describe("streamed bodies", () => {
     expect(decode("gzip", await drain(r.body as BodySource))).toBe("data: hi\n\n");
   });
 });
+
+describe("a constant reply (a route's Response)", () => {
+  test("is compressed once per coding: the same reply comes back, decoding right", async () => {
+    const reply = typed("text/plain", TEXT);
+    markConstant(reply);
+    const a = await compressReply(reply, BR_REQ, OPTIONS);
+    const b = await compressReply(reply, BR_REQ, OPTIONS);
+    expect(b).toBe(a);
+    expect(field(a, "content-encoding")).toBe("br");
+    expect(decode("br", a.body as Uint8Array)).toBe(TEXT);
+    // Another reply with the same content is not the constant one: made anew.
+    const other = await compressReply(typed("text/plain", TEXT), BR_REQ, OPTIONS);
+    expect(other).not.toBe(a);
+  });
+
+  test("a large one (on the pool): concurrent requests share one compression", async () => {
+    const reply = typed("application/json", LARGE);
+    markConstant(reply);
+    const p1 = compressReply(reply, BR_REQ, OPTIONS);
+    const p2 = compressReply(reply, BR_REQ, OPTIONS);
+    expect(p2).toBe(p1);
+    const r = await p1;
+    expect(await compressReply(reply, BR_REQ, OPTIONS)).toBe(r);
+  });
+});
+
