@@ -38,6 +38,8 @@ export const HTTP_ERROR = {
   INVALID_HOST: 31,
   BODY_TOO_SLOW: 32,
   FRAGMENT_IN_TARGET: 33,
+  INVALID_STATUS_LINE: 34,
+  UNSUPPORTED_FRAMING: 35,
 } as const;
 
 export type HttpErrorCode = (typeof HTTP_ERROR)[keyof typeof HTTP_ERROR];
@@ -76,6 +78,9 @@ const TABLE: Record<HttpErrorCode, readonly [status: number, reason: string]> = 
   [HTTP_ERROR.INVALID_HOST]: [400, "invalid Host"],
   [HTTP_ERROR.BODY_TOO_SLOW]: [408, "request body arriving too slowly"],
   [HTTP_ERROR.FRAGMENT_IN_TARGET]: [400, "fragment (#) in request target"],
+  // What an upstream sends wrong (response-parser.ts): a proxy answers 502.
+  [HTTP_ERROR.INVALID_STATUS_LINE]: [502, "invalid status line from upstream"],
+  [HTTP_ERROR.UNSUPPORTED_FRAMING]: [502, "upstream framing not supported"],
 };
 
 const NAMES = Object.fromEntries(Object.entries(HTTP_ERROR).map(([k, v]) => [v, k])) as Record<HttpErrorCode, string>;

@@ -387,7 +387,7 @@ const HOST_CHAR = new Uint8Array(256);
 for (const ch of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;=") HOST_CHAR[ch.charCodeAt(0)] = 1;
 
 /** Bit 1: "close" listed; bit 2: "keep-alive" listed. Tokens are comma separated, case-insensitive. */
-function scanConnection(buf: Uint8Array, start: number, end: number): number {
+export function scanConnection(buf: Uint8Array, start: number, end: number): number {
   let flags = 0;
   let p = start;
   while (p < end) {
@@ -400,14 +400,14 @@ function scanConnection(buf: Uint8Array, start: number, end: number): number {
   return flags;
 }
 
-const TE_FINAL_CHUNKED = 1;
-const TE_OTHER = 2;
+export const TE_FINAL_CHUNKED = 1;
+export const TE_OTHER = 2;
 
 /**
  * Scans one Transfer-Encoding field: returns TE_FINAL_CHUNKED | TE_OTHER bits, or minus an error code.
  * `seenChunked` says an earlier Transfer-Encoding line already ended in chunked.
  */
-function scanTransferEncoding(buf: Uint8Array, start: number, end: number, seenChunked: boolean): number {
+export function scanTransferEncoding(buf: Uint8Array, start: number, end: number, seenChunked: boolean): number {
   let p = start;
   let flags = 0;
   let chunkedLast = seenChunked;
