@@ -3,7 +3,8 @@
 // Content-Encoding or Content-Range) is compressed in the coding the client likes best: whole when
 // its body is in memory (with Content-Length), streamed and chunked when it is not. Every such
 // response says `Vary: Accept-Encoding`, identity ones included; a compressed one has its ETag made
-// weak, as nginx does (the bytes differ, the meaning does not; a weak If-None-Match still matches).
+// weak, as nginx does (the bytes differ, the meaning does not; a weak If-None-Match still matches),
+// and a 304 naming a compressible type gets the Vary and ETag its 200 would have.
 import { OCTET_STREAM_TYPE, TEXT_PLAIN_TYPE } from "../http/response.ts";
 import { type BodySource, StreamSource } from "../server/body.ts";
 import type { Reply } from "../server/reply.ts";
