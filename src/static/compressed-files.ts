@@ -6,14 +6,13 @@
 // variant is ready, so no request waits seconds and the event loop never stalls on it. Keys hold the
 // file's ETag: a changed file is a new key, compressed anew, and the old bytes age out.
 import { closeSync, fstatSync, readSync } from "node:fs";
-import type { BigIntStats } from "node:fs";
 import { concatBytes } from "../http/chars.ts";
 import { BudgetCache, type CacheEntry } from "../compress/budget-cache.ts";
 import { BuildQueue } from "../compress/build-queue.ts";
 import { BEST_SMALL_LIMIT, type Compressor, compressAsync, createCompressor, LEVEL, type Level } from "../compress/codecs.ts";
 import { HttpException } from "../server/http-exception.ts";
 import { type Coding, CODINGS } from "../compress/negotiate.ts";
-import { type Entry, type MadeSlot, makeVariant, type Variant, WHOLE_RESPONSE_LIMIT } from "./file-cache.ts";
+import { type Entry, type MadeSlot, makeVariant, sameFile, type Variant, WHOLE_RESPONSE_LIMIT } from "./file-cache.ts";
 import { makeEtag } from "./file-headers.ts";
 import { openFile, readWholeFile, statOrNull } from "./file-system.ts";
 
@@ -36,7 +35,6 @@ const PIECE = 256 * 1024;
 /** One file version in one coding. */
 class Made implements MadeSlot, CacheEntry {
   variant: Variant | null = null;
-  level: Level = LEVEL.FAST;
   /** Settles once the first variant exists or the build gave up (a request may wait on it). */
   pending: Promise<void> | null = null;
   /** Gone from the cache, or never to be: a later request starts over. */
@@ -44,6 +42,9 @@ class Made implements MadeSlot, CacheEntry {
   size = 0;
   used = true;
   building = true;
+
+  /** `key`: its place in the cache (path, ETag and coding). */
+  constructor(readonly key: string) {}
 
   evicted(): void {
     this.variant = null;
@@ -94,7 +95,7 @@ export class CompressedFiles {
       e.made[c] = m;
       return this.variant(e, c, mayWait);
     }
-    m = new Made();
+    m = new Made(key);
     this.#cache.add(key, m);
     e.made[c] = m;
     const small = e.identity.size <= BEST_SMALL_LIMIT;
@@ -102,10 +103,10 @@ export class CompressedFiles {
     if (small) {
       let settle!: () => void;
       m.pending = new Promise((resolve) => (settle = resolve));
-      ok = this.#queue.add(() => this.#guarded(key, m!, this.#buildSmall(key, m!, e, c, LEVEL.FAST)).finally(settle), true);
+      ok = this.#queue.add(() => this.#guarded(m!, this.#buildSmall(m!, e, c, LEVEL.FAST)).finally(settle), true);
       if (!ok) settle();
     } else {
-      ok = this.#queue.add(() => this.#guarded(key, m!, this.#buildLarge(key, m!, e, c)), false);
+      ok = this.#queue.add(() => this.#guarded(m!, this.#buildLarge(m!, e, c)), false);
     }
     if (!ok) {
       this.#cache.delete(key); // the queue is full: a later request tries again
@@ -115,31 +116,30 @@ export class CompressedFiles {
   }
 
   /** A small file whole, at `level`; after the fast level, the best one is queued. */
-  async #buildSmall(key: string, m: Made, e: Entry, c: Coding, level: Level): Promise<void> {
+  async #buildSmall(m: Made, e: Entry, c: Coding, level: Level): Promise<void> {
     if (m.dead) return;
     const id = e.identity;
     const input = id.body ?? readWholeFile(id.path, id.size);
-    if (input === null || input.length !== id.size) return this.#giveUp(key, m);
+    if (input === null || input.length !== id.size) return this.#giveUp(m);
     let out: Uint8Array;
     try {
       out = await compressAsync(c, level, input);
     } catch (err) {
       console.error(`cannot compress ${id.path}:`, err);
-      return this.#giveUp(key, m);
+      return this.#giveUp(m);
     }
     if (m.dead) return;
-    if (!unchanged(id.path, id.stats)) return this.#giveUp(key, m);
+    if (!sameFile(id.stats, statOrNull(id.path))) return this.#giveUp(m);
     const before = m.size;
     const cost = heldBytes(out.length);
-    if (cost > before && !this.#cache.grow(key, m, cost - before)) return this.#giveUp(key, m);
-    if (cost < before) this.#cache.shrink(key, m, before - cost);
+    if (cost > before && !this.#cache.grow(m.key, m, cost - before)) return this.#giveUp(m);
+    if (cost < before) this.#cache.shrink(m.key, m, before - cost);
     m.variant = this.#variantOf(e, c, level, out);
-    m.level = level;
     // After the fast bytes, the best ones. Meanwhile the fast bytes may be evicted like any others
     // (the best build then finds the record dead and stops): pinned, a burst of new files would
     // fill the budget with bytes waiting for their turn.
     m.building = false;
-    if (level === LEVEL.FAST) this.#queue.add(() => this.#guarded(key, m, this.#buildSmall(key, m, e, c, LEVEL.BEST)), false);
+    if (level === LEVEL.FAST) this.#queue.add(() => this.#guarded(m, this.#buildSmall(m, e, c, LEVEL.BEST)), false);
   }
 
   /**
@@ -147,7 +147,7 @@ export class CompressedFiles {
    * the budget only once it is whole (at most half the budget is held meanwhile), so a file that
    * turns out too big has not pushed other variants out for nothing.
    */
-  async #buildLarge(key: string, m: Made, e: Entry, c: Coding): Promise<void> {
+  async #buildLarge(m: Made, e: Entry, c: Coding): Promise<void> {
     if (m.dead) return;
     const id = e.identity;
     const limit = this.#cache.entryLimit;
@@ -157,7 +157,7 @@ export class CompressedFiles {
     let z: Compressor | null = null;
     try {
       fd = openFile(id.path);
-      if (fd < 0) return this.#giveUp(key, m);
+      if (fd < 0) return this.#giveUp(m);
       const compressor = createCompressor(c, LEVEL.BEST, id.size);
       z = compressor;
       compressor.on("data", (d: Uint8Array) => {
@@ -177,20 +177,19 @@ export class CompressedFiles {
         // The compressor has taken the piece once the callback runs: the buffer can be read into again.
         await new Promise<void>((resolve, reject) => compressor.write(buf.subarray(0, n), (err) => (err ? reject(err) : resolve())));
       }
-      if (total > limit || m.dead) return this.#giveUp(key, m); // (bigger than the budget allows: never kept)
+      if (total > limit || m.dead) return this.#giveUp(m); // (bigger than the budget allows: never kept)
       compressor.end();
       await ended;
       z = null;
-      if (total > limit || m.dead || !sameStats(fstatSync(fd, { bigint: true }), id.stats)) return this.#giveUp(key, m);
+      if (total > limit || m.dead || !sameFile(id.stats, fstatSync(fd, { bigint: true }))) return this.#giveUp(m);
     } finally {
       z?.destroy();
       if (fd >= 0) closeSync(fd);
     }
-    if (!this.#cache.grow(key, m, total)) return this.#giveUp(key, m);
+    if (!this.#cache.grow(m.key, m, total)) return this.#giveUp(m);
     const out = chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
     chunks.length = 0;
     m.variant = this.#variantOf(e, c, LEVEL.BEST, out);
-    m.level = LEVEL.BEST;
     m.building = false;
   }
 
@@ -198,12 +197,12 @@ export class CompressedFiles {
    * A build that threw (the descriptors ran out, a read failed): its record goes, so that a later
    * request tries again, rather than stay empty and pinned.
    */
-  #guarded(key: string, m: Made, build: Promise<void>): Promise<void> {
+  #guarded(m: Made, build: Promise<void>): Promise<void> {
     return build.catch((err) => {
       if (!(err instanceof HttpException)) console.error("compression failed:", err);
       m.building = false;
       m.pending = null;
-      if (this.#cache.get(key) === m) this.#cache.delete(key);
+      if (this.#cache.get(m.key) === m) this.#cache.delete(m.key);
     });
   }
 
@@ -222,24 +221,14 @@ export class CompressedFiles {
    * budget): it is sent identity, and the record stays, empty, so that no request starts it again.
    * Fast bytes already made are kept when the best ones fail.
    */
-  #giveUp(key: string, m: Made): void {
+  #giveUp(m: Made): void {
     m.building = false;
     m.pending = null;
-    if (m.variant === null) this.#cache.shrink(key, m, m.size);
+    if (m.variant === null) this.#cache.shrink(m.key, m, m.size);
   }
 }
 
 /** What a variant of `n` bytes holds: small ones are kept a second time as a whole response. */
 function heldBytes(n: number): number {
   return n <= WHOLE_RESPONSE_LIMIT ? 2 * n + 512 : n;
-}
-
-function sameStats(a: BigIntStats, b: BigIntStats): boolean {
-  return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
-}
-
-/** The file is still the one its variant was made from. */
-function unchanged(path: string, st: BigIntStats): boolean {
-  const now = statOrNull(path);
-  return now !== null && sameStats(now, st);
 }

@@ -251,7 +251,8 @@ function entryBytes(e: Entry): number {
   return n;
 }
 
-function sameFile(a: BigIntStats, b: BigIntStats | null): boolean {
+/** `b` (a fresh stat, or null when gone) is still the file `a` described. */
+export function sameFile(a: BigIntStats, b: BigIntStats | null): boolean {
   return b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.dev === b.dev;
 }
 
