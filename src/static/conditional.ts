@@ -71,10 +71,13 @@ export function evaluatePreconditions(fields: PreconditionFields, v: Validators,
 /**
  * If-Range (§13.1.5): does the Range still apply? Only for a strong ETag match, or a date equal to
  * Last-Modified. `mtimeMs` is the exact modification time and `now` the clock, both in ms.
+ * `byDate` false: a date never holds (several variants share the Last-Modified, so a date cannot
+ * say which one the client holds part of).
  */
-export function ifRangeHolds(value: string, etag: string, mtimeMs: number, now: number): boolean {
+export function ifRangeHolds(value: string, etag: string, mtimeMs: number, now: number, byDate = true): boolean {
   const s = value.trim();
   if (s.startsWith('"') || s.startsWith("W/")) return !s.startsWith("W/") && s === etag;
+  if (!byDate) return false;
   // A date is a strong validator only if the file had not changed within the second it names
   // (§8.8.2.2): a file modified in the last second never matches.
   const t = parseHttpDate(s);

@@ -79,10 +79,8 @@ export function replyWithFile(
     const range = fieldValue(head, FIELD.RANGE);
     if (range !== undefined && method === METHOD.GET && v.coding === null) {
       const ifRange = fieldValue(head, FIELD.IF_RANGE);
-      // A date says nothing of which variant the client holds part of, when several share it: only
-      // the identity's strong ETag may resume a path whose answers vary.
-      const byDate = ifRange !== undefined && !ifRange.trimStart().startsWith('"') && !ifRange.trimStart().startsWith("W/");
-      if (ifRange === undefined || (!(e.varies && byDate) && ifRangeHolds(ifRange, v.etag, v.mtimeMs, Date.now()))) {
+      // On a path whose answers vary, only the identity's strong ETag resumes (not a date).
+      if (ifRange === undefined || ifRangeHolds(ifRange, v.etag, v.mtimeMs, Date.now(), !e.varies)) {
         const r = parseRange(range, v.size);
         if (r === RANGE_UNSATISFIABLE) {
           return textReply(416, "Range Not Satisfiable", varyIf(e, [["Content-Range", `bytes */${v.size}`]]));

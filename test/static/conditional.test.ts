@@ -96,4 +96,8 @@ describe("ifRangeHolds (RFC 9110 §13.1.5)", () => {
   for (const [what, value, now, expected] of cases) {
     test(`${what} → ${expected}`, () => expect(ifRangeHolds(value, ETAG, mtimeMs, now)).toBe(expected));
   }
+  test("byDate false: the Last-Modified date no longer holds, the strong ETag still does", () => {
+    expect(ifRangeHolds(AT, ETAG, mtimeMs, later, false)).toBe(false);
+    expect(ifRangeHolds(ETAG, ETAG, mtimeMs, later, false)).toBe(true);
+  });
 });
