@@ -70,11 +70,11 @@ export function compressReply(reply: Reply, req: ServerRequest, options: ReplyCo
   const headers = reply.headers;
   if (headers instanceof Uint8Array && !lineTypes.has(headers)) return reply; // pre-encoded: ours, final
   const fields = readFields(headers, reply.defaultType);
-  if (fields === null || !isCompressibleType(fields.type) || fields.encoding || fields.noTransform || fields.range) return reply;
+  if (!isCompressibleType(fields.type) || fields.encoding || fields.noTransform || fields.range) return reply;
 
   const coding = pickCoding(preferences(req.head.header("accept-encoding")), ALL_CODINGS);
   const kept = constant.get(reply);
-  if (kept !== undefined && (typeof body === "string" || body instanceof Uint8Array || body instanceof ArrayBuffer)) {
+  if (kept !== undefined && inMemory(body)) {
     const k = coding === IDENTITY ? 3 : coding;
     let made = kept[k];
     if (made === undefined) {
@@ -90,7 +90,7 @@ export function compressReply(reply: Reply, req: ServerRequest, options: ReplyCo
 /** The reply in `coding` (IDENTITY: as it is, with Vary), once its type and size qualify. */
 function whole(reply: Reply, fields: Fields, coding: Coding | typeof IDENTITY, body: NonNullable<Reply["body"]>): Reply | Promise<Reply> {
   if (coding === IDENTITY) return varied(reply, fields, null, body);
-  if (typeof body === "string" || body instanceof Uint8Array || body instanceof ArrayBuffer) {
+  if (inMemory(body)) {
     const bytes = typeof body === "string" ? encoder.encode(body) : body instanceof Uint8Array ? body : new Uint8Array(body);
     const smaller = (out: Uint8Array) => (out.length < bytes.length ? varied(reply, fields, coding, out) : varied(reply, fields, null, body));
     if (bytes.length <= SYNC_LIMIT) return smaller(compressSync(coding, LEVEL.FAST, bytes));
@@ -113,31 +113,36 @@ function notModified(reply: Reply, req: ServerRequest, options: ReplyCompression
   if (headers === undefined || headers instanceof Uint8Array) return reply;
   if (reply.length !== undefined && reply.length < options.minSize) return reply;
   const fields = readFields(headers, undefined);
-  if (fields === null || !isCompressibleType(fields.type) || fields.encoding || fields.noTransform) return reply;
+  if (!isCompressibleType(fields.type) || fields.encoding || fields.noTransform) return reply;
   const coding = pickCoding(preferences(req.head.header("accept-encoding")), ALL_CODINGS);
-  const out = varied(reply, fields, coding === IDENTITY ? null : coding, null);
-  // (varied() names the coding of a body; a 304 has none.)
-  if (coding !== IDENTITY) out.headers = (out.headers as [string, string][]).filter(([n]) => n !== "Content-Encoding");
-  return out;
+  return { status: 304, headers: variedFields(fields, coding !== IDENTITY), body: null };
+}
+
+/** A body the reply holds whole in memory (compressed at once, not as a stream). */
+function inMemory(body: NonNullable<Reply["body"]>): body is string | Uint8Array | ArrayBuffer {
+  return typeof body === "string" || body instanceof Uint8Array || body instanceof ArrayBuffer;
 }
 
 /** The reply with Vary added, and when `coding` is given, that Content-Encoding and `body`. */
 function varied(reply: Reply, f: Fields, coding: Coding | null, body: Reply["body"]): Reply {
-  const headers = f.rest;
-  if (!f.vary.some((v) => v === "*" || v.toLowerCase() === "accept-encoding")) f.vary.push("Accept-Encoding");
-  headers.push(["Vary", f.vary.join(", ")]);
-  if (coding === null) {
-    if (f.etag !== undefined) headers.push(["ETag", f.etag]);
-    // The body is the one given; its length, if the reply said it, still holds.
-    return { status: reply.status, headers, body, length: reply.length };
-  }
-  if (f.etag !== undefined) headers.push(["ETag", f.etag.startsWith("W/") ? f.etag : `W/${f.etag}`]);
+  const headers = variedFields(f, coding !== null);
+  // Identity: the body is the one given, and its length, if the reply said it, still holds.
+  if (coding === null) return { status: reply.status, headers, body, length: reply.length };
   headers.push(["Content-Encoding", CODINGS[coding].name]);
   return { status: reply.status, headers, body };
 }
 
-/** The reply's fields, or null when they are not a form we read. */
-function readFields(headers: Reply["headers"], defaultType: Uint8Array | undefined): Fields | null {
+/** The fields with Vary naming Accept-Encoding, and the ETag (made weak for `compressed` bytes). */
+function variedFields(f: Fields, compressed: boolean): [string, string][] {
+  const headers = f.rest;
+  if (!f.vary.some((v) => v === "*" || v.toLowerCase() === "accept-encoding")) f.vary.push("Accept-Encoding");
+  headers.push(["Vary", f.vary.join(", ")]);
+  if (f.etag !== undefined) headers.push(["ETag", compressed && !f.etag.startsWith("W/") ? `W/${f.etag}` : f.etag]);
+  return headers;
+}
+
+/** The reply's fields. */
+function readFields(headers: Reply["headers"], defaultType: Uint8Array | undefined): Fields {
   const f: Fields = { type: undefined, encoding: false, noTransform: false, range: false, rest: [], etag: undefined, vary: [] };
   const take = (name: string, value: string) => {
     const lower = name.toLowerCase();
