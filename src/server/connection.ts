@@ -53,8 +53,8 @@ export interface ServerContext {
   /** A Response's status, headers and body, for the writer. */
   readResponse(res: Response): ResponseParts | Promise<ResponseParts>;
   /**
-   * A last look at a handler's reply before it is written (compression), or undefined. Replies with
-   * pre-encoded headers or a whole pre-encoded response (static files) are not shown to it.
+   * A last look at a handler's reply before it is written (compression), or undefined. A whole
+   * pre-encoded response (`raw`: a cached file) is not shown to it.
    */
   readonly filter: ((reply: Reply, req: ServerRequest) => Reply | Promise<Reply>) | undefined;
   log(req: ServerRequest | null, status: number, bytes: number, remote: string, ms: number): void;
@@ -656,8 +656,8 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
   /** Writes a handler's reply, through the context's filter unless it has been through it. */
   private writeResult(reply: Reply, filtered: boolean): void {
     const filter = this.ctx.filter;
-    // (TEXT_REPLY's pre-encoded type is the filter's to read: strings may be compressed.)
-    if (filtered || filter === undefined || (reply.headers instanceof Uint8Array && reply !== TEXT_REPLY)) {
+    // A whole pre-encoded response (a cached file) is final: the hottest path does not even ask.
+    if (filtered || filter === undefined || reply.raw !== undefined) {
       this.writeReply(reply);
       return;
     }
