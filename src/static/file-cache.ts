@@ -53,11 +53,9 @@ export interface Entry {
   /** Header lines every variant's 200 has (type, Cache-Control, Vary…), before its own. */
   common: string;
   identity: Variant;
-  /** The precompressed siblings on disk. */
-  encoded: Variant[];
-  /** The same, by Coding (undefined: no such sibling). */
+  /** The precompressed siblings on disk, by Coding (undefined: no such sibling). */
   sibling: (Variant | undefined)[];
-  /** A mask of the siblings' codings (1 << Coding). */
+  /** A mask of the siblings' codings (1 << Coding), what a request's coding is picked from. */
   siblings: number;
   /** Big enough and of a type worth compressing in memory (when compression is on). */
   compressible: boolean;
@@ -145,34 +143,31 @@ export class FileCache {
   #build(path: string, name: string, st: BigIntStats, now: number): Entry | null {
     const contentType = contentTypeFor(name);
     const cacheControl = this.#options.cacheControl ?? defaultCacheControl(name, contentType);
-    const siblings: [CodingName, string, BigIntStats][] = [];
-    for (const c of CODINGS) {
-      const p = path + c.suffix;
-      const s = statInside(p, this.#options.root);
-      if (s !== null && s.isFile()) siblings.push([c.name, p, s]);
-    }
+    // Each sibling's stat, by Coding (null: none).
+    const found = CODINGS.map((c) => {
+      const s = statInside(path + c.suffix, this.#options.root);
+      return s !== null && s.isFile() ? s : null;
+    });
     const minSize = this.#options.compressMinSize;
     const compressible = minSize !== null && Number(st.size) >= minSize && isCompressibleType(contentType);
     let common = `Content-Type: ${contentType}\r\nAccept-Ranges: bytes\r\nX-Content-Type-Options: nosniff\r\n`;
     if (cacheControl) common += `Cache-Control: ${cacheControl}\r\n`;
     // Every response for a path we may send compressed varies by Accept-Encoding, identity included.
-    const varies = siblings.length > 0 || compressible;
+    const varies = found.some((s) => s !== null) || compressible;
     if (varies) common += "Vary: Accept-Encoding\r\n";
     const identity = this.#readVariant(path, st, null, common);
     if (identity === null) return null;
-    const encoded: Variant[] = [];
     const sibling: (Variant | undefined)[] = [undefined, undefined, undefined];
     let mask = 0;
-    for (const [coding, p, s] of siblings) {
-      const v = this.#readVariant(p, s, coding, common);
+    for (let c = 0; c < CODINGS.length; c++) {
+      const s = found[c]!;
+      const v = s === null ? null : this.#readVariant(path + CODINGS[c]!.suffix, s, CODINGS[c]!.name, common);
       if (v === null) continue;
-      encoded.push(v);
-      const c = CODINGS.findIndex((x) => x.name === coding);
       sibling[c] = v;
       mask |= 1 << c;
     }
     const made = [undefined, undefined, undefined];
-    return { contentType, cacheControl, common, identity, encoded, sibling, siblings: mask, compressible, varies, made, checkedAt: now };
+    return { contentType, cacheControl, common, identity, sibling, siblings: mask, compressible, varies, made, checkedAt: now };
   }
 
   #readVariant(path: string, st: BigIntStats, coding: CodingName | null, common: string): Variant | null {
@@ -247,7 +242,7 @@ export function fullResponse(v: Variant): Uint8Array {
 
 function entryBytes(e: Entry): number {
   let n = e.identity.body?.length ?? 0;
-  for (const v of e.encoded) n += v.body?.length ?? 0;
+  for (const v of e.sibling) n += v?.body?.length ?? 0;
   return n;
 }
 
@@ -259,12 +254,10 @@ export function sameFile(a: BigIntStats, b: BigIntStats | null): boolean {
 /** Still the same files on disk (the file and every sibling we know, and no new sibling)? */
 function isFresh(e: Entry): boolean {
   if (!sameFile(e.identity.stats, statOrNull(e.identity.path))) return false;
-  let known = 0;
-  for (const c of CODINGS) {
-    const s = statOrNull(e.identity.path + c.suffix);
-    const v = e.encoded.find((x) => x.coding === c.name);
+  for (let c = 0; c < CODINGS.length; c++) {
+    const s = statOrNull(e.identity.path + CODINGS[c]!.suffix);
+    const v = e.sibling[c];
     if (v === undefined ? s !== null : !sameFile(v.stats, s)) return false;
-    if (v !== undefined) known++;
   }
-  return known === e.encoded.length;
+  return true;
 }
