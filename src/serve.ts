@@ -263,7 +263,7 @@ export function serve(options: ServeOptions = {}): Server {
     },
   };
 
-  const compress: CompressOptions | false = options.compress === false ? false : options.compress === true || options.compress === undefined ? {} : options.compress;
+  const compress: CompressOptions | false = options.compress === false ? false : typeof options.compress === "object" ? options.compress : {};
   const replyCompression = { minSize: compress === false ? 0 : (compress.minSize ?? DEFAULT_COMPRESS_MIN_SIZE) };
   // The static handler is made once (its file cache lives across reloads).
   const staticHandler =

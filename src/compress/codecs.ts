@@ -76,13 +76,13 @@ export function flushFlag(coding: Coding): number {
   return C.Z_SYNC_FLUSH;
 }
 
+export type Compressor = zlib.Gzip | zlib.BrotliCompress | zlib.ZstdCompress;
+
 /**
  * A streaming compressor (it runs on the thread pool). `size`: the input's length when known (a
  * file), else -1: a response stream, which gets small windows (still about 0.4 MiB a stream for gzip,
  * 1.3 MiB for brotli and zstd, as measured by test/app/compression.test.ts "100 SSE").
  */
-export type Compressor = zlib.Gzip | zlib.BrotliCompress | zlib.ZstdCompress;
-
 export function createCompressor(coding: Coding, level: Level, size: number): Compressor {
   const o = options(coding, level, size);
   if (coding === BR) return zlib.createBrotliCompress(o as zlib.BrotliOptions);
