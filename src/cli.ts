@@ -113,6 +113,8 @@ export async function toServeOptions(s: Settings, reusePort: boolean): Promise<S
     logWrite: s.logFile,
     proxyProtocol: s.proxyProtocol,
     trustProxy: s.trustProxy,
+    proxy: s.proxy,
+    proxyTimeout: s.proxyTimeout,
     health: s.health,
     reusePort,
     // The CLI owns the process, so it may wrap the global Response (src/app/known-bodies.ts).

@@ -1,10 +1,12 @@
 // Settings from flags, environment variables and a JSON config file, described by one table.
 // Precedence: defaults < config file < environment < flags. Every error names the bad key.
 import { readFileSync } from "node:fs";
+import { parseUpstreamUrl } from "./proxy/upstream.ts";
 
 export class ConfigError extends Error {}
 
-type Kind = "string" | "path" | "int" | "port" | "bool" | "workers" | { enum: readonly string[] };
+/** "prefixes": PREFIX=URL pairs; the flag repeats, the file takes an object, the environment a comma list. */
+type Kind = "string" | "path" | "int" | "port" | "bool" | "workers" | "prefixes" | { enum: readonly string[] };
 
 interface Setting {
   key: keyof Settings;
@@ -56,6 +58,8 @@ export interface Settings {
   httpRedirectPort?: number;
   proxyProtocol: boolean;
   trustProxy?: string;
+  proxy?: Record<string, string>;
+  proxyTimeout: number;
   health?: string;
   help: boolean;
   /** The settings the user gave (file, environment or flag), as opposed to defaults. */
@@ -91,6 +95,7 @@ export const DEFAULTS: Settings = {
   shutdownTimeout: 10_000,
   log: "common",
   proxyProtocol: false,
+  proxyTimeout: 60_000,
   help: false,
 };
 
@@ -141,6 +146,9 @@ export const SETTINGS: Setting[] = [
 
   { key: "proxyProtocol", kind: "bool", group: "Behind a proxy", help: "expect HAProxy's PROXY protocol (v1 or v2) on every connection" },
   { key: "trustProxy", kind: "string", group: "Behind a proxy", arg: "list", help: "addresses/CIDRs (or 'loopback') whose X-Forwarded-For and Forwarded count" },
+
+  { key: "proxy", kind: "prefixes", group: "Reverse proxy", arg: "prefix=url", help: "send /prefix and below to http://host:port, path and query unchanged; repeatable, longest prefix wins" },
+  { key: "proxyTimeout", kind: "int", group: "Reverse proxy", arg: "ms", help: "upstream must start its response this long after the request (else 504), and send each piece within it" },
 ];
 
 /** camelCase → --kebab-case */
@@ -186,7 +194,39 @@ function convert(s: Setting, raw: unknown, where: string): unknown {
     case "workers":
       if (raw === "auto") return "auto";
       return convert({ ...s, kind: "int" }, raw, where);
+    case "prefixes":
+      return prefixes(raw, where);
   }
+}
+
+/** PREFIX=URL pairs: a string (comma-separated), an array of them, or an object { prefix: url }. */
+function prefixes(raw: unknown, where: string): Record<string, string> {
+  const pairs: [string, unknown][] = [];
+  if (typeof raw === "string" || Array.isArray(raw)) {
+    const items = typeof raw === "string" ? raw.split(",") : raw;
+    for (const item of items) {
+      const eq = typeof item === "string" ? item.indexOf("=") : -1;
+      if (eq < 0) throw new ConfigError(`${where}: must be PREFIX=URL (e.g. /api=http://127.0.0.1:3000), not ${JSON.stringify(item)}`);
+      pairs.push([(item as string).slice(0, eq).trim(), (item as string).slice(eq + 1).trim()]);
+    }
+  } else if (typeof raw === "object" && raw !== null) {
+    pairs.push(...Object.entries(raw));
+  } else {
+    throw new ConfigError(`${where}: must be PREFIX=URL pairs, not ${JSON.stringify(raw)}`);
+  }
+  const out: Record<string, string> = {};
+  for (const [prefix, url] of pairs) {
+    if (!prefix.startsWith("/")) throw new ConfigError(`${where}: the prefix must start with /, not ${JSON.stringify(prefix)}`);
+    if (typeof url !== "string") throw new ConfigError(`${where}: ${prefix} must map to a URL string`);
+    try {
+      parseUpstreamUrl(url);
+    } catch (err) {
+      throw new ConfigError(`${where}: ${(err as Error).message}`);
+    }
+    if (prefix in out) throw new ConfigError(`${where}: ${prefix} is given twice`);
+    out[prefix] = url;
+  }
+  return out;
 }
 
 function suggest(name: string, candidates: string[]): string {
@@ -229,9 +269,17 @@ export function parseFlags(argv: string[]): Partial<Settings> {
       value = argv[++i];
       if (value === undefined || value.startsWith("--")) throw new ConfigError(`${name} needs a value`);
     }
-    set(s.key, convert(s, value, name));
+    const v = convert(s, value, name);
+    // A repeated --proxy adds prefixes (a prefix given twice is refused).
+    set(s.key, s.kind === "prefixes" ? joinPrefixes(out[s.key] as Record<string, string> | undefined, v as Record<string, string>, name) : v);
   }
   return out;
+}
+
+function joinPrefixes(a: Record<string, string> | undefined, b: Record<string, string>, where: string): Record<string, string> {
+  if (a === undefined) return b;
+  for (const prefix of Object.keys(b)) if (prefix in a) throw new ConfigError(`${where}: ${prefix} is given twice`);
+  return { ...a, ...b };
 }
 
 /** Reads BUNHTTP_* variables (and PORT). */

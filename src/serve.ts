@@ -17,6 +17,7 @@ import type { Handler } from "./server/handler.ts";
 import { type HandlerResult, INTERNAL_ERROR, type Reply } from "./server/reply.ts";
 import { ServerRequest } from "./server/request.ts";
 import { compressReply } from "./compress/reply-filter.ts";
+import { createProxyHandler, Proxy, type ProxyMap } from "./proxy/proxy.ts";
 import { type CompressOptions, createStaticHandler, DEFAULT_COMPRESS_MIN_SIZE, type StaticOptions } from "./static/serve-static.ts";
 import { wsSettings } from "./ws/options.ts";
 import { publish, type SendData } from "./ws/server-websocket.ts";
@@ -55,6 +56,13 @@ export interface ServeOptions extends Omit<ListenOptions, "port" | "tls">, Omit<
   logWrite?: ((text: string) => void) | string;
   /** Answer 200 "ok" at this path before anything else (for load balancers). */
   health?: string;
+  /**
+   * Path prefixes sent to upstream servers, path and query unchanged: { "/api": "http://127.0.0.1:3000" }.
+   * The longest prefix that matches whole segments wins; checked after `health`, before `routes`.
+   */
+  proxy?: ProxyMap;
+  /** Milliseconds an upstream has to start its response after the request (504), and between pieces (60 s). */
+  proxyTimeout?: number;
   /**
    * Wrap the global Response constructor so Responses built from a string or bytes are sent without
    * reading their body stream (about twice the speed for `fetch` handlers), with the Content-Type
@@ -136,7 +144,7 @@ const HEALTHY: Reply = { status: 200, headers: [...TEXT, ["Cache-Control", "no-s
 
 export function serve(options: ServeOptions = {}): Server {
   // Something must answer (Bun's error; routes that answer nothing are refused in createRoutesHandler).
-  if (options.routes === undefined && options.fetch === undefined && options.handler === undefined && options.root === undefined && options.health === undefined) {
+  if (options.routes === undefined && options.fetch === undefined && options.handler === undefined && options.root === undefined && options.health === undefined && options.proxy === undefined) {
     throw routeErrors.needsHandler();
   }
   const bun = fromBunOptions(options as BunServeOptions & Record<string, unknown>);
@@ -213,7 +221,10 @@ export function serve(options: ServeOptions = {}): Server {
       accessLog?.reopen();
     },
     stop(closeActive = false) {
-      return listener.stop(closeActive).then(() => accessLog?.close());
+      return listener.stop(closeActive).then(() => {
+        accessLog?.close();
+        proxies?.close();
+      });
     },
     closeIdleConnections() {
       listener.closeIdleConnections();
@@ -230,7 +241,7 @@ export function serve(options: ServeOptions = {}): Server {
       // start) throws, and the server keeps its handlers (build() changes nothing then).
       const nextRoutes = next.routes ?? (routes === undefined ? undefined : handlerRoutes(routes));
       const nextFetch = next.fetch ?? fetchHandler;
-      if (nextRoutes === undefined && nextFetch === undefined && options.handler === undefined && options.root === undefined) {
+      if (nextRoutes === undefined && nextFetch === undefined && options.handler === undefined && options.root === undefined && options.proxy === undefined) {
         throw routeErrors.needsHandler();
       }
       build(nextRoutes, nextFetch);
@@ -271,6 +282,9 @@ export function serve(options: ServeOptions = {}): Server {
       ? // With an app behind the files, a path with no file is the app's to answer.
         createStaticHandler({ fallthrough: options.fetch !== undefined, ...options.static, root: options.root, compress })
       : null;
+  // The proxy prefixes, with their pool of upstream connections (made once, kept across reloads).
+  const proxies = options.proxy !== undefined ? new Proxy({ timeout: options.proxyTimeout }) : null;
+  const proxyHandler = proxies !== null ? createProxyHandler(options.proxy!, proxies) : null;
   // For a Request's URL when the client sent no Host (HTTP/1.0).
   let fallbackHost = "";
   /** Makes the handler chain for these routes and fetch handler, and takes them on if nothing throws. */
@@ -281,6 +295,7 @@ export function serve(options: ServeOptions = {}): Server {
       const path = options.health;
       next.push((req) => (req.path === path ? HEALTHY : null));
     }
+    if (proxyHandler !== null) next.push(proxyHandler);
     if (nextRoutes) {
       const hasFallback = nextFetch !== undefined || options.handler !== undefined || options.root !== undefined;
       const r = createRoutesHandler(nextRoutes, server, { fallbackHost: () => fallbackHost, hasFallback });
@@ -294,7 +309,7 @@ export function serve(options: ServeOptions = {}): Server {
     fetchHandler = nextFetch;
     handlers = next;
     appMethods = methods;
-    acceptsAnyMethod = nextFetch !== undefined || options.handler !== undefined;
+    acceptsAnyMethod = nextFetch !== undefined || options.handler !== undefined || proxyHandler !== null;
   }
   build(options.routes, options.fetch); // (routes are checked before anything listens)
 

@@ -26,6 +26,10 @@ export type Routes<S = unknown> = Record<string, RouteValue<S>>;
 export interface Responder {
   respond(req: ServerRequest): HandlerResult | Promise<HandlerResult>;
 }
+/** An object that answers on our side (`respond(req)`), such as a proxy() route. */
+function isResponder(v: unknown): v is Responder {
+  return typeof v === "object" && v !== null && typeof (v as Responder).respond === "function";
+}
 /** The target of a `false` route: routing stops there and the request goes on to `fetch`. */
 export const PASS = { respond: (): null => null } as const satisfies Responder;
 export type Target<S = unknown> = RouteHandler<S> | Responder;
@@ -89,6 +93,7 @@ export class Router<S = unknown> {
         return s;
       }
       if (isBunFile(t)) return new FileRoute(t);
+      if (isResponder(t)) return t; // ours: a proxy("http://…") route
       return undefined;
     };
     if (value === false) {

@@ -177,6 +177,9 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
   get remoteAddress(): string {
     return (this.#remoteAddress ??= this.socket.remoteAddress ?? "");
   }
+  get secure(): boolean {
+    return !this.ctx.plainTcp;
+  }
   get remotePort(): number {
     if (this.#remotePort < 0) this.#remotePort = this.socket.remotePort ?? 0;
     return this.#remotePort;

@@ -129,7 +129,9 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
     }
     if (bytes !== null) length = bytes.length;
   } else {
-    length = 0; // no body: Content-Length: 0, never an open-ended chunked stream
+    // No body: Content-Length: 0, never an open-ended chunked stream; but a HEAD may say what its
+    // GET would carry (a proxied HEAD: the upstream's length, or -1 for chunked).
+    length = t.isHead && reply.length !== undefined ? reply.length : 0;
   }
 
   if (source !== null && length < 0 && status >= 200 && status !== 204 && status !== 304) {

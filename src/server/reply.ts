@@ -17,7 +17,10 @@ export interface Reply {
   /** Header fields; a Uint8Array is pre-encoded lines ("Name: value\r\n" each), copied as they are. */
   headers?: HeaderList | Headers | Uint8Array;
   body?: string | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array> | Blob | BodySource | null;
-  /** Body length when `body` is a BodySource of known size (sent with Content-Length). */
+  /**
+   * Body length when `body` is a BodySource of known size (sent with Content-Length). For a HEAD with
+   * no body: the length a GET would get, or -1 when it would go chunked.
+   */
   length?: number;
   /** A "Content-Type: …\r\n" line sent when `headers` has none (what Bun.serve infers for a Response body). */
   defaultType?: Uint8Array;

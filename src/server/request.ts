@@ -13,6 +13,8 @@ const EMPTY = new Uint8Array(0);
 export interface Peer {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** The connection is TLS (the client reached us over https). */
+  readonly secure: boolean;
   /** How long this request's response may go without a byte sent or received (ms; 0: never). */
   setWaitTimeout(ms: number): void;
 }
@@ -79,6 +81,15 @@ export class ServerRequest {
   }
   get remotePort(): number {
     return this.peer.remotePort;
+  }
+
+  /** Whether the peer is a trusted proxy (--trust-proxy), whose forwarding fields count. */
+  get peerTrusted(): boolean {
+    return this.trust !== null && this.trust(this.remoteAddress);
+  }
+  /** The client reached us over TLS. */
+  get secure(): boolean {
+    return this.peer.secure;
   }
 
   #client: string | undefined;

@@ -19,7 +19,7 @@ const BAD_VERSION: Reply = {
 };
 
 /** Whether `value`, a comma-separated list of tokens, has `token` (lower case) in it. */
-function hasToken(value: string | undefined, token: string): boolean {
+export function hasToken(value: string | undefined, token: string): boolean {
   if (value === undefined) return false;
   for (const part of value.split(",")) if (part.trim().toLowerCase() === token) return true;
   return false;

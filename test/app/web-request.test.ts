@@ -11,7 +11,7 @@ import { ServerRequest } from "../../src/server/request.ts";
 import { exchange, RawClient } from "../helpers/raw-client.ts";
 
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
-const peer = { remoteAddress: "127.0.0.1", remotePort: 1, setWaitTimeout() {} };
+const peer = { remoteAddress: "127.0.0.1", remotePort: 1, secure: false, setWaitTimeout() {} };
 const NO_FEEDER = { onBodyWanted() {}, onBodyRoom() {}, onBodyAbandoned() {} };
 
 /** A Web Request made from raw request bytes, as the fetch door makes it. */

@@ -1,0 +1,421 @@
+// One proxied request: its head (and body, streamed with backpressure) goes up a pooled connection,
+// the upstream's response head comes back as a Reply, and its body as this BodySource, which the
+// client's connection pulls as fast as the client reads (the upstream socket pauses meanwhile).
+// Failures before a response head become 502 (504 when the upstream is too slow); after it, the
+// client's connection is cut (a Content-Length promised can no longer be kept). A connection goes
+// back to the pool only after a clean, complete response to a completely sent request.
+import { type BodySink } from "../http/chunked.ts";
+import { errorName } from "../http/errors.ts";
+import { BODY, FAILED, INCOMPLETE, parseResponseHead } from "../http/response-parser.ts";
+import { TEXT_PLAIN_TYPE } from "../http/response.ts";
+import type { BodySource } from "../server/body.ts";
+import type { Reply } from "../server/reply.ts";
+import type { RequestBody } from "../server/request-body.ts";
+import { clientResponseFields } from "./forwarded-fields.ts";
+import type { Upstream, UpstreamConnection, UpstreamUser } from "./upstream.ts";
+
+/** What an exchange reports to its proxy (the metrics' upstream counters, the sweep's list). */
+export interface ExchangeOwner {
+  readonly timeout: number;
+  started(x: Exchange): void;
+  finished(x: Exchange): void;
+  upstreamError(upstream: Upstream, reason: FailReason): void;
+  /** Builds the protocol that takes a client connection over after an upstream 101. */
+  tunnel(conn: UpstreamConnection, rest: Uint8Array): Reply["upgrade"];
+}
+
+export type FailReason = "connect" | "timeout" | "framing" | "closed" | "body";
+
+/** Unread body bytes held before the upstream socket pauses (Bun reads up to 512 KiB at a time). */
+const HIGH_WATER = 64 * 1024;
+
+const STATE = { HEAD: 0, BODY: 1, DONE: 2 } as const;
+
+const encoder = new TextEncoder();
+const LAST_CHUNK = encoder.encode("0\r\n\r\n");
+const EMPTY = new Uint8Array(0);
+
+function failure(status: number, text: string): Reply {
+  return { status, headers: TEXT_PLAIN_TYPE, body: `${status} ${text}\n` };
+}
+const BAD_GATEWAY = failure(502, "Bad Gateway");
+const GATEWAY_TIMEOUT = failure(504, "Gateway Timeout");
+
+export class Exchange implements BodySource, UpstreamUser, BodySink {
+  #state: number = STATE.HEAD;
+  conn: UpstreamConnection;
+  /** Milliseconds since the epoch when the upstream has kept us waiting too long (0: not waiting on it). */
+  deadline = 0;
+  #settle!: (reply: Reply) => void;
+  #refuse!: (err: unknown) => void;
+  /** Settles with the Reply once the head is in (or with a failure reply). */
+  readonly reply: Promise<Reply>;
+  /** Head bytes received so far (a head split across reads). */
+  #partial: Uint8Array | null = null;
+  #received = false;
+  #requestSent = false;
+  #retried = false;
+  // The response body.
+  #framing: number = BODY.NONE;
+  #remaining = 0;
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #ended = false;
+  #error: Error | null = null;
+  #reusable = true;
+  #waiter: ((piece: Uint8Array | null) => void) | null = null;
+  #failer: ((err: Error) => void) | null = null;
+
+  constructor(
+    private readonly owner: ExchangeOwner,
+    private readonly upstream: Upstream,
+    /** The head for the upstream. */
+    private readonly requestHead: Uint8Array,
+    /** The body still to stream up, or null when it went with the head (or there is none). */
+    private readonly body: RequestBody | null,
+    /** The body goes up chunked (its length is unknown). */
+    private readonly chunked: boolean,
+    private readonly isHead: boolean,
+    private readonly upgrade: boolean,
+    /** Retrying on a fresh connection is safe: the method is idempotent and the body is in hand. */
+    private readonly retryable: boolean,
+  ) {
+    this.reply = new Promise<Reply>((resolve, reject) => {
+      this.#settle = resolve;
+      this.#refuse = reject;
+    });
+    owner.started(this);
+    this.conn = upstream.acquire(this, false);
+    this.#send();
+  }
+
+  #send(): void {
+    this.deadline = Date.now() + this.owner.timeout; // to connect and write, then to wait for the head
+    if (this.conn.write(this.requestHead)) this.#wrote();
+  }
+
+  /** The head (and what went with it) is written: the body follows, or the request is complete. */
+  #wrote(): void {
+    if (this.body === null) this.#sent();
+    else if (!this.#requestSent) this.#pump();
+  }
+
+  #sent(): void {
+    this.#requestSent = true;
+    if (this.#state === STATE.HEAD) this.deadline = Date.now() + this.owner.timeout;
+  }
+
+  // ---- the request body, up --------------------------------------------------------------------
+
+  #pumping = false;
+  #pump(): void {
+    if (this.#pumping || this.#state === STATE.DONE) return;
+    this.#pumping = true;
+    if (this.#state === STATE.HEAD) this.deadline = 0; // waiting for the client now
+    this.body!.read().then(this.#onPiece, this.#onBodyFailed);
+  }
+
+  #onPiece = (piece: Uint8Array | null): void => {
+    this.#pumping = false;
+    if (this.#state === STATE.DONE || this.conn.closed) return;
+    let out: Uint8Array;
+    if (piece === null) {
+      if (!this.chunked) return this.#sent();
+      out = LAST_CHUNK;
+    } else if (this.chunked) {
+      const size = encoder.encode(`${piece.length.toString(16)}\r\n`);
+      out = new Uint8Array(size.length + piece.length + 2);
+      out.set(size);
+      out.set(piece, size.length);
+      out[out.length - 2] = 13;
+      out[out.length - 1] = 10;
+    } else {
+      out = piece;
+    }
+    if (!this.conn.write(out)) {
+      // The upstream is not taking the body: that counts against it (drain sends on).
+      this.deadline = Date.now() + this.owner.timeout;
+      if (piece === null) this.#lastChunkWaits = true;
+    } else if (piece === null) {
+      this.#sent();
+    } else {
+      this.#pump();
+    }
+  };
+  #lastChunkWaits = false;
+
+  #onBodyFailed = (err: unknown): void => {
+    this.#pumping = false;
+    // The client's body failed (cut off, too large, malformed chunks, timed out) or was dropped: the
+    // upstream must not take a truncated body for a whole one, so its connection goes.
+    this.#reusable = false;
+    if (this.#state === STATE.HEAD) {
+      this.#state = STATE.DONE;
+      this.deadline = 0;
+      this.conn.close();
+      this.owner.finished(this);
+      this.#refuse(err); // the engine answers it (413, 400, 408)
+    }
+    // Else the response is on its way: it finishes, and then the connection closes (#finish).
+  };
+
+  onConnected(): void {
+    this.#wrote();
+  }
+
+  onDrain(): void {
+    if (this.#lastChunkWaits) {
+      this.#lastChunkWaits = false;
+      this.#sent();
+      return;
+    }
+    if (!this.#requestSent) this.#wrote();
+  }
+
+  // ---- the response, down ----------------------------------------------------------------------
+
+  onData(chunk: Uint8Array): void {
+    this.#received = true;
+    if (this.#state === STATE.HEAD) this.#onHeadBytes(chunk);
+    else if (this.#state === STATE.BODY) this.#onBody(chunk, 0, chunk.length);
+    else this.conn.close();
+  }
+
+  #onHeadBytes(chunk: Uint8Array): void {
+    let buf = chunk;
+    if (this.#partial !== null) {
+      buf = new Uint8Array(this.#partial.length + chunk.length);
+      buf.set(this.#partial);
+      buf.set(chunk, this.#partial.length);
+      this.#partial = null;
+    }
+    const head = this.conn.head;
+    let start = 0;
+    for (;;) {
+      const n = parseResponseHead(buf, start, buf.length, head, this.isHead);
+      if (n === INCOMPLETE) {
+        this.#partial = start === 0 ? buf : buf.slice(start);
+        return;
+      }
+      if (n === FAILED) {
+        this.#fail("framing", new Error(`upstream ${this.upstream.authority}: ${errorName(head.error as never)}`));
+        return;
+      }
+      start += n;
+      const status = head.status;
+      if (status >= 200 || status === 101) break;
+      // 100 Continue, 103 Early Hints: interim, not for the client (we answer 100-continue ourselves).
+    }
+    if (head.status === 101) {
+      if (!this.upgrade) {
+        this.#fail("framing", new Error(`upstream ${this.upstream.authority}: 101 to a request that asked for no upgrade`));
+        return;
+      }
+      this.#state = STATE.DONE;
+      this.deadline = 0;
+      this.owner.finished(this);
+      const conn = this.conn;
+      this.#settle({ status: 101, headers: clientResponseFields(head, true), upgrade: this.owner.tunnel(conn, buf.subarray(start)) });
+      return;
+    }
+    const headers = clientResponseFields(head, false);
+    const framing = head.framing;
+    if (!head.keepAlive) this.#reusable = false;
+    if (this.upgrade) this.#reusable = false; // it asked for a switch, and did not get one: start afresh
+    this.#framing = framing;
+    this.#state = STATE.BODY;
+    this.deadline = 0;
+    const rest = buf.length - start;
+    if (framing === BODY.NONE) {
+      if (rest > 0) this.#reusable = false;
+      // A HEAD's answer says what a GET's would have (its Content-Length, or chunked).
+      const reply: Reply = { status: head.status, headers, body: null };
+      if (this.isHead) reply.length = headLength(head);
+      this.#finish();
+      this.#settle(reply);
+      return;
+    }
+    if (framing === BODY.LENGTH && head.contentLength <= rest) {
+      // The whole body is here (the common small response): no stream at all.
+      if (head.contentLength < rest) this.#reusable = false;
+      const body = head.contentLength === 0 ? EMPTY : buf.subarray(start, start + head.contentLength);
+      this.#finish();
+      this.#settle({ status: head.status, headers, body });
+      return;
+    }
+    this.#remaining = head.contentLength;
+    if (framing === BODY.CHUNKED) this.conn.decoder.reset();
+    this.#settle({ status: head.status, headers, body: this, ...(framing === BODY.LENGTH ? { length: head.contentLength } : {}) });
+    if (rest > 0) this.#onBody(buf, start, buf.length);
+    else this.deadline = Date.now() + this.owner.timeout;
+  }
+
+  #onBody(buf: Uint8Array, start: number, end: number): void {
+    if (this.#ended) {
+      this.conn.close();
+      return;
+    }
+    const framing = this.#framing;
+    if (framing === BODY.LENGTH) {
+      const take = Math.min(this.#remaining, end - start);
+      this.#push(start === 0 && take === buf.length ? buf : buf.subarray(start, start + take));
+      this.#remaining -= take;
+      if (this.#remaining === 0) {
+        if (start + take < end) this.#reusable = false;
+        this.#bodyEnded();
+      }
+    } else if (framing === BODY.CHUNKED) {
+      const decoder = this.conn.decoder;
+      const n = decoder.decode(buf, start, end, this);
+      if (n === FAILED) {
+        this.#fail("framing", new Error(`upstream ${this.upstream.authority}: ${errorName(decoder.error as never)} in its chunked body`));
+        return;
+      }
+      if (decoder.done) {
+        if (start + n < end) this.#reusable = false;
+        this.#bodyEnded();
+      }
+    } else {
+      this.#push(start === 0 ? buf : buf.subarray(start, end));
+    }
+    if (!this.#ended && this.#waiter !== null) this.deadline = Date.now() + this.owner.timeout;
+  }
+
+  /** The chunked decoder's data, as views of the upstream's bytes. */
+  onBodyData(buf: Uint8Array, start: number, end: number): void {
+    this.#push(buf.subarray(start, end));
+  }
+
+  #push(piece: Uint8Array): void {
+    if (piece.length === 0) return;
+    const waiter = this.#waiter;
+    if (waiter !== null && this.#queued === 0) {
+      this.#waiter = null;
+      this.#failer = null;
+      waiter(piece);
+      return;
+    }
+    this.#queue.push(piece);
+    this.#queued += piece.length;
+    if (this.#queued >= HIGH_WATER) this.conn.pause();
+  }
+
+  #bodyEnded(): void {
+    this.#ended = true;
+    this.#finish();
+    const waiter = this.#waiter;
+    if (waiter !== null && this.#queued === 0) {
+      this.#waiter = null;
+      this.#failer = null;
+      waiter(null);
+    }
+  }
+
+  /** The response is complete: the connection goes back to the pool, or is closed. */
+  #finish(): void {
+    this.deadline = 0;
+    this.#ended = true;
+    this.owner.finished(this);
+    const conn = this.conn;
+    if (this.#reusable && this.#requestSent && !this.#lastChunkWaits && !conn.writing) {
+      conn.resume();
+      this.upstream.release(conn);
+    } else {
+      // A request body still going up (the upstream answered early) or a response that broke the
+      // framing: the connection is out of step. The rest of the client's body is not wanted.
+      conn.close();
+      if (!this.#requestSent && this.body !== null) this.body.cancel();
+    }
+  }
+
+  read(): Uint8Array | null | Promise<Uint8Array | null> {
+    const queue = this.#queue;
+    if (queue.length > 0) {
+      const piece = queue.shift()!;
+      this.#queued -= piece.length;
+      if (this.#queued < HIGH_WATER / 2 && !this.#ended) this.conn.resume();
+      return piece;
+    }
+    if (this.#error !== null) return Promise.reject(this.#error);
+    if (this.#ended) return null;
+    // Waiting on the upstream now.
+    this.deadline = Date.now() + this.owner.timeout;
+    this.conn.resume();
+    return new Promise<Uint8Array | null>((resolve, reject) => {
+      this.#waiter = resolve;
+      this.#failer = reject;
+    });
+  }
+
+  /** The client's side is done with the body (all read, or the client went away). */
+  close(): void {
+    this.#queue.length = 0;
+    this.#queued = 0;
+    if (this.#ended || this.#state === STATE.DONE) return;
+    this.#state = STATE.DONE;
+    this.#ended = true;
+    this.deadline = 0;
+    this.conn.close();
+    this.owner.finished(this);
+  }
+
+  onClosed(err: Error | null): void {
+    if (this.#state === STATE.HEAD) {
+      // A pooled connection the upstream closed just as we sent: once more on a fresh one, when safe.
+      if (!this.#received && this.conn.reused && this.retryable && !this.#retried) {
+        this.#retried = true;
+        this.#partial = null;
+        this.conn = this.upstream.acquire(this, true);
+        this.#send();
+        return;
+      }
+      const reason: FailReason = err !== null && !this.conn.reused && !this.#received && isConnectError(err) ? "connect" : "closed";
+      this.#fail(reason, err ?? new Error(`upstream ${this.upstream.authority} closed the connection before its response head`));
+      return;
+    }
+    if (this.#state === STATE.BODY && !this.#ended) {
+      if (this.#framing === BODY.UNTIL_CLOSE) this.#bodyEnded();
+      else this.#fail("closed", err ?? new Error(`upstream ${this.upstream.authority} closed the connection mid-body`));
+    }
+  }
+
+  /** The deadline passed: 504 before the head, a cut connection after it. */
+  onTimeout(): void {
+    this.#fail("timeout", new Error(`upstream ${this.upstream.authority} sent nothing for ${this.owner.timeout} ms`));
+  }
+
+  #fail(reason: FailReason, err: Error): void {
+    const state = this.#state;
+    if (state === STATE.DONE) return;
+    this.#state = STATE.DONE;
+    this.deadline = 0;
+    this.#reusable = false;
+    this.conn.close();
+    this.owner.finished(this);
+    this.owner.upstreamError(this.upstream, reason);
+    if (state === STATE.HEAD) {
+      this.#settle(reason === "timeout" ? GATEWAY_TIMEOUT : BAD_GATEWAY);
+      return;
+    }
+    this.#error = err;
+    this.#ended = true;
+    this.#queue.length = 0;
+    this.#queued = 0;
+    const failer = this.#failer;
+    this.#waiter = null;
+    this.#failer = null;
+    failer?.(err);
+  }
+}
+
+/** The Content-Length a HEAD's upstream gave (what a GET would carry), or -1 (chunked, or none). */
+function headLength(head: UpstreamConnection["head"]): number {
+  const v = head.header("content-length");
+  return v === undefined ? -1 : Number(v);
+}
+
+function isConnectError(err: Error): boolean {
+  const code = (err as { code?: string }).code;
+  return code === "ECONNREFUSED" || code === "EHOSTUNREACH" || code === "ENETUNREACH" || code === "ENOTFOUND" || code === "EAI_AGAIN";
+}
+

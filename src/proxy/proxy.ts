@@ -1,0 +1,198 @@
+// The reverse proxy: `--proxy PREFIX=URL` (serve's `proxy` option: the longest matching prefix wins)
+// and the route value `proxy("http://…")`. Each request goes to its upstream with its path and query
+// unchanged (nginx's `proxy_pass http://host:port;`), over a pooled keep-alive connection of our own
+// client (upstream.ts, exchange.ts); a protocol switch (WebSocket) becomes a tunnel (tunnel.ts).
+import { TEXT_PLAIN_TYPE } from "../http/response.ts";
+import { METHOD } from "../http/parser.ts";
+import type { Handler } from "../server/handler.ts";
+import type { HandlerResult, Reply } from "../server/reply.ts";
+import type { ServerRequest } from "../server/request.ts";
+import type { UpgradedConnection } from "../server/upgrade.ts";
+import { hasToken } from "../ws/handshake.ts";
+import { Exchange, type ExchangeOwner, type FailReason } from "./exchange.ts";
+import { upstreamRequestHead } from "./forwarded-fields.ts";
+import { Tunnel } from "./tunnel.ts";
+import { IDLE_MS, Upstream, type UpstreamConnection } from "./upstream.ts";
+
+export const DEFAULT_PROXY_TIMEOUT = 60_000;
+
+export interface ProxyOptions {
+  /**
+   * Milliseconds the upstream has to connect, take the request, and start its response head after
+   * the request's last byte (then 504), and to send each later piece of the body (then the client's
+   * connection is cut). Default 60 s, as nginx's proxy_read_timeout.
+   */
+  timeout?: number;
+}
+
+/** Told of each request sent upstream and each failure (the metrics' counters). */
+export interface ProxyObserver {
+  upstreamRequest(upstream: string): void;
+  upstreamError(upstream: string, reason: string): void;
+}
+
+/** A request body that arrived whole up to this size goes up with the head, in one write. */
+const JOIN_LIMIT = 64 * 1024;
+
+const DOT_SEGMENTS: Reply = { status: 400, headers: TEXT_PLAIN_TYPE, body: "400 Bad Request: dot segments in a proxied path\n" };
+
+/** Sends requests to upstreams; one per server (or per `proxy()` route), shared by its upstreams. */
+export class Proxy implements ExchangeOwner {
+  readonly timeout: number;
+  observer: ProxyObserver | null = null;
+  readonly #active = new Set<Exchange>();
+  readonly #upstreams = new Set<Upstream>();
+  #sweep: ReturnType<typeof setInterval> | null = null;
+
+  constructor(options: ProxyOptions = {}) {
+    const t = options.timeout ?? DEFAULT_PROXY_TIMEOUT;
+    if (!Number.isFinite(t) || t <= 0) throw new Error(`proxy: timeout must be a positive number of milliseconds, not ${t}`);
+    this.timeout = t;
+  }
+
+  upstream(url: string): Upstream {
+    const u = new Upstream(url);
+    this.#upstreams.add(u);
+    return u;
+  }
+
+  /** Sends `req` to `upstream`; settles with its response head, or a 502/504. */
+  forward(req: ServerRequest, upstream: Upstream): Promise<Reply> | Reply | null {
+    const head = req.head;
+    // CONNECT asks for a tunnel to its target, not for a resource: not ours to pass on (501).
+    if (head.method === METHOD.CONNECT) return null;
+    if (hasDotSegment(head.path)) return DOT_SEGMENTS;
+    const upgrade = head.minor === 1 && head.method === METHOD.GET && head.indexOf("upgrade") >= 0 && hasToken(head.header("connection"), "upgrade");
+    const requestBody = req.requestBody;
+    // A body in hand (it came with the head) goes up with a Content-Length, in the head's write.
+    const whole = requestBody?.peekWhole() ?? null;
+    let bodyLength = 0;
+    let chunked = false;
+    if (whole !== null) bodyLength = whole.length;
+    else if (head.chunked) chunked = true;
+    else if (head.contentLength > 0) bodyLength = head.contentLength;
+    const up = upstreamRequestHead(head, {
+      peer: req.remoteAddress,
+      trusted: req.peerTrusted,
+      proto: req.secure ? "https" : "http",
+      fallbackHost: upstream.authority,
+      bodyLength: chunked ? -1 : bodyLength,
+      explicitZero: head.contentLength === 0,
+      upgrade,
+    });
+    let first = up;
+    let streamed: typeof requestBody = null;
+    if (whole !== null && whole.length > 0 && whole.length <= JOIN_LIMIT) {
+      first = new Uint8Array(up.length + whole.length);
+      first.set(up);
+      first.set(whole, up.length);
+    } else if (requestBody !== null && (whole === null || whole.length > 0)) {
+      streamed = requestBody; // read piece by piece (a large body in hand too: it is one piece)
+    }
+    const m = head.method;
+    const idempotent = m === METHOD.GET || m === METHOD.HEAD || m === METHOD.PUT || m === METHOD.DELETE || m === METHOD.OPTIONS || m === METHOD.TRACE;
+    this.observer?.upstreamRequest(upstream.authority);
+    const x = new Exchange(this, upstream, first, streamed, chunked, m === METHOD.HEAD, upgrade, idempotent && streamed === null);
+    return x.reply;
+  }
+
+  // ---- what exchanges report (ExchangeOwner) ---------------------------------------------------
+
+  started(x: Exchange): void {
+    this.#active.add(x);
+    if (this.#sweep === null) {
+      // One timer for every deadline, at a quarter of the timeout (1 s at most).
+      this.#sweep = setInterval(() => this.#check(), Math.max(20, Math.min(1000, this.timeout / 4)));
+      this.#sweep.unref();
+    }
+  }
+
+  finished(x: Exchange): void {
+    this.#active.delete(x);
+  }
+
+  upstreamError(upstream: Upstream, reason: FailReason): void {
+    this.observer?.upstreamError(upstream.authority, reason);
+  }
+
+  tunnel(conn: UpstreamConnection, rest: Uint8Array): Reply["upgrade"] {
+    const timeout = this.timeout;
+    return (client: UpgradedConnection, received: Uint8Array) => new Tunnel(client, conn, timeout, rest, received);
+  }
+
+  #idleTrimmed = 0;
+  #check(): void {
+    const now = Date.now();
+    for (const x of this.#active) if (x.deadline !== 0 && x.deadline <= now) x.onTimeout();
+    if (now - this.#idleTrimmed >= IDLE_MS / 4) {
+      this.#idleTrimmed = now;
+      for (const u of this.#upstreams) u.trim(now);
+    }
+  }
+
+  /** Closes the idle pooled connections (the server is stopping). */
+  close(): void {
+    for (const u of this.#upstreams) u.closeAll();
+    if (this.#sweep !== null) clearInterval(this.#sweep);
+    this.#sweep = null;
+  }
+}
+
+/**
+ * Whether a path has a `.` or `..` segment (percent-encoded or not): the upstream might resolve it
+ * out of the proxied prefix, so such a request is refused rather than passed on as sent.
+ */
+export function hasDotSegment(path: string): boolean {
+  if (!path.includes("/.") && !path.includes("%2") && !path.includes(".%")) return false;
+  for (const raw of path.split("/")) {
+    const seg = raw.replace(/%2e/gi, ".");
+    if (seg === "." || seg === "..") return true;
+  }
+  return false;
+}
+
+/** A route value that sends the request to `url` (path and query unchanged): `routes: { "/api/*": proxy("http://…") }`. */
+export class ProxyRoute {
+  readonly proxy: Proxy;
+  readonly #upstream: Upstream;
+
+  constructor(url: string, options: ProxyOptions = {}) {
+    this.proxy = new Proxy(options);
+    this.#upstream = this.proxy.upstream(url);
+  }
+
+  respond(req: ServerRequest): HandlerResult | Promise<HandlerResult> {
+    return this.proxy.forward(req, this.#upstream);
+  }
+}
+
+export function proxy(url: string, options?: ProxyOptions): ProxyRoute {
+  return new ProxyRoute(url, options);
+}
+
+/** Prefix → upstream URL, e.g. { "/api": "http://127.0.0.1:3000" }. */
+export type ProxyMap = Record<string, string>;
+
+/**
+ * A handler for serve's `proxy` option: the longest prefix that matches a whole number of path
+ * segments wins (`/api` takes `/api` and `/api/users`, not `/apiary`; a prefix ending in `/` takes
+ * what is below it). Other requests go on down the chain.
+ */
+export function createProxyHandler(map: ProxyMap, p: Proxy): Handler {
+  const entries = Object.entries(map).map(([prefix, url]) => {
+    if (!prefix.startsWith("/")) throw new Error(`proxy: prefix "${prefix}" must start with /`);
+    return { prefix, upstream: p.upstream(url) };
+  });
+  entries.sort((a, b) => b.prefix.length - a.prefix.length);
+  return (req: ServerRequest) => {
+    const path = req.path;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      const prefix = e.prefix;
+      if (!path.startsWith(prefix)) continue;
+      if (path.length !== prefix.length && prefix.charCodeAt(prefix.length - 1) !== 47 && path.charCodeAt(prefix.length) !== 47) continue;
+      return p.forward(req, e.upstream);
+    }
+    return null;
+  };
+}
