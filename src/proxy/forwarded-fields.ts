@@ -109,7 +109,8 @@ function classify(names: [string, number][][], buf: Uint8Array, offsets: Int32Ar
   if (named.length === 0) return;
   for (let i = 0; i < count; i++) {
     const o = i << 2;
-    if (kinds[i] !== KIND.DROP && kinds[i] !== KIND.CONNECTION && isNamed(buf, offsets[o]!, offsets[o + 1]!)) kinds[i] = KIND.DROP;
+    // (Upgrade is named on every handshake: it is dropped or kept as the exchange says.)
+    if (kinds[i] === KIND.PASS && isNamed(buf, offsets[o]!, offsets[o + 1]!)) kinds[i] = KIND.DROP;
   }
 }
 

@@ -1,0 +1,332 @@
+// The reverse proxy's everyday work, over TCP: which requests go up and how (path, query, Host,
+// forwarding fields, bodies, methods), what comes back (framing re-made, cookies, HEAD), the keep-alive
+// pool, the route value and the command line. Failures and hostile upstreams: failures.test.ts.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Socket } from "bun";
+import { proxy, serve, type Server } from "../../src/index.ts";
+import { killAll, startCli } from "../helpers/child.ts";
+import { exchange, RawClient } from "../helpers/raw-client.ts";
+
+/** A Bun.serve backend that tells what it got. */
+let app: ReturnType<typeof Bun.serve>;
+/** A raw backend: counts connections, records each request's bytes, answers as `answer` says. */
+let raw: RawBackend;
+let server: Server;
+let base: string;
+
+class RawBackend {
+  accepted = 0;
+  received = "";
+  listener: ReturnType<typeof Bun.listen>;
+  /** The answer to a request: given its bytes and the number of the connection it came on. */
+  answer: (request: string, connection: number) => string = () => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+  constructor() {
+    const self = this;
+    this.listener = Bun.listen<{ buf: string; id: number }>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(s) {
+          s.data = { buf: "", id: ++self.accepted };
+        },
+        data(s: Socket<{ buf: string; id: number }>, chunk) {
+          const text = Buffer.from(chunk).toString("latin1");
+          self.received += text;
+          s.data.buf += text;
+          // One answer per complete request head (bodies here are small and Content-Length framed).
+          for (;;) {
+            const end = s.data.buf.indexOf("\r\n\r\n");
+            if (end < 0) return;
+            const head = s.data.buf.slice(0, end);
+            const m = /content-length: *(\d+)/i.exec(head);
+            const len = m ? Number(m[1]) : 0;
+            if (s.data.buf.length < end + 4 + len) return;
+            const request = s.data.buf.slice(0, end + 4 + len);
+            s.data.buf = s.data.buf.slice(end + 4 + len);
+            const out = self.answer(request, s.data.id);
+            s.write(out);
+            if (/\r\nConnection: close\r\n/i.test(out.slice(0, out.indexOf("\r\n\r\n") + 2))) s.end();
+          }
+        },
+      },
+    });
+  }
+  get port(): number {
+    return this.listener.port;
+  }
+}
+
+beforeAll(() => {
+  app = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      const u = new URL(req.url);
+      if (u.pathname.endsWith("/echo")) return new Response(req.body, { headers: { "x-method": req.method } });
+      if (u.pathname.endsWith("/count")) {
+        let n = 0;
+        for await (const chunk of req.body!) n += chunk.length;
+        return new Response(`${n}`);
+      }
+      if (u.pathname.endsWith("/stream")) {
+        let i = 0;
+        return new Response(
+          new ReadableStream({
+            async pull(c) {
+              c.enqueue(new TextEncoder().encode(`piece ${i}\n`));
+              if (++i === 5) c.close();
+              else await Bun.sleep(2);
+            },
+          }),
+        );
+      }
+      if (u.pathname.endsWith("/cookies")) {
+        const h = new Headers();
+        h.append("Set-Cookie", "a=1; Path=/");
+        h.append("Set-Cookie", "b=2, with comma; Path=/");
+        return new Response("c", { headers: h });
+      }
+      if (u.pathname.endsWith("/nothing")) return new Response(null, { status: 204 });
+      const headers: Record<string, string> = {};
+      req.headers.forEach((v, k) => (headers[k] = v));
+      return Response.json({ method: req.method, url: u.pathname + u.search, headers, who: "app" });
+    },
+  });
+  raw = new RawBackend();
+  server = serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    log: "off",
+    maxBody: 64 * 1024 * 1024,
+    proxy: {
+      "/api": `http://127.0.0.1:${app.port}`,
+      "/api/raw": `http://127.0.0.1:${raw.port}`,
+      "/all/": `http://127.0.0.1:${app.port}`,
+    },
+    routes: {
+      "/routed/*": proxy(`http://127.0.0.1:${app.port}`),
+      "/local": new Response("local"),
+    },
+    fetch: () => new Response("fell through", { status: 404 }),
+  });
+  base = `http://127.0.0.1:${server.port}`;
+});
+
+afterAll(async () => {
+  await server.stop(true);
+  app.stop(true);
+  raw.listener.stop(true);
+  await killAll();
+});
+
+async function seen(path: string, init?: RequestInit): Promise<{ method: string; url: string; headers: Record<string, string>; who: string }> {
+  const res = await fetch(base + path, init);
+  expect(res.status).toBe(200);
+  return res.json() as never;
+}
+
+describe("what goes up", () => {
+  test("path and query unchanged, Host as sent, forwarding fields set", async () => {
+    const r = await exchange(server.port, "GET /api/a%20b/c?x=1&y=%2F HTTP/1.1\r\nHost: site.example\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n");
+    expect(r.status).toBe(200);
+    const got = JSON.parse(r.text());
+    expect(got.url).toBe("/api/a%20b/c?x=1&y=%2F");
+    expect(got.headers.host).toBe("site.example");
+    expect(got.headers["x-forwarded-for"]).toBe("127.0.0.1"); // the client's own claim is not trusted
+    expect(got.headers["x-forwarded-proto"]).toBe("http");
+    expect(got.headers["x-forwarded-host"]).toBe("site.example");
+  });
+
+  test("the longest prefix wins, on whole segments", async () => {
+    expect((await seen("/api/x")).url).toBe("/api/x");
+    expect((await seen("/api")).url).toBe("/api");
+    expect((await seen("/api?q=1")).url).toBe("/api?q=1");
+    const r = await exchange(server.port, "GET /api/raw/z HTTP/1.1\r\nHost: h\r\n\r\n");
+    expect(r.text()).toBe("ok"); // the raw backend, not the app
+    const miss = await fetch(`${base}/apiary`);
+    expect(miss.status).toBe(404);
+    expect(await miss.text()).toBe("fell through");
+    expect((await seen("/all/deep/er")).url).toBe("/all/deep/er");
+    expect((await fetch(`${base}/all`)).status).toBe(404); // "/all/" takes what is below it
+  });
+
+  test("a proxy() route value", async () => {
+    expect((await seen("/routed/thing?q")).url).toBe("/routed/thing?q");
+    expect(await (await fetch(`${base}/local`)).text()).toBe("local");
+  });
+
+  test("every method goes up, with its body; CONNECT does not", async () => {
+    for (const method of ["POST", "PUT", "PATCH", "DELETE", "OPTIONS", "PROPFIND"]) {
+      const res = await fetch(`${base}/api/echo`, { method, body: method === "OPTIONS" ? undefined : `body of ${method}` });
+      expect(res.headers.get("x-method")).toBe(method);
+      expect(await res.text()).toBe(method === "OPTIONS" ? "" : `body of ${method}`);
+    }
+    // CONNECT is not passed on: with nothing else to answer it, 501.
+    raw.received = "";
+    const only = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxy: { "/": `http://127.0.0.1:${raw.port}` } });
+    try {
+      const r = await exchange(only.port, "CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n");
+      expect(r.status).toBe(501);
+      expect(raw.received).toBe("");
+    } finally {
+      await only.stop(true);
+    }
+  });
+
+  test("a body of known length streams up with it; a chunked one goes up chunked", async () => {
+    raw.received = "";
+    raw.answer = () => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    let r = await exchange(server.port, "POST /api/raw/p HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello");
+    expect(r.status).toBe(200);
+    expect(raw.received).toContain("\r\nContent-Length: 5\r\n\r\nhello");
+    // A chunked body: the raw backend cannot read chunked, so watch what the app makes of it.
+    const c = await RawClient.connect(server.port);
+    await c.send("POST /api/echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+    await c.send("6\r\n world\r\n0\r\n\r\n");
+    r = await c.response();
+    c.close();
+    expect(r.status).toBe(200);
+    expect(r.text()).toBe("hello world");
+  });
+
+  test("a large upload streams through (8 MiB, counted by the upstream as it reads)", async () => {
+    const body = new Uint8Array(8 * 1024 * 1024).fill(7);
+    const res = await fetch(`${base}/api/count`, { method: "POST", body });
+    expect(await res.text()).toBe(`${body.length}`);
+  });
+
+  test("Expect: 100-continue is answered here, then the body goes up", async () => {
+    const c = await RawClient.connect(server.port);
+    await c.send("POST /api/echo HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+    const interim = await c.response();
+    expect(interim.status).toBe(100);
+    await c.send("ping");
+    const r = await c.response();
+    c.close();
+    expect(r.status).toBe(200);
+    expect(r.text()).toBe("ping");
+  });
+});
+
+describe("what comes back", () => {
+  test("a streamed upstream body goes out chunked as it comes", async () => {
+    const r = await exchange(server.port, "GET /api/stream HTTP/1.1\r\nHost: h\r\n\r\n");
+    expect(r.header("transfer-encoding")).toBe("chunked");
+    expect(r.text()).toBe("piece 0\npiece 1\npiece 2\npiece 3\npiece 4\n");
+  });
+
+  test("several Set-Cookie fields stay separate", async () => {
+    const r = await exchange(server.port, "GET /api/cookies HTTP/1.1\r\nHost: h\r\n\r\n");
+    expect(r.headers.get("set-cookie")).toEqual(["a=1; Path=/", "b=2, with comma; Path=/"]);
+  });
+
+  test("HEAD gets the upstream's Content-Length and no body; 204 has neither", async () => {
+    const c = await RawClient.connect(server.port);
+    await c.send("HEAD /api/cookies HTTP/1.1\r\nHost: h\r\n\r\nGET /api/nothing HTTP/1.1\r\nHost: h\r\n\r\nGET /api/cookies HTTP/1.1\r\nHost: h\r\n\r\n");
+    const head = await c.response();
+    const none = await c.response();
+    const get = await c.response();
+    c.close();
+    expect(head.status).toBe(200);
+    expect(Number(head.header("content-length"))).toBe(get.body.length);
+    expect(head.body.length).toBe(0);
+    expect(none.status).toBe(204);
+    expect(none.header("content-length")).toBeUndefined();
+    expect(none.header("transfer-encoding")).toBeUndefined();
+    expect(get.text()).toBe("c");
+  });
+
+  test("a body read until the upstream closes is re-framed, and that connection is not reused", async () => {
+    raw.answer = (_, connection) => `HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close on ${connection}`;
+    const on = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const r = await exchange(server.port, "GET /api/raw/c HTTP/1.1\r\nHost: h\r\n\r\n");
+      expect(r.status).toBe(200);
+      expect(r.text()).toStartWith("until close on ");
+      expect(r.header("connection")).toBeUndefined();
+      on.add(r.text());
+    }
+    expect(on.size).toBe(3); // each on a connection of its own
+    raw.answer = () => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  });
+
+  test("an HTTP/1.0 upstream's answer reaches an HTTP/1.1 client", async () => {
+    raw.answer = () => "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\n1.0";
+    const r = await exchange(server.port, "GET /api/raw/old HTTP/1.1\r\nHost: h\r\n\r\n");
+    expect(r.text()).toBe("1.0");
+    raw.answer = () => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  });
+});
+
+describe("the keep-alive pool", () => {
+  test("1,000 sequential requests use one upstream connection", async () => {
+    raw.answer = () => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    // Let the connections of earlier tests go idle and be counted out.
+    const before = raw.accepted;
+    const c = await RawClient.connect(server.port);
+    for (let i = 0; i < 1000; i++) {
+      await c.send(`GET /api/raw/${i} HTTP/1.1\r\nHost: h\r\n\r\n`);
+      const r = await c.response();
+      if (r.status !== 200 || r.text() !== "ok") throw new Error(`request ${i}: ${r.status} ${r.text()}`);
+    }
+    c.close();
+    expect(raw.accepted - before).toBeLessThanOrEqual(1);
+  });
+
+  test("…and so do 200 requests from 200 client connections, one after another", async () => {
+    const before = raw.accepted;
+    for (let i = 0; i < 200; i++) {
+      const r = await exchange(server.port, `GET /api/raw/${i} HTTP/1.1\r\nHost: h\r\n\r\n`);
+      if (r.status !== 200) throw new Error(`request ${i}: ${r.status}`);
+    }
+    expect(raw.accepted - before).toBeLessThanOrEqual(1);
+  });
+
+  test("an upstream that closes after each response without saying so: each request still succeeds", async () => {
+    raw.answer = () => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    const closer = Bun.listen<undefined>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(s) {
+          s.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nonce");
+          s.end(); // no Connection: close: the proxy finds out by the FIN
+        },
+      },
+    });
+    const s = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxy: { "/": `http://127.0.0.1:${closer.port}` } });
+    try {
+      for (let i = 0; i < 20; i++) {
+        const r = await exchange(s.port, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+        expect(`${r.status} ${r.text()}`).toBe("200 once");
+      }
+    } finally {
+      await s.stop(true);
+      closer.stop(true);
+    }
+  });
+});
+
+describe("configuration", () => {
+  test("--proxy on the command line; a bad one is one clear line", async () => {
+    const cli = await startCli(["--port", "0", "--log", "off", "--proxy", `/api=http://127.0.0.1:${app.port}`, "--proxy", `/raw=http://127.0.0.1:${raw.port}`]);
+    try {
+      const res = await fetch(new URL("/api/cli?z", cli.url));
+      expect(((await res.json()) as { url: string }).url).toBe("/api/cli?z");
+      const file = await fetch(new URL("/", cli.url)); // the rest is served as before: ./public
+      expect(file.status).toBe(200);
+    } finally {
+      cli.kill();
+    }
+  });
+
+  test("a path with dot segments is refused, not passed on", async () => {
+    for (const path of ["/api/../secret", "/api/%2e%2E/secret", "/api/./x", "/api/.%2e"]) {
+      const r = await exchange(server.port, `GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`);
+      expect(r.status).toBe(400);
+    }
+    // A dot inside a name is no segment of its own.
+    expect((await seen("/api/.well-known/x.y..z")).url).toBe("/api/.well-known/x.y..z");
+  });
+});
