@@ -17,7 +17,7 @@ import type { Handler } from "./server/handler.ts";
 import { type HandlerResult, INTERNAL_ERROR, type Reply } from "./server/reply.ts";
 import { ServerRequest } from "./server/request.ts";
 import { compressReply } from "./compress/reply-filter.ts";
-import { createProxyHandler, Proxy, type ProxyMap } from "./proxy/proxy.ts";
+import { createProxyHandler, Proxy, type ProxyMap, routeProxies } from "./proxy/proxy.ts";
 import { type CompressOptions, createStaticHandler, DEFAULT_COMPRESS_MIN_SIZE, type StaticOptions } from "./static/serve-static.ts";
 import { wsSettings } from "./ws/options.ts";
 import { publish, type SendData } from "./ws/server-websocket.ts";
@@ -224,6 +224,7 @@ export function serve(options: ServeOptions = {}): Server {
       return listener.stop(closeActive).then(() => {
         accessLog?.close();
         proxies?.close();
+        for (const p of routeProxies(routes as Record<string, unknown> | undefined)) p.close();
       });
     },
     closeIdleConnections() {

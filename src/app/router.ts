@@ -16,8 +16,11 @@ import { StaticRoute } from "./static-route.ts";
 export type { BunRequest } from "./bun-request.ts";
 export type RouteHandler<S = unknown> = (req: BunRequest, server: S) => HandlerResult | Promise<HandlerResult>;
 type BunFile = ReturnType<typeof Bun.file>;
-/** What a method of a route may be: a handler, a fixed Response, a file; anything else is skipped. */
-export type RouteTarget<S = unknown> = RouteHandler<S> | Response | BunFile;
+/**
+ * What a method of a route may be: a handler, a fixed Response, a file, or one of ours that answers
+ * on our side (a proxy() route); anything else is skipped.
+ */
+export type RouteTarget<S = unknown> = RouteHandler<S> | Response | BunFile | Responder;
 /** A route: one target for every method, `false` (go straight to `fetch`), or one target per method. */
 export type RouteValue<S = unknown> = RouteTarget<S> | false | undefined | Partial<Record<string, RouteTarget<S> | false>>;
 export type Routes<S = unknown> = Record<string, RouteValue<S>>;

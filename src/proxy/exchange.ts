@@ -11,7 +11,9 @@ import { TEXT_PLAIN_TYPE } from "../http/response.ts";
 import type { BodySource } from "../server/body.ts";
 import type { Reply } from "../server/reply.ts";
 import type { RequestBody } from "../server/request-body.ts";
+import type { Protocol, UpgradedConnection } from "../server/upgrade.ts";
 import { clientResponseFields } from "./forwarded-fields.ts";
+import { Tunnel } from "./tunnel.ts";
 import type { Upstream, UpstreamConnection, UpstreamUser } from "./upstream.ts";
 
 /** What an exchange reports to its proxy (the metrics' upstream counters, the sweep's list). */
@@ -20,8 +22,6 @@ export interface ExchangeOwner {
   started(x: Exchange): void;
   finished(x: Exchange): void;
   upstreamError(upstream: Upstream, reason: FailReason): void;
-  /** Builds the protocol that takes a client connection over after an upstream 101. */
-  tunnel(conn: UpstreamConnection, rest: Uint8Array): Reply["upgrade"];
 }
 
 export type FailReason = "connect" | "timeout" | "framing" | "closed" | "body";
@@ -29,7 +29,8 @@ export type FailReason = "connect" | "timeout" | "framing" | "closed" | "body";
 /** Unread body bytes held before the upstream socket pauses (Bun reads up to 512 KiB at a time). */
 const HIGH_WATER = 64 * 1024;
 
-const STATE = { HEAD: 0, BODY: 1, DONE: 2 } as const;
+/** SWITCHING: the upstream said 101; the client's connection has yet to take the tunnel. */
+const STATE = { HEAD: 0, BODY: 1, SWITCHING: 2, DONE: 3 } as const;
 
 const encoder = new TextEncoder();
 const LAST_CHUNK = encoder.encode("0\r\n\r\n");
@@ -112,10 +113,15 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     if (this.#pumping || this.#state === STATE.DONE) return;
     this.#pumping = true;
     if (this.#state === STATE.HEAD) this.deadline = 0; // waiting for the client now
-    this.body!.read().then(this.#onPiece, this.#onBodyFailed);
+    // (Made on the first piece: a request without a body streamed up makes no closures.)
+    this.#piece ??= (piece) => this.#onPiece(piece);
+    this.#bodyFailed ??= (err) => this.#onBodyFailed(err);
+    this.body!.read().then(this.#piece, this.#bodyFailed);
   }
+  #piece: ((piece: Uint8Array | null) => void) | null = null;
+  #bodyFailed: ((err: unknown) => void) | null = null;
 
-  #onPiece = (piece: Uint8Array | null): void => {
+  #onPiece(piece: Uint8Array | null): void {
     this.#pumping = false;
     if (this.#state === STATE.DONE || this.conn.closed) return;
     let out: Uint8Array;
@@ -141,10 +147,10 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     } else {
       this.#pump();
     }
-  };
+  }
   #lastChunkWaits = false;
 
-  #onBodyFailed = (err: unknown): void => {
+  #onBodyFailed(err: unknown): void {
     this.#pumping = false;
     // The client's body failed (cut off, too large, malformed chunks, timed out) or was dropped: the
     // upstream must not take a truncated body for a whole one, so its connection goes.
@@ -157,7 +163,7 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
       this.#refuse(err); // the engine answers it (413, 400, 408)
     }
     // Else the response is on its way: it finishes, and then the connection closes (#finish).
-  };
+  }
 
   onConnected(): void {
     this.#wrote();
@@ -178,6 +184,7 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     this.#received = true;
     if (this.#state === STATE.HEAD) this.#onHeadBytes(chunk);
     else if (this.#state === STATE.BODY) this.#onBody(chunk, 0, chunk.length);
+    else if (this.#state === STATE.SWITCHING) this.#rest = concat(this.#rest, chunk); // (paused: at most a read)
     else this.conn.close();
   }
 
@@ -211,11 +218,12 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
         this.#fail("framing", new Error(`upstream ${this.upstream.authority}: 101 to a request that asked for no upgrade`));
         return;
       }
-      this.#state = STATE.DONE;
-      this.deadline = 0;
-      this.owner.finished(this);
-      const conn = this.conn;
-      this.#settle({ status: 101, headers: clientResponseFields(head, true), upgrade: this.owner.tunnel(conn, buf.subarray(start)) });
+      // Held (the socket paused) until the client's connection has written the 101 and takes over.
+      this.#state = STATE.SWITCHING;
+      this.#rest = buf.subarray(start);
+      this.conn.pause();
+      this.deadline = Date.now() + this.owner.timeout;
+      this.#settle({ status: 101, headers: clientResponseFields(head, true), upgrade: (client, received) => this.#switched(client, received) });
       return;
     }
     const headers = clientResponseFields(head, false);
@@ -250,6 +258,14 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     else this.deadline = Date.now() + this.owner.timeout;
   }
 
+  #rest: Uint8Array = EMPTY;
+  #switched(client: UpgradedConnection, received: Uint8Array): Protocol {
+    this.#state = STATE.DONE;
+    this.deadline = 0;
+    this.owner.finished(this);
+    return new Tunnel(client, this.conn, this.owner.timeout, this.#rest, received);
+  }
+
   #onBody(buf: Uint8Array, start: number, end: number): void {
     if (this.#ended) {
       this.conn.close();
@@ -278,7 +294,6 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     } else {
       this.#push(start === 0 ? buf : buf.subarray(start, end));
     }
-    if (!this.#ended && this.#waiter !== null) this.deadline = Date.now() + this.owner.timeout;
   }
 
   /** The chunked decoder's data, as views of the upstream's bytes. */
@@ -288,6 +303,7 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
 
   #push(piece: Uint8Array): void {
     if (piece.length === 0) return;
+    this.deadline = 0; // the client's turn: the next read() waits on the upstream again
     const waiter = this.#waiter;
     if (waiter !== null && this.#queued === 0) {
       this.#waiter = null;
@@ -387,6 +403,13 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
   #fail(reason: FailReason, err: Error): void {
     const state = this.#state;
     if (state === STATE.DONE) return;
+    if (state === STATE.SWITCHING) {
+      // The client's connection never took the tunnel (it went away): nothing left to tell.
+      this.#state = STATE.DONE;
+      this.conn.close();
+      this.owner.finished(this);
+      return;
+    }
     this.#state = STATE.DONE;
     this.deadline = 0;
     this.#reusable = false;
@@ -412,6 +435,13 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
 function headLength(head: UpstreamConnection["head"]): number {
   const v = head.header("content-length");
   return v === undefined ? -1 : Number(v);
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 function isConnectError(err: Error): boolean {

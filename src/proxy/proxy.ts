@@ -7,12 +7,10 @@ import { METHOD } from "../http/parser.ts";
 import type { Handler } from "../server/handler.ts";
 import type { HandlerResult, Reply } from "../server/reply.ts";
 import type { ServerRequest } from "../server/request.ts";
-import type { UpgradedConnection } from "../server/upgrade.ts";
 import { hasToken } from "../ws/handshake.ts";
 import { Exchange, type ExchangeOwner, type FailReason } from "./exchange.ts";
 import { upstreamRequestHead } from "./forwarded-fields.ts";
-import { Tunnel } from "./tunnel.ts";
-import { IDLE_MS, Upstream, type UpstreamConnection } from "./upstream.ts";
+import { IDLE_MS, Upstream } from "./upstream.ts";
 
 export const DEFAULT_PROXY_TIMEOUT = 60_000;
 
@@ -115,11 +113,6 @@ export class Proxy implements ExchangeOwner {
     this.observer?.upstreamError(upstream.authority, reason);
   }
 
-  tunnel(conn: UpstreamConnection, rest: Uint8Array): Reply["upgrade"] {
-    const timeout = this.timeout;
-    return (client: UpgradedConnection, received: Uint8Array) => new Tunnel(client, conn, timeout, rest, received);
-  }
-
   #idleTrimmed = 0;
   #check(): void {
     const now = Date.now();
@@ -168,6 +161,16 @@ export class ProxyRoute {
 
 export function proxy(url: string, options?: ProxyOptions): ProxyRoute {
   return new ProxyRoute(url, options);
+}
+
+/** The proxy() route values among `routes` (a method map's too): their pools close with the server. */
+export function routeProxies(routes: Record<string, unknown> | undefined): Proxy[] {
+  const found: Proxy[] = [];
+  for (const value of Object.values(routes ?? {})) {
+    const targets = typeof value === "object" && value !== null && !(value instanceof ProxyRoute) ? Object.values(value) : [value];
+    for (const t of targets) if (t instanceof ProxyRoute) found.push(t.proxy);
+  }
+  return found;
 }
 
 /** Prefix → upstream URL, e.g. { "/api": "http://127.0.0.1:3000" }. */

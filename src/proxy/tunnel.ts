@@ -33,6 +33,7 @@ export class Tunnel implements Protocol {
       return;
     }
     this.#touch();
+    upstream.resume(); // (paused since its 101)
     if (fromUpstream.length > 0) this.#fromUpstream(fromUpstream);
     if (fromClient.length > 0) this.onData(fromClient);
   }

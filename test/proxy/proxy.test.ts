@@ -17,7 +17,7 @@ let base: string;
 class RawBackend {
   accepted = 0;
   received = "";
-  listener: ReturnType<typeof Bun.listen>;
+  listener: Bun.TCPSocketListener<{ buf: string; id: number }>;
   /** The answer to a request: given its bytes and the number of the connection it came on. */
   answer: (request: string, connection: number) => string = () => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
