@@ -4,7 +4,8 @@
 // Failures before a response head become 502 (504 when the upstream is too slow); after it, the
 // client's connection is cut (a Content-Length promised can no longer be kept). A connection goes
 // back to the pool only after a clean, complete response to a completely sent request.
-import { type BodySink } from "../http/chunked.ts";
+import { copyBytes } from "../http/chars.ts";
+import type { BodySink } from "../http/chunked.ts";
 import { errorName } from "../http/errors.ts";
 import { BODY, FAILED, INCOMPLETE, parseResponseHead } from "../http/response-parser.ts";
 import { TEXT_PLAIN_TYPE } from "../http/response.ts";
@@ -246,7 +247,7 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     if (framing === BODY.LENGTH && head.contentLength <= rest) {
       // The whole body is here (the common small response): no stream at all.
       if (head.contentLength < rest) this.#reusable = false;
-      const body = head.contentLength === 0 ? EMPTY : buf.subarray(start, start + head.contentLength);
+      const body = head.contentLength === 0 ? EMPTY : piece(buf, start, start + head.contentLength);
       this.#finish();
       this.#settle({ status: head.status, headers, body });
       return;
@@ -274,7 +275,7 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     const framing = this.#framing;
     if (framing === BODY.LENGTH) {
       const take = Math.min(this.#remaining, end - start);
-      this.#push(start === 0 && take === buf.length ? buf : buf.subarray(start, start + take));
+      this.#push(piece(buf, start, start + take));
       this.#remaining -= take;
       if (this.#remaining === 0) {
         if (start + take < end) this.#reusable = false;
@@ -292,13 +293,13 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
         this.#bodyEnded();
       }
     } else {
-      this.#push(start === 0 ? buf : buf.subarray(start, end));
+      this.#push(piece(buf, start, end));
     }
   }
 
   /** The chunked decoder's data, as views of the upstream's bytes. */
   onBodyData(buf: Uint8Array, start: number, end: number): void {
-    this.#push(buf.subarray(start, end));
+    this.#push(piece(buf, start, end));
   }
 
   #push(piece: Uint8Array): void {
@@ -435,6 +436,18 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
 function headLength(head: UpstreamConnection["head"]): number {
   const v = head.header("content-length");
   return v === undefined ? -1 : Number(v);
+}
+
+/**
+ * Bytes [start, end) of an upstream read: small ones copied (the first view of a fresh socket chunk
+ * costs Bun about a microsecond, more than copying a few KiB), large ones as a view.
+ */
+function piece(buf: Uint8Array, start: number, end: number): Uint8Array {
+  if (start === 0 && end === buf.length) return buf;
+  if (end - start > 16 * 1024) return buf.subarray(start, end);
+  const out = new Uint8Array(end - start);
+  copyBytes(buf, start, end, out, 0);
+  return out;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
