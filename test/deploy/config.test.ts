@@ -228,6 +228,33 @@ describe("loadSettings: defaults < file < env < flags", () => {
   });
 });
 
+describe("--proxy PREFIX=URL", () => {
+  const A = "http://127.0.0.1:3000";
+  const B = "http://[::1]:4000";
+
+  test("repeats as a flag; one map from the file (an object or a list) and from the environment (a comma list)", () => {
+    expect(parseFlags(["--proxy", `/api=${A}`, `--proxy=/ws=${B}`]).proxy).toEqual({ "/api": A, "/ws": B });
+    expect(parseConfigFile(configFile({ proxy: { "/api": A } })).proxy).toEqual({ "/api": A });
+    expect(parseConfigFile(configFile({ proxy: [`/api=${A}`, `/ws=${B}`] })).proxy).toEqual({ "/api": A, "/ws": B });
+    expect(parseEnv({ BUNHTTP_PROXY: `/api=${A},/ws=${B}` }).proxy).toEqual({ "/api": A, "/ws": B });
+    // A later layer's map replaces an earlier one whole (as any setting does).
+    expect(loadSettings(["--proxy", `/a=${A}`], { BUNHTTP_PROXY: `/b=${B}` }).proxy).toEqual({ "/a": A });
+    expect(loadSettings([]).proxyTimeout).toBe(60_000);
+    expect(parseFlags(["--proxy-timeout", "1500"]).proxyTimeout).toBe(1500);
+  });
+
+  test("bad ones name the flag and the problem", () => {
+    expect(configError(() => parseFlags(["--proxy", A])).message).toContain("PREFIX=URL");
+    expect(configError(() => parseFlags(["--proxy", `api=${A}`])).message).toContain("must start with /");
+    expect(configError(() => parseFlags(["--proxy", "/api=https://x"])).message).toContain("only http://");
+    expect(configError(() => parseFlags(["--proxy", "/api=http://h:1/base"])).message).toContain("path and query go up unchanged");
+    expect(configError(() => parseFlags(["--proxy", "/api=not a url"])).message).toContain("is not a URL");
+    expect(configError(() => parseFlags(["--proxy", `/a=${A}`, "--proxy", `/a=${B}`])).message).toContain("/a is given twice");
+    expect(configError(() => parseConfigFile(configFile({ proxy: 3 }))).message).toContain('"proxy"');
+    expect(configError(() => parseFlags(["--proxy-timeout", "0"])).message).toContain("at least 1");
+  });
+});
+
 describe("--help", () => {
   const text = helpText();
 
