@@ -396,6 +396,17 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     }
   }
 
+  /** The client went away: whatever the upstream is doing for it, its connection goes (as nginx's 499). */
+  clientGone(): void {
+    if (this.#state === STATE.DONE) return;
+    if (this.#state === STATE.BODY) return this.close();
+    this.#state = STATE.DONE;
+    this.deadline = 0;
+    this.conn.close();
+    this.owner.finished(this);
+    this.#settle(BAD_GATEWAY); // (nobody is left to read it)
+  }
+
   /** The deadline passed: 504 before the head, a cut connection after it. */
   onTimeout(): void {
     this.#fail("timeout", new Error(`upstream ${this.upstream.authority} sent nothing for ${this.owner.timeout} ms`));

@@ -4,7 +4,7 @@
 // and Proxy-Authenticate. Framing is ours on each side (Content-Length, chunked), and so are Date and
 // Server on the way back (as nginx). Host goes up as the client sent it; X-Forwarded-For gets the peer
 // appended, X-Forwarded-Proto and X-Forwarded-Host are set, and what a client sent of them (and of
-// Forwarded) is kept only when the peer is a trusted proxy. Field lines are copied in runs of the
+// Forwarded) is kept only when the peer is a trusted proxy; Via gets us added (RFC 9110 §7.6.3). Field lines are copied in runs of the
 // bytes received: the parsers checked them, and no string is made for a field that is passed on.
 import { copyBytes, LOWER } from "../http/chars.ts";
 import type { RequestHead } from "../http/head.ts";
@@ -24,6 +24,7 @@ const KIND = {
   HOST: 6,
   UPGRADE: 7,
   CONNECTION: 8,
+  VIA: 9,
 } as const;
 
 /** Names by length, each with its kind; both directions share the hop-by-hop ones. */
@@ -53,6 +54,7 @@ const REQUEST_NAMES = table([
   ["x-forwarded-host", KIND.X_FORWARDED_HOST],
   ["forwarded", KIND.FORWARDED],
   ["host", KIND.HOST],
+  ["via", KIND.VIA],
 ]);
 const RESPONSE_NAMES = table([...HOP, ["date", KIND.DROP], ["server", KIND.DROP]]);
 
@@ -181,6 +183,9 @@ const TE_CHUNKED = encoder.encode("Transfer-Encoding: chunked\r\n");
 const CONN_UPGRADE = encoder.encode("Connection: upgrade\r\n");
 const UPGRADE = encoder.encode("Upgrade: ");
 const COMMA_SP = encoder.encode(", ");
+const VIA = encoder.encode("Via: ");
+const VIA_11 = encoder.encode("1.1 bunhttp\r\n");
+const VIA_10 = encoder.encode("1.0 bunhttp\r\n");
 
 function put(out: Uint8Array, at: number, bytes: Uint8Array): number {
   for (let i = 0; i < bytes.length; i++) out[at + i] = bytes[i]!;
@@ -251,6 +256,11 @@ export function upstreamRequestHead(head: RequestHead, f: ForwardInput): Uint8Ar
     out[at++] = 13;
     out[at++] = 10;
   }
+  // A gateway MUST add itself to Via in each request it forwards (RFC 9110 §7.6.3); nginx does not.
+  at = put(out, at, VIA);
+  const viaEnd = putValues(buf, offsets, count, k, KIND.VIA, out, at);
+  at = viaEnd >= 0 ? put(out, viaEnd, COMMA_SP) : -viaEnd - 1;
+  at = put(out, at, head.minor === 1 ? VIA_11 : VIA_10);
   if (f.upgrade) {
     at = put(out, at, CONN_UPGRADE);
     at = put(out, at, UPGRADE);

@@ -91,6 +91,7 @@ export class Proxy implements ExchangeOwner {
     const idempotent = m === METHOD.GET || m === METHOD.HEAD || m === METHOD.PUT || m === METHOD.DELETE || m === METHOD.OPTIONS || m === METHOD.TRACE;
     this.observer?.upstreamRequest(upstream.authority);
     const x = new Exchange(this, upstream, first, streamed, chunked, m === METHOD.HEAD, upgrade, idempotent && streamed === null);
+    req.goneListener = x; // a client that leaves while the upstream works: its request is dropped there too
     return x.reply;
   }
 

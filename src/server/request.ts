@@ -37,6 +37,8 @@ export class ServerRequest {
    * upgrade (server.upgrade()), or the refusal of a malformed handshake.
    */
   fixedReply: Reply | null = null;
+  /** Told when the client goes away (as `signal` aborts), without the cost of an AbortController. */
+  goneListener: { clientGone(): void } | null = null;
 
   constructor(
     /** The parsed head: valid while the handler runs and until its promise settles. */
@@ -65,6 +67,7 @@ export class ServerRequest {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#abort?.abort(connectionClosed());
+    this.goneListener?.clientGone();
   }
 
   /**

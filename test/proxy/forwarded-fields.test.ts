@@ -26,8 +26,9 @@ function up(raw: string, f: Partial<ForwardInput> = {}, pad = 0): string {
   return text(upstreamRequestHead(head, { ...BASE, ...f }));
 }
 
-const OURS = (host: string, xff = "10.0.0.9", proto = "http", xfh = host) =>
+const FORWARDING = (host: string, xff = "10.0.0.9", proto = "http", xfh = host) =>
   `Host: ${host}\r\nX-Forwarded-For: ${xff}\r\nX-Forwarded-Proto: ${proto}\r\nX-Forwarded-Host: ${xfh}\r\n`;
+const OURS = (host: string, xff?: string, proto?: string, xfh?: string) => `${FORWARDING(host, xff, proto, xfh)}Via: 1.1 bunhttp\r\n`;
 
 const REQUEST_CASES: { name: string; raw: string; f?: Partial<ForwardInput>; want: string }[] = [
   {
@@ -56,7 +57,7 @@ const REQUEST_CASES: { name: string; raw: string; f?: Partial<ForwardInput>; wan
     name: "a trusted peer's forwarding fields are kept, X-Forwarded-For appended to (repeats joined)",
     raw: "GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.2.3.4\r\nX-Forwarded-For: 5.6.7.8\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: outer\r\nForwarded: for=1.2.3.4\r\n\r\n",
     f: { trusted: true },
-    want: `GET / HTTP/1.1\r\n${OURS("h", "1.2.3.4, 5.6.7.8, 10.0.0.9", "https", "outer")}Forwarded: for=1.2.3.4\r\n\r\n`,
+    want: `GET / HTTP/1.1\r\n${FORWARDING("h", "1.2.3.4, 5.6.7.8, 10.0.0.9", "https", "outer")}Forwarded: for=1.2.3.4\r\nVia: 1.1 bunhttp\r\n\r\n`,
   },
   {
     name: "a trusted peer that sent none gets ours",
@@ -65,9 +66,14 @@ const REQUEST_CASES: { name: string; raw: string; f?: Partial<ForwardInput>; wan
     want: `GET / HTTP/1.1\r\n${OURS("h", "10.0.0.9", "https")}\r\n`,
   },
   {
-    name: "HTTP/1.0 without Host gets the upstream's authority, and goes up as HTTP/1.1",
+    name: "HTTP/1.0 without Host gets the upstream's authority, and goes up as HTTP/1.1 (Via says 1.0)",
     raw: "GET /p HTTP/1.0\r\nAccept: a\r\n\r\n",
-    want: `GET /p HTTP/1.1\r\nAccept: a\r\n${OURS("up:3000")}\r\n`,
+    want: `GET /p HTTP/1.1\r\nAccept: a\r\n${FORWARDING("up:3000")}Via: 1.0 bunhttp\r\n\r\n`,
+  },
+  {
+    name: "Via: ours is added after the ones before us (repeats joined)",
+    raw: "GET / HTTP/1.1\r\nVia: 1.1 edge\r\nHost: h\r\nvia: 1.0 cdn (x)\r\n\r\n",
+    want: `GET / HTTP/1.1\r\n${FORWARDING("h")}Via: 1.1 edge, 1.0 cdn (x), 1.1 bunhttp\r\n\r\n`,
   },
   {
     name: "a body of known length: our Content-Length, Expect dropped",

@@ -308,6 +308,29 @@ describe("the keep-alive pool", () => {
   });
 });
 
+describe("a client that leaves", () => {
+  test("while the upstream works on its answer: the upstream's connection is closed too", async () => {
+    let closed: () => void = () => {};
+    const gone = new Promise<void>((resolve) => (closed = resolve));
+    let got: () => void = () => {};
+    const asked = new Promise<void>((resolve) => (got = resolve));
+    const silent = Bun.listen<undefined>({ hostname: "127.0.0.1", port: 0, socket: { data: () => got(), close: () => closed() } });
+    const s = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxy: { "/": `http://127.0.0.1:${silent.port}` } });
+    try {
+      const c = await RawClient.connect(s.port);
+      await c.send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
+      await asked;
+      c.close();
+      const t0 = performance.now();
+      await gone;
+      expect(performance.now() - t0).toBeLessThan(2000); // not the 60 s proxy timeout
+    } finally {
+      await s.stop(true);
+      silent.stop(true);
+    }
+  });
+});
+
 describe("configuration", () => {
   test("--proxy on the command line; a bad one is one clear line", async () => {
     const cli = await startCli(["--port", "0", "--log", "off", "--proxy", `/api=http://127.0.0.1:${app.port}`, "--proxy", `/raw=http://127.0.0.1:${raw.port}`]);
