@@ -9,7 +9,7 @@ import type { HandlerResult, Reply } from "../server/reply.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { hasToken } from "../ws/handshake.ts";
 import { Exchange, type ExchangeOwner, type FailReason } from "./exchange.ts";
-import { upstreamRequestHead } from "./forwarded-fields.ts";
+import { type ForwardInput, upstreamRequestHead } from "./forwarded-fields.ts";
 import { IDLE_MS, Upstream } from "./upstream.ts";
 
 export const DEFAULT_PROXY_TIMEOUT = 60_000;
@@ -33,6 +33,9 @@ export interface ProxyObserver {
 const JOIN_LIMIT = 64 * 1024;
 
 const DOT_SEGMENTS: Reply = { status: 400, headers: TEXT_PLAIN_TYPE, body: "400 Bad Request: dot segments in a proxied path\n" };
+
+/** One object for every request's inputs to the head builder (it keeps nothing of them). */
+const FORWARD: ForwardInput = { peer: "", trusted: false, proto: "http", fallbackHost: "", bodyLength: 0, explicitZero: false, upgrade: false };
 
 /** Sends requests to upstreams; one per server (or per `proxy()` route), shared by its upstreams. */
 export class Proxy implements ExchangeOwner {
@@ -69,15 +72,15 @@ export class Proxy implements ExchangeOwner {
     if (whole !== null) bodyLength = whole.length;
     else if (head.chunked) chunked = true;
     else if (head.contentLength > 0) bodyLength = head.contentLength;
-    const up = upstreamRequestHead(head, {
-      peer: req.remoteAddress,
-      trusted: req.peerTrusted,
-      proto: req.secure ? "https" : "http",
-      fallbackHost: upstream.authority,
-      bodyLength: chunked ? -1 : bodyLength,
-      explicitZero: head.contentLength === 0,
-      upgrade,
-    });
+    const f = FORWARD;
+    f.peer = req.remoteAddress;
+    f.trusted = req.peerTrusted;
+    f.proto = req.secure ? "https" : "http";
+    f.fallbackHost = upstream.authority;
+    f.bodyLength = chunked ? -1 : bodyLength;
+    f.explicitZero = head.contentLength === 0;
+    f.upgrade = upgrade;
+    const up = upstreamRequestHead(head, f);
     let first = up;
     let streamed: typeof requestBody = null;
     if (whole !== null && whole.length > 0 && whole.length <= JOIN_LIMIT) {
