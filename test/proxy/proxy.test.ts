@@ -331,6 +331,85 @@ describe("a client that leaves", () => {
   });
 });
 
+describe("a pooled connection closed under us", () => {
+  /** Answers the first request on each connection; reads the second, then closes without a word. */
+  function dropsSecond() {
+    let accepted = 0;
+    const l = Bun.listen<{ n: number }>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(s) {
+          accepted++;
+          s.data = { n: 0 };
+        },
+        data(s) {
+          if (++s.data.n === 1) s.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst");
+          else s.terminate();
+        },
+      },
+    });
+    return { l, accepted: () => accepted };
+  }
+
+  test("an idempotent request is sent once more, on a fresh connection", async () => {
+    const b = dropsSecond();
+    const s = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxy: { "/": `http://127.0.0.1:${b.l.port}` } });
+    try {
+      const c = await RawClient.connect(s.port);
+      for (const method of ["GET", "PUT", "DELETE"]) {
+        await c.send(`${method} /x HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n`);
+        const r = await c.response();
+        expect(`${method} ${r.status} ${r.text()}`).toBe(`${method} 200 first`);
+      }
+      c.close();
+      // GET opened one; PUT found it pooled, lost it, and opened another; so did DELETE.
+      expect(b.accepted()).toBe(3);
+    } finally {
+      await s.stop(true);
+      b.l.stop(true);
+    }
+  });
+
+  test("a POST is not: 502", async () => {
+    const b = dropsSecond();
+    const s = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxy: { "/": `http://127.0.0.1:${b.l.port}` } });
+    try {
+      const c = await RawClient.connect(s.port);
+      await c.send("GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+      expect((await c.response()).status).toBe(200);
+      await c.send("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi");
+      expect((await c.response()).status).toBe(502);
+      c.close();
+      expect(b.accepted()).toBe(1);
+    } finally {
+      await s.stop(true);
+      b.l.stop(true);
+    }
+  });
+
+  test("an idle pooled connection is closed after about 4 s", async () => {
+    let closed: (at: number) => void = () => {};
+    const closedAt = new Promise<number>((resolve) => (closed = resolve));
+    const l = Bun.listen<undefined>({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: { data: (sock) => void sock.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), close: () => closed(performance.now()) },
+    });
+    const s = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxy: { "/": `http://127.0.0.1:${l.port}` } });
+    try {
+      expect((await exchange(s.port, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")).status).toBe(200);
+      const t0 = performance.now();
+      const at = await Promise.race([closedAt, Bun.sleep(10_000).then(() => Number.NaN)]);
+      expect(at - t0).toBeGreaterThan(3000);
+      expect(at - t0).toBeLessThan(7000);
+    } finally {
+      await s.stop(true);
+      l.stop(true);
+    }
+  });
+});
+
 describe("configuration", () => {
   test("--proxy on the command line; a bad one is one clear line", async () => {
     const cli = await startCli(["--port", "0", "--log", "off", "--proxy", `/api=http://127.0.0.1:${app.port}`, "--proxy", `/raw=http://127.0.0.1:${raw.port}`]);
