@@ -340,3 +340,158 @@ export function closedPort(): number {
   l.stop(true);
   return port;
 }
+
+// ---- bulk transfers ---------------------------------------------------------------------------
+
+const ZEROS = new Uint8Array(256 * 1024);
+/** ZEROS as one chunk of a chunked body: its size line, the bytes, the CRLF. */
+const ZERO_CHUNK = (() => {
+  const line = new TextEncoder().encode(`${ZEROS.length.toString(16)}\r\n`);
+  const out = new Uint8Array(line.length + ZEROS.length + 2);
+  out.set(line);
+  out.set([13, 10], out.length - 2);
+  return out;
+})();
+const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
+
+/** One connection of a BulkBackend: a request head, then an upload to count or a download to send. */
+class BulkConnection {
+  #head = "";
+  #inBody = false;
+  #left = 0;
+  #counted = 0;
+  /** Download bytes still to send, and the unsent tail of the last write. */
+  #toSend = 0;
+  #chunked = false;
+  #lastSent = false;
+  #tail: Uint8Array | null = null;
+
+  constructor(
+    readonly socket: Socket<BulkConnection>,
+    private readonly backend: BulkBackend,
+  ) {}
+
+  onData(chunk: Uint8Array): void {
+    if (this.#inBody) return this.#count(chunk.length);
+    this.#head += decodeLatin1(chunk, 0, chunk.length);
+    const end = this.#head.indexOf("\r\n\r\n");
+    if (end < 0) return;
+    const head = this.#head.slice(0, end);
+    const extra = this.#head.length - end - 4;
+    this.#head = "";
+    const [method = "", target = ""] = head.split(" ");
+    if (method === "GET") {
+      // GET …/<bytes>: that many zeros under a Content-Length; GET …/chunked/<bytes>: chunked, in
+      // 256 KiB chunks (the count rounded up to them).
+      const n = Number(/\/(\d+)$/.exec(target)?.[1] ?? "0");
+      this.#chunked = target.includes("/chunked/");
+      const framing = this.#chunked ? "Transfer-Encoding: chunked" : `Content-Length: ${n}`;
+      this.socket.write(`HTTP/1.1 200 OK\r\n${framing}\r\nConnection: close\r\n\r\n`);
+      this.#toSend = n;
+      this.#pump();
+      return;
+    }
+    this.#inBody = true;
+    this.#left = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? "0");
+    this.#count(extra);
+  }
+
+  #count(n: number): void {
+    this.#counted += n;
+    this.#left -= n;
+    this.backend.received += n;
+    if (this.#left <= 0) {
+      const body = `${this.#counted}`;
+      this.socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      this.socket.end();
+    }
+  }
+
+  /** Writes zeros until the kernel stops taking them (drain resumes) or all are sent. */
+  #pump(): void {
+    for (;;) {
+      let bytes = this.#tail;
+      if (bytes === null) {
+        if (this.#toSend === 0 && (!this.#chunked || this.#lastSent)) {
+          this.socket.end();
+          return;
+        }
+        if (this.#toSend === 0) {
+          bytes = LAST_CHUNK;
+          this.#lastSent = true;
+        } else if (this.#chunked) {
+          bytes = ZERO_CHUNK;
+          this.#toSend = Math.max(0, this.#toSend - ZEROS.length);
+        } else {
+          bytes = this.#toSend >= ZEROS.length ? ZEROS : ZEROS.subarray(0, this.#toSend);
+          this.#toSend -= bytes.length;
+        }
+      }
+      const n = this.socket.write(bytes, 0, bytes.length);
+      if (n > 0) this.backend.sent += n;
+      if (n < bytes.length) {
+        this.#tail = bytes.subarray(Math.max(0, n));
+        return;
+      }
+      this.#tail = null;
+    }
+  }
+
+  onDrain(): void {
+    if (this.#tail !== null || this.#toSend > 0) this.#pump();
+  }
+}
+
+/**
+ * A backend for bulk transfers that keeps nothing: a POST's body is counted and answered with the
+ * count; `GET …/<bytes>` streams that many zeros under a Content-Length (`GET …/chunked/<bytes>`:
+ * chunked), only as fast as the proxy
+ * takes them (so `sent` stops growing when the proxy stops reading).
+ */
+export class BulkBackend {
+  /** Upload body bytes received, on every connection. */
+  received = 0;
+  /** Download bytes the kernel took. */
+  sent = 0;
+  accepted = 0;
+  open = 0;
+  readonly wake = new Wakeup();
+  #listener!: TCPSocketListener<BulkConnection>;
+
+  static start(): BulkBackend {
+    const b = new BulkBackend();
+    type S = Socket<BulkConnection>;
+    b.#listener = Bun.listen<BulkConnection>({
+      hostname: "127.0.0.1",
+      port: 0,
+      data: undefined as unknown as BulkConnection,
+      socket: {
+        binaryType: "uint8array",
+        open(socket: S) {
+          socket.data = new BulkConnection(socket, b);
+          b.accepted++;
+          b.open++;
+        },
+        data(socket: S, chunk: Uint8Array) {
+          socket.data.onData(chunk);
+        },
+        drain(socket: S) {
+          socket.data.onDrain();
+        },
+        close() {
+          b.open--;
+          b.wake.fire();
+        },
+      },
+    });
+    return b;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.#listener.port}`;
+  }
+
+  stop(): void {
+    this.#listener.stop(true);
+  }
+}
