@@ -109,7 +109,9 @@ function classify(names: [string, number][][], buf: Uint8Array, offsets: Int32Ar
   if (named.length === 0) return;
   for (let i = 0; i < count; i++) {
     const o = i << 2;
-    if (kinds[i] !== KIND.DROP && kinds[i] !== KIND.CONNECTION && isNamed(buf, offsets[o]!, offsets[o + 1]!)) kinds[i] = KIND.DROP;
+    const kind = kinds[i];
+    // Upgrade keeps its kind: a handshake names it in Connection, and sends it on (elsewhere, it is dropped anyway).
+    if (kind !== KIND.DROP && kind !== KIND.CONNECTION && kind !== KIND.UPGRADE && isNamed(buf, offsets[o]!, offsets[o + 1]!)) kinds[i] = KIND.DROP;
   }
 }
 
