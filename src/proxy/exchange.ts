@@ -66,6 +66,8 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
   #error: Error | null = null;
   #reusable = true;
   #waiter: ((piece: Uint8Array | null) => void) | null = null;
+  /** A chunked or close-delimited reply, kept back until its first body bytes (or its end) are in. */
+  #held: Reply | null = null;
   #failer: ((err: Error) => void) | null = null;
 
   constructor(
@@ -254,9 +256,16 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     }
     this.#remaining = head.contentLength;
     if (framing === BODY.CHUNKED) this.conn.decoder.reset();
-    this.#settle({ status: head.status, headers, body: this, ...(framing === BODY.LENGTH ? { length: head.contentLength } : {}) });
+    if (framing === BODY.LENGTH) {
+      // The engine writes a Content-Length head at once: a failure after this cuts the connection.
+      this.#settle({ status: head.status, headers, body: this, length: head.contentLength });
+    } else {
+      // Chunked or until the close: the engine reads the first piece before it writes the head, so
+      // the reply waits here for it, and a failure before it is still a 502 (504), not a 500.
+      this.#held = { status: head.status, headers, body: this };
+    }
     if (rest > 0) this.#onBody(buf, start, buf.length);
-    else this.deadline = Date.now() + this.owner.timeout;
+    if (this.#held !== null) this.deadline = Date.now() + this.owner.timeout; // still waiting on the upstream
   }
 
   #rest: Uint8Array = EMPTY;
@@ -295,6 +304,15 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     } else {
       this.#push(piece(buf, start, end));
     }
+    if (this.#queued > 0) this.#release();
+  }
+
+  /** The held reply goes to the engine (its first body bytes, or its end, are in). */
+  #release(): void {
+    const held = this.#held;
+    if (held === null) return;
+    this.#held = null;
+    this.#settle(held);
   }
 
   /** The chunked decoder's data, as views of the upstream's bytes. */
@@ -320,6 +338,7 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
   #bodyEnded(): void {
     this.#ended = true;
     this.#finish();
+    this.#release();
     const waiter = this.#waiter;
     if (waiter !== null && this.#queued === 0) {
       this.#waiter = null;
@@ -428,7 +447,9 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     this.conn.close();
     this.owner.finished(this);
     this.owner.upstreamError(this.upstream, reason);
-    if (state === STATE.HEAD) {
+    if (state === STATE.HEAD || this.#held !== null) {
+      // No byte of the response has gone to the client: it can still be told.
+      this.#held = null;
       this.#settle(reason === "timeout" ? GATEWAY_TIMEOUT : BAD_GATEWAY);
       return;
     }
