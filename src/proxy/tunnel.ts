@@ -39,7 +39,7 @@ export class Tunnel implements Protocol {
   }
 
   #touch(): void {
-    if (this.timeout > 0) this.client.setDeadline(this.client.now + this.timeout);
+    if (this.timeout > 0) this.client.setDeadline(this.timeout); // (ms from now)
   }
 
   #close(): void {

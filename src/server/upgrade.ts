@@ -15,7 +15,7 @@ export interface UpgradedConnection {
   readonly budget: Budget;
   /** The time of the socket event being handled (Date.now(), read once per event). */
   readonly now: number;
-  /** Arms the connection's one deadline (checked by the server's sweep, about once a second); 0 clears it. */
+  /** Arms the connection's one deadline, `ms` from now (checked by the server's sweep, about once a second); 0 clears it. */
   setDeadline(ms: number): void;
   /** Stop or restart reading the socket (backpressure toward the peer). */
   pause(): void;

@@ -254,3 +254,29 @@ describe("upgrades that fail", () => {
     socket.terminate();
   });
 });
+
+describe("an idle tunnel", () => {
+  test("is closed after the proxy timeout with nothing either way; traffic keeps it open", async () => {
+    const quick = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxyTimeout: 400, proxy: { "/ws": `http://127.0.0.1:${backend.port}` } });
+    try {
+      // Busy: a message every 100 ms for 1.2 s (three timeouts' worth) keeps it open.
+      const busy = new WebSocket(`ws://127.0.0.1:${quick.port}/ws/echo`);
+      await new Promise((resolve, reject) => ((busy.onopen = resolve), (busy.onerror = reject)));
+      let echoed = 0;
+      busy.onmessage = () => echoed++;
+      for (let i = 0; i < 12; i++) {
+        busy.send(`m${i}`);
+        await Bun.sleep(100);
+      }
+      expect(busy.readyState).toBe(WebSocket.OPEN);
+      expect(echoed).toBeGreaterThanOrEqual(11);
+      // Quiet: closed after about the timeout (the sweep runs at a quarter of it).
+      const t0 = performance.now();
+      const closed = await new Promise<number>((resolve) => (busy.onclose = () => resolve(performance.now())));
+      expect(closed - t0).toBeGreaterThanOrEqual(300);
+      expect(closed - t0).toBeLessThan(3000);
+    } finally {
+      await quick.stop(true);
+    }
+  });
+});
