@@ -99,7 +99,6 @@ export class UpstreamConnection {
 
   onOpen(socket: Socket<UpstreamConnection>): void {
     this.socket = socket;
-    socket.setNoDelay(true); // a body's pieces must not wait for the head's ACK (Nagle)
     if (this.closed) {
       socket.terminate();
       return;
