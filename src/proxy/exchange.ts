@@ -418,7 +418,11 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
   /** The client went away: whatever the upstream is doing for it, its connection goes (as nginx's 499). */
   clientGone(): void {
     if (this.#state === STATE.DONE) return;
-    if (this.#state === STATE.BODY) return this.close();
+    if (this.#state === STATE.BODY) {
+      this.close();
+      if (this.#held !== null) this.#release(); // (to nobody: it settles the handler's promise)
+      return;
+    }
     this.#state = STATE.DONE;
     this.deadline = 0;
     this.conn.close();
