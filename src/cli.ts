@@ -114,6 +114,7 @@ export async function toServeOptions(s: Settings, reusePort: boolean): Promise<S
     proxyProtocol: s.proxyProtocol,
     trustProxy: s.trustProxy,
     health: s.health,
+    metrics: s.metrics,
     reusePort,
     // The CLI owns the process, so it may wrap the global Response (src/app/known-bodies.ts).
     trackResponses: true,

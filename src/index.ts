@@ -5,6 +5,7 @@ export type { Handler } from "./server/handler.ts";
 export type { HandlerResult, Reply, HeaderList } from "./server/reply.ts";
 export { ServerRequest } from "./server/request.ts";
 export { HttpException } from "./server/http-exception.ts";
+export type { UpstreamMetrics } from "./metrics/registry.ts";
 export { Router, type Routes, type RouteHandler, type RouteValue } from "./app/router.ts";
 export { toWebRequest, type FetchHandler } from "./app/fetch.ts";
 export { FileSource, StreamSource, type BodySource } from "./server/body.ts";
