@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // Load comparison: our server against Bun.serve, nginx and a minimal Bun.listen "ceiling", under wrk.
 //
-//   bun run bench/load.ts [hello] [static] [--quick] [--rounds N] [--duration S] [--warmup S]
+//   bun run bench/load.ts [hello] [static] [app] [log] [metrics] [--quick] [--rounds N] [--duration S] [--warmup S]
 //                         [--sizes 1k,64k,1m] [--modes keepalive,close,pipeline] [--retries N]
 //
 // Method:
@@ -61,7 +61,7 @@ interface Options {
   modes: Mode[];
 }
 
-const USAGE = `usage: bun run bench/load.ts [hello] [static] [app] [log] [--quick] [--rounds N] [--duration S] [--warmup S]
+const USAGE = `usage: bun run bench/load.ts [hello] [static] [app] [log] [metrics] [--quick] [--rounds N] [--duration S] [--warmup S]
                               [--sizes 1k,64k,1m] [--modes keepalive,close,pipeline] [--retries N]
   default: all scenarios, 3 rounds of 5 s (--quick: 1 round of 3 s), 1 s warm-up per server and case;
   a run during which other processes took > 5% of either core is repeated up to --retries times (default 2)`;
@@ -79,7 +79,7 @@ function parseOptions(argv: string[]): Options {
       return v;
     };
     const list = (): string[] => (argv[++i] ?? "").split(",").filter((s) => s !== "");
-    if (a === "hello" || a === "static" || a === "app" || a === "log") o.scenarios.push(a);
+    if (a === "hello" || a === "static" || a === "app" || a === "log" || a === "metrics") o.scenarios.push(a);
     else if (a === "--quick") quick = true;
     else if (a === "--rounds") rounds = num();
     else if (a === "--duration") duration = num();
@@ -118,6 +118,8 @@ interface ServerSpec {
   key: string;
   ours?: boolean;
   start(port: number): { cmd: string[]; comm: string };
+  /** A further check before timing (that the server runs with what the case measures); throws if not. */
+  verify?(port: number): Promise<void>;
 }
 
 const running = new Map<string, Running>();
@@ -265,6 +267,7 @@ async function runCase(c: Case, opts: Options, script: string): Promise<void> {
   for (const spec of c.servers) {
     const r = await ensureServer(spec);
     const note = await checkServer(r, c.path, c.expected, c.mode);
+    await spec.verify?.(r.port);
     console.error(`  ok ${spec.name}: ${note}`);
     if (note.includes("WARNING")) problems.push(`[${c.title}] ${spec.name}: ${note}`);
     procs.push(r);
@@ -395,6 +398,27 @@ async function main(): Promise<void> {
       expected: fixtures["1k"]!,
       mode: "keepalive",
       servers: [logServer("off"), logServer("common"), logServer("combined"), logServer("json")],
+    });
+  }
+  if (opts.scenarios.includes("metrics")) {
+    // What counting costs, measured as the access log's: the same 1 KiB file, log off, metrics off and on.
+    const metricsServer = (on: boolean) => ({
+      name: `ours, metrics ${on ? "on" : "off"}`,
+      key: `ours-static-metrics-${on ? "on" : "off"}`,
+      ours: !on,
+      start: bunServer("ours-static.ts", "--root", FIXTURES, "--log", "off", ...(on ? ["--metrics", "/metrics"] : [])),
+      async verify(port: number) {
+        const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+        const counting = (await res.text()).includes('http_requests_total{code="200"}');
+        if (counting !== on) throw new Error(`CHECK FAILED: metrics ${on ? "not counting" : "answered"} on the metrics-${on ? "on" : "off"} server`);
+      },
+    });
+    cases.push({
+      title: "metrics cost: static 1 KiB file, keep-alive",
+      path: "/1k.bin",
+      expected: fixtures["1k"]!,
+      mode: "keepalive",
+      servers: [metricsServer(false), metricsServer(true)],
     });
   }
   if (opts.scenarios.includes("app")) {

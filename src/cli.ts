@@ -116,6 +116,7 @@ export async function toServeOptions(s: Settings, reusePort: boolean): Promise<S
     proxy: s.proxy,
     proxyTimeout: s.proxyTimeout,
     health: s.health,
+    metrics: s.metrics,
     reusePort,
     // The CLI owns the process, so it may wrap the global Response (src/app/known-bodies.ts).
     trackResponses: true,

@@ -61,6 +61,7 @@ export interface Settings {
   proxy?: Record<string, string>;
   proxyTimeout: number;
   health?: string;
+  metrics?: string;
   help: boolean;
   /** The settings the user gave (file, environment or flag), as opposed to defaults. */
   given?: ReadonlySet<keyof Settings>;
@@ -139,6 +140,8 @@ export const SETTINGS: Setting[] = [
 
   { key: "log", kind: { enum: ["off", "common", "combined", "json"] }, group: "Logging", arg: "format", help: "access log: off, common, combined or json (with response time)" },
   { key: "logFile", kind: "path", group: "Logging", arg: "file", help: "access log file instead of stdout (reopened on SIGHUP)" },
+
+  { key: "metrics", kind: "string", group: "Observability", arg: "path", help: "answer Prometheus metrics at this path, e.g. /metrics (off by default; with --workers, a scrape gets the counts of the one worker that took it: not added up)" },
 
   { key: "tlsCert", kind: "path", group: "TLS", arg: "file", help: "certificate chain (PEM): serve HTTPS" },
   { key: "tlsKey", kind: "path", group: "TLS", arg: "file", help: "private key (PEM)" },
@@ -325,6 +328,9 @@ export function loadSettings(argv: string[], env: Record<string, string | undefi
   settings.given = new Set([...Object.keys(fromFile), ...Object.keys(fromEnv), ...Object.keys(flags)] as (keyof Settings)[]);
   if ((settings.tlsCert === undefined) !== (settings.tlsKey === undefined)) {
     throw new ConfigError("--tls-cert and --tls-key go together");
+  }
+  if (settings.metrics !== undefined && !settings.metrics.startsWith("/")) {
+    throw new ConfigError(`--metrics must be a path starting with "/", not ${JSON.stringify(settings.metrics)}`);
   }
   if (settings.httpRedirectPort !== undefined && settings.tlsCert === undefined) {
     throw new ConfigError("--http-redirect-port needs --tls-cert and --tls-key");

@@ -6,6 +6,7 @@ export type { HandlerResult, Reply, HeaderList } from "./server/reply.ts";
 export { ServerRequest } from "./server/request.ts";
 export { HttpException } from "./server/http-exception.ts";
 export { proxy, type ProxyOptions } from "./proxy/proxy.ts";
+export type { UpstreamMetrics } from "./metrics/registry.ts";
 export { Router, type Routes, type RouteHandler, type RouteValue } from "./app/router.ts";
 export { toWebRequest, type FetchHandler } from "./app/fetch.ts";
 export { FileSource, StreamSource, type BodySource } from "./server/body.ts";

@@ -1,6 +1,6 @@
 // serve(): the public server. It composes the handler chain on the engine's listener:
-// `health`, then routes, then `handler`, then static files under `root`, then `fetch`, then 404;
-// the error hook; the access log; and the Server object apps see (Bun.serve's shape where it can be).
+// `metrics` and `health`, then routes, then `handler`, then static files under `root`, then `fetch`, then 404;
+// the error hook; the access log and metrics; and the Server object apps see (Bun.serve's shape where it can be).
 import { createFetchHandler, type FetchHandler } from "./app/fetch.ts";
 import { trackResponses } from "./app/known-bodies.ts";
 import { readAppResponse } from "./app/response-reader.ts";
@@ -9,6 +9,9 @@ import { createRoutesHandler } from "./app/routes-handler.ts";
 import { WebRequest } from "./app/web-request.ts";
 import { BUN_MAX_BODY, type BunServeOptions, fromBunOptions } from "./app/bun-options.ts";
 import { routeErrors } from "./app/route-errors.ts";
+import { createMetricsHandler } from "./metrics/endpoint.ts";
+import { logHooks } from "./metrics/log-hook.ts";
+import { Metrics, type UpstreamMetrics } from "./metrics/registry.ts";
 import { METHOD } from "./http/parser.ts";
 import { type AccessLog, createAccessLog, fileTarget, type LogFormat, stdoutTarget } from "./server/access-log.ts";
 import { HttpException } from "./server/http-exception.ts";
@@ -56,6 +59,8 @@ export interface ServeOptions extends Omit<ListenOptions, "port" | "tls">, Omit<
   logWrite?: ((text: string) => void) | string;
   /** Answer 200 "ok" at this path before anything else (for load balancers). */
   health?: string;
+  /** Answer Prometheus metrics (text format 0.0.4) at this path, before anything else; off by default. */
+  metrics?: string;
   /**
    * Path prefixes sent to upstream servers, path and query unchanged: { "/api": "http://127.0.0.1:3000" }.
    * The longest prefix that matches whole segments wins; checked after `health`, before `routes`.
@@ -114,6 +119,10 @@ export interface Server {
   subscriberCount(topic: string): number;
   /** Connections turned away with 503 because maxConnections were open. */
   readonly refusedConnections: number;
+  /** Connections taken on since start. */
+  readonly acceptedConnections: number;
+  /** Where the reverse proxy counts upstream requests and errors, when `metrics` is on (else null). */
+  readonly metrics: UpstreamMetrics | null;
   /** Closes and reopens the access log file (after log rotation). */
   reopenLog(): void;
   /**
@@ -144,7 +153,7 @@ const HEALTHY: Reply = { status: 200, headers: [...TEXT, ["Cache-Control", "no-s
 
 export function serve(options: ServeOptions = {}): Server {
   // Something must answer (Bun's error; routes that answer nothing are refused in createRoutesHandler).
-  if (options.routes === undefined && options.fetch === undefined && options.handler === undefined && options.root === undefined && options.health === undefined && options.proxy === undefined) {
+  if (options.routes === undefined && options.fetch === undefined && options.handler === undefined && options.root === undefined && options.health === undefined && options.metrics === undefined && options.proxy === undefined) {
     throw routeErrors.needsHandler();
   }
   const bun = fromBunOptions(options as BunServeOptions & Record<string, unknown>);
@@ -152,6 +161,7 @@ export function serve(options: ServeOptions = {}): Server {
   const logTarget =
     typeof options.logWrite === "string" ? fileTarget(options.logWrite) : (options.logWrite ?? stdoutTarget());
   const accessLog: AccessLog | null = options.log && options.log !== "off" ? createAccessLog(options.log, logTarget) : null;
+  const metrics = options.metrics ? new Metrics() : null;
 
   // The handler chain: rebuilt by reload(), read afresh by every request.
   let handlers: Handler[] = [];
@@ -217,6 +227,10 @@ export function serve(options: ServeOptions = {}): Server {
     get refusedConnections() {
       return listener.refusedConnections;
     },
+    get acceptedConnections() {
+      return listener.acceptedConnections;
+    },
+    metrics,
     reopenLog() {
       accessLog?.reopen();
     },
@@ -286,12 +300,15 @@ export function serve(options: ServeOptions = {}): Server {
   // The proxy prefixes, with their pool of upstream connections (made once, kept across reloads).
   const proxies = options.proxy !== undefined ? new Proxy({ timeout: options.proxyTimeout }) : null;
   const proxyHandler = proxies !== null ? createProxyHandler(options.proxy!, proxies) : null;
+  if (proxies !== null) proxies.observer = metrics;
+  const metricsHandler = metrics && createMetricsHandler(options.metrics!, () => metrics.render(server, staticHandler?.cacheCounts ?? null));
   // For a Request's URL when the client sent no Host (HTTP/1.0).
   let fallbackHost = "";
   /** Makes the handler chain for these routes and fetch handler, and takes them on if nothing throws. */
   function build(nextRoutes: Routes<Server> | undefined, nextFetch: FetchHandler<Server> | undefined): void {
     const next: Handler[] = [];
     let methods = new Set<string>();
+    if (metricsHandler) next.push(metricsHandler);
     if (options.health) {
       const path = options.health;
       next.push((req) => (req.path === path ? HEALTHY : null));
@@ -306,6 +323,7 @@ export function serve(options: ServeOptions = {}): Server {
     if (options.handler) next.push(options.handler);
     if (staticHandler !== null) next.push(staticHandler);
     if (nextFetch) next.push(createFetchHandler(nextFetch, server, () => fallbackHost));
+    for (const p of routeProxies(nextRoutes as Record<string, unknown> | undefined)) p.observer = metrics;
     routes = nextRoutes;
     fetchHandler = nextFetch;
     handlers = next;
@@ -352,12 +370,7 @@ export function serve(options: ServeOptions = {}): Server {
       },
       readResponse: readAppResponse,
       filter: compress === false ? undefined : (reply, req) => compressReply(reply, req, replyCompression),
-      ...(accessLog !== null
-        ? {
-            log: (req, status, bytes, remote, now, ms) => accessLog.write(req, status, bytes, remote, now, ms),
-            tick: () => accessLog.flush(),
-          }
-        : {}),
+      ...logHooks(accessLog, metrics),
     },
   );
 

@@ -1,23 +1,26 @@
 // Our server's static file handler over --root (the same as `bun run src/index.ts --root DIR --log off`).
-// `--log common|combined|json --log-file PATH` turns the access log on (the "log" scenario measures its cost).
+// `--log common|combined|json --log-file PATH` turns the access log on (the "log" scenario measures its cost);
+// `--metrics PATH` the metrics endpoint (the "metrics" scenario).
 import { serve } from "../../src/index.ts";
 import { announce, parseServerArgs } from "./args.ts";
 
 const argv = process.argv.slice(2);
 let log: "off" | "common" | "combined" | "json" = "off";
 let logFile = "/dev/null";
-for (const flag of ["--log", "--log-file"]) {
+let metrics: string | undefined;
+for (const flag of ["--log", "--log-file", "--metrics"]) {
   const i = argv.indexOf(flag);
   if (i < 0) continue;
   const value = argv[i + 1]!;
   if (flag === "--log") log = value as typeof log;
+  else if (flag === "--metrics") metrics = value;
   else logFile = value;
   argv.splice(i, 2);
 }
 const { port, root } = parseServerArgs(argv);
 if (root === undefined) throw new Error("need --root DIR");
-const server = serve({ port, hostname: "127.0.0.1", log, logWrite: logFile, root });
-announce(`ours-static (log ${log})`, server.port);
+const server = serve({ port, hostname: "127.0.0.1", log, logWrite: logFile, root, metrics });
+announce(`ours-static (log ${log}${metrics ? `, metrics at ${metrics}` : ""})`, server.port);
 const stop = () => void server.stop(true).then(() => process.exit(0));
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);

@@ -68,6 +68,8 @@ export interface Listener {
   readonly port: number;
   readonly hostname: string;
   readonly connectionCount: number;
+  /** Connections taken on since start (those refused over maxConnections not among them). */
+  readonly acceptedConnections: number;
   readonly refusedConnections: number;
   /** Requests being answered now (handlers at work, responses streaming). */
   readonly pendingRequests: number;
@@ -113,6 +115,7 @@ function connectionOptions(options: Partial<ConnectionOptions>): ConnectionOptio
 export function listen(options: ListenOptions, hooks: ListenHooks): Listener {
   const maxConnections = options.maxConnections ?? defaultMaxConnections();
   let refusedConnections = 0;
+  let acceptedConnections = 0;
   const log = hooks.log;
   const ctx: ServerContext = {
     options: connectionOptions(options),
@@ -154,6 +157,7 @@ export function listen(options: ListenOptions, hooks: ListenHooks): Listener {
           socket.end();
           return;
         }
+        acceptedConnections++;
         ctx.now = Date.now(); // the first timer counts from now, not from the last sweep
         const conn = new Connection(socket, ctx);
         // Many clients at once (or memory already tight): each gets a small kernel receive buffer, so
@@ -203,6 +207,9 @@ export function listen(options: ListenOptions, hooks: ListenHooks): Listener {
     hostname: listener.hostname,
     get connectionCount() {
       return ctx.connections.size;
+    },
+    get acceptedConnections() {
+      return acceptedConnections;
     },
     get refusedConnections() {
       return refusedConnections;

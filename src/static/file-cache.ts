@@ -1,7 +1,8 @@
 // The hot-file cache: per request path, a file's pre-encoded header lines (and its bytes, when small),
 // for the file and for each precompressed sibling; compressed variants made in memory hang off the
 // entry too (compressed-files.ts). A hit is one Map lookup. An entry is trusted for a second, then the
-// file and its siblings are stat()ed again, and the entry dropped if any changed.
+// file and its siblings are stat()ed again, and the entry dropped if any changed. Request lookups are
+// counted (hits and misses, plain numbers the metrics read).
 import type { BigIntStats } from "node:fs";
 import { concatBytes } from "../http/chars.ts";
 import { getDateLine } from "../http/date.ts";
@@ -79,17 +80,42 @@ export interface FileCacheOptions {
   compressMinSize: number | null;
 }
 
-export class FileCache {
+/** How often request paths were found in the cache, and not (absent, or stale and dropped). */
+export interface CacheCounts {
+  readonly hits: number;
+  readonly misses: number;
+}
+
+export class FileCache implements CacheCounts {
   readonly #entries = new Map<string, Entry>();
   #bytes = 0;
   readonly #options: FileCacheOptions;
+  // Plain numbers, read only when metrics are scraped: counting costs an increment per request.
+  #hits = 0;
+  #misses = 0;
 
   constructor(options: FileCacheOptions) {
     this.#options = options;
   }
 
-  /** The entry for `key` while it is still the file on disk; a stale one is dropped (undefined). */
+  get hits(): number {
+    return this.#hits;
+  }
+
+  get misses(): number {
+    return this.#misses;
+  }
+
+  /** The entry for a request path while it is still the file on disk; a stale one is dropped (undefined). */
   get(key: string, now: number): Entry | undefined {
+    const e = this.#fresh(key, now);
+    if (e === undefined) this.#misses++;
+    else this.#hits++;
+    return e;
+  }
+
+  /** The entry for `key` while it is still the file on disk (not counted: get() counts requests). */
+  #fresh(key: string, now: number): Entry | undefined {
     const e = this.#entries.get(key);
     if (e === undefined) return undefined;
     if (now - e.checkedAt < REVALIDATE_MS) return e;
@@ -112,7 +138,7 @@ export class FileCache {
   lookupFile(key: string, path: string, name: string, now: number): Entry | null {
     // Apart from the request paths' keys: these entries were not reached through the path policy.
     const k = `\0${key}`;
-    const cached = this.get(k, now);
+    const cached = this.#fresh(k, now);
     if (cached !== undefined) return cached;
     const st = statInside(path, this.#options.root);
     if (st === null || !st.isFile()) return null;

@@ -8,7 +8,7 @@ import type { HandlerResult } from "../server/reply.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { METHOD } from "../http/parser.ts";
 import { CompressedFiles } from "./compressed-files.ts";
-import { FileCache } from "./file-cache.ts";
+import { type CacheCounts, FileCache } from "./file-cache.ts";
 import { replyWithFile } from "./file-reply.ts";
 import { statInside } from "./file-system.ts";
 import { listingReply } from "./listing.ts";
@@ -46,10 +46,13 @@ export interface CompressOptions {
   cacheSize?: number;
 }
 
+/** The handler, and its file cache's hit and miss counts (for the metrics). */
+export type StaticHandler = Handler & { readonly cacheCounts: CacheCounts };
+
 export const DEFAULT_COMPRESS_MIN_SIZE = 1024;
 export const DEFAULT_COMPRESS_CACHE_SIZE = 64 * 1024 * 1024;
 
-export function createStaticHandler(options: StaticOptions): Handler {
+export function createStaticHandler(options: StaticOptions): StaticHandler {
   const root = realpathSync(options.root);
   const policy: PathPolicy = {
     root,
@@ -79,7 +82,7 @@ export function createStaticHandler(options: StaticOptions): Handler {
     return textReply(404, "Not Found");
   }
 
-  return function serveStatic(req: ServerRequest): HandlerResult | Promise<HandlerResult> {
+  function serveStatic(req: ServerRequest): HandlerResult | Promise<HandlerResult> {
     const key = req.head.path;
     const now = Date.now();
     const cached = cache.get(key, now);
@@ -106,5 +109,6 @@ export function createStaticHandler(options: StaticOptions): Handler {
         return entry === null ? notFound(req) : replyWithFile(req, entry, 200, boundary, files);
       }
     }
-  };
+  }
+  return Object.assign(serveStatic, { cacheCounts: cache as CacheCounts });
 }
