@@ -432,3 +432,37 @@ describe("configuration", () => {
     expect((await seen("/api/.well-known/x.y..z")).url).toBe("/api/.well-known/x.y..z");
   });
 });
+
+describe("metrics", () => {
+  test("requests sent up and failures, by upstream and reason, from --proxy prefixes and proxy() routes", async () => {
+    const { scrape, value } = await import("../metrics/exposition.ts");
+    const { closedPort } = await import("./upstreams.ts");
+    const dead = closedPort();
+    const s = serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      log: "off",
+      metrics: "/metrics",
+      proxyTimeout: 300,
+      proxy: { "/app": `http://127.0.0.1:${app.port}`, "/dead": `http://127.0.0.1:${dead}`, "/silent": `http://127.0.0.1:${raw.port}` },
+      routes: { "/routed/*": proxy(`http://127.0.0.1:${app.port}`) },
+    });
+    raw.answer = () => ""; // says nothing: 504
+    try {
+      for (let i = 0; i < 3; i++) expect((await exchange(s.port, "GET /app/x HTTP/1.1\r\nHost: h\r\n\r\n")).status).toBe(200);
+      expect((await exchange(s.port, "GET /routed/x HTTP/1.1\r\nHost: h\r\n\r\n")).status).toBe(200);
+      expect((await exchange(s.port, "GET /dead/x HTTP/1.1\r\nHost: h\r\n\r\n")).status).toBe(502);
+      expect((await exchange(s.port, "GET /silent/x HTTP/1.1\r\nHost: h\r\n\r\n")).status).toBe(504);
+      const { metrics } = await scrape(s.port);
+      expect(value(metrics, `http_proxy_upstream_requests_total{upstream="127.0.0.1:${app.port}"}`)).toBe(4);
+      expect(value(metrics, `http_proxy_upstream_requests_total{upstream="127.0.0.1:${dead}"}`)).toBe(1);
+      expect(value(metrics, `http_proxy_upstream_errors_total{upstream="127.0.0.1:${dead}",reason="connect"}`)).toBe(1);
+      expect(value(metrics, `http_proxy_upstream_errors_total{upstream="127.0.0.1:${raw.port}",reason="timeout"}`)).toBe(1);
+      expect(value(metrics, 'http_requests_total{code="502"}')).toBe(1);
+      expect(value(metrics, 'http_requests_total{code="504"}')).toBe(1);
+    } finally {
+      raw.answer = () => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+      await s.stop(true);
+    }
+  });
+});
