@@ -274,7 +274,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
           this.keepAlive = false;
           this.closeWhenFlushed();
           this.output.flush();
-        } else if (this.current !== null && !this.responseDetermined) {
+        } else if (this.current !== null && !this.responseDetermined && !this.current.finishOnHalfClose) {
           this.abandonResponse();
         }
       // Else the response goes out; requests already received are still answered (startRequest

@@ -37,6 +37,11 @@ export class ServerRequest {
    * upgrade (server.upgrade()), or the refusal of a malformed handshake.
    */
   fixedReply: Reply | null = null;
+  /**
+   * The answer is on its way whatever happens (a static file waiting a few ms for its compressed
+   * variant): a client's half-close does not abandon it, as it abandons a handler's work.
+   */
+  finishOnHalfClose = false;
   /** Told when the client goes away (as `signal` aborts), without the cost of an AbortController. */
   goneListener: { clientGone(): void } | null = null;
 

@@ -52,7 +52,11 @@ export function replyWithFile(
     const ranged = status === 200 && method === METHOD.GET && fieldValue(head, FIELD.RANGE) !== undefined;
     if (!ranged || refusesIdentity(prefs)) {
       const chosen = chooseVariant(e, prefs, files, !waited);
-      if (chosen instanceof Promise) return chosen.then(() => replyWithFile(req, e, status, boundary, files, true));
+      if (chosen instanceof Promise) {
+        // A file answers a client that half-closed after asking, as it would without the wait.
+        req.finishOnHalfClose = true;
+        return chosen.then(() => replyWithFile(req, e, status, boundary, files, true));
+      }
       if (chosen !== null) v = chosen;
     }
   }

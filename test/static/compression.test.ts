@@ -217,6 +217,25 @@ describe("each coding decodes to the file's bytes", () => {
 
 // ---- which coding ---------------------------------------------------------------------------------
 
+describe("a client that half-closes after asking", () => {
+  test("still gets the file while its first variant is being made (a handler's work would be abandoned)", async () => {
+    // A fresh server: the first br request for the file waits for the fast level.
+    const s = serve({ port: 0, hostname: "127.0.0.1", root, log: "off" });
+    try {
+      const c = await RawClient.connect(s.port, { allowHalfOpen: true });
+      await c.send("GET /small.js HTTP/1.1\r\nHost: t\r\nAccept-Encoding: br\r\n\r\n");
+      c.shutdown();
+      const r = await c.response();
+      c.close();
+      expect(r.status).toBe(200);
+      expect(r.header("content-encoding")).toBe("br");
+      expect(decode("br", r.body).equals(SMALL)).toBe(true);
+    } finally {
+      await s.stop(true);
+    }
+  });
+});
+
 describe("Accept-Encoding q-values over the wire", () => {
   /** [Accept-Encoding (undefined: none), the coding sent (undefined: identity)]. */
   const TABLE: [string | undefined, Name | undefined][] = [
