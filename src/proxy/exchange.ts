@@ -25,7 +25,7 @@ export interface ExchangeOwner {
   upstreamError(upstream: Upstream, reason: FailReason): void;
 }
 
-export type FailReason = "connect" | "timeout" | "framing" | "closed" | "body";
+export type FailReason = "connect" | "timeout" | "framing" | "closed";
 
 /** Unread body bytes held before the upstream socket pauses (Bun reads up to 512 KiB at a time). */
 const HIGH_WATER = 64 * 1024;
