@@ -210,6 +210,16 @@ export function rssOf(pid: number): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
+/** Samples a process's RSS every 20 ms until stopped; `peak` is the highest seen. */
+export function sampleRss(pid: number): { before: number; peak: number; stop: () => void } {
+  const s = { before: rssOf(pid), peak: 0, stop: () => clearInterval(timer) };
+  s.peak = s.before;
+  const timer = setInterval(() => {
+    s.peak = Math.max(s.peak, rssOf(pid));
+  }, 20);
+  return s;
+}
+
 export function openFdsOf(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }

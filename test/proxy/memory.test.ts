@@ -4,7 +4,7 @@
 // (upstreams.ts BulkBackend); the clients are raw sockets.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Socket } from "bun";
-import { killAll, rssOf, type ServerChild, startServerChild } from "../helpers/child.ts";
+import { killAll, rssOf, sampleRss, type ServerChild, startServerChild } from "../helpers/child.ts";
 import { Download } from "../helpers/download.ts";
 import { poll, pollUntil, Wakeup } from "../helpers/poll.ts";
 import { BulkBackend } from "./upstreams.ts";
@@ -25,16 +25,6 @@ afterAll(async () => {
   await killAll();
   backend?.stop();
 });
-
-/** Samples the child's RSS every 20 ms until stopped; `peak` is the highest seen. */
-function sampleRss(pid: number) {
-  const s = { before: rssOf(pid), peak: 0, stop: () => clearInterval(timer) };
-  s.peak = s.before;
-  const timer = setInterval(() => {
-    s.peak = Math.max(s.peak, rssOf(pid));
-  }, 20);
-  return s;
-}
 
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
 

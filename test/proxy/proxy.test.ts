@@ -2,60 +2,18 @@
 // forwarding fields, bodies, methods), what comes back (framing re-made, cookies, HEAD), the keep-alive
 // pool, the route value and the command line. Failures and hostile upstreams: failures.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Socket } from "bun";
 import { proxy, serve, type Server } from "../../src/index.ts";
 import { killAll, startCli } from "../helpers/child.ts";
 import { exchange, RawClient } from "../helpers/raw-client.ts";
+import { type Answer, closedPort, ok, RawBackend } from "./upstreams.ts";
 
 /** A Bun.serve backend that tells what it got. */
 let app: ReturnType<typeof Bun.serve>;
-/** A raw backend: counts connections, records each request's bytes, answers as `answer` says. */
+/** A raw backend: counts connections, keeps each request's bytes, answers as `raw.answer` says. */
 let raw: RawBackend;
+const OK: Answer = (_req, conn) => void conn.write(ok());
 let server: Server;
 let base: string;
-
-class RawBackend {
-  accepted = 0;
-  received = "";
-  listener: Bun.TCPSocketListener<{ buf: string; id: number }>;
-  /** The answer to a request: given its bytes and the number of the connection it came on. */
-  answer: (request: string, connection: number) => string = () => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-
-  constructor() {
-    const self = this;
-    this.listener = Bun.listen<{ buf: string; id: number }>({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        open(s) {
-          s.data = { buf: "", id: ++self.accepted };
-        },
-        data(s: Socket<{ buf: string; id: number }>, chunk) {
-          const text = Buffer.from(chunk).toString("latin1");
-          self.received += text;
-          s.data.buf += text;
-          // One answer per complete request head (bodies here are small and Content-Length framed).
-          for (;;) {
-            const end = s.data.buf.indexOf("\r\n\r\n");
-            if (end < 0) return;
-            const head = s.data.buf.slice(0, end);
-            const m = /content-length: *(\d+)/i.exec(head);
-            const len = m ? Number(m[1]) : 0;
-            if (s.data.buf.length < end + 4 + len) return;
-            const request = s.data.buf.slice(0, end + 4 + len);
-            s.data.buf = s.data.buf.slice(end + 4 + len);
-            const out = self.answer(request, s.data.id);
-            s.write(out);
-            if (/\r\nConnection: close\r\n/i.test(out.slice(0, out.indexOf("\r\n\r\n") + 2))) s.end();
-          }
-        },
-      },
-    });
-  }
-  get port(): number {
-    return this.listener.port;
-  }
-}
 
 beforeAll(() => {
   app = Bun.serve({
@@ -93,7 +51,7 @@ beforeAll(() => {
       return Response.json({ method: req.method, url: u.pathname + u.search, headers, who: "app" });
     },
   });
-  raw = new RawBackend();
+  raw = RawBackend.start(OK);
   server = serve({
     port: 0,
     hostname: "127.0.0.1",
@@ -116,7 +74,7 @@ beforeAll(() => {
 afterAll(async () => {
   await server.stop(true);
   app.stop(true);
-  raw.listener.stop(true);
+  raw.stop();
   await killAll();
 });
 
@@ -163,23 +121,23 @@ describe("what goes up", () => {
       expect(await res.text()).toBe(method === "OPTIONS" ? "" : `body of ${method}`);
     }
     // CONNECT is not passed on: with nothing else to answer it, 501.
-    raw.received = "";
+    const mark = raw.received;
     const only = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxy: { "/": `http://127.0.0.1:${raw.port}` } });
     try {
       const r = await exchange(only.port, "CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n");
       expect(r.status).toBe(501);
-      expect(raw.received).toBe("");
+      expect(raw.received).toBe(mark);
     } finally {
       await only.stop(true);
     }
   });
 
   test("a body of known length streams up with it; a chunked one goes up chunked", async () => {
-    raw.received = "";
-    raw.answer = () => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    const mark = raw.text().length;
+    raw.answer = OK;
     let r = await exchange(server.port, "POST /api/raw/p HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello");
     expect(r.status).toBe(200);
-    expect(raw.received).toContain("\r\nContent-Length: 5\r\n\r\nhello");
+    expect(raw.text().slice(mark)).toContain("\r\nContent-Length: 5\r\n\r\nhello");
     // A chunked body: the raw backend cannot read chunked, so watch what the app makes of it.
     const c = await RawClient.connect(server.port);
     await c.send("POST /api/echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
@@ -238,7 +196,7 @@ describe("what comes back", () => {
   });
 
   test("a body read until the upstream closes is re-framed, and that connection is not reused", async () => {
-    raw.answer = (_, connection) => `HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close on ${connection}`;
+    raw.answer = (_req, conn) => void conn.write(`HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close on ${conn.id}`).then(() => conn.end());
     const on = new Set<string>();
     for (let i = 0; i < 3; i++) {
       const r = await exchange(server.port, "GET /api/raw/c HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -248,20 +206,20 @@ describe("what comes back", () => {
       on.add(r.text());
     }
     expect(on.size).toBe(3); // each on a connection of its own
-    raw.answer = () => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    raw.answer = OK;
   });
 
   test("an HTTP/1.0 upstream's answer reaches an HTTP/1.1 client", async () => {
-    raw.answer = () => "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\n1.0";
+    raw.answer = (_req, conn) => void conn.write("HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\n1.0");
     const r = await exchange(server.port, "GET /api/raw/old HTTP/1.1\r\nHost: h\r\n\r\n");
     expect(r.text()).toBe("1.0");
-    raw.answer = () => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    raw.answer = OK;
   });
 });
 
 describe("the keep-alive pool", () => {
   test("1,000 sequential requests use one upstream connection", async () => {
-    raw.answer = () => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    raw.answer = OK;
     // Let the connections of earlier tests go idle and be counted out.
     const before = raw.accepted;
     const c = await RawClient.connect(server.port);
@@ -284,18 +242,10 @@ describe("the keep-alive pool", () => {
   });
 
   test("an upstream that closes after each response without saying so: each request still succeeds", async () => {
-    raw.answer = () => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-    const closer = Bun.listen<undefined>({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        data(s) {
-          s.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nonce");
-          s.end(); // no Connection: close: the proxy finds out by the FIN
-        },
-      },
-    });
-    const s = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxy: { "/": `http://127.0.0.1:${closer.port}` } });
+    raw.answer = OK;
+    // No Connection: close: the proxy finds out by the FIN.
+    const closer = RawBackend.start((_req, conn) => void conn.write(ok("once")).then(() => conn.end()));
+    const s = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxy: { "/": closer.url } });
     try {
       for (let i = 0; i < 20; i++) {
         const r = await exchange(s.port, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -303,7 +253,7 @@ describe("the keep-alive pool", () => {
       }
     } finally {
       await s.stop(true);
-      closer.stop(true);
+      closer.stop();
     }
   });
 });
@@ -333,28 +283,11 @@ describe("a client that leaves", () => {
 
 describe("a pooled connection closed under us", () => {
   /** Answers the first request on each connection; reads the second, then closes without a word. */
-  function dropsSecond() {
-    let accepted = 0;
-    const l = Bun.listen<{ n: number }>({
-      hostname: "127.0.0.1",
-      port: 0,
-      socket: {
-        open(s) {
-          accepted++;
-          s.data = { n: 0 };
-        },
-        data(s) {
-          if (++s.data.n === 1) s.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst");
-          else s.terminate();
-        },
-      },
-    });
-    return { l, accepted: () => accepted };
-  }
+  const dropsSecond = () => RawBackend.start((req, conn) => (req.index === 0 ? void conn.write(ok("first")) : conn.reset()));
 
   test("an idempotent request is sent once more, on a fresh connection", async () => {
     const b = dropsSecond();
-    const s = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxy: { "/": `http://127.0.0.1:${b.l.port}` } });
+    const s = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxy: { "/": b.url } });
     try {
       const c = await RawClient.connect(s.port);
       for (const method of ["GET", "PUT", "DELETE"]) {
@@ -364,16 +297,16 @@ describe("a pooled connection closed under us", () => {
       }
       c.close();
       // GET opened one; PUT found it pooled, lost it, and opened another; so did DELETE.
-      expect(b.accepted()).toBe(3);
+      expect(b.accepted).toBe(3);
     } finally {
       await s.stop(true);
-      b.l.stop(true);
+      b.stop();
     }
   });
 
   test("a POST is not: 502", async () => {
     const b = dropsSecond();
-    const s = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxy: { "/": `http://127.0.0.1:${b.l.port}` } });
+    const s = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxy: { "/": b.url } });
     try {
       const c = await RawClient.connect(s.port);
       await c.send("GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -381,10 +314,10 @@ describe("a pooled connection closed under us", () => {
       await c.send("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi");
       expect((await c.response()).status).toBe(502);
       c.close();
-      expect(b.accepted()).toBe(1);
+      expect(b.accepted).toBe(1);
     } finally {
       await s.stop(true);
-      b.l.stop(true);
+      b.stop();
     }
   });
 
@@ -436,7 +369,6 @@ describe("configuration", () => {
 describe("metrics", () => {
   test("requests sent up and failures, by upstream and reason, from --proxy prefixes and proxy() routes", async () => {
     const { scrape, value } = await import("../metrics/exposition.ts");
-    const { closedPort } = await import("./upstreams.ts");
     const dead = closedPort();
     const s = serve({
       port: 0,
@@ -447,7 +379,7 @@ describe("metrics", () => {
       proxy: { "/app": `http://127.0.0.1:${app.port}`, "/dead": `http://127.0.0.1:${dead}`, "/silent": `http://127.0.0.1:${raw.port}` },
       routes: { "/routed/*": proxy(`http://127.0.0.1:${app.port}`) },
     });
-    raw.answer = () => ""; // says nothing: 504
+    raw.answer = () => {}; // says nothing: 504
     try {
       for (let i = 0; i < 3; i++) expect((await exchange(s.port, "GET /app/x HTTP/1.1\r\nHost: h\r\n\r\n")).status).toBe(200);
       expect((await exchange(s.port, "GET /routed/x HTTP/1.1\r\nHost: h\r\n\r\n")).status).toBe(200);
@@ -461,7 +393,7 @@ describe("metrics", () => {
       expect(value(metrics, 'http_requests_total{code="502"}')).toBe(1);
       expect(value(metrics, 'http_requests_total{code="504"}')).toBe(1);
     } finally {
-      raw.answer = () => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+      raw.answer = OK;
       await s.stop(true);
     }
   });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openFdsOf, rssOf, type ServerChild, startServerChild } from "../helpers/child.ts";
+import { openFdsOf, rssOf, sampleRss, type ServerChild, startServerChild } from "../helpers/child.ts";
 import { Download } from "../helpers/download.ts";
 import { poll, pollUntil } from "../helpers/poll.ts";
 
@@ -27,16 +27,6 @@ afterAll(() => {
 /** Downloads `path` (counting, not keeping, the body) and resolves with the body size once the server closes. */
 async function download(path = "/big.bin"): Promise<number> {
   return (await Download.start(child.port, path)).finished(120_000);
-}
-
-/** Samples the child's RSS every 20 ms until stopped; `peak` is the highest seen. */
-function sampleRss(pid: number) {
-  const s = { before: rssOf(pid), peak: 0, stop: () => clearInterval(timer) };
-  s.peak = s.before;
-  const timer = setInterval(() => {
-    s.peak = Math.max(s.peak, rssOf(pid));
-  }, 20);
-  return s;
 }
 
 test("8 clients downloading 1 GiB at once: the server's RSS stays under 100 MiB", async () => {
