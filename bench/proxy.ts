@@ -44,7 +44,8 @@
 //   repository with a change to try), timed in the same rounds, for a before/after under one load;
 // - --profile: after the rounds, a fresh ours under `bun --cpu-prof` (the JS thread sampled every
 //   250 µs) gets a warm-up and a timed run; the self samples of each function and of each file are
-//   printed from its .cpuprofile (native `write` there is mostly the kernel's loopback TCP work).
+//   printed from its .cpuprofile (native `write` there is mostly the kernel's loopback TCP work),
+//   which is kept as bench/.out/proxy-ours.cpuprofile.
 // The report is saved to bench/.out/proxy-latest.md, logs and nginx configs beside it.
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -359,44 +360,58 @@ async function profileOurs(backend: PinnedServer, body: Buffer, opts: Options): 
     return { cmd: [cmd[0]!, "--cpu-prof", "--cpu-prof-interval=250", `--cpu-prof-dir=${dir}`, ...cmd.slice(1)], comm: BUN_COMM };
   });
   const c: Contestant = { key: "profiled", name: "ours (profiled)", proxy: r };
-  await checkPass(c.name, r.port, body, Math.max(1, Math.ceil(opts.check / 4)));
-  await measure(c, backend, opts, Math.max(1, opts.warmup), "warm-up");
+  const cpuAtStart = cpuSeconds(r.pid);
+  const perConnection = Math.max(1, Math.ceil(opts.check / 4));
+  await checkPass(c.name, r.port, body, perConnection);
+  const warm = await measure(c, backend, opts, Math.max(1, opts.warmup), "warm-up");
   const s = await measure(c, backend, opts, opts.duration, "profiled run");
+  const requests = CHECK_CONNECTIONS * perConnection + 8 + warm.requests + s.requests;
+  const cpuUs = ((cpuSeconds(r.pid) - cpuAtStart) * 1e6) / requests;
   await stopProcess(r.proc); // the profile is written as it exits
   const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
   if (file === undefined) throw new Error(`bun --cpu-prof wrote no .cpuprofile in ${dir} (see ${r.log})`);
-  const prof = JSON.parse(readFileSync(join(dir, file), "utf8")) as { nodes: ProfileNode[]; samples: number[] };
+  const text = readFileSync(join(dir, file), "utf8");
+  const kept = join(OUT, "proxy-ours.cpuprofile"); // for Chrome's DevTools (Performance: load profile)
+  writeFileSync(kept, text);
+  const prof = JSON.parse(text) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+  // The sampling interval: the median gap (a gap is longer when the sampler itself waited for the core).
+  const interval = median(prof.timeDeltas.filter((d) => d > 0));
   const frames = new Map(prof.nodes.map((n) => [n.id, n.callFrame]));
   const byFunction = new Map<string, number>();
   const byFile = new Map<string, number>();
-  let total = 0;
+  let busy = 0;
   for (const id of prof.samples) {
     const f = frames.get(id)!;
-    if (f.functionName === "(idle)") continue; // waiting in the event loop: not CPU time
-    total++;
-    // "(program)" and "(garbage collector)" have no url: the runtime itself.
+    // No JS on the stack: waiting in the event loop, or Bun's native work around the callbacks
+    // (socket reads, the data event's buffer), which the profiler cannot tell apart.
+    if (f.functionName === "(idle)") continue;
+    busy++;
     const where = f.url === "" || f.url === "[native code]" ? "native" : relative(REPO, f.url.replace(/^file:\/\//, ""));
     const fn = `${f.functionName || "(anonymous)"} ${where === "native" ? "(native)" : `${where}:${f.lineNumber + 1}`}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + 1);
     byFile.set(where, (byFile.get(where) ?? 0) + 1);
   }
+  const usPerReq = (n: number) => (n * interval) / requests;
   const top = (m: Map<string, number>, n: number) =>
     [...m.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
-      .map(([k, v]) => `| ${k} | ${((v / total) * 100).toFixed(1)}% | ${((v / total) * s.proxyUs).toFixed(2)} |`);
-  console.error(`  profile: ${total} busy samples in ${join(dir, file)}`);
+      .map(([k, v]) => `| ${k} | ${((v / busy) * 100).toFixed(1)}% | ${usPerReq(v).toFixed(2)} |`);
+  const js = usPerReq(busy);
+  console.error(`  profile: ${busy} samples with JS on the stack (every ${interval.toFixed(0)} µs), kept in ${kept}`);
   return [
-    `### where ours spends its time (bun --cpu-prof, ${total} samples of the JS thread while busy; ${fmtRate(s.rps)} req/s, ${s.proxyUs.toFixed(2)} µs CPU/request under the profiler)`,
+    `### where ours spends its time: bun --cpu-prof over ${int(requests)} requests (${fmtRate(s.rps)} req/s, ${s.proxyUs.toFixed(2)} µs CPU/request in the timed run)`,
     "",
-    "Self samples; µs/request is the share times the CPU per request of the profiled run. Native `write` is socket.write: the",
-    "send syscall, which on loopback runs the receiving side's TCP work too.",
+    `Self samples with JS on the stack (${busy}, one per ${interval.toFixed(0)} µs): ${js.toFixed(2)} µs per request of the ${cpuUs.toFixed(2)} µs of CPU the`,
+    `process spent per request while profiled. The other ${(cpuUs - js).toFixed(2)} µs ran with no JS on the stack (Bun's event loop, socket`,
+    "reads and the data event's buffer, the kernel's work for them). Native `write` is socket.write: the send syscall, which on",
+    "loopback runs the receiving side's TCP work too.",
     "",
-    "| function | self | µs/request |",
+    "| function | share of JS samples | µs/request |",
     "|---|---:|---:|",
     ...top(byFunction, 25),
     "",
-    "| file | self | µs/request |",
+    "| file | share of JS samples | µs/request |",
     "|---|---:|---:|",
     ...top(byFile, 12),
     "",
