@@ -116,3 +116,50 @@ export function describeDiff(got: Uint8Array, want: Uint8Array): string {
   while (i < got.length && i < want.length && got[i] === want[i]) i++;
   return `${got.length} bytes where ${want.length} were expected, first difference at byte ${i}`;
 }
+
+/**
+ * Sends `request` `count` times on one keep-alive connection, each after the previous response is
+ * in whole; resolves with all the responses (or rejects on a close, a stray response or a timeout).
+ */
+export function rawSequence(port: number, request: string, count: number, timeoutMs = 10_000): Promise<RawResponse[]> {
+  return new Promise((resolvePromise, reject) => {
+    let buf = Buffer.alloc(0);
+    const responses: RawResponse[] = [];
+    let settled = false;
+    let sock: { end(): void } | null = null;
+    const finish = (err: Error | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock?.end();
+      if (err) reject(err);
+      else resolvePromise(responses);
+    };
+    const timer = setTimeout(() => finish(new Error(`timed out after ${timeoutMs} ms: ${responses.length}/${count} responses`)), timeoutMs);
+    Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        open(s) {
+          sock = s;
+          s.write(request);
+        },
+        data(s, chunk) {
+          buf = buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([buf, chunk]);
+          const had = responses.length;
+          buf = buf.subarray(parseResponses(buf, responses, false));
+          if (responses.length > had + 1 || (responses.length > had && buf.length > 0)) {
+            finish(new Error(`more than one response to request ${had + 1} (${buf.length} stray bytes)`));
+          } else if (responses.length === count) finish(null);
+          else if (responses.length > had) s.write(request);
+        },
+        close() {
+          finish(new Error(`connection closed after ${responses.length}/${count} responses (${buf.length} stray bytes)`));
+        },
+        error(_s, e) {
+          finish(e);
+        },
+      },
+    }).catch((e: Error) => finish(e));
+  });
+}
