@@ -220,6 +220,7 @@ function prefixes(raw: unknown, where: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [prefix, url] of pairs) {
     if (!prefix.startsWith("/")) throw new ConfigError(`${where}: the prefix must start with /, not ${JSON.stringify(prefix)}`);
+    if (/[^\x21-\x7e]/.test(prefix)) throw new ConfigError(`${where}: write the prefix as it is sent, percent-encoded, not ${JSON.stringify(prefix)}`);
     if (typeof url !== "string") throw new ConfigError(`${where}: ${prefix} must map to a URL string`);
     try {
       parseUpstreamUrl(url);

@@ -13,7 +13,8 @@ import type { BodySource } from "../server/body.ts";
 import type { Reply } from "../server/reply.ts";
 import type { RequestBody } from "../server/request-body.ts";
 import type { Protocol, UpgradedConnection } from "../server/upgrade.ts";
-import { clientResponseFields } from "./forwarded-fields.ts";
+import { getDateLine } from "../http/date.ts";
+import { clientResponseFields, type WholeParts, wholeClientResponse } from "./forwarded-fields.ts";
 import { Tunnel } from "./tunnel.ts";
 import type { Upstream, UpstreamConnection, UpstreamUser } from "./upstream.ts";
 
@@ -48,6 +49,10 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
   conn: UpstreamConnection;
   /** Milliseconds since the epoch when the upstream has kept us waiting too long (0: not waiting on it). */
   deadline = 0;
+  /** In the proxy's list of exchanges under way (its sweep checks their deadlines). */
+  prev: Exchange | null = null;
+  next: Exchange | null = null;
+  linked = false;
   #settle!: (reply: Reply) => void;
   #refuse!: (err: unknown) => void;
   /** Settles with the Reply once the head is in (or with a failure reply). */
@@ -83,6 +88,8 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     private readonly upgrade: boolean,
     /** Retrying on a fresh connection is safe: the method is idempotent and the body is in hand. */
     private readonly retryable: boolean,
+    /** A keep-alive HTTP/1.1 GET: a small whole answer may go back as one pre-encoded response. */
+    private readonly rawOk: boolean,
   ) {
     this.reply = new Promise<Reply>((resolve, reject) => {
       this.#settle = resolve;
@@ -229,7 +236,6 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
       this.#settle({ status: 101, headers: clientResponseFields(head, true), upgrade: (client, received) => this.#switched(client, received) });
       return;
     }
-    const headers = clientResponseFields(head, false);
     const framing = head.framing;
     if (!head.keepAlive) this.#reusable = false;
     if (this.upgrade) this.#reusable = false; // it asked for a switch, and did not get one: start afresh
@@ -240,7 +246,7 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     if (framing === BODY.NONE) {
       if (rest > 0) this.#reusable = false;
       // A HEAD's answer says what a GET's would have (its Content-Length, or chunked).
-      const reply: Reply = { status: head.status, headers, body: null };
+      const reply: Reply = { status: head.status, headers: clientResponseFields(head, false), body: null };
       if (this.isHead) reply.length = headLength(head);
       this.#finish();
       this.#settle(reply);
@@ -249,13 +255,20 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     if (framing === BODY.LENGTH && head.contentLength <= rest) {
       // The whole body is here (the common small response): no stream at all.
       if (head.contentLength < rest) this.#reusable = false;
-      const body = head.contentLength === 0 ? EMPTY : piece(buf, start, start + head.contentLength);
       this.#finish();
-      this.#settle({ status: head.status, headers, body });
+      if (this.rawOk) {
+        // The hottest path: the client's whole response made at once, one array, one copy.
+        const reply = new WholeReply(head.status, head.contentLength);
+        reply.raw = wholeClientResponse(head, buf, start, head.contentLength, getDateLine(), reply);
+        this.#settle(reply);
+      } else {
+        this.#settle({ status: head.status, headers: clientResponseFields(head, false), body: head.contentLength === 0 ? EMPTY : piece(buf, start, start + head.contentLength) });
+      }
       return;
     }
     this.#remaining = head.contentLength;
     if (framing === BODY.CHUNKED) this.conn.decoder.reset();
+    const headers = clientResponseFields(head, false);
     if (framing === BODY.LENGTH) {
       // The engine writes a Content-Length head at once: a failure after this cuts the connection.
       this.#settle({ status: head.status, headers, body: this, length: head.contentLength });
@@ -465,6 +478,31 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     this.#waiter = null;
     this.#failer = null;
     failer?.(err);
+  }
+}
+
+/**
+ * A whole small response built as the bytes the client gets (Reply.raw), which the engine sends as
+ * they are on a keep-alive HTTP/1.1 connection. Should it send otherwise after all (it is closing the
+ * connection), it reads the parts, views made only then.
+ */
+class WholeReply implements Reply, WholeParts {
+  raw: Uint8Array = EMPTY;
+  fieldsStart = 0;
+  fieldsEnd = 0;
+  bodyStart = 0;
+
+  constructor(
+    readonly status: number,
+    /** The body's length (Reply.length: what the log counts). */
+    readonly length: number,
+  ) {}
+
+  get headers(): Uint8Array {
+    return this.raw.subarray(this.fieldsStart, this.fieldsEnd);
+  }
+  get body(): Uint8Array {
+    return this.raw.subarray(this.bodyStart);
   }
 }
 

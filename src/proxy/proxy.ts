@@ -41,7 +41,8 @@ const FORWARD: ForwardInput = { peer: "", trusted: false, proto: "http", fallbac
 export class Proxy implements ExchangeOwner {
   readonly timeout: number;
   observer: ProxyObserver | null = null;
-  readonly #active = new Set<Exchange>();
+  /** The exchanges under way, linked through their prev/next (no Set to hash them into). */
+  #active: Exchange | null = null;
   readonly #upstreams = new Set<Upstream>();
   #sweep: ReturnType<typeof setInterval> | null = null;
 
@@ -62,7 +63,7 @@ export class Proxy implements ExchangeOwner {
     const head = req.head;
     // CONNECT asks for a tunnel to its target, not for a resource: not ours to pass on (501).
     if (head.method === METHOD.CONNECT) return null;
-    if (hasDotSegment(head.path)) return DOT_SEGMENTS;
+    if (hasDotSegment(head.buf, head.pathStart, head.queryStart >= 0 ? head.queryStart : head.targetEnd)) return DOT_SEGMENTS;
     const upgrade = head.minor === 1 && head.method === METHOD.GET && head.indexOf("upgrade") >= 0 && hasToken(head.header("connection"), "upgrade");
     const requestBody = req.requestBody;
     // A body in hand (it came with the head) goes up with a Content-Length, in the head's write.
@@ -93,7 +94,8 @@ export class Proxy implements ExchangeOwner {
     const m = head.method;
     const idempotent = m === METHOD.GET || m === METHOD.HEAD || m === METHOD.PUT || m === METHOD.DELETE || m === METHOD.OPTIONS || m === METHOD.TRACE;
     this.observer?.upstreamRequest(upstream.authority);
-    const x = new Exchange(this, upstream, first, streamed, chunked, m === METHOD.HEAD, upgrade, idempotent && streamed === null);
+    const rawOk = m === METHOD.GET && head.minor === 1 && head.keepAlive && !upgrade;
+    const x = new Exchange(this, upstream, first, streamed, chunked, m === METHOD.HEAD, upgrade, idempotent && streamed === null, rawOk);
     req.goneListener = x; // a client that leaves while the upstream works: its request is dropped there too
     return x.reply;
   }
@@ -101,7 +103,11 @@ export class Proxy implements ExchangeOwner {
   // ---- what exchanges report (ExchangeOwner) ---------------------------------------------------
 
   started(x: Exchange): void {
-    this.#active.add(x);
+    x.prev = null;
+    x.next = this.#active;
+    if (this.#active !== null) this.#active.prev = x;
+    this.#active = x;
+    x.linked = true;
     if (this.#sweep === null) {
       // One timer for every deadline, at a quarter of the timeout (1 s at most).
       this.#sweep = setInterval(() => this.#check(), Math.max(20, Math.min(1000, this.timeout / 4)));
@@ -110,7 +116,12 @@ export class Proxy implements ExchangeOwner {
   }
 
   finished(x: Exchange): void {
-    this.#active.delete(x);
+    if (!x.linked) return;
+    x.linked = false;
+    if (x.prev !== null) x.prev.next = x.next;
+    else this.#active = x.next;
+    if (x.next !== null) x.next.prev = x.prev;
+    x.prev = x.next = null;
   }
 
   upstreamError(upstream: Upstream, reason: FailReason): void {
@@ -120,7 +131,11 @@ export class Proxy implements ExchangeOwner {
   #idleTrimmed = 0;
   #check(): void {
     const now = Date.now();
-    for (const x of this.#active) if (x.deadline !== 0 && x.deadline <= now) x.onTimeout();
+    for (let x = this.#active; x !== null; ) {
+      const next = x.next; // (onTimeout unlinks x)
+      if (x.deadline !== 0 && x.deadline <= now) x.onTimeout();
+      x = next;
+    }
     if (now - this.#idleTrimmed >= IDLE_MS / 4) {
       this.#idleTrimmed = now;
       for (const u of this.#upstreams) u.trim(now);
@@ -136,14 +151,27 @@ export class Proxy implements ExchangeOwner {
 }
 
 /**
- * Whether a path has a `.` or `..` segment (percent-encoded or not): the upstream might resolve it
- * out of the proxied prefix, so such a request is refused rather than passed on as sent.
+ * Whether the path in bytes [start, end) has a `.` or `..` segment (its dots percent-encoded or not):
+ * the upstream might resolve it out of the proxied prefix, so such a request is refused rather than
+ * passed on as sent. Read from the bytes: no string is made of the path.
  */
-export function hasDotSegment(path: string): boolean {
-  if (!path.includes("/.") && !path.includes("%2") && !path.includes(".%")) return false;
-  for (const raw of path.split("/")) {
-    const seg = raw.replace(/%2e/gi, ".");
-    if (seg === "." || seg === "..") return true;
+export function hasDotSegment(buf: Uint8Array, start: number, end: number): boolean {
+  let dots = 0; // in the segment so far; -1 once it holds anything else
+  for (let p = start; p <= end; p++) {
+    const c = p < end ? buf[p]! : 47;
+    if (c === 47) {
+      if (dots === 1 || dots === 2) return true;
+      dots = 0;
+    } else if (dots < 0) {
+      continue;
+    } else if (c === 46) {
+      dots++;
+    } else if (c === 37 && p + 2 < end && buf[p + 1] === 50 && (buf[p + 2]! | 0x20) === 101) {
+      dots++; // %2e or %2E
+      p += 2;
+    } else {
+      dots = -1;
+    }
   }
   return false;
 }
@@ -188,16 +216,25 @@ export type ProxyMap = Record<string, string>;
 export function createProxyHandler(map: ProxyMap, p: Proxy): Handler {
   const entries = Object.entries(map).map(([prefix, url]) => {
     if (!prefix.startsWith("/")) throw new Error(`proxy: prefix "${prefix}" must start with /`);
-    return { prefix, upstream: p.upstream(url) };
+    // It is compared with the path as sent: a character that must be percent-encoded never matches.
+    if (/[^\x21-\x7e]/.test(prefix)) throw new Error(`proxy: prefix "${prefix}" must be written as sent, percent-encoded`);
+    return { prefix: Uint8Array.from(prefix, (c) => c.charCodeAt(0)), upstream: p.upstream(url) };
   });
   entries.sort((a, b) => b.prefix.length - a.prefix.length);
   return (req: ServerRequest) => {
-    const path = req.path;
-    for (let i = 0; i < entries.length; i++) {
+    // Compared with the path's bytes as sent (still percent-encoded): no string is made of it.
+    const head = req.head;
+    const buf = head.buf;
+    const start = head.pathStart;
+    const end = head.queryStart >= 0 ? head.queryStart : head.targetEnd;
+    outer: for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       const prefix = e.prefix;
-      if (!path.startsWith(prefix)) continue;
-      if (path.length !== prefix.length && prefix.charCodeAt(prefix.length - 1) !== 47 && path.charCodeAt(prefix.length) !== 47) continue;
+      const n = prefix.length;
+      if (end - start < n) continue;
+      for (let k = 0; k < n; k++) if (buf[start + k] !== prefix[k]) continue outer;
+      // Whole segments: the path ends there, or the prefix ends in '/', or the path goes on with one.
+      if (end - start !== n && prefix[n - 1] !== 47 && buf[start + n] !== 47) continue;
       return p.forward(req, e.upstream);
     }
     return null;

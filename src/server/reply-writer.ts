@@ -78,7 +78,7 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
     if (t.keepAlive && t.minor === 1 && !t.isHead) {
       if (raw.length <= RAW_COPY_LIMIT) t.output.cork().bytes(raw);
       else t.output.sendWhole(raw, reply.rawSlot ?? null); // large: by reference (or sendfile), after what is corked
-      t.finishResponse(reply.status ?? 200, reply.body instanceof Uint8Array ? reply.body.length : raw.length);
+      t.finishResponse(reply.status ?? 200, reply.length ?? (reply.body instanceof Uint8Array ? reply.body.length : raw.length));
       return;
     }
   }

@@ -19,7 +19,8 @@ export interface Reply {
   body?: string | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array> | Blob | BodySource | null;
   /**
    * Body length when `body` is a BodySource of known size (sent with Content-Length). For a HEAD with
-   * no body: the length a GET would get, or -1 when it would go chunked.
+   * no body: the length a GET would get, or -1 when it would go chunked. With `raw`: the body's length
+   * in it (what the log counts), so that `body` need not be read.
    */
   length?: number;
   /** A "Content-Type: …\r\n" line sent when `headers` has none (what Bun.serve infers for a Response body). */

@@ -357,12 +357,13 @@ describe("configuration", () => {
   });
 
   test("a path with dot segments is refused, not passed on", async () => {
-    for (const path of ["/api/../secret", "/api/%2e%2E/secret", "/api/./x", "/api/.%2e"]) {
+    for (const path of ["/api/../secret", "/api/%2e%2E/secret", "/api/./x", "/api/.%2e", "/api/..", "/api/%2E", "/api/x/..?q=1"]) {
       const r = await exchange(server.port, `GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`);
       expect(r.status).toBe(400);
     }
     // A dot inside a name is no segment of its own.
     expect((await seen("/api/.well-known/x.y..z")).url).toBe("/api/.well-known/x.y..z");
+    expect((await seen("/api/...%2e/%2e%2e%2e/a.?b=/../")).url).toBe("/api/...%2e/%2e%2e%2e/a.?b=/../"); // 3 dots, or dots in the query
   });
 });
 
