@@ -5,7 +5,7 @@
 // no OPTIONS answer of our own: Bun has neither.
 import { TEXT_PLAIN_TYPE, OCTET_STREAM_TYPE } from "../http/response.ts";
 import type { Handler } from "../server/handler.ts";
-import type { HandlerResult, HeaderList, Reply } from "../server/reply.ts";
+import { type HandlerResult, type HeaderList, PendingReply, type Reply } from "../server/reply.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { BunRequest } from "./bun-request.ts";
 import { routeErrors } from "./route-errors.ts";
@@ -55,7 +55,8 @@ export function createRoutesHandler<S>(routes: Routes<S>, server: S, options: Ro
 /** The handler's result with Set-Cookie lines added for what it changed in `req.cookies`, as Bun does. */
 function withCookies(request: BunRequest, result: HandlerResult): HandlerResult {
   const changes = BunRequest.cookieChanges(request);
-  if (changes === null || result === null || result === undefined) return result;
+  // (A PendingReply is ours, from no route handler of an app's.)
+  if (changes === null || result === null || result === undefined || result instanceof PendingReply) return result;
   if (result instanceof Response) {
     for (const c of changes) result.headers.append("set-cookie", c);
     return result;

@@ -10,7 +10,7 @@ import { errorName } from "../http/errors.ts";
 import { BODY, FAILED, INCOMPLETE, parseResponseHead } from "../http/response-parser.ts";
 import { TEXT_PLAIN_TYPE } from "../http/response.ts";
 import type { BodySource } from "../server/body.ts";
-import type { Reply } from "../server/reply.ts";
+import { PendingReply, type Reply } from "../server/reply.ts";
 import type { RequestBody } from "../server/request-body.ts";
 import type { Protocol, UpgradedConnection } from "../server/upgrade.ts";
 import { getDateLine } from "../http/date.ts";
@@ -44,7 +44,7 @@ function failure(status: number, text: string): Reply {
 const BAD_GATEWAY = failure(502, "Bad Gateway");
 const GATEWAY_TIMEOUT = failure(504, "Gateway Timeout");
 
-export class Exchange implements BodySource, UpstreamUser, BodySink {
+export class Exchange extends PendingReply implements BodySource, UpstreamUser, BodySink {
   #state: number = STATE.HEAD;
   conn: UpstreamConnection;
   /** Milliseconds since the epoch when the upstream has kept us waiting too long (0: not waiting on it). */
@@ -53,10 +53,6 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
   prev: Exchange | null = null;
   next: Exchange | null = null;
   linked = false;
-  #settle!: (reply: Reply) => void;
-  #refuse!: (err: unknown) => void;
-  /** Settles with the Reply once the head is in (or with a failure reply). */
-  readonly reply: Promise<Reply>;
   /** Head bytes received so far (a head split across reads). */
   #partial: Uint8Array | null = null;
   #received = false;
@@ -91,10 +87,7 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     /** A keep-alive HTTP/1.1 GET: a small whole answer may go back as one pre-encoded response. */
     private readonly rawOk: boolean,
   ) {
-    this.reply = new Promise<Reply>((resolve, reject) => {
-      this.#settle = resolve;
-      this.#refuse = reject;
-    });
+    super();
     owner.started(this);
     this.conn = upstream.acquire(this, false);
     this.#send();
@@ -170,7 +163,7 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
       this.deadline = 0;
       this.conn.close();
       this.owner.finished(this);
-      this.#refuse(err); // the engine answers it (413, 400, 408)
+      this.reject(err); // the engine answers it (413, 400, 408)
     }
     // Else the response is on its way: it finishes, and then the connection closes (#finish).
   }
@@ -233,7 +226,7 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
       this.#rest = buf.subarray(start);
       this.conn.pause();
       this.deadline = Date.now() + this.owner.timeout;
-      this.#settle({ status: 101, headers: clientResponseFields(head, true), upgrade: (client, received) => this.#switched(client, received) });
+      this.resolve({ status: 101, headers: clientResponseFields(head, true), upgrade: (client, received) => this.#switched(client, received) });
       return;
     }
     const framing = head.framing;
@@ -249,7 +242,7 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
       const reply: Reply = { status: head.status, headers: clientResponseFields(head, false), body: null };
       if (this.isHead) reply.length = headLength(head);
       this.#finish();
-      this.#settle(reply);
+      this.resolve(reply);
       return;
     }
     if (framing === BODY.LENGTH && head.contentLength <= rest) {
@@ -260,9 +253,9 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
         // The hottest path: the client's whole response made at once, one array, one copy.
         const reply = new WholeReply(head.status, head.contentLength);
         reply.raw = wholeClientResponse(head, buf, start, head.contentLength, getDateLine(), reply);
-        this.#settle(reply);
+        this.resolve(reply);
       } else {
-        this.#settle({ status: head.status, headers: clientResponseFields(head, false), body: head.contentLength === 0 ? EMPTY : piece(buf, start, start + head.contentLength) });
+        this.resolve({ status: head.status, headers: clientResponseFields(head, false), body: head.contentLength === 0 ? EMPTY : piece(buf, start, start + head.contentLength) });
       }
       return;
     }
@@ -271,7 +264,7 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     const headers = clientResponseFields(head, false);
     if (framing === BODY.LENGTH) {
       // The engine writes a Content-Length head at once: a failure after this cuts the connection.
-      this.#settle({ status: head.status, headers, body: this, length: head.contentLength });
+      this.resolve({ status: head.status, headers, body: this, length: head.contentLength });
     } else {
       // Chunked or until the close: the engine reads the first piece before it writes the head, so
       // the reply waits here for it, and a failure before it is still a 502 (504), not a 500.
@@ -325,7 +318,7 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     const held = this.#held;
     if (held === null) return;
     this.#held = null;
-    this.#settle(held);
+    this.resolve(held);
   }
 
   /** The chunked decoder's data, as views of the upstream's bytes. */
@@ -440,7 +433,7 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     this.deadline = 0;
     this.conn.close();
     this.owner.finished(this);
-    this.#settle(BAD_GATEWAY); // (nobody is left to read it)
+    this.resolve(BAD_GATEWAY); // (nobody is left to read it)
   }
 
   /** The deadline passed: 504 before the head, a cut connection after it. */
@@ -467,7 +460,7 @@ export class Exchange implements BodySource, UpstreamUser, BodySink {
     if (state === STATE.HEAD || this.#held !== null) {
       // No byte of the response has gone to the client: it can still be told.
       this.#held = null;
-      this.#settle(reason === "timeout" ? GATEWAY_TIMEOUT : BAD_GATEWAY);
+      this.resolve(reason === "timeout" ? GATEWAY_TIMEOUT : BAD_GATEWAY);
       return;
     }
     this.#error = err;

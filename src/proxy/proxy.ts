@@ -59,7 +59,7 @@ export class Proxy implements ExchangeOwner {
   }
 
   /** Sends `req` to `upstream`; settles with its response head, or a 502/504. */
-  forward(req: ServerRequest, upstream: Upstream): Promise<Reply> | Reply | null {
+  forward(req: ServerRequest, upstream: Upstream): Exchange | Reply | null {
     const head = req.head;
     // CONNECT asks for a tunnel to its target, not for a resource: not ours to pass on (501).
     if (head.method === METHOD.CONNECT) return null;
@@ -97,7 +97,7 @@ export class Proxy implements ExchangeOwner {
     const rawOk = m === METHOD.GET && head.minor === 1 && head.keepAlive && !upgrade;
     const x = new Exchange(this, upstream, first, streamed, chunked, m === METHOD.HEAD, upgrade, idempotent && streamed === null, rawOk);
     req.goneListener = x; // a client that leaves while the upstream works: its request is dropped there too
-    return x.reply;
+    return x; // (a PendingReply: the connection is called back with the Reply once the head is in)
   }
 
   // ---- what exchanges report (ExchangeOwner) ---------------------------------------------------

@@ -20,7 +20,7 @@ import { Output } from "./output.ts";
 import { shrinkReceiveBuffer } from "./receive-buffer.ts";
 import { unsentInKernel } from "./send-queue.ts";
 import { PROXY_INCOMPLETE, PROXY_INVALID, parseProxyHeader, type TrustFn } from "./proxy.ts";
-import { BYTES_REPLY, disposeResult, type HandlerResult, INTERNAL_ERROR, NOT_FOUND, type Reply, TEXT_REPLY } from "./reply.ts";
+import { BYTES_REPLY, disposeResult, type HandlerResult, INTERNAL_ERROR, NOT_FOUND, PendingReply, type PendingTarget, type Reply, TEXT_REPLY } from "./reply.ts";
 import { type ReplyTarget, writeReply } from "./reply-writer.ts";
 import type { BodyFeeder } from "./request-body.ts";
 import { ServerRequest } from "./request.ts";
@@ -97,7 +97,7 @@ const LINGER_MS = 2000;
 const LINGER_BYTES = 64 * 1024;
 
 
-export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
+export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, PendingTarget {
   state: State = STATE.HEAD;
   readonly head = new RequestHead();
   readonly output: Output;
@@ -560,10 +560,11 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
         return;
       }
     }
-    if (result instanceof Promise) {
+    if (result instanceof Promise || result instanceof PendingReply) {
       if (this.peerEnded) {
         // Dispatched after the client's FIN (pipelined before it), and not answered at once.
-        result.then(disposeResult, () => {});
+        if (result instanceof Promise) result.then(disposeResult, () => {});
+        else disposeResult(result);
         this.abandonResponse();
         return;
       }
@@ -571,6 +572,15 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
       return;
     }
     this.respond(result);
+  }
+
+  // A PendingReply's answer (settle() registered this connection with it).
+  pendingSettled(req: unknown, result: HandlerResult): void {
+    this.settle(result, req as ServerRequest);
+  }
+  pendingFailed(req: unknown, err: unknown): void {
+    const r = req as ServerRequest;
+    this.settle(this.current === r ? this.fail(err, r) : INTERNAL_ERROR, r, true);
   }
 
   private fail(err: unknown, req: ServerRequest): HandlerResult | Promise<HandlerResult> {
@@ -592,6 +602,10 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
       if (result instanceof Promise) result.then(disposeResult, () => {});
       else disposeResult(result);
       return;
+    }
+    if (result instanceof PendingReply) {
+      result.wait(this, req); // (back in pendingSettled or pendingFailed, with `failed` forgotten: a
+      return; //              pending answer comes from a handler, never from the error hook)
     }
     if (result instanceof Promise) {
       result.then(
@@ -651,6 +665,8 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter {
       BYTES_REPLY.body = result;
       this.writeResult(BYTES_REPLY, filtered);
       BYTES_REPLY.body = null;
+    } else if (result instanceof PendingReply) {
+      this.settle(result, this.current!); // (settle waits for it; nothing brings one here today)
     } else {
       this.writeResult(result, filtered);
     }

@@ -9,7 +9,7 @@ import type { UpgradeFn } from "./upgrade.ts";
 export type { HeaderList } from "../http/response-head.ts";
 
 /** What a handler may return. null/undefined: "not mine", the next handler (or 404) answers. */
-export type HandlerResult = Response | Reply | string | Uint8Array | null | undefined;
+export type HandlerResult = Response | Reply | PendingReply | string | Uint8Array | null | undefined;
 
 /** The light response: no Response object, no Headers object, no promise. */
 export interface Reply {
@@ -40,6 +40,68 @@ export interface Reply {
   upgrade?: UpgradeFn;
 }
 
+/** The connection's side of a PendingReply: told once, with the answer or the failure. */
+export interface PendingTarget {
+  pendingSettled(req: unknown, result: HandlerResult): void;
+  pendingFailed(req: unknown, err: unknown): void;
+}
+
+const UNSETTLED = 0;
+const RESOLVED = 1;
+const REJECTED = 2;
+
+/**
+ * An answer that comes later without a Promise, for a handler that waits on I/O of its own (the
+ * reverse proxy's exchange waits for its upstream). The connection registers itself and is called
+ * back once, synchronously, when the answer is in: no promise, no closures and no microtask hops,
+ * which on a proxied request cost about a microsecond. One is never "not mine" (null).
+ */
+export abstract class PendingReply {
+  #state = UNSETTLED;
+  #value: unknown = undefined;
+  #target: PendingTarget | null = null;
+  #req: unknown = null;
+
+  /** The connection waits for the answer to `req` (told at once if it is in already). */
+  wait(target: PendingTarget, req: unknown): void {
+    if (this.#state === RESOLVED) return target.pendingSettled(req, this.#value as HandlerResult);
+    if (this.#state === REJECTED) return target.pendingFailed(req, this.#value);
+    this.#target = target;
+    this.#req = req;
+  }
+
+  /** The answer is in. Only the first settling counts. */
+  protected resolve(result: HandlerResult): void {
+    this.#settled(RESOLVED, result);
+  }
+
+  /** The handler failed (the connection's error path answers). */
+  protected reject(err: unknown): void {
+    this.#settled(REJECTED, err);
+  }
+
+  #settled(state: number, value: unknown): void {
+    if (this.#state !== UNSETTLED) return;
+    this.#state = state;
+    const target = this.#target;
+    if (target === null) {
+      this.#value = value;
+      return;
+    }
+    this.#target = null;
+    const req = this.#req;
+    this.#req = null;
+    if (state === RESOLVED) target.pendingSettled(req, value as HandlerResult);
+    else target.pendingFailed(req, value);
+  }
+}
+
+/** Waits for a PendingReply nobody will send (its client left): what it gives is released. */
+export const DISCARD: PendingTarget = {
+  pendingSettled: (_req, result) => disposeResult(result),
+  pendingFailed: () => {},
+};
+
 export const INTERNAL_ERROR: Reply = { status: 500, headers: TEXT_PLAIN_TYPE, body: "500 Internal Server Error\n" };
 export const NOT_FOUND: Reply = { status: 404, headers: TEXT_PLAIN_TYPE, body: "404 Not Found\n" };
 /** Reused for string and bytes results: the writer reads them and keeps nothing. */
@@ -49,7 +111,9 @@ export const BYTES_REPLY: Reply = { status: 200, headers: OCTET_STREAM_TYPE, bod
 /** Releases what an unsent result holds: a file descriptor, a stream, a Response body. */
 export function disposeResult(result: HandlerResult): void {
   try {
-    if (result instanceof Response) {
+    if (result instanceof PendingReply) {
+      result.wait(DISCARD, null); // (released once it is in)
+    } else if (result instanceof Response) {
       if (result.body !== null && !result.body.locked) void result.body.cancel().catch(() => {});
     } else if (result !== null && typeof result === "object" && !(result instanceof Uint8Array)) {
       const body = (result as Reply).body;
