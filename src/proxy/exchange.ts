@@ -13,9 +13,9 @@ import type { BodySource } from "../server/body.ts";
 import { PendingReply, type Reply } from "../server/reply.ts";
 import type { RequestBody } from "../server/request-body.ts";
 import type { Protocol, UpgradedConnection } from "../server/upgrade.ts";
-import { getDateLine } from "../http/date.ts";
-import { clientResponseFields, type WholeParts, wholeClientResponse } from "./forwarded-fields.ts";
+import { clientResponseFields } from "./forwarded-fields.ts";
 import { Tunnel } from "./tunnel.ts";
+import { WholeReply } from "./whole-reply.ts";
 import type { Upstream, UpstreamConnection, UpstreamUser } from "./upstream.ts";
 
 /** What an exchange reports to its proxy (the metrics' upstream counters, the sweep's list). */
@@ -250,10 +250,8 @@ export class Exchange extends PendingReply implements BodySource, UpstreamUser, 
       if (head.contentLength < rest) this.#reusable = false;
       this.#finish();
       if (this.rawOk) {
-        // The hottest path: the client's whole response made at once, one array, one copy.
-        const reply = new WholeReply(head.status, head.contentLength);
-        reply.raw = wholeClientResponse(head, buf, start, head.contentLength, getDateLine(), reply);
-        this.resolve(reply);
+        // The hottest path: the client's whole response written at once into the cork buffer.
+        this.resolve(new WholeReply(head.status, clientResponseFields(head, false), buf, start, head.contentLength));
       } else {
         this.resolve({ status: head.status, headers: clientResponseFields(head, false), body: head.contentLength === 0 ? EMPTY : piece(buf, start, start + head.contentLength) });
       }
@@ -471,31 +469,6 @@ export class Exchange extends PendingReply implements BodySource, UpstreamUser, 
     this.#waiter = null;
     this.#failer = null;
     failer?.(err);
-  }
-}
-
-/**
- * A whole small response built as the bytes the client gets (Reply.raw), which the engine sends as
- * they are on a keep-alive HTTP/1.1 connection. Should it send otherwise after all (it is closing the
- * connection), it reads the parts, views made only then.
- */
-class WholeReply implements Reply, WholeParts {
-  raw: Uint8Array = EMPTY;
-  fieldsStart = 0;
-  fieldsEnd = 0;
-  bodyStart = 0;
-
-  constructor(
-    readonly status: number,
-    /** The body's length (Reply.length: what the log counts). */
-    readonly length: number,
-  ) {}
-
-  get headers(): Uint8Array {
-    return this.raw.subarray(this.fieldsStart, this.fieldsEnd);
-  }
-  get body(): Uint8Array {
-    return this.raw.subarray(this.bodyStart);
   }
 }
 

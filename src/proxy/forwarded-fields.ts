@@ -9,7 +9,6 @@
 import { copyBytes, LOWER } from "../http/chars.ts";
 import type { RequestHead } from "../http/head.ts";
 import type { ResponseHead } from "../http/response-parser.ts";
-import { statusLine } from "../http/response.ts";
 
 const encoder = new TextEncoder();
 
@@ -300,43 +299,4 @@ function keptResponseFields(head: ResponseHead, upgrade: boolean, out: Uint8Arra
   classify(RESPONSE_NAMES, buf, offsets, count, k);
   if (upgrade) for (let i = 0; i < count; i++) if (k[i] === KIND.UPGRADE) k[i] = KIND.PASS;
   return copyKept(buf, offsets, count, k, head.end, out, at);
-}
-
-/** Where the parts of a whole response are (wholeClientResponse fills it in). */
-export interface WholeParts {
-  /** [fieldsStart, fieldsEnd): the upstream's fields that crossed; the body starts at bodyStart. */
-  fieldsStart: number;
-  fieldsEnd: number;
-  bodyStart: number;
-}
-
-const SERVER_LINE = encoder.encode("Server: bunhttp\r\n");
-
-/**
- * The client's whole response in one array, for a keep-alive HTTP/1.1 GET whose upstream body is all
- * in hand (`body` bytes [start, start + length) of the upstream's read): status line, the fields that
- * cross, Date, Server, Content-Length, the body. The engine sends it as it is, in one write (Reply.raw);
- * no view is made of the upstream's bytes (see scratch), and they are copied once.
- */
-export function wholeClientResponse(head: ResponseHead, body: Uint8Array, start: number, length: number, dateLine: Uint8Array, parts: WholeParts): Uint8Array {
-  const fields = keptResponseFields(head, false, scratchFor(head.end - head.start), 0);
-  const status = statusLine(head.status);
-  const cl = `${length}`;
-  const out = new Uint8Array(status.length + fields + dateLine.length + SERVER_LINE.length + CL.length + cl.length + 4 + length);
-  let at = put(out, 0, status);
-  parts.fieldsStart = at;
-  copyBytes(scratch, 0, fields, out, at);
-  at += fields;
-  parts.fieldsEnd = at;
-  at = put(out, at, dateLine);
-  at = put(out, at, SERVER_LINE);
-  at = put(out, at, CL);
-  at = writeLatin1(out, at, cl);
-  out[at++] = 13;
-  out[at++] = 10;
-  out[at++] = 13;
-  out[at++] = 10;
-  parts.bodyStart = at;
-  copyBytes(body, start, start + length, out, at);
-  return out;
 }

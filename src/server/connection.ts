@@ -676,7 +676,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   private writeResult(reply: Reply, filtered: boolean): void {
     const filter = this.ctx.filter;
     // A whole pre-encoded response (a cached file) is final: the hottest path does not even ask.
-    if (filtered || filter === undefined || reply.raw !== undefined) {
+    if (filtered || filter === undefined || reply.raw !== undefined || reply.writeRaw !== undefined) {
       this.writeReply(reply);
       return;
     }

@@ -73,9 +73,14 @@ const HEAD_INPUT: HeadInput = {
 /** Serialises a response head and body into the cork buffer (or a stream), then moves on. */
 export function writeReply(t: ReplyTarget, reply: Reply): void {
   const raw = reply.raw;
-  if (raw !== undefined) {
+  if (raw !== undefined || reply.writeRaw !== undefined) {
     t.settleUnreadBody(false); // (again below if this reply is not sent raw: it is idempotent)
     if (t.keepAlive && t.minor === 1 && !t.isHead) {
+      if (raw === undefined) {
+        reply.writeRaw!(t.output.cork());
+        t.finishResponse(reply.status ?? 200, reply.length ?? 0);
+        return;
+      }
       if (raw.length <= RAW_COPY_LIMIT) t.output.cork().bytes(raw);
       else t.output.sendWhole(raw, reply.rawSlot ?? null); // large: by reference (or sendfile), after what is corked
       t.finishResponse(reply.status ?? 200, reply.length ?? (reply.body instanceof Uint8Array ? reply.body.length : raw.length));

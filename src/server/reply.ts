@@ -1,7 +1,7 @@
 // What handlers return: the light Reply, the Handler signature, and the shared replies the engine
 // falls back on. Kept apart from the connection so static/ and app/ depend on types, not the engine.
 import type { HeaderList } from "../http/response-head.ts";
-import { OCTET_STREAM_TYPE, TEXT_PLAIN_TYPE } from "../http/response.ts";
+import { OCTET_STREAM_TYPE, type OutBuffer, TEXT_PLAIN_TYPE } from "../http/response.ts";
 import type { BodySource } from "./body.ts";
 import type { ArenaSlot } from "./send-arena.ts";
 import type { UpgradeFn } from "./upgrade.ts";
@@ -33,6 +33,11 @@ export interface Reply {
   raw?: Uint8Array;
   /** Where `raw` also sits in the send arena (sent from there by sendfile), if it does. */
   rawSlot?: ArenaSlot | null;
+  /**
+   * As `raw`, but written straight into the cork buffer (no array of its own): the whole response,
+   * for the same requests. A method of the reply's class, so that no closure is made for it.
+   */
+  writeRaw?(out: OutBuffer): void;
   /**
    * With status 101: the protocol that takes the connection over once this head is written
    * (upgrade.ts). The head gets `Connection: Upgrade`; `headers` should carry `Upgrade`.

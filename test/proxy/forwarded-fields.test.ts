@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { RequestHead } from "../../src/http/head.ts";
 import { parseRequestHead } from "../../src/http/parser.ts";
 import { parseResponseHead, ResponseHead } from "../../src/http/response-parser.ts";
-import { clientResponseFields, type ForwardInput, upstreamRequestHead, wholeClientResponse } from "../../src/proxy/forwarded-fields.ts";
+import { clientResponseFields, type ForwardInput, upstreamRequestHead } from "../../src/proxy/forwarded-fields.ts";
 
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const text = (b: Uint8Array) => String.fromCharCode(...b);
@@ -168,23 +168,4 @@ describe("clientResponseFields", () => {
       expect(back(c.raw, c.upgrade, 23)).toBe(c.want);
     });
   }
-});
-
-describe("wholeClientResponse", () => {
-  test("status line, the fields that cross, Date, Server, Content-Length, body; parts where it says", () => {
-    const raw = "HTTP/1.1 200 Fine\r\nConnection: keep-alive\r\nContent-Type: text/plain\r\nServer: up\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello";
-    for (const pad of [0, 19]) {
-      const { buf, start, end } = placed(raw, pad);
-      const head = new ResponseHead();
-      const n = parseResponseHead(buf, start, end, head);
-      const date = latin1("Date: Tue, 01 Dec 2026 00:00:00 GMT\r\n");
-      const parts = { fieldsStart: 0, fieldsEnd: 0, bodyStart: 0 };
-      const out = wholeClientResponse(head, buf, start + n, 5, date, parts);
-      expect(text(out)).toBe(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-A: 1\r\nDate: Tue, 01 Dec 2026 00:00:00 GMT\r\nServer: bunhttp\r\nContent-Length: 5\r\n\r\nhello",
-      );
-      expect(text(out.subarray(parts.fieldsStart, parts.fieldsEnd))).toBe("Content-Type: text/plain\r\nX-A: 1\r\n");
-      expect(text(out.subarray(parts.bodyStart))).toBe("hello");
-    }
-  });
 });
