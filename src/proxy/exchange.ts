@@ -61,7 +61,8 @@ export class Exchange extends PendingReply implements BodySource, UpstreamUser, 
   // The response body.
   #framing: number = BODY.NONE;
   #remaining = 0;
-  #queue: Uint8Array[] = [];
+  /** Body pieces the client has not read yet (made on the first: most answers never stream). */
+  #queue: Uint8Array[] | null = null;
   #queued = 0;
   #ended = false;
   #error: Error | null = null;
@@ -334,7 +335,7 @@ export class Exchange extends PendingReply implements BodySource, UpstreamUser, 
       waiter(piece);
       return;
     }
-    this.#queue.push(piece);
+    (this.#queue ??= []).push(piece);
     this.#queued += piece.length;
     if (this.#queued >= HIGH_WATER) this.conn.pause();
   }
@@ -370,7 +371,7 @@ export class Exchange extends PendingReply implements BodySource, UpstreamUser, 
 
   read(): Uint8Array | null | Promise<Uint8Array | null> {
     const queue = this.#queue;
-    if (queue.length > 0) {
+    if (queue !== null && queue.length > 0) {
       const piece = queue.shift()!;
       this.#queued -= piece.length;
       if (this.#queued < HIGH_WATER / 2 && !this.#ended) this.conn.resume();
@@ -389,7 +390,7 @@ export class Exchange extends PendingReply implements BodySource, UpstreamUser, 
 
   /** The client's side is done with the body (all read, or the client went away). */
   close(): void {
-    this.#queue.length = 0;
+    this.#queue = null;
     this.#queued = 0;
     if (this.#ended || this.#state === STATE.DONE) return;
     this.#state = STATE.DONE;
@@ -463,7 +464,7 @@ export class Exchange extends PendingReply implements BodySource, UpstreamUser, 
     }
     this.#error = err;
     this.#ended = true;
-    this.#queue.length = 0;
+    this.#queue = null;
     this.#queued = 0;
     const failer = this.#failer;
     this.#waiter = null;
