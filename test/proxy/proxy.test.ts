@@ -48,7 +48,8 @@ beforeAll(() => {
       if (u.pathname.endsWith("/nothing")) return new Response(null, { status: 204 });
       const headers: Record<string, string> = {};
       req.headers.forEach((v, k) => (headers[k] = v));
-      return Response.json({ method: req.method, url: u.pathname + u.search, headers, who: "app" });
+      const pad = u.pathname.endsWith("/big-text") ? "x".repeat(4096) : undefined;
+      return Response.json({ method: req.method, url: u.pathname + u.search, headers, who: "app", pad });
     },
   });
   raw = RawBackend.start(OK);
@@ -172,6 +173,15 @@ describe("what comes back", () => {
     const r = await exchange(server.port, "GET /api/stream HTTP/1.1\r\nHost: h\r\n\r\n");
     expect(r.header("transfer-encoding")).toBe("chunked");
     expect(r.text()).toBe("piece 0\npiece 1\npiece 2\npiece 3\npiece 4\n");
+  });
+
+  test("an answer goes back as the upstream sent it: not compressed here (nginx's gzip_proxied is off too)", async () => {
+    const r = await exchange(server.port, "GET /api/big-text HTTP/1.1\r\nHost: h\r\nAccept-Encoding: br, gzip\r\n\r\n");
+    expect(r.status).toBe(200);
+    expect(r.header("content-type")).toStartWith("application/json");
+    expect(r.body.length).toBeGreaterThan(1024);
+    expect(r.header("content-encoding")).toBeUndefined();
+    expect(r.header("vary")).toBeUndefined();
   });
 
   test("several Set-Cookie fields stay separate", async () => {
