@@ -13,7 +13,8 @@ import type { BodySource } from "../server/body.ts";
 import { PendingReply, type Reply } from "../server/reply.ts";
 import type { RequestBody } from "../server/request-body.ts";
 import type { Protocol, UpgradedConnection } from "../server/upgrade.ts";
-import { clientResponseFields } from "./forwarded-fields.ts";
+import { clientResponseFields, scratchBytes } from "./forwarded-fields.ts";
+import type { ServerRequest } from "../server/request.ts";
 import { Tunnel } from "./tunnel.ts";
 import { WholeReply } from "./whole-reply.ts";
 import type { Upstream, UpstreamConnection, UpstreamUser } from "./upstream.ts";
@@ -24,6 +25,8 @@ export interface ExchangeOwner {
   started(x: Exchange): void;
   finished(x: Exchange): void;
   upstreamError(upstream: Upstream, reason: FailReason): void;
+  /** Writes what goes up first for `req` (its head, and a small body in hand) into scratchBytes(); their length. */
+  firstBytes(req: ServerRequest, upstream: Upstream, upgrade: boolean): number;
 }
 
 export type FailReason = "connect" | "timeout" | "framing" | "closed";
@@ -75,8 +78,8 @@ export class Exchange extends PendingReply implements BodySource, UpstreamUser, 
   constructor(
     private readonly owner: ExchangeOwner,
     private readonly upstream: Upstream,
-    /** The head for the upstream. */
-    private readonly requestHead: Uint8Array,
+    /** The request: its head (valid until this settles) makes the bytes sent up, again on a retry. */
+    private readonly req: ServerRequest,
     /** The body still to stream up, or null when it went with the head (or there is none). */
     private readonly body: RequestBody | null,
     /** The body goes up chunked (its length is unknown). */
@@ -96,7 +99,8 @@ export class Exchange extends PendingReply implements BodySource, UpstreamUser, 
 
   #send(): void {
     this.deadline = Date.now() + this.owner.timeout; // to connect and write, then to wait for the head
-    if (this.conn.write(this.requestHead)) this.#wrote();
+    const n = this.owner.firstBytes(this.req, this.upstream, this.upgrade);
+    if (this.conn.write(scratchBytes(), n, true)) this.#wrote();
   }
 
   /** The head (and what went with it) is written: the body follows, or the request is complete. */

@@ -206,8 +206,12 @@ function putValues(buf: Uint8Array, offsets: Int32Array, count: number, kinds: U
   return first ? -at - 1 : at;
 }
 
-/** The request head for the upstream: request line, the fields that cross, ours, and the framing. */
-export function upstreamRequestHead(head: RequestHead, f: ForwardInput): Uint8Array {
+/**
+ * The request head for the upstream (request line, the fields that cross, ours, the framing), and
+ * `body` after it when given, written at the start of scratchBytes(); returns their length. The
+ * caller writes them to the socket from there: no array is made for them (see scratch).
+ */
+export function upstreamRequestHead(head: RequestHead, f: ForwardInput, body: Uint8Array | null = null): number {
   const buf = head.buf;
   const count = head.headerCount;
   const offsets = head.offsets;
@@ -216,7 +220,7 @@ export function upstreamRequestHead(head: RequestHead, f: ForwardInput): Uint8Ar
   // Room: the head as received, twice (Host's value goes up twice: Host and X-Forwarded-Host), and
   // ours (the addresses, a Host for a request without one, the framing and fixed names).
   const size = head.end - head.start;
-  const out = scratchFor(size * 2 + f.peer.length + f.proto.length + f.fallbackHost.length * 2 + 256);
+  const out = scratchFor(size * 2 + f.peer.length + f.proto.length + f.fallbackHost.length * 2 + 256 + (body?.length ?? 0));
   // Origin-form: the path and query as sent (absolute-form's authority is the Host below).
   copyBytes(buf, head.start, head.methodEnd + 1, out, 0);
   let at = head.methodEnd + 1 - head.start;
@@ -278,7 +282,16 @@ export function upstreamRequestHead(head: RequestHead, f: ForwardInput): Uint8Ar
   }
   out[at++] = 13;
   out[at++] = 10;
-  return out.slice(0, at);
+  if (body !== null) {
+    out.set(body, at);
+    at += body.length;
+  }
+  return at;
+}
+
+/** Where upstreamRequestHead wrote (valid until its next call). */
+export function scratchBytes(): Uint8Array {
+  return scratch;
 }
 
 /**

@@ -66,38 +66,36 @@ export class Proxy implements ExchangeOwner {
     if (hasDotSegment(head.buf, head.pathStart, head.queryStart >= 0 ? head.queryStart : head.targetEnd)) return DOT_SEGMENTS;
     const upgrade = head.minor === 1 && head.method === METHOD.GET && head.indexOf("upgrade") >= 0 && hasToken(head.header("connection"), "upgrade");
     const requestBody = req.requestBody;
-    // A body in hand (it came with the head) goes up with a Content-Length, in the head's write.
+    // A body in hand (it came with the head) of up to 64 KiB goes up in the head's write (firstBytes);
+    // any other is read piece by piece after it.
     const whole = requestBody?.peekWhole() ?? null;
-    let bodyLength = 0;
-    let chunked = false;
-    if (whole !== null) bodyLength = whole.length;
-    else if (head.chunked) chunked = true;
-    else if (head.contentLength > 0) bodyLength = head.contentLength;
+    const streamed = requestBody !== null && (whole === null || whole.length > JOIN_LIMIT) ? requestBody : null;
+    const m = head.method;
+    const idempotent = m === METHOD.GET || m === METHOD.HEAD || m === METHOD.PUT || m === METHOD.DELETE || m === METHOD.OPTIONS || m === METHOD.TRACE;
+    this.observer?.upstreamRequest(upstream.authority);
+    const rawOk = m === METHOD.GET && head.minor === 1 && head.keepAlive && !upgrade;
+    const x = new Exchange(this, upstream, req, streamed, whole === null && head.chunked, m === METHOD.HEAD, upgrade, idempotent && streamed === null, rawOk);
+    req.goneListener = x; // a client that leaves while the upstream works: its request is dropped there too
+    return x; // (a PendingReply: the connection is called back with the Reply once the head is in)
+  }
+
+  /**
+   * Writes what goes up first (the head, with a body in hand of up to 64 KiB after it) into
+   * scratchBytes(), and returns its length: for the first try, and again for a retry (the request's
+   * head stays valid until its exchange settles).
+   */
+  firstBytes(req: ServerRequest, upstream: Upstream, upgrade: boolean): number {
+    const head = req.head;
+    const whole = req.requestBody?.peekWhole() ?? null;
     const f = FORWARD;
     f.peer = req.remoteAddress;
     f.trusted = req.peerTrusted;
     f.proto = req.secure ? "https" : "http";
     f.fallbackHost = upstream.authority;
-    f.bodyLength = chunked ? -1 : bodyLength;
+    f.bodyLength = whole !== null ? whole.length : head.chunked ? -1 : Math.max(0, head.contentLength);
     f.explicitZero = head.contentLength === 0;
     f.upgrade = upgrade;
-    const up = upstreamRequestHead(head, f);
-    let first = up;
-    let streamed: typeof requestBody = null;
-    if (whole !== null && whole.length > 0 && whole.length <= JOIN_LIMIT) {
-      first = new Uint8Array(up.length + whole.length);
-      first.set(up);
-      first.set(whole, up.length);
-    } else if (requestBody !== null && (whole === null || whole.length > 0)) {
-      streamed = requestBody; // read piece by piece (a large body in hand too: it is one piece)
-    }
-    const m = head.method;
-    const idempotent = m === METHOD.GET || m === METHOD.HEAD || m === METHOD.PUT || m === METHOD.DELETE || m === METHOD.OPTIONS || m === METHOD.TRACE;
-    this.observer?.upstreamRequest(upstream.authority);
-    const rawOk = m === METHOD.GET && head.minor === 1 && head.keepAlive && !upgrade;
-    const x = new Exchange(this, upstream, first, streamed, chunked, m === METHOD.HEAD, upgrade, idempotent && streamed === null, rawOk);
-    req.goneListener = x; // a client that leaves while the upstream works: its request is dropped there too
-    return x; // (a PendingReply: the connection is called back with the Reply once the head is in)
+    return upstreamRequestHead(head, f, whole !== null && whole.length > 0 && whole.length <= JOIN_LIMIT ? whole : null);
   }
 
   // ---- what exchanges report (ExchangeOwner) ---------------------------------------------------

@@ -45,23 +45,22 @@ export class UpstreamConnection {
   }
 
   /**
-   * Writes `bytes` (the caller keeps them unchanged until drained): true when the kernel took them
-   * all; false when the rest waits for `drain` (then the user's onDrain). One write at a time.
+   * Writes bytes [0, length) of `bytes`: true when the kernel took them all; false when the rest
+   * waits for `drain` (then the user's onDrain). The caller keeps them unchanged until drained,
+   * unless `borrowed` (a scratch buffer): then what waits is copied. One write at a time.
    */
-  write(bytes: Uint8Array): boolean {
+  write(bytes: Uint8Array, length = bytes.length, borrowed = false): boolean {
     if (this.closed) return false;
     const socket = this.socket;
-    if (socket === null) {
-      this.#pending = this.#pending === null ? bytes : concat(this.#pending, bytes);
+    if (socket === null || this.#pending !== null) {
+      const rest = borrowed || length !== bytes.length ? bytes.slice(0, length) : bytes;
+      this.#pending = this.#pending === null ? rest : concat(this.#pending, rest);
       return false;
     }
-    if (this.#pending !== null) {
-      this.#pending = concat(this.#pending, bytes);
-      return false;
-    }
-    const n = socket.write(bytes, 0, bytes.length);
-    if (n === bytes.length) return true;
-    this.#pending = n > 0 ? bytes.subarray(n) : bytes;
+    const n = socket.write(bytes, 0, length);
+    if (n === length) return true;
+    const from = n > 0 ? n : 0;
+    this.#pending = borrowed || length !== bytes.length ? bytes.slice(from, length) : bytes.subarray(from);
     return false;
   }
 

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { RequestHead } from "../../src/http/head.ts";
 import { parseRequestHead } from "../../src/http/parser.ts";
 import { parseResponseHead, ResponseHead } from "../../src/http/response-parser.ts";
-import { clientResponseFields, type ForwardInput, upstreamRequestHead } from "../../src/proxy/forwarded-fields.ts";
+import { clientResponseFields, type ForwardInput, scratchBytes, upstreamRequestHead } from "../../src/proxy/forwarded-fields.ts";
 
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const text = (b: Uint8Array) => String.fromCharCode(...b);
@@ -23,7 +23,7 @@ function up(raw: string, f: Partial<ForwardInput> = {}, pad = 0): string {
   const head = new RequestHead();
   const n = parseRequestHead(buf, start, end, head);
   if (n <= 0) throw new Error(`request did not parse: ${n}`);
-  return text(upstreamRequestHead(head, { ...BASE, ...f }));
+  return text(scratchBytes().subarray(0, upstreamRequestHead(head, { ...BASE, ...f })));
 }
 
 const FORWARDING = (host: string, xff = "10.0.0.9", proto = "http", xfh = host) =>
@@ -123,6 +123,14 @@ describe("upstreamRequestHead", () => {
     let fields = "";
     for (let i = 0; i < 90; i++) fields += `X-F${i}: ${i}\r\n`;
     expect(up(`GET / HTTP/1.1\r\nHost: h\r\n${fields}\r\n`)).toBe(`GET / HTTP/1.1\r\n${fields}${OURS("h")}\r\n`);
+  });
+
+  test("a body given goes right after the head", () => {
+    const { buf, start, end } = placed("POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n", 11);
+    const head = new RequestHead();
+    parseRequestHead(buf, start, end, head);
+    const n = upstreamRequestHead(head, { ...BASE, bodyLength: 5 }, latin1("hello"));
+    expect(text(scratchBytes().subarray(0, n))).toBe(`POST /u HTTP/1.1\r\n${OURS("h")}Content-Length: 5\r\n\r\nhello`);
   });
 
   test("a long Host fits twice (Host and X-Forwarded-Host)", () => {
