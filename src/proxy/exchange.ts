@@ -98,9 +98,9 @@ export class Exchange extends PendingReply implements BodySource, UpstreamUser, 
   }
 
   #send(): void {
-    this.deadline = Date.now() + this.owner.timeout; // to connect and write, then to wait for the head
     const n = this.owner.firstBytes(this.req, this.upstream, this.upgrade);
     if (this.conn.write(scratchBytes(), n, true)) this.#wrote();
+    else this.deadline = Date.now() + this.owner.timeout; // to connect, or for the kernel to take it
   }
 
   /** The head (and what went with it) is written: the body follows, or the request is complete. */
