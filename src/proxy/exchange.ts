@@ -1,4 +1,4 @@
-// One proxied request: its head (and body, streamed with backpressure) goes up a pooled connection,
+// One proxied request: its head (and body, streamed with backpressure: body-pump.ts) goes up a pooled connection,
 // the upstream's response head comes back as a Reply, and its body as this BodySource, which the
 // client's connection pulls as fast as the client reads (the upstream socket pauses meanwhile).
 // Failures before a response head become 502 (504 when the upstream is too slow); after it, the
@@ -15,6 +15,7 @@ import type { RequestBody } from "../server/request-body.ts";
 import type { Protocol, UpgradedConnection } from "../server/upgrade.ts";
 import { clientResponseFields, scratchBytes } from "./forwarded-fields.ts";
 import type { ServerRequest } from "../server/request.ts";
+import { BodyPump, type PumpOwner } from "./body-pump.ts";
 import { Tunnel } from "./tunnel.ts";
 import { WholeReply } from "./whole-reply.ts";
 import type { Upstream, UpstreamConnection, UpstreamUser } from "./upstream.ts";
@@ -37,8 +38,6 @@ const HIGH_WATER = 64 * 1024;
 /** SWITCHING: the upstream said 101; the client's connection has yet to take the tunnel. */
 const STATE = { HEAD: 0, BODY: 1, SWITCHING: 2, DONE: 3 } as const;
 
-const encoder = new TextEncoder();
-const LAST_CHUNK = encoder.encode("0\r\n\r\n");
 const EMPTY = new Uint8Array(0);
 
 function failure(status: number, text: string): Reply {
@@ -47,7 +46,7 @@ function failure(status: number, text: string): Reply {
 const BAD_GATEWAY = failure(502, "Bad Gateway");
 const GATEWAY_TIMEOUT = failure(504, "Gateway Timeout");
 
-export class Exchange extends PendingReply implements BodySource, UpstreamUser, BodySink {
+export class Exchange extends PendingReply implements BodySource, UpstreamUser, BodySink, PumpOwner {
   #state: number = STATE.HEAD;
   conn: UpstreamConnection;
   /** Milliseconds since the epoch when the upstream has kept us waiting too long (0: not waiting on it). */
@@ -61,6 +60,8 @@ export class Exchange extends PendingReply implements BodySource, UpstreamUser, 
   #received = false;
   #requestSent = false;
   #retried = false;
+  /** The request body going up after the head, if any. */
+  readonly #pump: BodyPump | null;
   // The response body.
   #framing: number = BODY.NONE;
   #remaining = 0;
@@ -81,9 +82,9 @@ export class Exchange extends PendingReply implements BodySource, UpstreamUser, 
     /** The request: its head (valid until this settles) makes the bytes sent up, again on a retry. */
     private readonly req: ServerRequest,
     /** The body still to stream up, or null when it went with the head (or there is none). */
-    private readonly body: RequestBody | null,
+    body: RequestBody | null,
     /** The body goes up chunked (its length is unknown). */
-    private readonly chunked: boolean,
+    chunked: boolean,
     private readonly isHead: boolean,
     private readonly upgrade: boolean,
     /** Retrying on a fresh connection is safe: the method is idempotent and the body is in hand. */
@@ -92,6 +93,7 @@ export class Exchange extends PendingReply implements BodySource, UpstreamUser, 
     private readonly rawOk: boolean,
   ) {
     super();
+    this.#pump = body === null ? null : new BodyPump(this, body, chunked);
     owner.started(this);
     this.conn = upstream.acquire(this, false);
     this.#send();
@@ -105,63 +107,29 @@ export class Exchange extends PendingReply implements BodySource, UpstreamUser, 
 
   /** The head (and what went with it) is written: the body follows, or the request is complete. */
   #wrote(): void {
-    if (this.body === null) this.#sent();
-    else if (!this.#requestSent) this.#pump();
+    if (this.#pump === null) this.bodySent();
+    else if (!this.#requestSent) this.#pump.next();
   }
 
-  #sent(): void {
+  // ---- the request body, up (PumpOwner) --------------------------------------------------------
+
+  /** The request's last byte went up: the upstream's clock for its head starts. */
+  bodySent(): void {
     this.#requestSent = true;
     if (this.#state === STATE.HEAD) this.deadline = Date.now() + this.owner.timeout;
   }
 
-  // ---- the request body, up --------------------------------------------------------------------
-
-  #pumping = false;
-  #pump(): void {
-    if (this.#pumping || this.#state === STATE.DONE) return;
-    this.#pumping = true;
-    if (this.#state === STATE.HEAD) this.deadline = 0; // waiting for the client now
-    // (Made on the first piece: a request without a body streamed up makes no closures.)
-    this.#piece ??= (piece) => this.#onPiece(piece);
-    this.#bodyFailed ??= (err) => this.#onBodyFailed(err);
-    this.body!.read().then(this.#piece, this.#bodyFailed);
+  get over(): boolean {
+    return this.#state === STATE.DONE;
   }
-  #piece: ((piece: Uint8Array | null) => void) | null = null;
-  #bodyFailed: ((err: unknown) => void) | null = null;
 
-  #onPiece(piece: Uint8Array | null): void {
-    this.#pumping = false;
-    if (this.#state === STATE.DONE || this.conn.closed) return;
-    let out: Uint8Array;
-    if (piece === null) {
-      if (!this.chunked) return this.#sent();
-      out = LAST_CHUNK;
-    } else if (this.chunked) {
-      const size = encoder.encode(`${piece.length.toString(16)}\r\n`);
-      out = new Uint8Array(size.length + piece.length + 2);
-      out.set(size);
-      out.set(piece, size.length);
-      out[out.length - 2] = 13;
-      out[out.length - 1] = 10;
-    } else {
-      out = piece;
-    }
-    if (!this.conn.write(out)) {
-      // The upstream is not taking the body: that counts against it (drain sends on).
-      this.deadline = Date.now() + this.owner.timeout;
-      if (piece === null) this.#lastChunkWaits = true;
-    } else if (piece === null) {
-      this.#sent();
-    } else {
-      this.#pump();
-    }
+  waitingOnUpstream(upstream: boolean): void {
+    if (upstream) this.deadline = Date.now() + this.owner.timeout;
+    else if (this.#state === STATE.HEAD) this.deadline = 0; // the client's turn (a response's clock is its own)
   }
-  #lastChunkWaits = false;
 
-  #onBodyFailed(err: unknown): void {
-    this.#pumping = false;
-    // The client's body failed (cut off, too large, malformed chunks, timed out) or was dropped: the
-    // upstream must not take a truncated body for a whole one, so its connection goes.
+  bodyFailed(err: unknown): void {
+    // The upstream must not take a truncated body for a whole one, so its connection goes.
     this.#reusable = false;
     if (this.#state === STATE.HEAD) {
       this.#state = STATE.DONE;
@@ -178,12 +146,9 @@ export class Exchange extends PendingReply implements BodySource, UpstreamUser, 
   }
 
   onDrain(): void {
-    if (this.#lastChunkWaits) {
-      this.#lastChunkWaits = false;
-      this.#sent();
-      return;
-    }
-    if (!this.#requestSent) this.#wrote();
+    if (this.#requestSent) return;
+    if (this.#pump === null) this.bodySent();
+    else this.#pump.onDrain();
   }
 
   // ---- the response, down ----------------------------------------------------------------------
@@ -362,14 +327,14 @@ export class Exchange extends PendingReply implements BodySource, UpstreamUser, 
     this.#ended = true;
     this.owner.finished(this);
     const conn = this.conn;
-    if (this.#reusable && this.#requestSent && !this.#lastChunkWaits && !conn.writing) {
+    if (this.#reusable && this.#requestSent && !conn.writing) {
       conn.resume();
       this.upstream.release(conn);
     } else {
       // A request body still going up (the upstream answered early) or a response that broke the
       // framing: the connection is out of step. The rest of the client's body is not wanted.
       conn.close();
-      if (!this.#requestSent && this.body !== null) this.body.cancel();
+      if (!this.#requestSent) this.#pump?.body.cancel();
     }
   }
 
