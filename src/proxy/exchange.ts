@@ -1,6 +1,7 @@
-// One proxied request: its head (and body, streamed with backpressure: body-pump.ts) goes up a pooled connection,
-// the upstream's response head comes back as a Reply, and its body as this BodySource, which the
-// client's connection pulls as fast as the client reads (the upstream socket pauses meanwhile).
+// One proxied request: its head (and body, streamed with backpressure: body-pump.ts) goes up a
+// pooled connection, the upstream's response head comes back as a Reply, and its body as this
+// BodySource, which the client's connection pulls as fast as the client reads (the upstream socket
+// pauses meanwhile).
 // Failures before a response head become 502 (504 when the upstream is too slow); after it, the
 // client's connection is cut (a Content-Length promised can no longer be kept). A connection goes
 // back to the pool only after a clean, complete response to a completely sent request.
