@@ -60,29 +60,48 @@ export function parseResponses(buf: Buffer, out: RawResponse[], eof: boolean): n
   }
 }
 
-/** Sends `request` on a fresh connection; resolves with `want` responses (and, if asked, after the server closes). */
-export function rawExchange(port: number, request: string, want: number, expectClose: boolean, timeoutMs = 5000): Promise<RawResponse[]> {
+/** What a raw connection's `step` sees after each read (and once at the close). */
+interface RawTurn {
+  readonly responses: RawResponse[];
+  /** Bytes received and not yet parsed into a response. */
+  readonly stray: number;
+  /** Parses what arrived (at the close, a close-delimited body too); returns how many responses it added. */
+  parse(eof: boolean): number;
+  send(): void;
+  finish(err: Error | null): void;
+}
+
+/**
+ * Opens a connection to `port`, sends `request`, and settles with the responses, as `step` decides
+ * after each read and at the close; a timeout (saying `pending()`) or a socket error fails it.
+ */
+function rawConnection(port: number, request: string, timeoutMs: number, pending: (got: number) => string, step: (t: RawTurn, eof: boolean) => void): Promise<RawResponse[]> {
   return new Promise((resolvePromise, reject) => {
     let buf = Buffer.alloc(0);
     const responses: RawResponse[] = [];
     let settled = false;
-    let sock: { end(): void } | null = null;
-    const finish = (err: Error | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      sock?.end();
-      if (err) reject(err);
-      else resolvePromise(responses);
+    let sock: { end(): void; write(data: string): number } | null = null;
+    const turn: RawTurn = {
+      responses,
+      get stray() {
+        return buf.length;
+      },
+      parse(eof) {
+        const had = responses.length;
+        buf = buf.subarray(parseResponses(buf, responses, eof));
+        return responses.length - had;
+      },
+      send: () => void sock?.write(request),
+      finish(err) {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        sock?.end();
+        if (err) reject(err);
+        else resolvePromise(responses);
+      },
     };
-    const timer = setTimeout(
-      () => finish(new Error(`timed out after ${timeoutMs} ms: ${responses.length}/${want} responses${expectClose ? ", connection not closed by the server" : ""}`)),
-      timeoutMs,
-    );
-    const take = (eof: boolean) => {
-      const used = parseResponses(buf, responses, eof);
-      buf = buf.subarray(used);
-    };
+    const timer = setTimeout(() => turn.finish(new Error(`timed out after ${timeoutMs} ms: ${pending(responses.length)}`)), timeoutMs);
     Bun.connect({
       hostname: "127.0.0.1",
       port,
@@ -92,21 +111,29 @@ export function rawExchange(port: number, request: string, want: number, expectC
           s.write(request);
         },
         data(_s, chunk) {
-          buf = Buffer.concat([buf, chunk]);
-          take(false);
-          if (responses.length > want) finish(new Error(`${responses.length} responses to ${want} requests`));
-          else if (responses.length === want && !expectClose) finish(null);
+          buf = buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([buf, chunk]);
+          step(turn, false);
         },
         close() {
-          take(true);
-          if (responses.length === want) finish(null);
-          else finish(new Error(`connection closed after ${responses.length}/${want} responses (${buf.length} stray bytes)`));
+          step(turn, true);
         },
         error(_s, e) {
-          finish(e);
+          turn.finish(e);
         },
       },
-    }).catch((e: Error) => finish(e));
+    }).catch((e: Error) => turn.finish(e));
+  });
+}
+
+/** Sends `request` on a fresh connection; resolves with `want` responses (and, if asked, after the server closes). */
+export function rawExchange(port: number, request: string, want: number, expectClose: boolean, timeoutMs = 5000): Promise<RawResponse[]> {
+  const pending = (got: number) => `${got}/${want} responses${expectClose ? ", connection not closed by the server" : ""}`;
+  return rawConnection(port, request, timeoutMs, pending, (t, eof) => {
+    t.parse(eof);
+    const got = t.responses.length;
+    if (eof) t.finish(got === want ? null : new Error(`connection closed after ${got}/${want} responses (${t.stray} stray bytes)`));
+    else if (got > want) t.finish(new Error(`${got} responses to ${want} requests`));
+    else if (got === want && !expectClose) t.finish(null);
   });
 }
 
@@ -122,44 +149,12 @@ export function describeDiff(got: Uint8Array, want: Uint8Array): string {
  * in whole; resolves with all the responses (or rejects on a close, a stray response or a timeout).
  */
 export function rawSequence(port: number, request: string, count: number, timeoutMs = 10_000): Promise<RawResponse[]> {
-  return new Promise((resolvePromise, reject) => {
-    let buf = Buffer.alloc(0);
-    const responses: RawResponse[] = [];
-    let settled = false;
-    let sock: { end(): void } | null = null;
-    const finish = (err: Error | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      sock?.end();
-      if (err) reject(err);
-      else resolvePromise(responses);
-    };
-    const timer = setTimeout(() => finish(new Error(`timed out after ${timeoutMs} ms: ${responses.length}/${count} responses`)), timeoutMs);
-    Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        open(s) {
-          sock = s;
-          s.write(request);
-        },
-        data(s, chunk) {
-          buf = buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([buf, chunk]);
-          const had = responses.length;
-          buf = buf.subarray(parseResponses(buf, responses, false));
-          if (responses.length > had + 1 || (responses.length > had && buf.length > 0)) {
-            finish(new Error(`more than one response to request ${had + 1} (${buf.length} stray bytes)`));
-          } else if (responses.length === count) finish(null);
-          else if (responses.length > had) s.write(request);
-        },
-        close() {
-          finish(new Error(`connection closed after ${responses.length}/${count} responses (${buf.length} stray bytes)`));
-        },
-        error(_s, e) {
-          finish(e);
-        },
-      },
-    }).catch((e: Error) => finish(e));
+  return rawConnection(port, request, timeoutMs, (got) => `${got}/${count} responses`, (t, eof) => {
+    const got = t.responses.length;
+    if (eof) return t.finish(new Error(`connection closed after ${got}/${count} responses (${t.stray} stray bytes)`));
+    const added = t.parse(false);
+    if (added > 1 || (added === 1 && t.stray > 0)) t.finish(new Error(`more than one response to request ${got + 1} (${t.stray} stray bytes)`));
+    else if (t.responses.length === count) t.finish(null);
+    else if (added === 1) t.send();
   });
 }
