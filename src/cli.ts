@@ -81,7 +81,8 @@ function readPem(path: string, what: string): string {
 /** Settings → serve() options. */
 export async function toServeOptions(s: Settings, reusePort: boolean): Promise<ServeOptions> {
   const root = resolve(s.root);
-  if (!existsSync(root) || !statSync(root).isDirectory()) throw new ConfigError(`root directory not found: ${root}`);
+  if (!existsSync(root)) throw new ConfigError(`root directory not found: ${root}`);
+  if (!statSync(root).isDirectory()) throw new ConfigError(`root ${root} is a file, not a directory`);
   const opts: ServeOptions = {
     hostname: s.host,
     port: s.port,

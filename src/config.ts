@@ -233,20 +233,60 @@ function prefixes(raw: unknown, where: string): Record<string, string> {
   return out;
 }
 
+/**
+ * The nearest candidate to a misspelt name, as " (did you mean …?)": the same once case, dashes and
+ * underscores are set aside (--max_body, --maxBody), or within a few edits (--prot, --roots,
+ * --max-bdy): 1 for names of up to 4 letters, 2 for longer ones, a swap of neighbours counting as one.
+ */
 function suggest(name: string, candidates: string[]): string {
-  const lower = name.toLowerCase().replace(/[-_]/g, "");
-  const hit = candidates.find((c) => c.toLowerCase().replace(/[-_]/g, "") === lower);
-  return hit ? ` (did you mean ${hit}?)` : "";
+  const norm = (s: string) => s.toLowerCase().replace(/[-_]/g, "");
+  const want = norm(name);
+  if (want === "") return "";
+  let best = "";
+  let bestDistance = want.length <= 4 ? 2 : 3;
+  for (const c of candidates) {
+    const d = editDistance(want, norm(c));
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best === "" ? "" : ` (did you mean ${best}?)`;
 }
 
-/** Parses command-line flags into a partial settings object. */
+/** Edits (insert, delete, change, swap two neighbours) from a to b: optimal string alignment. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = [];
+  for (let i = 0; i <= a.length; i++) d.push([i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 0; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/**
+ * Parses command-line flags into a partial settings object. One argument that is not a flag is the
+ * directory to serve, as `serve`, `http-server` and `python -m http.server` take it (`--root` too).
+ */
 export function parseFlags(argv: string[]): Partial<Settings> {
   const out: Partial<Settings> = {};
   const set = (key: keyof Settings, value: unknown) => ((out as Record<string, unknown>)[key] = value);
+  let directory: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--help" || arg === "-h") {
       out.help = true;
+      continue;
+    }
+    if (!arg.startsWith("-") && arg !== "") {
+      if (directory !== undefined) throw new ConfigError(`two directories to serve: ${directory} and ${arg} (give one)`);
+      directory = arg;
       continue;
     }
     let name = arg;
@@ -276,6 +316,10 @@ export function parseFlags(argv: string[]): Partial<Settings> {
     const v = convert(s, value, name);
     // A repeated --proxy adds prefixes (a prefix given twice is refused).
     set(s.key, s.kind === "prefixes" ? joinPrefixes(out[s.key] as Record<string, string> | undefined, v as Record<string, string>, name) : v);
+  }
+  if (directory !== undefined) {
+    if (out.root !== undefined) throw new ConfigError(`two directories to serve: ${directory} and --root ${out.root} (give one)`);
+    out.root = directory;
   }
   return out;
 }
@@ -340,19 +384,22 @@ export function loadSettings(argv: string[], env: Record<string, string | undefi
 }
 
 export function helpText(): string {
-  const lines = ["bunhttp: a fast, strict HTTP/1.1 server on Bun", "", "Usage: bun run src/index.ts [options]", ""];
+  const lines = ["bunhttp: a fast, strict HTTP/1.1 server on Bun", "", "Usage: bun run src/index.ts [options] [directory]", ""];
+  const flagOf = (s: Setting) => (s.kind === "bool" ? `${flagName(s.key)}, --no-${flagName(s.key).slice(2)}` : `${flagName(s.key)} <${s.arg}>`);
+  // One column for every flag, as wide as the widest (--proxy-protocol, --no-proxy-protocol).
+  const width = Math.max(...SETTINGS.map((s) => flagOf(s).length)) + 1;
   const groups = [...new Set(SETTINGS.map((s) => s.group))];
   for (const g of groups) {
     lines.push(`${g}:`);
     for (const s of SETTINGS.filter((x) => x.group === g)) {
-      const flag = s.kind === "bool" ? `${flagName(s.key)}, --no-${flagName(s.key).slice(2)}` : `${flagName(s.key)} <${s.arg}>`;
       const def = s.shownDefault ?? (DEFAULTS[s.key] !== undefined ? String(DEFAULTS[s.key]) : undefined);
-      lines.push(`  ${flag.padEnd(34)} ${s.help}${def !== undefined ? ` (default: ${def})` : ""}`);
+      lines.push(`  ${flagOf(s).padEnd(width)} ${s.help}${def !== undefined ? ` (default: ${def})` : ""}`);
     }
     lines.push("");
   }
-  lines.push("  --help                             show this help");
+  lines.push(`  ${"--help".padEnd(width)} show this help`);
   lines.push("");
+  lines.push("The directory to serve may be given alone (bunhttp ./dist) or with --root; the default is ./public.");
   lines.push("Every setting can also come from the environment (BUNHTTP_MAX_BODY=1048576) or a --config file");
   lines.push('({ "maxBody": 1048576 }); flags win over the environment, which wins over the file.');
   return `${lines.join("\n")}\n`;

@@ -50,8 +50,20 @@ describe("errors: exit 1 and one line on stderr", () => {
     expectOneLineError(await runCli(["--port", "0", "--root", missing]), `root directory not found: ${missing}`);
   });
 
-  test("root that is a file", async () => {
-    expectOneLineError(await runCli(["--port", "0", "--root", join(root, "a.txt")]), "root directory not found");
+  test("root that is a file: said to be one, not \"not found\" (by --root, or given alone)", async () => {
+    const file = join(root, "a.txt");
+    expectOneLineError(await runCli(["--port", "0", "--root", file]), `root ${file} is a file, not a directory`);
+    expectOneLineError(await runCli(["--port", "0", file]), `root ${file} is a file, not a directory`);
+  });
+
+  test("a directory given alone is served; with --root too, one clear line", async () => {
+    const cli = await startCli(["--port", "0", "--log", "off", root]);
+    try {
+      expect(await (await fetch(new URL("/sub/b.txt", cli.url))).text()).toBe("bee\n");
+    } finally {
+      cli.kill();
+    }
+    expectOneLineError(await runCli(["--port", "0", root, "--root", root]), `two directories to serve: ${root} and --root ${root} (give one)`);
   });
 
   test("bad config file names the key", async () => {

@@ -7,6 +7,7 @@ import {
   DEFAULTS,
   envName,
   helpText,
+  editDistance,
   loadSettings,
   parseConfigFile,
   parseEnv,
@@ -67,12 +68,33 @@ describe("flags", () => {
     expect(e.message).toBe("unknown option --max_body (did you mean --max-body?) (see --help)");
     expect(configError(() => parseFlags(["--maxBody=10"])).message).toContain("did you mean --max-body?");
     expect(configError(() => parseFlags(["--TLS-CERT", "x"])).message).toContain("did you mean --tls-cert?");
+    // A few edits away: a swap, a letter too many, a letter missing.
+    expect(configError(() => parseFlags(["--prot", "1"])).message).toContain("did you mean --port?");
+    expect(configError(() => parseFlags(["--roots", "x"])).message).toContain("did you mean --root?");
+    expect(configError(() => parseFlags(["--max-bdy", "1"])).message).toContain("did you mean --max-body?");
+    expect(configError(() => parseConfigFile(configFile({ maxBdy: 1 }))).message).toContain("did you mean maxBody?");
     // Nothing close: no suggestion, still the name and --help.
     expect(configError(() => parseFlags(["--frobnicate"])).message).toBe("unknown option --frobnicate (see --help)");
+    expect(configError(() => parseFlags(["--x"])).message).toBe("unknown option --x (see --help)");
   });
 
-  test("a positional argument is an unknown option", () => {
-    expect(configError(() => parseFlags(["public"])).message).toContain("unknown option public");
+  test("edit distance: inserts, deletes, changes, and a swap of neighbours as one", () => {
+    expect(editDistance("port", "port")).toBe(0);
+    expect(editDistance("prot", "port")).toBe(1);
+    expect(editDistance("roots", "root")).toBe(1);
+    expect(editDistance("maxbdy", "maxbody")).toBe(1);
+    expect(editDistance("kitten", "sitting")).toBe(3);
+    expect(editDistance("", "abc")).toBe(3);
+  });
+
+  test("one argument that is not a flag is the directory to serve; two, or one and --root, are an error", () => {
+    expect(parseFlags(["./dist"])).toEqual({ root: "./dist" });
+    expect(parseFlags(["--port", "9000", "site", "--log", "off"])).toEqual({ port: 9000, root: "site", log: "off" });
+    expect(configError(() => parseFlags(["a", "b"])).message).toBe("two directories to serve: a and b (give one)");
+    expect(configError(() => parseFlags(["a", "--root", "b"])).message).toBe("two directories to serve: a and --root b (give one)");
+    expect(configError(() => parseFlags(["--root", "b", "a"])).message).toBe("two directories to serve: a and --root b (give one)");
+    // It is a flag's: the environment's or a file's root gives way to it.
+    expect(loadSettings(["dist"], { BUNHTTP_ROOT: "other" }).root).toBe("dist");
   });
 
   test("a flag without its value", () => {
