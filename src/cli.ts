@@ -206,8 +206,15 @@ async function runServer(s: Settings, reusePort: boolean, quiet: boolean): Promi
   if (process.send) process.send({ listening: server.port });
 
   let stopping = false;
-  const shutdown = () => {
-    if (stopping) return;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // A second signal: stop waiting (as nginx's fast shutdown). A worker ignores it: the terminal
+      // sends Ctrl-C to the supervisor and its workers at once, and the supervisor forwards it too.
+      if (quiet) return; // (quiet: this is a worker)
+      process.stderr.write("bunhttp: stopped at once\n");
+      void server.stop(true);
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    }
     stopping = true;
     // Stop accepting, close idle connections, let requests and downloads in flight finish.
     const timer = setTimeout(() => void server.stop(true), s.shutdownTimeout);
@@ -216,9 +223,16 @@ async function runServer(s: Settings, reusePort: boolean, quiet: boolean): Promi
       clearTimeout(timer);
       process.exit(0);
     });
+    // Say what it waits for, rather than sit silent for up to --shutdown-timeout.
+    const busy = server.pendingRequests;
+    if (busy > 0 && !quiet) {
+      process.stderr.write(
+        `bunhttp: stopping: waiting for ${busy} request${busy === 1 ? "" : "s"} in flight, up to ${s.shutdownTimeout / 1000} s (${signal === "SIGINT" ? "Ctrl-C" : "a second signal"} again to stop at once)\n`,
+      );
+    }
   };
-  process.on("SIGTERM", shutdown);
-  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGHUP", () => server.reopenLog());
 }
 
@@ -276,8 +290,18 @@ async function runSupervisor(s: Settings, argv: string[], workers: number): Prom
   // One worker first: if it cannot start (port in use, bad app), we say so once and exit 1.
   start(0, 0);
 
+  let signalled = false;
   const forward = (signal: NodeJS.Signals) => () => {
-    if (signal !== "SIGHUP") stopping = true;
+    if (signal !== "SIGHUP") {
+      if (signalled) {
+        // A second signal: the workers are not waited for.
+        process.stderr.write("bunhttp: stopped at once\n");
+        for (const child of children.values()) child.kill("SIGKILL");
+        process.exit(signal === "SIGINT" ? 130 : 143);
+      }
+      signalled = true;
+      stopping = true;
+    }
     for (const child of children.values()) child.kill(signal);
     if (stopping && children.size === 0) process.exit(0);
   };

@@ -114,3 +114,26 @@ test("SIGINT with nothing in flight exits 0 at once", async () => {
     await cli.exited;
   }
 });
+
+test("Ctrl-C with a download in flight says what it waits for; a second Ctrl-C exits at once", async () => {
+  const cli = await startCli(["--port", "0", "--root", root, "--log", "off", "--shutdown-timeout", "20000"]);
+  let stuck: Download | null = null;
+  try {
+    stuck = await Download.start(cli.port, "/big.bin", { close: false });
+    expect(await stuck.client.until(() => stuck!.bodyBytes > 0)).toBe(true);
+    stuck.pause(); // and never resume: the 20 s timeout would hold the process
+    cli.kill("SIGINT");
+    await cli.until(() => cli.stderr().includes("stopping:"), 3000, "the stopping line");
+    expect(cli.stderr()).toContain("bunhttp: stopping: waiting for 1 request in flight, up to 20 s (Ctrl-C again to stop at once)");
+    expect(cli.dead).toBe(false);
+    cli.kill("SIGINT");
+    const t0 = Date.now();
+    expect(await exitWithin(cli.exited, 2000)).toBe(130);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(cli.stderr()).toContain("bunhttp: stopped at once");
+  } finally {
+    stuck?.close();
+    cli.kill("SIGKILL");
+    await cli.exited;
+  }
+});
