@@ -11,7 +11,10 @@ export default {
         const type = req.headers.get("content-type") ?? "";
         const fields = type.includes("json")
           ? ((await req.json()) as Record<string, unknown>)
-          : Object.fromEntries((await req.formData()).entries());
+          : Object.fromEntries(
+              // An uploaded file shows as its name, type and size (a File would show as {}).
+              [...(await req.formData()).entries()].map(([k, v]) => [k, typeof v === "string" ? v : { name: v.name, type: v.type, size: v.size }]),
+            );
         return Response.json({
           method: req.method,
           path: new URL(req.url).pathname,

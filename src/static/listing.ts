@@ -26,6 +26,9 @@ export function readListing(dir: string, showHidden: boolean, root?: string): Li
   for (const dirent of readdirSync(dir, { withFileTypes: true })) {
     const name = dirent.name;
     if (!showHidden && name.startsWith(".") && name !== ".well-known") continue;
+    // A name with a control character or a backslash could not be asked for (resolve.ts refuses such
+    // paths with 400): no link that cannot work.
+    if (!linkable(name)) continue;
     if (root !== undefined && dirent.isSymbolicLink() && !isInsideRoot(join(dir, name), root)) continue;
     let st;
     try {
@@ -60,6 +63,15 @@ export function sortListing(entries: ListingEntry[], key: SortKey, descending: b
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Whether a name can be asked for as a path segment: no control character, DEL or backslash. */
+function linkable(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === 92) return false;
+  }
+  return true;
 }
 
 /** Percent-encodes a file name for use as one path segment of a link. */

@@ -54,3 +54,26 @@ describe("names in a page", () => {
     expect([0, 1023, 1024, 10 * 1024, 1536 * 1024, 5 * 1024 ** 4 * 1024].map(formatSize)).toEqual(["0 B", "1023 B", "1.0 KiB", "10 KiB", "1.5 MiB", "5120 TiB"]);
   });
 });
+
+describe("names that could not be asked for", () => {
+  test("are left out of the listing, so every link in it works", async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { serve } = await import("../../src/index.ts");
+    const dir = mkdtempSync(join(tmpdir(), "bunhttp-listing-"));
+    for (const name of ["ok.txt", "back\\slash.txt", "tab\there.txt", "new\nline.txt", "del\x7f.txt", "sp ace.txt"]) writeFileSync(join(dir, name), "x");
+    const s = serve({ port: 0, hostname: "127.0.0.1", log: "off", root: dir });
+    try {
+      const json = (await (await fetch(new URL("/", s.url), { headers: { Accept: "application/json" } })).json()) as { entries: { name: string }[] };
+      expect(json.entries.map((e) => e.name).sort()).toEqual(["ok.txt", "sp ace.txt"]);
+      const html = await (await fetch(new URL("/", s.url), { headers: { Accept: "text/html" } })).text();
+      const links = [...html.matchAll(/<a href="([^"]+)"/g)].map((m) => m[1]!).filter((h) => !h.startsWith("?") && h !== "../");
+      expect(links.sort()).toEqual(["ok.txt", "sp%20ace.txt"]);
+      for (const href of links) expect((await fetch(new URL(href, s.url))).status).toBe(200);
+    } finally {
+      await s.stop(true);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
