@@ -1,7 +1,7 @@
 // Command line: settings (flags, environment, config file) → serve(), signals, workers.
 // Errors are one line on stderr and exit code 1.
 import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, networkInterfaces } from "node:os";
 import { resolve } from "node:path";
 import { ConfigError, helpText, loadSettings, type Settings } from "./config.ts";
 import type { Reply } from "./server/reply.ts";
@@ -169,18 +169,43 @@ function startRedirect(s: Settings, httpsPort: number): Server {
   });
 }
 
+/** The addresses other machines reach us at, when listening on every interface (as `serve` lists them). */
+export function networkUrls(host: string, port: number, protocol: string): string[] {
+  if (host !== "0.0.0.0" && host !== "::") return [];
+  const urls: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.internal || (a.family === "IPv6" && (host === "0.0.0.0" || a.address.startsWith("fe80")))) continue;
+      urls.push(`${protocol}://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${port}/`);
+    }
+  }
+  return urls;
+}
+
 function banner(server: Server, s: Settings, root: string, workers: number): void {
   const color = process.stdout.isTTY && !process.env.NO_COLOR;
   const c = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
+  const network = networkUrls(s.host, server.url.port === "" ? s.port : Number(server.url.port), server.url.protocol.slice(0, -1));
   if (process.stdout.isTTY) {
     process.stdout.write(
       `\n  ${c(1, "bunhttp")} serving ${c(36, root)}${workers > 1 ? ` with ${workers} workers` : ""}\n\n` +
-        `  ${c(32, "➜")}  ${c(1, server.url.href)}\n` +
-        (s.host === "0.0.0.0" ? `  ${c(32, "➜")}  listening on every interface\n` : "") +
+        `  ${c(32, "➜")}  Local:   ${c(1, server.url.href)}\n` +
+        network.map((u) => `  ${c(32, "➜")}  Network: ${c(1, u)}\n`).join("") +
         "\n",
     );
   } else {
     process.stderr.write(`bunhttp: serving ${root} at ${server.url.href}${workers > 1 ? ` (${workers} workers)` : ""}\n`);
+    for (const u of network) process.stderr.write(`bunhttp: on the network at ${u}\n`);
+  }
+}
+
+/** --open: the URL in the default browser, where there is one to start (else one line says so). */
+function openBrowser(url: string): void {
+  const argv = process.platform === "darwin" ? ["open", url] : process.platform === "win32" ? ["cmd", "/c", "start", "", url] : ["xdg-open", url];
+  try {
+    Bun.spawn(argv, { stdio: ["ignore", "ignore", "ignore"] }).unref();
+  } catch {
+    process.stderr.write(`bunhttp: --open: cannot start ${argv[0]} to open ${url}\n`);
   }
 }
 
@@ -203,6 +228,7 @@ async function runServer(s: Settings, reusePort: boolean, quiet: boolean): Promi
     }
   }
   if (!quiet) banner(server, s, opts.root!, 1);
+  if (!quiet && s.open) openBrowser(server.url.href);
   if (process.send) process.send({ listening: server.port });
 
   let stopping = false;
@@ -260,6 +286,7 @@ async function runSupervisor(s: Settings, argv: string[], workers: number): Prom
           for (let i = 1; i < workers; i++) start(i, 0);
           const url = new URL(`${s.tlsCert ? "https" : "http"}://${s.host.includes(":") ? `[${s.host}]` : s.host}:${s.port}/`);
           banner({ url } as Server, s, resolve(s.root), workers);
+          if (s.open) openBrowser(url.href);
         }
       },
       onExit(_proc, code, signal) {

@@ -62,6 +62,7 @@ export interface Settings {
   proxyTimeout: number;
   health?: string;
   metrics?: string;
+  open: boolean;
   help: boolean;
   /** The settings the user gave (file, environment or flag), as opposed to defaults. */
   given?: ReadonlySet<keyof Settings>;
@@ -97,6 +98,7 @@ export const DEFAULTS: Settings = {
   log: "common",
   proxyProtocol: false,
   proxyTimeout: 60_000,
+  open: false,
   help: false,
 };
 
@@ -108,6 +110,7 @@ export const SETTINGS: Setting[] = [
   { key: "workers", kind: "workers", group: "Server", arg: "n|auto", help: "processes sharing the port (SO_REUSEPORT); auto = one per core" },
   { key: "config", kind: "path", group: "Server", arg: "file", help: "JSON file with any of these settings (keys in camelCase)", flagOnly: true },
   { key: "health", kind: "string", group: "Server", arg: "path", help: "answer 200 \"ok\" at this path, e.g. /healthz (off by default)" },
+  { key: "open", kind: "bool", group: "Server", help: "open the server's URL in the default browser once it listens" },
 
   { key: "dotfiles", kind: { enum: ["allow", "deny"] }, group: "Static files", arg: "allow|deny", help: 'files and folders starting with "." (/.well-known/ is always served)' },
   { key: "listing", kind: "bool", group: "Static files", help: "list directories without index.html (--no-listing: 404)" },

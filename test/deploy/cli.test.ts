@@ -387,3 +387,34 @@ describe("--app", () => {
     }
   });
 });
+
+describe("the banner and --open", () => {
+  test("--host 0.0.0.0: each address on the network is listed beside the local one", async () => {
+    const { networkInterfaces } = await import("node:os");
+    const cli = await startCli(["--port", "0", "--host", "0.0.0.0", "--log", "off", root]);
+    try {
+      const listed = [...cli.stderr().matchAll(/on the network at (\S+)/g)].map((m) => m[1]!);
+      const want = Object.values(networkInterfaces())
+        .flatMap((l) => l ?? [])
+        .filter((a) => !a.internal && a.family === "IPv4")
+        .map((a) => `http://${a.address}:${cli.port}/`);
+      expect(listed.sort()).toEqual(want.sort());
+      for (const url of listed) expect((await fetch(new URL("/a.txt", url))).status).toBe(200);
+    } finally {
+      cli.kill();
+    }
+  });
+
+  test("--open starts the browser opener with the server's URL", async () => {
+    const bin = tempDir();
+    const seen = join(bin, "opened.txt");
+    writeFileSync(join(bin, "xdg-open"), `#!/bin/sh\necho "$@" > ${seen}\n`, { mode: 0o755 });
+    const cli = await startCli(["--port", "0", "--log", "off", "--open", root], { PATH: `${bin}:${process.env.PATH}` });
+    try {
+      await pollUntil(() => existsSync(seen) && readFileSync(seen, "utf8").trim() !== "", 5000);
+      expect(readFileSync(seen, "utf8").trim()).toBe(cli.url.href);
+    } finally {
+      cli.kill();
+    }
+  });
+});
