@@ -5,7 +5,7 @@
 // Failures before a response head become 502 (504 when the upstream is too slow); after it, the
 // client's connection is cut (a Content-Length promised can no longer be kept). A connection goes
 // back to the pool only after a clean, complete response to a completely sent request.
-import { copyBytes } from "../http/chars.ts";
+import { concatBytes, copyBytes } from "../http/chars.ts";
 import type { BodySink } from "../http/chunked.ts";
 import { errorName } from "../http/errors.ts";
 import { BODY, FAILED, INCOMPLETE, parseResponseHead } from "../http/response-parser.ts";
@@ -158,18 +158,13 @@ export class Exchange extends PendingReply implements BodySource, UpstreamUser, 
     this.#received = true;
     if (this.#state === STATE.HEAD) this.#onHeadBytes(chunk);
     else if (this.#state === STATE.BODY) this.#onBody(chunk, 0, chunk.length);
-    else if (this.#state === STATE.SWITCHING) this.#rest = concat(this.#rest, chunk); // (paused: at most a read)
+    else if (this.#state === STATE.SWITCHING) this.#rest = concatBytes([this.#rest, chunk]); // (paused: at most a read)
     else this.conn.close();
   }
 
   #onHeadBytes(chunk: Uint8Array): void {
-    let buf = chunk;
-    if (this.#partial !== null) {
-      buf = new Uint8Array(this.#partial.length + chunk.length);
-      buf.set(this.#partial);
-      buf.set(chunk, this.#partial.length);
-      this.#partial = null;
-    }
+    const buf = this.#partial === null ? chunk : concatBytes([this.#partial, chunk]);
+    this.#partial = null;
     const head = this.conn.head;
     let start = 0;
     for (;;) {
@@ -458,13 +453,6 @@ function piece(buf: Uint8Array, start: number, end: number): Uint8Array {
   if (end - start > 16 * 1024) return buf.subarray(start, end);
   const out = new Uint8Array(end - start);
   copyBytes(buf, start, end, out, 0);
-  return out;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
   return out;
 }
 

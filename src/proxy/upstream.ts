@@ -4,6 +4,7 @@
 // closing) or when the pool already holds MAX_IDLE. A connection is a Bun.connect socket with a
 // one-slot write queue (socket.write drops what the kernel does not take: ../shared/BUN-NOTES.md).
 import type { Socket } from "bun";
+import { concatBytes } from "../http/chars.ts";
 import { ChunkedDecoder } from "../http/chunked.ts";
 import { ResponseHead } from "../http/response-parser.ts";
 
@@ -54,7 +55,7 @@ export class UpstreamConnection {
     const socket = this.socket;
     if (socket === null || this.#pending !== null) {
       const rest = borrowed || length !== bytes.length ? bytes.slice(0, length) : bytes;
-      this.#pending = this.#pending === null ? rest : concat(this.#pending, rest);
+      this.#pending = this.#pending === null ? rest : concatBytes([this.#pending, rest]);
       return false;
     }
     const n = socket.write(bytes, 0, length);
@@ -87,11 +88,6 @@ export class UpstreamConnection {
     this.#pending = null;
     this.user = null;
     this.socket?.terminate();
-  }
-
-  /** Half-closes once the queue is written (a tunnel whose client finished sending). */
-  end(): void {
-    if (this.#pending === null) this.socket?.shutdown();
   }
 
   // ---- socket events (HANDLERS) ----------------------------------------------------------------
@@ -138,13 +134,6 @@ export class UpstreamConnection {
   onClose(err: Error | null): void {
     this.#gone(err);
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 const HANDLERS = {
@@ -247,11 +236,6 @@ export class Upstream {
     const idle = this.#idle;
     // Oldest first: the bottom of the stack.
     while (idle.length > 0 && now - idle[0]!.idleSince >= IDLE_MS) idle.shift()!.close();
-  }
-
-  /** Idle connections now (tests read it). */
-  get idleCount(): number {
-    return this.#idle.length;
   }
 
   closeAll(): void {
