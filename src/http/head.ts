@@ -107,11 +107,25 @@ export class RequestHead {
    * none (absolute-form with an empty path, authority-form).
    */
   get path(): string {
-    const end = this.queryStart >= 0 ? this.queryStart : this.targetEnd;
+    const end = this.pathEnd;
     if (this.pathStart === end) return "/";
     if (this.#pathOf === this.parsed) return this.#path;
     this.#pathOf = this.parsed;
     return (this.#path = decodeLatin1(this.buf, this.pathStart, end));
+  }
+
+  /** Where the path part of the target ends: at the '?', or with the target. */
+  get pathEnd(): number {
+    return this.queryStart >= 0 ? this.queryStart : this.targetEnd;
+  }
+
+  /** Whether the path, as sent (still percent-encoded), begins with these bytes: no string is made. */
+  pathStartsWith(prefix: Uint8Array): boolean {
+    const start = this.pathStart;
+    if (this.pathEnd - start < prefix.length) return false;
+    const buf = this.buf;
+    for (let k = 0; k < prefix.length; k++) if (buf[start + k] !== prefix[k]) return false;
+    return true;
   }
 
   /** The query without '?', or "" when there is none. */

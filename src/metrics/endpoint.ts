@@ -26,11 +26,7 @@ export function createMetricsHandler(path: string, render: () => string): Handle
   const want = new TextEncoder().encode(path);
   return (req) => {
     const h = req.head;
-    const start = h.pathStart;
-    const end = h.queryStart >= 0 ? h.queryStart : h.targetEnd;
-    if (end - start !== want.length) return null;
-    const buf = h.buf;
-    for (let i = 0; i < want.length; i++) if (buf[start + i] !== want[i]) return null;
+    if (h.pathEnd - h.pathStart !== want.length || !h.pathStartsWith(want)) return null;
     if (h.method !== METHOD.GET && h.method !== METHOD.HEAD) return NOT_ALLOWED;
     // A scrape is counted like any other request once it is answered (as most exporters do): the
     // text it gets does not include itself, the next scrape's does.

@@ -63,7 +63,7 @@ export class Proxy implements ExchangeOwner {
     const head = req.head;
     // CONNECT asks for a tunnel to its target, not for a resource: not ours to pass on (501).
     if (head.method === METHOD.CONNECT) return null;
-    if (hasDotSegment(head.buf, head.pathStart, head.queryStart >= 0 ? head.queryStart : head.targetEnd)) return DOT_SEGMENTS;
+    if (hasDotSegment(head.buf, head.pathStart, head.pathEnd)) return DOT_SEGMENTS;
     const upgrade = head.minor === 1 && head.method === METHOD.GET && head.indexOf("upgrade") >= 0 && hasToken(head.header("connection"), "upgrade");
     const requestBody = req.requestBody;
     // A body in hand (it came with the head) of up to 64 KiB goes up in the head's write (firstBytes);
@@ -222,17 +222,14 @@ export function createProxyHandler(map: ProxyMap, p: Proxy): Handler {
   return (req: ServerRequest) => {
     // Compared with the path's bytes as sent (still percent-encoded): no string is made of it.
     const head = req.head;
-    const buf = head.buf;
-    const start = head.pathStart;
-    const end = head.queryStart >= 0 ? head.queryStart : head.targetEnd;
-    outer: for (let i = 0; i < entries.length; i++) {
+    const length = head.pathEnd - head.pathStart;
+    for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       const prefix = e.prefix;
       const n = prefix.length;
-      if (end - start < n) continue;
-      for (let k = 0; k < n; k++) if (buf[start + k] !== prefix[k]) continue outer;
+      if (!head.pathStartsWith(prefix)) continue;
       // Whole segments: the path ends there, or the prefix ends in '/', or the path goes on with one.
-      if (end - start !== n && prefix[n - 1] !== 47 && buf[start + n] !== 47) continue;
+      if (length !== n && prefix[n - 1] !== 47 && head.buf[head.pathStart + n] !== 47) continue;
       return p.forward(req, e.upstream);
     }
     return null;
