@@ -2,6 +2,7 @@
 // reverse proxy feeds, and their rendering in Prometheus's text exposition format 0.0.4. Counting a
 // response is a few increments in typed arrays (no Map, no string, no object); text is made only when
 // scraped, from these numbers and from gauges read at that moment.
+import type { ProxyObserver } from "../proxy/proxy.ts";
 import type { CacheCounts } from "../static/file-cache.ts";
 
 /** The exposition format's media type (text format 0.0.4). */
@@ -15,13 +16,8 @@ const BUCKETS = new Float64Array(BUCKET_MS);
 /** Status codes are 3 digits (the reply writer refuses others): one slot each. */
 const STATUS_SLOTS = 1000;
 
-/** What the reverse proxy reports, per upstream (its name or address) and per failure reason. */
-export interface UpstreamMetrics {
-  /** A request sent to `upstream`. */
-  upstreamRequest(upstream: string): void;
-  /** A request to `upstream` failed: "connect", "timeout", "framing", "closed"… */
-  upstreamError(upstream: string, reason: string): void;
-}
+/** What the reverse proxy reports, per upstream (its host:port) and per failure reason. */
+export type UpstreamMetrics = ProxyObserver;
 
 /** Read at scrape time: what the listener and the WebSocket set hold now (the Server has these). */
 export interface ServerGauges {

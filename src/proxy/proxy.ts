@@ -23,9 +23,11 @@ export interface ProxyOptions {
   timeout?: number;
 }
 
-/** Told of each request sent upstream and each failure (the metrics' counters). */
+/** Told of each request sent upstream and each failure (the metrics' counters: UpstreamMetrics). */
 export interface ProxyObserver {
+  /** A request sent to `upstream` (host:port). */
   upstreamRequest(upstream: string): void;
+  /** A request to `upstream` failed: "connect", "timeout", "framing" or "closed" (FailReason). */
   upstreamError(upstream: string, reason: string): void;
 }
 
