@@ -387,7 +387,13 @@ export function loadSettings(argv: string[], env: Record<string, string | undefi
 }
 
 export function helpText(): string {
-  const lines = ["bunhttp: a fast, strict HTTP/1.1 server on Bun", "", "Usage: bun run src/index.ts [options] [directory]", ""];
+  const lines = [
+    "bunhttp: a fast, strict HTTP/1.1 server on Bun",
+    "",
+    "Usage: bunhttp [options] [directory]           (installed: bun link, or npm install -g <checkout>)",
+    "       bun run src/index.ts [options] [directory]   (in a checkout)",
+    "",
+  ];
   const flagOf = (s: Setting) => (s.kind === "bool" ? `${flagName(s.key)}, --no-${flagName(s.key).slice(2)}` : `${flagName(s.key)} <${s.arg}>`);
   // One column for every flag, as wide as the widest (--proxy-protocol, --no-proxy-protocol).
   const width = Math.max(...SETTINGS.map((s) => flagOf(s).length)) + 1;

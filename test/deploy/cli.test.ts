@@ -1,8 +1,8 @@
 // The real command line as a child process: errors are one line and exit 1; health check; access logs.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { killAll, runCli, startCli } from "../helpers/child.ts";
+import { killAll, REPO, run, runCli, startCli } from "../helpers/child.ts";
 import { pollUntil } from "../helpers/poll.ts";
 import { freePort, removeTemps, tempDir } from "./helpers.ts";
 
@@ -416,5 +416,17 @@ describe("the banner and --open", () => {
     } finally {
       cli.kill();
     }
+  });
+});
+
+describe("the installed command", () => {
+  // What `bun link` and `npm install -g <checkout>` make: a `bunhttp` on the PATH that is a symlink to
+  // the entry file, run by the kernel through its #! line (so the file must be executable in git).
+  test("a bunhttp symlink to src/index.ts runs as a program", async () => {
+    const bin = tempDir();
+    symlinkSync(join(REPO, "src/index.ts"), join(bin, "bunhttp"));
+    const { code, stdout } = await run(["bunhttp", "--help"], { env: { PATH: `${bin}:${process.env.PATH}` } });
+    expect(code).toBe(0);
+    expect(stdout).toContain("Usage: bunhttp [options] [directory]");
   });
 });
