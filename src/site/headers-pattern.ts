@@ -1,9 +1,10 @@
-// The path pattern of a _headers block, with Netlify's meaning (its headers parser compiles the same
-// pattern to a regular expression): case-insensitive; empty segments ignored; `:name` is one
-// non-empty segment; a segment that is just `*` is anything, the '/' before it included (so `/a/*`
-// takes `/a`); a `*` inside a segment is anything, '/' too (`/*.css` takes `/x/y.css`); a trailing
-// '/' is optional. Literal and `/prefix/*` patterns, nearly all of them, are a string comparison;
-// the others run as an NFA over the path: O(path × pattern) at worst, never exponential.
+// The path pattern of a _headers block, with the meaning Netlify's headers parser gives it (it
+// compiles the pattern to a regular expression): case-insensitive; empty segments ignored; `:name`
+// is one non-empty segment; a `*` inside a segment is anything, '/' too (`/*.css` takes `/x/y.css`);
+// a trailing '/' is optional. A segment that is just `*` is nothing, or a '/' and anything after it:
+// `/a/*` takes `/a` and `/a/b/c` but not `/ab`, which Netlify's expression (`/a/?(.*)`) would.
+// Literal and `/prefix/*` patterns, nearly all of them, are a string comparison; the others run as
+// an NFA over the path: O(path × pattern) steps at worst, never exponential.
 
 import { canonicalPath } from "./rule-path.ts";
 
@@ -25,8 +26,11 @@ export class HeadersPattern {
   readonly #steps: Int32Array;
   /** The literal first segment a path needs (lower case), or null when the pattern takes any. */
   readonly firstSegment: string | null;
-  #now: Uint8Array;
-  #next: Uint8Array;
+  /** The two state lists of a run, and each state's mark (see #run). */
+  readonly #now: Int32Array;
+  readonly #next: Int32Array;
+  readonly #mark: Uint32Array;
+  #generation = 0;
 
   constructor(raw: string) {
     const parts = raw.split("/").filter((p) => p !== "");
@@ -65,8 +69,9 @@ export class HeadersPattern {
       steps.push(OPT_SLASH);
     }
     this.#steps = Int32Array.from(steps);
-    this.#now = new Uint8Array(steps.length + 1);
-    this.#next = new Uint8Array(steps.length + 1);
+    this.#now = new Int32Array(steps.length + 1);
+    this.#next = new Int32Array(steps.length + 1);
+    this.#mark = new Uint32Array(steps.length + 1);
   }
 
   /** Whether the pattern takes `path`: canonical (see rule-path.ts) and lower-cased. */
@@ -80,47 +85,66 @@ export class HeadersPattern {
     return this.#run(path);
   }
 
+  /**
+   * Runs the NFA with sparse state lists: a step costs the live states (two or three for usual
+   * patterns), not the whole pattern. A state is in a list when its mark is the list's generation.
+   */
   #run(path: string): boolean {
-    const steps = this.#steps;
-    const m = steps.length;
+    const m = this.#steps.length;
     let now = this.#now;
     let next = this.#next;
-    now.fill(0);
-    now[0] = 1;
-    this.#close(now);
-    for (let i = 0; i < path.length; i++) {
+    let gen = this.#nextGeneration();
+    let count = this.#add(now, 0, 0, gen);
+    for (let i = 0; i < path.length && count > 0; i++) {
       const c = path.charCodeAt(i);
-      next.fill(0);
-      let alive = false;
-      for (let s = 0; s < m; s++) {
-        if (now[s] === 0) continue;
-        const step = steps[s]!;
+      const nextGen = this.#nextGeneration();
+      let n = 0;
+      for (let k = 0; k < count; k++) {
+        const s = now[k]!;
+        if (s === m) continue;
+        const step = this.#steps[s]!;
         if (step >= 0) {
-          if (step === c) (next[s + 1] = 1), (alive = true);
+          if (step === c) n = this.#add(next, n, s + 1, nextGen);
         } else if (step === SEG_ONE) {
-          if (c !== 47) (next[s + 1] = 1), (alive = true);
+          if (c !== 47) n = this.#add(next, n, s + 1, nextGen);
         } else if (step === SEG_MORE) {
-          if (c !== 47) (next[s] = 1), (alive = true);
-        } else if (step === ANY) (next[s] = 1), (alive = true);
-        else if (c === 47) (next[s + 1] = 1), (alive = true); // OPT_SLASH, STAR_SEGMENT
+          if (c !== 47) n = this.#add(next, n, s, nextGen);
+        } else if (step === ANY) n = this.#add(next, n, s, nextGen);
+        else if (c === 47) n = this.#add(next, n, s + 1, nextGen); // OPT_SLASH, STAR_SEGMENT read a '/'
       }
-      if (!alive) return false;
-      this.#close(next);
       const t = now;
       now = next;
       next = t;
+      count = n;
+      gen = nextGen;
     }
-    return now[m] === 1;
+    return this.#mark[m] === gen && count > 0;
   }
 
-  /** Adds the states reachable without reading: past an optional '/' or a star that takes nothing. */
-  #close(set: Uint8Array): void {
+  /**
+   * Adds state `s` to `list` (holding `n`), with the states it reaches without reading: each state
+   * has at most one such successor (past an optional '/', or a star that takes nothing).
+   */
+  #add(list: Int32Array, n: number, s: number, gen: number): number {
     const steps = this.#steps;
-    for (let s = 0; s < steps.length; s++) {
-      if (set[s] === 0) continue;
+    const mark = this.#mark;
+    while (mark[s] !== gen) {
+      mark[s] = gen;
+      list[n++] = s;
+      if (s === steps.length) break;
       const step = steps[s];
-      if (step === OPT_SLASH || step === ANY || step === SEG_MORE) set[s + 1] = 1;
-      else if (step === STAR_SEGMENT) set[s + 2] = 1;
+      if (step === OPT_SLASH || step === ANY || step === SEG_MORE) s++;
+      else if (step === STAR_SEGMENT) s += 2;
+      else break;
     }
+    return n;
+  }
+
+  #nextGeneration(): number {
+    if (this.#generation === 0xffffffff) {
+      this.#mark.fill(0);
+      this.#generation = 0;
+    }
+    return ++this.#generation;
   }
 }

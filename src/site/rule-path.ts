@@ -54,6 +54,8 @@ function utf8Length(bytes: number[], i: number): number {
   return n;
 }
 
+const utf8Decoder = new TextDecoder();
+
 /** Decodes one run of %XX bytes into canonical text. */
 function canonicalBytes(bytes: number[]): string {
   let out = "";
@@ -70,7 +72,7 @@ function canonicalBytes(bytes: number[]): string {
       i++;
       continue;
     }
-    out += new TextDecoder().decode(new Uint8Array(bytes.slice(i, i + n)));
+    out += utf8Decoder.decode(new Uint8Array(bytes.slice(i, i + n)));
     i += n;
   }
   return out;
