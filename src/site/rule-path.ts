@@ -138,7 +138,8 @@ export function encodeValue(v: string, context: ValueContext): string {
     else keep = LITERAL[c] === 1;
     if (keep) continue;
     out += v.slice(from, i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < v.length) {
+    const low = i + 1 < v.length ? v.charCodeAt(i + 1) : 0;
+    if (c >= 0xd800 && c <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) {
       for (const b of utf8.encode(v.slice(i, i + 2))) out += escapeByte(b);
       i++;
     } else if (c >= 128) for (const b of utf8.encode(v[i]!)) out += escapeByte(b);

@@ -42,6 +42,7 @@ const ENCODED: [string, ValueContext, string][] = [
   ["a\r\nb", IN_SPLAT, "a%0D%0Ab"],
   ["a b", IN_SEGMENT, "a%20b"],
   ["100%", IN_SEGMENT, "100%25"],
+  ["\uD800x", IN_SEGMENT, "%EF%BF%BDx"], // a lone surrogate does not swallow the next character
 ];
 
 describe("canonicalPath", () => {
