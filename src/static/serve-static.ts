@@ -8,7 +8,7 @@ import type { HandlerResult } from "../server/reply.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { METHOD } from "../http/parser.ts";
 import { CompressedFiles } from "./compressed-files.ts";
-import { type CacheCounts, FileCache } from "./file-cache.ts";
+import { type CacheCounts, FileCache, type HtmlTransform } from "./file-cache.ts";
 import { replyWithFile } from "./file-reply.ts";
 import { statInside } from "./file-system.ts";
 import { listingReply } from "./listing.ts";
@@ -37,6 +37,8 @@ export interface StaticOptions {
   fallthrough?: boolean;
   /** Compression in memory of files of a compressible type (default on); false: precompressed siblings only. */
   compress?: CompressOptions | false;
+  /** Applied to HTML files as they are loaded (live reload's script); absent: sent as they are. */
+  transformHtml?: HtmlTransform;
 }
 
 export interface CompressOptions {
@@ -46,8 +48,11 @@ export interface CompressOptions {
   cacheSize?: number;
 }
 
-/** The handler, and its file cache's hit and miss counts (for the metrics). */
-export type StaticHandler = Handler & { readonly cacheCounts: CacheCounts };
+/**
+ * The handler, its file cache's hit and miss counts (for the metrics), and `markStale`: every cached
+ * file is checked again at its next request (live reload calls it when files change).
+ */
+export type StaticHandler = Handler & { readonly cacheCounts: CacheCounts; markStale(): void };
 
 export const DEFAULT_COMPRESS_MIN_SIZE = 1024;
 export const DEFAULT_COMPRESS_CACHE_SIZE = 64 * 1024 * 1024;
@@ -68,6 +73,7 @@ export function createStaticHandler(options: StaticOptions): StaticHandler {
     totalLimit: options.cacheTotalLimit ?? 64 * 1024 * 1024,
     cacheControl: options.cacheControl,
     compressMinSize: compress === null ? null : (compress.minSize ?? DEFAULT_COMPRESS_MIN_SIZE),
+    transformHtml: options.transformHtml,
   });
   const files = compress === null ? null : new CompressedFiles({ budget: compress.cacheSize ?? DEFAULT_COMPRESS_CACHE_SIZE });
   const boundary = `bunhttp-${crypto.randomUUID().replaceAll("-", "")}`;
@@ -110,5 +116,5 @@ export function createStaticHandler(options: StaticOptions): StaticHandler {
       }
     }
   }
-  return Object.assign(serveStatic, { cacheCounts: cache as CacheCounts });
+  return Object.assign(serveStatic, { cacheCounts: cache as CacheCounts, markStale: () => cache.markStale() });
 }
