@@ -28,7 +28,7 @@ export interface ServeOptions extends Omit<ListenOptions, "port" | "tls">, Omit<
   handler?: Handler;
   /** A directory to serve files from, after routes and `handler` declined. */
   root?: string;
-  static?: Omit<StaticOptions, "root" | "compress" | "transformHtml">;
+  static?: Omit<StaticOptions, "root" | "compress" | "transformHtml" | "revalidateAlways">;
   /**
    * Live reload (off by default): HTML files under `root` get a script that reloads the page when a
    * file under `root` changes (a stylesheet is swapped without a reload). Its event stream and script

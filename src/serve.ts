@@ -191,10 +191,11 @@ export function serve(options: ServeOptions = {}): Server {
           root: options.root,
           compress,
           transformHtml: watching ? LIVE_RELOAD_HTML : undefined,
+          revalidateAlways: watching,
         })
       : null;
   const liveReload = watching
-    ? createLiveReload(options.root!, () => staticHandler!.markStale(), typeof options.watch === "object" ? options.watch : {})
+    ? createLiveReload(options.root!, typeof options.watch === "object" ? options.watch : {})
     : null;
   // The proxy prefixes, with their pool of upstream connections (made once, kept across reloads).
   const proxies = options.proxy !== undefined ? new Proxy({ timeout: options.proxyTimeout }) : null;

@@ -44,6 +44,7 @@ export class EventStream implements BodySource {
       waiting(piece);
       return;
     }
+    if (piece === HEARTBEAT && this.#queue.length > 0) return; // something is on its way already
     if (this.#queue.length >= MAX_QUEUED) this.#queue = [RELOAD_EVENT];
     else this.#queue.push(piece);
   }

@@ -1,8 +1,8 @@
-// --watch: live reload. HTML files get a script tag (htmlTransform, applied by the static file
-// cache as it loads them); the script opens an event stream under the reserved /.bunhttp/ path;
-// when files under the root change, the static caches are marked stale first, then every open
-// stream gets "css" (only stylesheets changed: the page swaps them) or "reload". Bounded: at most
-// `maxClients` streams (more get 503), and what each queues is capped (event-stream.ts).
+// --watch: live reload. HTML files get a script tag (LIVE_RELOAD_HTML, applied by the static file
+// cache as it loads them, which also stat()s every file at every request while watching); the script
+// opens an event stream under the reserved /.bunhttp/ path; when files under the root change, every
+// open stream gets "css" (only stylesheets changed: the page swaps them) or "reload". Bounded: at
+// most `maxClients` streams (more get 503), and what each queues is capped (event-stream.ts).
 import { METHOD } from "../http/parser.ts";
 import type { Handler } from "../server/handler.ts";
 import type { Reply } from "../server/reply.ts";
@@ -68,15 +68,14 @@ const TOO_MANY: Reply = {
 
 const PREFIX = encoder.encode(RESERVED_PREFIX);
 
-/** Watches `root`; `onChange` runs first on each batch of changes (the static caches drop what they trust). */
-export function createLiveReload(root: string, onChange: () => void, options: LiveReloadOptions = {}): LiveReload {
+/** Watches `root` and answers the pages watching it. */
+export function createLiveReload(root: string, options: LiveReloadOptions = {}): LiveReload {
   const maxClients = options.maxClients ?? 1000;
   const streams = new Set<EventStream>();
   const forget = (s: EventStream) => streams.delete(s);
   let closed = false;
 
   const watcher = watchTree(root, options.debounceMs ?? 75, (paths) => {
-    onChange();
     const css = paths.length > 0 && paths.every((p) => p !== null && p.endsWith(".css"));
     const event = encodeEvent(css ? "css" : "reload", JSON.stringify(paths));
     for (const s of streams) s.push(event);

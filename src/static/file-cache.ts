@@ -2,9 +2,8 @@
 // for the file and for each precompressed sibling; compressed variants made in memory hang off the
 // entry too (compressed-files.ts). A hit is one Map lookup. An entry is trusted for a second, then the
 // file and its siblings are stat()ed again, and the entry dropped if any changed. Request lookups are
-// counted (hits and misses, plain numbers the metrics read). With an HtmlTransform (--watch), HTML
-// files are read whole and transformed once as the entry is built; markStale() makes every entry be
-// checked again at its next request.
+// counted (hits and misses, plain numbers the metrics read). While watching (--watch), HTML files are
+// read whole and transformed once as the entry is built, and no entry is trusted without a stat().
 import type { BigIntStats } from "node:fs";
 import { concatBytes } from "../http/chars.ts";
 import { getDateLine } from "../http/date.ts";
@@ -93,6 +92,11 @@ export interface FileCacheOptions {
   compressMinSize: number | null;
   /** Applied to HTML files as they are loaded (absent: their bytes are sent as they are). */
   transformHtml?: HtmlTransform;
+  /**
+   * Every request stat()s its file, with no second of trust: while watching, a page reloads the
+   * moment a file changes, and with --workers another process may have seen the change first.
+   */
+  revalidateAlways?: boolean;
 }
 
 /** How often request paths were found in the cache, and not (absent, or stale and dropped). */
@@ -135,7 +139,7 @@ export class FileCache implements CacheCounts {
     if (e === undefined) return undefined;
     if (now - e.checkedAt < REVALIDATE_MS) return e;
     if (isFresh(e)) {
-      e.checkedAt = now;
+      e.checkedAt = this.#trustedFrom(now);
       return e;
     }
     this.#evict(key);
@@ -160,9 +164,9 @@ export class FileCache implements CacheCounts {
     return this.add(k, path, name, st, now);
   }
 
-  /** Every entry is stat()ed again at its next request (files changed: live reload). */
-  markStale(): void {
-    for (const e of this.#entries.values()) e.checkedAt = -Infinity;
+  /** When an entry checked `now` was checked, as far as trusting it goes (never, with revalidateAlways). */
+  #trustedFrom(now: number): number {
+    return this.#options.revalidateAlways ? -Infinity : now;
   }
 
   #evict(key: string): void {
@@ -216,7 +220,7 @@ export class FileCache implements CacheCounts {
       mask |= 1 << c;
     }
     const made = [undefined, undefined, undefined];
-    return { contentType, cacheControl, common, identity, sibling, siblings: mask, compressible, varies, made, transformed, checkedAt: now };
+    return { contentType, cacheControl, common, identity, sibling, siblings: mask, compressible, varies, made, transformed, checkedAt: this.#trustedFrom(now) };
   }
 
   #readVariant(path: string, st: BigIntStats, coding: CodingName | null, common: string): Variant | null {

@@ -39,6 +39,8 @@ export interface StaticOptions {
   compress?: CompressOptions | false;
   /** Applied to HTML files as they are loaded (live reload's script); absent: sent as they are. */
   transformHtml?: HtmlTransform;
+  /** Every request stat()s its file (live reload); default: a cached file is trusted for a second. */
+  revalidateAlways?: boolean;
 }
 
 export interface CompressOptions {
@@ -48,11 +50,8 @@ export interface CompressOptions {
   cacheSize?: number;
 }
 
-/**
- * The handler, its file cache's hit and miss counts (for the metrics), and `markStale`: every cached
- * file is checked again at its next request (live reload calls it when files change).
- */
-export type StaticHandler = Handler & { readonly cacheCounts: CacheCounts; markStale(): void };
+/** The handler, and its file cache's hit and miss counts (for the metrics). */
+export type StaticHandler = Handler & { readonly cacheCounts: CacheCounts };
 
 export const DEFAULT_COMPRESS_MIN_SIZE = 1024;
 export const DEFAULT_COMPRESS_CACHE_SIZE = 64 * 1024 * 1024;
@@ -74,6 +73,7 @@ export function createStaticHandler(options: StaticOptions): StaticHandler {
     cacheControl: options.cacheControl,
     compressMinSize: compress === null ? null : (compress.minSize ?? DEFAULT_COMPRESS_MIN_SIZE),
     transformHtml: options.transformHtml,
+    revalidateAlways: options.revalidateAlways,
   });
   const files = compress === null ? null : new CompressedFiles({ budget: compress.cacheSize ?? DEFAULT_COMPRESS_CACHE_SIZE });
   const boundary = `bunhttp-${crypto.randomUUID().replaceAll("-", "")}`;
@@ -116,5 +116,5 @@ export function createStaticHandler(options: StaticOptions): StaticHandler {
       }
     }
   }
-  return Object.assign(serveStatic, { cacheCounts: cache as CacheCounts, markStale: () => cache.markStale() });
+  return Object.assign(serveStatic, { cacheCounts: cache as CacheCounts });
 }
