@@ -3,7 +3,7 @@
 // and Range on them; the 404 page and the SPA index injected too; a file past the 8 MiB cap, and
 // every file without --watch, sent byte for byte as on disk.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import zlib from "node:zlib";
@@ -52,6 +52,9 @@ function decode(res: RawResponse): Buffer {
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), "bunhttp-lr-inject-"));
   for (const [name, text] of Object.entries(FILES)) writeFileSync(join(root, name), text);
+  // A minute old: its date is a strong validator (If-Range by date holds for a plain file).
+  const minuteAgo = new Date(Date.now() - 60_000);
+  utimesSync(join(root, "index.html"), minuteAgo, minuteAgo);
   // A precompressed sibling of the plain bytes: a watched server must not send it for the page.
   writeFileSync(join(root, "big.html.gz"), zlib.gzipSync(BIG));
   // Past the cap: served untouched, from disk.
@@ -142,6 +145,23 @@ describe("with --watch", () => {
     expect(mid.status).toBe(206);
     expect(mid.text()).toBe(injected(LARGE).slice(10, 20));
     expect(mid.header("content-range")).toBe(`bytes 10-19/${Buffer.byteLength(injected(LARGE))}`);
+  });
+
+  test("If-Range: the injected page's ETag resumes; a date (the plain file's too) gets the whole page", async () => {
+    const full = await exchange(watched.port, GET("/index.html"));
+    const want = injected(FILES["index.html"]!);
+    const byTag = await exchange(watched.port, GET("/index.html", `Range: bytes=0-4\r\nIf-Range: ${full.header("etag")}\r\n`));
+    expect(byTag.status).toBe(206);
+    expect(byTag.text()).toBe(want.slice(0, 5));
+    const plainTag = (await exchange(plain.port, HEAD("/index.html"))).header("etag")!;
+    const byPlainTag = await exchange(watched.port, GET("/index.html", `Range: bytes=0-4\r\nIf-Range: ${plainTag}\r\n`));
+    expect(byPlainTag.status).toBe(200);
+    const byDate = await exchange(watched.port, GET("/index.html", `Range: bytes=0-4\r\nIf-Range: ${full.header("last-modified")}\r\n`));
+    expect(byDate.status).toBe(200);
+    expect(byDate.text()).toBe(want);
+    // Without --watch the same date resumes the plain file.
+    const plainByDate = await exchange(plain.port, GET("/index.html", `Range: bytes=0-4\r\nIf-Range: ${full.header("last-modified")}\r\n`));
+    expect(plainByDate.status).toBe(206);
   });
 
   test("the 404 page and the SPA's index.html are HTML too: injected", async () => {
