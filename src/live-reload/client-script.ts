@@ -1,6 +1,8 @@
 // What a watched page runs: the script tag injected into HTML files, and the script it loads. The
 // script listens to the event stream beside it (same folder, so a page served under another prefix
-// finds it too): "reload" reloads the page; "css" swaps the stylesheets that changed, without a reload.
+// finds it too): "reload" reloads the page; "css" swaps the stylesheets that changed, without a reload;
+// a stream that comes back after it was lost (the server restarted) reloads too, since files may have
+// changed meanwhile.
 
 /** Everything live reload answers sits under this path; no file of the site is served there. */
 export const RESERVED_PREFIX = "/.bunhttp/";
@@ -19,6 +21,13 @@ export const CLIENT_SCRIPT = `// bunhttp --watch: reloads this page when a file 
   var script = document.currentScript;
   var base = script && script.src ? script.src : location.href;
   var source = new EventSource(new URL("live-reload", base).href);
+  var lost = false;
+  source.addEventListener("error", function () {
+    lost = true;
+  });
+  source.addEventListener("open", function () {
+    if (lost) location.reload();
+  });
   source.addEventListener("reload", function () {
     location.reload();
   });

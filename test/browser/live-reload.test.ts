@@ -1,6 +1,7 @@
 // --watch in headless Chromium: editing an HTML file reloads the page (a navigation of type
 // "reload", new text, a window variable gone); editing a stylesheet changes the computed style
-// with no reload (the window variable set before is still there).
+// with no reload (the window variable set before is still there); a server that restarts (its
+// event stream lost, then back) reloads the page.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -75,6 +76,19 @@ describe.skipIf(!haveChromium)("live reload in Chromium", () => {
     expect(hrefs).toHaveLength(2);
     expect(hrefs.filter((h) => h.startsWith("/css/site.css?bunhttp-reload="))).toHaveLength(1);
     expect(hrefs).toContain("/other.css"); // not the changed one: left alone
+    await p.close();
+  });
+
+  test("the server restarts: once the stream is back, the page reloads", async () => {
+    const p = await openSite();
+    await p.evaluate("window.marker = 42");
+    const port = server.port;
+    await server.stop(true);
+    writeFileSync(join(dir, "index.html"), page("while away"));
+    server = serve({ port, hostname: "127.0.0.1", root: dir, log: "off", watch: true });
+    // EventSource retries after the `retry: 1000` the stream opened with.
+    await p.waitForFunction('document.getElementById("text")?.textContent === "while away"', undefined, { timeout: 5000 });
+    expect(await p.evaluate("window.marker")).toBeUndefined();
     await p.close();
   });
 });
