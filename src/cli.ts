@@ -95,6 +95,7 @@ export async function toServeOptions(s: Settings, reusePort: boolean): Promise<S
       cacheFileLimit: s.cacheFileLimit,
       cacheTotalLimit: s.cacheSize,
     },
+    watch: s.watch,
     compress: s.compress ? { minSize: s.compressMinSize, cacheSize: s.compressCacheSize } : false,
     maxBody: s.maxBody,
     maxHeaderSize: s.maxHeaderSize,

@@ -5,6 +5,7 @@ import type { FetchHandler } from "./app/fetch.ts";
 import type { Routes } from "./app/router.ts";
 import type { UpstreamMetrics } from "./metrics/registry.ts";
 import type { ProxyMap } from "./proxy/proxy.ts";
+import type { LiveReloadOptions } from "./live-reload/live-reload.ts";
 import type { LogFormat } from "./server/access-log.ts";
 import type { Handler } from "./server/handler.ts";
 import type { ListenOptions } from "./server/listen.ts";
@@ -27,7 +28,13 @@ export interface ServeOptions extends Omit<ListenOptions, "port" | "tls">, Omit<
   handler?: Handler;
   /** A directory to serve files from, after routes and `handler` declined. */
   root?: string;
-  static?: Omit<StaticOptions, "root" | "compress">;
+  static?: Omit<StaticOptions, "root" | "compress" | "transformHtml" | "revalidateAlways">;
+  /**
+   * Live reload (off by default): HTML files under `root` get a script that reloads the page when a
+   * file under `root` changes (a stylesheet is swapped without a reload). Its event stream and script
+   * sit under /.bunhttp/, answered before proxies, routes and files. See src/live-reload/.
+   */
+  watch?: boolean | LiveReloadOptions;
   /**
    * br, zstd or gzip, as each client asks, for files and app responses of a compressible type (on
    * by default; false: off, precompressed siblings of files still served). `minSize`: smaller bodies

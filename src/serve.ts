@@ -10,6 +10,7 @@ import { createRoutesHandler } from "./app/routes-handler.ts";
 import { WebRequest } from "./app/web-request.ts";
 import { BUN_MAX_BODY, type BunServeOptions, fromBunOptions } from "./app/bun-options.ts";
 import { routeErrors } from "./app/route-errors.ts";
+import { createLiveReload, LIVE_RELOAD_HTML } from "./live-reload/live-reload.ts";
 import { createMetricsHandler } from "./metrics/endpoint.ts";
 import { logHooks } from "./metrics/log-hook.ts";
 import { Metrics } from "./metrics/registry.ts";
@@ -122,6 +123,7 @@ export function serve(options: ServeOptions = {}): Server {
       accessLog?.reopen();
     },
     stop(closeActive = false) {
+      liveReload?.close(); // (its event streams end, so that they are not requests in flight)
       return listener.stop(closeActive).then(() => {
         accessLog?.close();
         proxies?.close();
@@ -178,12 +180,23 @@ export function serve(options: ServeOptions = {}): Server {
 
   const compress: CompressOptions | false = options.compress === false ? false : typeof options.compress === "object" ? options.compress : {};
   const replyCompression = { minSize: compress === false ? 0 : (compress.minSize ?? DEFAULT_COMPRESS_MIN_SIZE) };
+  const watching = options.watch !== undefined && options.watch !== false && options.root !== undefined;
   // The static handler is made once (its file cache lives across reloads).
   const staticHandler =
     options.root !== undefined
       ? // With an app behind the files, a path with no file is the app's to answer.
-        createStaticHandler({ fallthrough: options.fetch !== undefined, ...options.static, root: options.root, compress })
+        createStaticHandler({
+          fallthrough: options.fetch !== undefined,
+          ...options.static,
+          root: options.root,
+          compress,
+          transformHtml: watching ? LIVE_RELOAD_HTML : undefined,
+          revalidateAlways: watching,
+        })
       : null;
+  const liveReload = watching
+    ? createLiveReload(options.root!, typeof options.watch === "object" ? options.watch : {})
+    : null;
   // The proxy prefixes, with their pool of upstream connections (made once, kept across reloads).
   const proxies = options.proxy !== undefined ? new Proxy({ timeout: options.proxyTimeout }) : null;
   const proxyHandler = proxies !== null ? createProxyHandler(options.proxy!, proxies) : null;
@@ -200,6 +213,8 @@ export function serve(options: ServeOptions = {}): Server {
       const path = options.health;
       next.push((req) => (req.path === path ? HEALTHY : null));
     }
+    // Live reload's reserved /.bunhttp/ paths (with `watch`): before anything a site or app answers.
+    if (liveReload !== null) next.push(liveReload.handler);
     if (proxyHandler !== null) next.push(proxyHandler);
     if (nextRoutes) {
       const hasFallback = nextFetch !== undefined || options.handler !== undefined || options.root !== undefined;

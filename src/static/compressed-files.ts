@@ -13,7 +13,6 @@ import { BEST_SMALL_LIMIT, type Compressor, compressAsync, createCompressor, LEV
 import { HttpException } from "../server/http-exception.ts";
 import { type Coding, CODINGS } from "../compress/negotiate.ts";
 import { type Entry, type MadeSlot, makeVariant, sameFile, type Variant, WHOLE_RESPONSE_LIMIT } from "./file-cache.ts";
-import { makeEtag } from "./file-headers.ts";
 import { openFile, readWholeFile, statOrNull } from "./file-system.ts";
 
 /** Builds at once: each holds a compressor (up to ~40 MiB at the best levels) and its input. */
@@ -98,7 +97,8 @@ export class CompressedFiles {
     m = new Made(key);
     this.#cache.add(key, m);
     e.made[c] = m;
-    const small = e.identity.size <= BEST_SMALL_LIMIT;
+    // (A transformed file's bytes exist only in memory: never streamed from disk.)
+    const small = e.identity.size <= BEST_SMALL_LIMIT || e.transformed;
     let ok: boolean;
     if (small) {
       let settle!: () => void;
@@ -208,11 +208,12 @@ export class CompressedFiles {
 
   /**
    * The variant for compressed bytes: a weak ETag for the fast level (the best level's bytes will
-   * replace them, with the same meaning), a strong one for the best.
+   * replace them, with the same meaning), a strong one for the best. Its tag is the identity's with
+   * the coding added (`"…-gzip"`), so a transformed file's (live reload) differs from the plain one's.
    */
   #variantOf(e: Entry, c: Coding, level: Level, bytes: Uint8Array): Variant {
     const id = e.identity;
-    const tag = makeEtag(id.stats, CODINGS[c].name);
+    const tag = `${id.etag.slice(0, -1)}-${CODINGS[c].name}"`;
     return makeVariant(id.path, id.stats, CODINGS[c].name, e.common, level === LEVEL.FAST ? `W/${tag}` : tag, bytes, bytes.length);
   }
 

@@ -2,7 +2,8 @@
 // for the file and for each precompressed sibling; compressed variants made in memory hang off the
 // entry too (compressed-files.ts). A hit is one Map lookup. An entry is trusted for a second, then the
 // file and its siblings are stat()ed again, and the entry dropped if any changed. Request lookups are
-// counted (hits and misses, plain numbers the metrics read).
+// counted (hits and misses, plain numbers the metrics read). While watching (--watch), HTML files are
+// read whole and transformed once as the entry is built, and no entry is trusted without a stat().
 import type { BigIntStats } from "node:fs";
 import { concatBytes } from "../http/chars.ts";
 import { getDateLine } from "../http/date.ts";
@@ -64,7 +65,18 @@ export interface Entry {
   varies: boolean;
   /** Variants compressed in memory, by Coding. */
   made: (MadeSlot | undefined)[];
+  /** Its identity bytes are the file's, transformed (siblings on disk are not its bytes: ignored). */
+  transformed: boolean;
   checkedAt: number;
+}
+
+/** What becomes of HTML files as they are loaded (live reload's script), and how their ETag says so. */
+export interface HtmlTransform {
+  /** Added inside the ETag (`"…-lr"`), so a transformed answer never matches the plain file's. */
+  readonly etagSuffix: string;
+  /** HTML files larger than this are served untouched (and streamed from disk as usual). */
+  readonly maxSize: number;
+  apply(html: Uint8Array): Uint8Array;
 }
 
 export interface FileCacheOptions {
@@ -78,6 +90,13 @@ export interface FileCacheOptions {
   cacheControl: string | undefined;
   /** Files at least this large, of a compressible type, are compressed in memory; null: never. */
   compressMinSize: number | null;
+  /** Applied to HTML files as they are loaded (absent: their bytes are sent as they are). */
+  transformHtml?: HtmlTransform;
+  /**
+   * Every request stat()s its file, with no second of trust: while watching, a page reloads the
+   * moment a file changes, and with --workers another process may have seen the change first.
+   */
+  revalidateAlways?: boolean;
 }
 
 /** How often request paths were found in the cache, and not (absent, or stale and dropped). */
@@ -120,7 +139,7 @@ export class FileCache implements CacheCounts {
     if (e === undefined) return undefined;
     if (now - e.checkedAt < REVALIDATE_MS) return e;
     if (isFresh(e)) {
-      e.checkedAt = now;
+      e.checkedAt = this.#trustedFrom(now);
       return e;
     }
     this.#evict(key);
@@ -143,6 +162,11 @@ export class FileCache implements CacheCounts {
     const st = statInside(path, this.#options.root);
     if (st === null || !st.isFile()) return null;
     return this.add(k, path, name, st, now);
+  }
+
+  /** When an entry checked `now` was checked, as far as trusting it goes (never, with revalidateAlways). */
+  #trustedFrom(now: number): number {
+    return this.#options.revalidateAlways ? -Infinity : now;
   }
 
   #evict(key: string): void {
@@ -169,8 +193,11 @@ export class FileCache implements CacheCounts {
   #build(path: string, name: string, st: BigIntStats, now: number): Entry | null {
     const contentType = contentTypeFor(name);
     const cacheControl = this.#options.cacheControl ?? defaultCacheControl(name, contentType);
-    // Each sibling's stat, by Coding (null: none).
+    const transform = this.#options.transformHtml;
+    const transformed = transform !== undefined && Number(st.size) <= transform.maxSize && contentType.startsWith("text/html");
+    // Each sibling's stat, by Coding (null: none). A transformed file has none: theirs are the plain bytes.
     const found = CODINGS.map((c) => {
+      if (transformed) return null;
       const s = statInside(path + c.suffix, this.#options.root);
       return s !== null && s.isFile() ? s : null;
     });
@@ -181,7 +208,7 @@ export class FileCache implements CacheCounts {
     // Every response for a path we may send compressed varies by Accept-Encoding, identity included.
     const varies = found.some((s) => s !== null) || compressible;
     if (varies) common += "Vary: Accept-Encoding\r\n";
-    const identity = this.#readVariant(path, st, null, common);
+    const identity = transformed ? transformedVariant(path, st, common, transform) : this.#readVariant(path, st, null, common);
     if (identity === null) return null;
     const sibling: (Variant | undefined)[] = [undefined, undefined, undefined];
     let mask = 0;
@@ -193,7 +220,7 @@ export class FileCache implements CacheCounts {
       mask |= 1 << c;
     }
     const made = [undefined, undefined, undefined];
-    return { contentType, cacheControl, common, identity, sibling, siblings: mask, compressible, varies, made, checkedAt: now };
+    return { contentType, cacheControl, common, identity, sibling, siblings: mask, compressible, varies, made, transformed, checkedAt: this.#trustedFrom(now) };
   }
 
   #readVariant(path: string, st: BigIntStats, coding: CodingName | null, common: string): Variant | null {
@@ -205,6 +232,15 @@ export class FileCache implements CacheCounts {
     }
     return makeVariant(path, st, coding, common, makeEtag(st, coding), body, size);
   }
+}
+
+/** An HTML file's identity variant: its bytes read whole and transformed, its ETag marked so. */
+function transformedVariant(path: string, st: BigIntStats, common: string, transform: HtmlTransform): Variant | null {
+  const plain = readWholeFile(path, Number(st.size));
+  if (plain === null) return null;
+  const body = transform.apply(plain);
+  const etag = `${makeEtag(st).slice(0, -1)}-${transform.etagSuffix}"`;
+  return makeVariant(path, st, null, common, etag, body, body.length);
 }
 
 /**
@@ -280,6 +316,7 @@ export function sameFile(a: BigIntStats, b: BigIntStats | null): boolean {
 /** Still the same files on disk (the file and every sibling we know, and no new sibling)? */
 function isFresh(e: Entry): boolean {
   if (!sameFile(e.identity.stats, statOrNull(e.identity.path))) return false;
+  if (e.transformed) return true;
   for (let c = 0; c < CODINGS.length; c++) {
     const s = statOrNull(e.identity.path + CODINGS[c]!.suffix);
     const v = e.sibling[c];

@@ -83,8 +83,9 @@ export function replyWithFile(
     const range = fieldValue(head, FIELD.RANGE);
     if (range !== undefined && method === METHOD.GET && v.coding === null) {
       const ifRange = fieldValue(head, FIELD.IF_RANGE);
-      // On a path whose answers vary, only the identity's strong ETag resumes (not a date).
-      if (ifRange === undefined || ifRangeHolds(ifRange, v.etag, v.mtimeMs, Date.now(), !e.varies)) {
+      // On a path whose answers vary, only the identity's strong ETag resumes (not a date); so too
+      // for a transformed file, whose date is also the plain file's.
+      if (ifRange === undefined || ifRangeHolds(ifRange, v.etag, v.mtimeMs, Date.now(), !e.varies && !e.transformed)) {
         const r = parseRange(range, v.size);
         if (r === RANGE_UNSATISFIABLE) {
           return textReply(416, "Range Not Satisfiable", varyIf(e, [["Content-Range", `bytes */${v.size}`]]));

@@ -8,7 +8,7 @@ import type { HandlerResult } from "../server/reply.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { METHOD } from "../http/parser.ts";
 import { CompressedFiles } from "./compressed-files.ts";
-import { type CacheCounts, FileCache } from "./file-cache.ts";
+import { type CacheCounts, FileCache, type HtmlTransform } from "./file-cache.ts";
 import { replyWithFile } from "./file-reply.ts";
 import { statInside } from "./file-system.ts";
 import { listingReply } from "./listing.ts";
@@ -37,6 +37,10 @@ export interface StaticOptions {
   fallthrough?: boolean;
   /** Compression in memory of files of a compressible type (default on); false: precompressed siblings only. */
   compress?: CompressOptions | false;
+  /** Applied to HTML files as they are loaded (live reload's script); absent: sent as they are. */
+  transformHtml?: HtmlTransform;
+  /** Every request stat()s its file (live reload); default: a cached file is trusted for a second. */
+  revalidateAlways?: boolean;
 }
 
 export interface CompressOptions {
@@ -68,6 +72,8 @@ export function createStaticHandler(options: StaticOptions): StaticHandler {
     totalLimit: options.cacheTotalLimit ?? 64 * 1024 * 1024,
     cacheControl: options.cacheControl,
     compressMinSize: compress === null ? null : (compress.minSize ?? DEFAULT_COMPRESS_MIN_SIZE),
+    transformHtml: options.transformHtml,
+    revalidateAlways: options.revalidateAlways,
   });
   const files = compress === null ? null : new CompressedFiles({ budget: compress.cacheSize ?? DEFAULT_COMPRESS_CACHE_SIZE });
   const boundary = `bunhttp-${crypto.randomUUID().replaceAll("-", "")}`;
