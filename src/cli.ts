@@ -195,8 +195,11 @@ function banner(server: Server, s: Settings, root: string, workers: number): voi
         "\n",
     );
   } else {
-    process.stderr.write(`bunhttp: serving ${root} at ${server.url.href}${workers > 1 ? ` (${workers} workers)` : ""}\n`);
-    for (const u of network) process.stderr.write(`bunhttp: on the network at ${u}\n`);
+    // One write, so that whoever waits for the first line has the network lines with it.
+    process.stderr.write(
+      `bunhttp: serving ${root} at ${server.url.href}${workers > 1 ? ` (${workers} workers)` : ""}\n` +
+        network.map((u) => `bunhttp: on the network at ${u}\n`).join(""),
+    );
   }
 }
 
