@@ -14,6 +14,8 @@ export interface ReplyTarget extends StreamOwner {
   readonly output: Output;
   /** The request's HTTP minor version. */
   readonly minor: number;
+  /** Lines every response to the current request carries (ServerRequest.addedFields), or null. */
+  readonly addedFields: Uint8Array | null;
   /** Request-body bytes are still to come from the socket. */
   readonly bodyArriving: boolean;
   readonly isHead: boolean;
@@ -68,6 +70,7 @@ const HEAD_INPUT: HeadInput = {
   dateLine: new Uint8Array(0),
   upgrade: false,
   headWithoutBody: false,
+  added: null,
 };
 
 /** Serialises a response head and body into the cork buffer (or a stream), then moves on. */
@@ -75,7 +78,8 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
   const raw = reply.raw;
   if (raw !== undefined || reply.writeRaw !== undefined) {
     t.settleUnreadBody(false); // (again below if this reply is not sent raw: it is idempotent)
-    if (t.keepAlive && t.minor === 1 && !t.isHead) {
+    // (with fields to add, the head is made afresh from the reply's parts, as for HEAD or HTTP/1.0)
+    if (t.keepAlive && t.minor === 1 && !t.isHead && t.addedFields === null) {
       if (raw === undefined) {
         reply.writeRaw!(t.output.cork());
         t.finishResponse(reply.status ?? 200, reply.length ?? 0);
@@ -195,8 +199,10 @@ function writeHead(t: ReplyTarget, reply: Reply, status: number, length: number,
   h.dateLine = getDateLine(t.now);
   h.upgrade = status === 101;
   h.headWithoutBody = noBody && t.isHead;
+  h.added = t.addedFields;
   const framing = writeResponseHead(t.output.cork(), h);
   h.headers = undefined;
+  h.added = null;
   if (framing === FRAMING.CLOSE) t.keepAlive = false;
   return framing;
 }
