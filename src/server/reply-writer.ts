@@ -78,8 +78,19 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
   const raw = reply.raw;
   if (raw !== undefined || reply.writeRaw !== undefined) {
     t.settleUnreadBody(false); // (again below if this reply is not sent raw: it is idempotent)
-    // (with fields to add, the head is made afresh from the reply's parts, as for HEAD or HTTP/1.0)
-    if (t.keepAlive && t.minor === 1 && !t.isHead && t.addedFields === null) {
+    const added = t.addedFields;
+    if (added !== null && raw !== undefined && raw.length <= RAW_COPY_LIMIT && t.keepAlive && t.minor === 1 && !t.isHead) {
+      // The added lines go right after the status line (the order of fields means nothing, RFC 9110
+      // §5.3). Other whole responses with fields to add are made from their parts, as for HEAD.
+      const out = t.output.cork();
+      const eol = raw.indexOf(10) + 1; // after the status line's LF
+      out.bytes(raw.subarray(0, eol));
+      out.bytes(added);
+      out.bytes(raw.subarray(eol));
+      t.finishResponse(reply.status ?? 200, reply.length ?? (reply.body instanceof Uint8Array ? reply.body.length : raw.length));
+      return;
+    }
+    if (t.keepAlive && t.minor === 1 && !t.isHead && added === null) {
       if (raw === undefined) {
         reply.writeRaw!(t.output.cork());
         t.finishResponse(reply.status ?? 200, reply.length ?? 0);

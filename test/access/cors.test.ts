@@ -24,6 +24,7 @@ const EVIL = "http://evil.example";
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "bunhttp-cors-"));
   writeFileSync(join(tmp, "small.txt"), "small file\n");
+  writeFileSync(join(tmp, "medium.bin"), new Uint8Array(30 * 1024)); // cached, sent whole by reference
   writeFileSync(join(tmp, "big.bin"), new Uint8Array(200 * 1024)); // over the cache limit: streamed
   upstream = serve({ port: 0, hostname: "127.0.0.1", log: "off", fetch: () => new Response("from upstream\n") });
   const base = {
@@ -66,6 +67,7 @@ const varyList = (r: RawResponse) => all(r, "vary").flatMap((v) => v.split(",").
 /** Every kind of response the server makes, with the status and a part of the body it should have. */
 const KINDS: { name: string; request: (extra: string) => string; status: number; body?: string }[] = [
   { name: "a cached file, sent whole (pre-encoded)", request: (x) => get("/small.txt", x), status: 200, body: "small file\n" },
+  { name: "a larger cached file, sent whole by reference", request: (x) => get("/medium.bin", x), status: 200 },
   { name: "a cached file to HEAD", request: (x) => get("/small.txt", x, "HEAD"), status: 200 },
   { name: "a cached file over HTTP/1.0", request: (x) => get("/small.txt", x, "GET", "1.0"), status: 200, body: "small file\n" },
   { name: "a file streamed from disk", request: (x) => get("/big.bin", x), status: 200 },
@@ -85,6 +87,7 @@ describe("--cors: Access-Control-Allow-Origin: * on every response", () => {
         const r = await exchange(anyPort, kind.request(origin));
         expect(r.status).toBe(kind.status);
         if (kind.body !== undefined) expect(r.text()).toBe(kind.body);
+        if (kind.name.includes("by reference")) expect(r.body.length).toBe(30 * 1024);
         expect(all(r, "access-control-allow-origin")).toEqual(["*"]);
         expect(all(r, "access-control-expose-headers")).toEqual(["*"]);
         // With `*`, credentials must not be allowed (Fetch §3.2.5), and the answer does not vary by origin.
