@@ -4,7 +4,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { basicToken, checkRealm } from "../../src/access/basic-auth.ts";
+import { basicToken, checkRealm, createAuthHandler } from "../../src/access/basic-auth.ts";
+import { QUEUE_SIZE } from "../../src/access/credentials.ts";
+import type { Reply } from "../../src/server/reply.ts";
+import type { ServerRequest } from "../../src/server/request.ts";
 import { serve, type Server } from "../../src/index.ts";
 import { exchange, RawClient } from "../helpers/raw-client.ts";
 
@@ -131,6 +134,42 @@ describe("--auth-file (bcrypt)", () => {
     const bad = join(tmp, "bad");
     writeFileSync(bad, "dave:$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/\n");
     expect(() => serve({ port: 0, hostname: "127.0.0.1", root: tmp, auth: { file: bad } })).toThrow(`${bad}:1: `);
+  });
+});
+
+describe("bounded", () => {
+  test("past the checks a server runs and queues at once, 503 with Retry-After; the queued ones are answered", async () => {
+    const users = join(tmp, "bounded");
+    writeFileSync(users, `erin:${Bun.password.hashSync("pw", { algorithm: "bcrypt", cost: 4 })}\n`);
+    const handler = createAuthHandler({ file: users });
+    const request = (i: number) => {
+      const value = `Basic ${btoa(`erin:guess-${i}`)}`;
+      return { head: { header: (name: string) => (name === "authorization" ? value : undefined) }, remoteUser: null } as unknown as ServerRequest;
+    };
+    const answers = Array.from({ length: QUEUE_SIZE + 70 }, (_, i) => handler(request(i)));
+    const busy = answers.filter((a) => !(a instanceof Promise)) as Reply[];
+    expect(busy.length).toBeGreaterThan(0);
+    for (const b of busy) {
+      expect(b.status).toBe(503);
+      expect(new TextDecoder().decode(b.headers as Uint8Array)).toContain("Retry-After: 1\r\n");
+    }
+    const checked = (await Promise.all(answers.filter((a) => a instanceof Promise))) as Reply[];
+    expect(checked.length).toBeGreaterThan(QUEUE_SIZE);
+    for (const c of checked) expect(c.status).toBe(401);
+  });
+});
+
+describe("behind auth, the reverse proxy", () => {
+  test("passes Authorization on to the upstream, as nginx does", async () => {
+    const upstream = serve({ port: 0, hostname: "127.0.0.1", log: "off", fetch: (req) => new Response(req.headers.get("authorization") ?? "none") });
+    const front = serve({ port: 0, hostname: "127.0.0.1", log: "off", proxy: { "/": upstream.url.href.slice(0, -1) }, auth: { credentials: "alice:s3cret" } });
+    try {
+      const r = await exchange(front.port, get("/x", basic("alice:s3cret")));
+      expect(r.status).toBe(200);
+      expect(r.text()).toBe(`Basic ${btoa("alice:s3cret")}`);
+    } finally {
+      await Promise.all([front.stop(true), upstream.stop(true)]);
+    }
   });
 });
 
