@@ -3,6 +3,7 @@
 import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
 import { availableParallelism, networkInterfaces } from "node:os";
 import { resolve } from "node:path";
+import { parseOrigins } from "./access/cors.ts";
 import { ConfigError, helpText, loadSettings, type Settings } from "./config.ts";
 import type { Reply } from "./server/reply.ts";
 import { type Server, serve, type ServeOptions } from "./serve.ts";
@@ -141,8 +142,34 @@ export async function toServeOptions(s: Settings, reusePort: boolean): Promise<S
       throw new ConfigError((err as Error).message);
     }
   }
+  if (s.cors || s.corsOrigin !== undefined) opts.cors = corsOption(s);
+  if (s.auth !== undefined || s.authFile !== undefined) opts.auth = await authOption(s);
   if (s.app !== undefined) applyApp(opts, await loadApp(s.app), s);
   return opts;
+}
+
+/** --cors is `*`; --cors-origin (which implies it) the origins, checked here. */
+function corsOption(s: Settings): ServeOptions["cors"] {
+  if (s.corsOrigin === undefined) return true;
+  try {
+    return parseOrigins(s.corsOrigin);
+  } catch (err) {
+    throw new ConfigError(`--cors-origin: ${(err as Error).message}`);
+  }
+}
+
+/** --auth and --auth-file, checked here (the file read, each line's hash kind) so errors are one line. */
+async function authOption(s: Settings): Promise<ServeOptions["auth"]> {
+  if (s.auth !== undefined && s.auth.indexOf(":") <= 0) throw new ConfigError("--auth must be user:password");
+  if (s.authFile !== undefined) {
+    const { HtpasswdError, readHtpasswd } = await import("./access/htpasswd.ts");
+    try {
+      readHtpasswd(s.authFile);
+    } catch (err) {
+      throw err instanceof HtpasswdError ? new ConfigError(err.message) : err;
+    }
+  }
+  return { credentials: s.auth, file: s.authFile };
 }
 
 function listenError(err: unknown, s: Settings, port = s.port): Error {

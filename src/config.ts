@@ -63,6 +63,10 @@ export interface Settings {
   proxyTimeout: number;
   health?: string;
   metrics?: string;
+  cors: boolean;
+  corsOrigin?: string;
+  auth?: string;
+  authFile?: string;
   open: boolean;
   help: boolean;
   /** The settings the user gave (file, environment or flag), as opposed to defaults. */
@@ -100,6 +104,7 @@ export const DEFAULTS: Settings = {
   log: "common",
   proxyProtocol: false,
   proxyTimeout: 60_000,
+  cors: false,
   open: false,
   help: false,
 };
@@ -148,6 +153,11 @@ export const SETTINGS: Setting[] = [
   { key: "logFile", kind: "path", group: "Logging", arg: "file", help: "access log file instead of stdout (reopened on SIGHUP)" },
 
   { key: "metrics", kind: "string", group: "Observability", arg: "path", help: "answer Prometheus metrics at this path, e.g. /metrics (off by default; with --workers, a scrape gets the counts of the one worker that took it: not added up)" },
+
+  { key: "cors", kind: "bool", group: "Access", help: "CORS: Access-Control-Allow-Origin: * on every response, preflights answered (204)" },
+  { key: "corsOrigin", kind: "string", group: "Access", arg: "origins", help: "CORS for these origins only (comma list, e.g. https://app.example): the matching one echoed, with credentials; implies --cors" },
+  { key: "auth", kind: "string", group: "Access", arg: "user:password", help: "HTTP Basic auth for all but --health (BUNHTTP_AUTH=user:password keeps it out of ps)" },
+  { key: "authFile", kind: "path", group: "Access", arg: "file", help: "HTTP Basic auth: htpasswd file of bcrypt hashes (htpasswd -B)" },
 
   { key: "tlsCert", kind: "path", group: "TLS", arg: "file", help: "certificate chain (PEM): serve HTTPS" },
   { key: "tlsKey", kind: "path", group: "TLS", arg: "file", help: "private key (PEM)" },

@@ -1,5 +1,7 @@
 // The public shapes of serve(): the options it takes (Bun.serve's, in Bun's units, plus ours) and the
 // Server object it returns, with what each member means. serve.ts composes them on the engine.
+import type { AuthOptions } from "./access/basic-auth.ts";
+import type { CorsOption } from "./access/cors.ts";
 import type { BunServeOptions } from "./app/bun-options.ts";
 import type { FetchHandler } from "./app/fetch.ts";
 import type { Routes } from "./app/router.ts";
@@ -50,8 +52,19 @@ export interface ServeOptions extends Omit<ListenOptions, "port" | "tls">, Omit<
   logWrite?: ((text: string) => void) | string;
   /** Answer 200 "ok" at this path before anything else (for load balancers). */
   health?: string;
-  /** Answer Prometheus metrics (text format 0.0.4) at this path, before anything else; off by default. */
+  /** Answer Prometheus metrics (text format 0.0.4) at this path, after `health`, CORS and `auth`; off by default. */
   metrics?: string;
+  /**
+   * CORS on every response: true, `Access-Control-Allow-Origin: *`; a list of origins, the matching
+   * one echoed (with credentials allowed) and `Vary: Origin`. Preflights are answered (204) after
+   * `health`, before `auth` (src/access/cors.ts).
+   */
+  cors?: CorsOption;
+  /**
+   * HTTP Basic authentication for everything but `health` and preflights: one `credentials`
+   * ("user:password") and/or an htpasswd `file` of bcrypt hashes; `realm` (default "bunhttp").
+   */
+  auth?: AuthOptions;
   /**
    * Path prefixes sent to upstream servers, path and query unchanged: { "/api": "http://127.0.0.1:3000" }.
    * The longest prefix that matches whole segments wins; checked after `health`, before `routes`.

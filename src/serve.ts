@@ -1,7 +1,10 @@
-// serve(): the public server. It composes the handler chain on the engine's listener: `metrics` and
-// `health`, then the proxy prefixes, then routes, then `handler`, then static files under `root`, then
-// `fetch`, then 404; the error hook; the access log and metrics; and the Server object apps see
-// (Bun.serve's shape where it can be; its type and the options' are in serve-options.ts).
+// serve(): the public server. It composes the handler chain on the engine's listener: `health`, CORS
+// (preflights), `auth`, `metrics`, then the proxy prefixes, then routes, then `handler`, then static
+// files under `root`, then `fetch`, then 404; the error hook; the access log and metrics; and the
+// Server object apps see (Bun.serve's shape where it can be; its type and the options' are in
+// serve-options.ts).
+import { createAuthHandler } from "./access/basic-auth.ts";
+import { createCorsHandler } from "./access/cors.ts";
 import { createFetchHandler, type FetchHandler } from "./app/fetch.ts";
 import { trackResponses } from "./app/known-bodies.ts";
 import { readAppResponse } from "./app/response-reader.ts";
@@ -201,6 +204,9 @@ export function serve(options: ServeOptions = {}): Server {
   const proxies = options.proxy !== undefined ? new Proxy({ timeout: options.proxyTimeout }) : null;
   const proxyHandler = proxies !== null ? createProxyHandler(options.proxy!, proxies) : null;
   if (proxies !== null) proxies.observer = metrics;
+  // CORS and Basic auth, made once (auth's cache of checked credentials lives across reloads).
+  const corsHandler = createCorsHandler(options.cors);
+  const authHandler = options.auth !== undefined ? createAuthHandler(options.auth) : null;
   const metricsHandler = metrics && createMetricsHandler(options.metrics!, () => metrics.render(server, staticHandler?.cacheCounts ?? null));
   // For a Request's URL when the client sent no Host (HTTP/1.0).
   let fallbackHost = "";
@@ -208,11 +214,14 @@ export function serve(options: ServeOptions = {}): Server {
   function build(nextRoutes: Routes<Server> | undefined, nextFetch: FetchHandler<Server> | undefined): void {
     const next: Handler[] = [];
     let methods = new Set<string>();
-    if (metricsHandler) next.push(metricsHandler);
     if (options.health) {
       const path = options.health;
       next.push((req) => (req.path === path ? HEALTHY : null));
     }
+    // Preflights carry no credentials, so CORS answers them before auth; a 401 gets the CORS fields.
+    if (corsHandler !== null) next.push(corsHandler);
+    if (authHandler !== null) next.push(authHandler);
+    if (metricsHandler) next.push(metricsHandler);
     // Live reload's reserved /.bunhttp/ paths (with `watch`): before anything a site or app answers.
     if (liveReload !== null) next.push(liveReload.handler);
     if (proxyHandler !== null) next.push(proxyHandler);

@@ -58,6 +58,8 @@ export interface HeadInput {
    * have got, so it goes out as declared (as under Bun.serve) instead of 0.
    */
   headWithoutBody: boolean;
+  /** Pre-encoded lines added to every response of the request (the CORS fields: src/access/cors.ts). */
+  added?: Uint8Array | null;
 }
 
 /** Returned by writeResponseHead when a field would split the response; nothing was kept. */
@@ -80,6 +82,7 @@ export function writeResponseHead(out: OutBuffer, h: HeadInput): Framing | typeo
       return INVALID_HEAD;
     }
   }
+  if (h.added != null) out.bytes(h.added);
   if (!(seen & SEEN_DATE)) out.bytes(h.dateLine);
   if (!(seen & SEEN_SERVER)) out.bytes(SERVER_HEADER);
   const framing = chooseFraming(status, h.length, h.minor);

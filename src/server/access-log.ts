@@ -85,10 +85,14 @@ export function createAccessLog(format: LogFormat, target: LogTarget | ((text: s
           ms: Math.round(ms * 1000) / 1000,
           referer: req?.header("referer") ?? null,
           userAgent: req?.header("user-agent") ?? null,
+          // (the user Basic auth let in, never the password: the Authorization field is never logged)
+          ...(req?.remoteUser != null ? { user: req.remoteUser } : null),
         });
       } else {
         const requestLine = req === null ? "-" : quote(`${req.method} ${req.url} ${req.httpVersion}`);
-        line = `${client || "-"} - - ${logTime(now)} "${requestLine}" ${status} ${bytes === 0 ? "-" : bytes}`;
+        // %u is the user Basic auth let in (nginx's $remote_user), quoted as a logged field is.
+        const user = req?.remoteUser == null ? "-" : quote(req.remoteUser);
+        line = `${client || "-"} - ${user} ${logTime(now)} "${requestLine}" ${status} ${bytes === 0 ? "-" : bytes}`;
         if (format === "combined") line += ` "${quote(req?.header("referer"))}" "${quote(req?.header("user-agent"))}"`;
       }
       lines.push(line);

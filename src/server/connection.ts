@@ -728,6 +728,9 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   get minor(): number {
     return this.head.minor;
   }
+  get addedFields(): Uint8Array | null {
+    return this.current === null ? null : this.current.addedFields;
+  }
   get bodyArriving(): boolean {
     return this.rx.receiving;
   }

@@ -14,6 +14,8 @@ export interface ReplyTarget extends StreamOwner {
   readonly output: Output;
   /** The request's HTTP minor version. */
   readonly minor: number;
+  /** Lines every response to the current request carries (ServerRequest.addedFields), or null. */
+  readonly addedFields: Uint8Array | null;
   /** Request-body bytes are still to come from the socket. */
   readonly bodyArriving: boolean;
   readonly isHead: boolean;
@@ -68,6 +70,7 @@ const HEAD_INPUT: HeadInput = {
   dateLine: new Uint8Array(0),
   upgrade: false,
   headWithoutBody: false,
+  added: null,
 };
 
 /** Serialises a response head and body into the cork buffer (or a stream), then moves on. */
@@ -75,7 +78,19 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
   const raw = reply.raw;
   if (raw !== undefined || reply.writeRaw !== undefined) {
     t.settleUnreadBody(false); // (again below if this reply is not sent raw: it is idempotent)
-    if (t.keepAlive && t.minor === 1 && !t.isHead) {
+    const added = t.addedFields;
+    if (added !== null && raw !== undefined && raw.length <= RAW_COPY_LIMIT && t.keepAlive && t.minor === 1 && !t.isHead) {
+      // The added lines go right after the status line (the order of fields means nothing, RFC 9110
+      // §5.3). Other whole responses with fields to add are made from their parts, as for HEAD.
+      const out = t.output.cork();
+      const eol = raw.indexOf(10) + 1; // after the status line's LF
+      out.bytes(raw.subarray(0, eol));
+      out.bytes(added);
+      out.bytes(raw.subarray(eol));
+      t.finishResponse(reply.status ?? 200, reply.length ?? (reply.body instanceof Uint8Array ? reply.body.length : raw.length));
+      return;
+    }
+    if (t.keepAlive && t.minor === 1 && !t.isHead && added === null) {
       if (raw === undefined) {
         reply.writeRaw!(t.output.cork());
         t.finishResponse(reply.status ?? 200, reply.length ?? 0);
@@ -195,8 +210,10 @@ function writeHead(t: ReplyTarget, reply: Reply, status: number, length: number,
   h.dateLine = getDateLine(t.now);
   h.upgrade = status === 101;
   h.headWithoutBody = noBody && t.isHead;
+  h.added = t.addedFields;
   const framing = writeResponseHead(t.output.cork(), h);
   h.headers = undefined;
+  h.added = null;
   if (framing === FRAMING.CLOSE) t.keepAlive = false;
   return framing;
 }

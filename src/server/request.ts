@@ -38,6 +38,13 @@ export class ServerRequest {
    */
   fixedReply: Reply | null = null;
   /**
+   * Pre-encoded field lines ("Name: value\r\n" each) that whatever response this request gets
+   * carries, error pages and pre-encoded files included (the CORS fields: src/access/cors.ts).
+   */
+  addedFields: Uint8Array | null = null;
+  /** The user that Basic authentication let in (logged as %u, nginx's $remote_user); never a password. */
+  remoteUser: string | null = null;
+  /**
    * The answer is on its way whatever happens (a static file waiting a few ms for its compressed
    * variant): a client's half-close does not abandon it, as it abandons a handler's work.
    */

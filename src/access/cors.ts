@@ -1,0 +1,109 @@
+// CORS (the Fetch standard's CORS protocol, §3.2): a handler at the head of the chain that answers
+// preflights (OPTIONS with Origin and Access-Control-Request-Method: they carry no credentials, so they
+// come before authentication) and, for every other request, sets the fields its response carries,
+// whatever answers it (files, apps, the proxy, error pages, a 401), as ServerRequest.addedFields.
+// `*` allows any origin without credentials; a list of origins echoes the one that matches, with
+// credentials allowed, and every response says `Vary: Origin`, matching or not (a cache must not give
+// one origin's answer to another). All field lines are encoded once, at start.
+import { METHOD } from "../http/parser.ts";
+import type { Handler } from "../server/handler.ts";
+import type { Reply } from "../server/reply.ts";
+import type { ServerRequest } from "../server/request.ts";
+
+/** `true`: any origin (`*`); a list: only these origins ("https://app.example:8443"). */
+export type CorsOption = boolean | readonly string[];
+
+/** How long a browser may keep a preflight's answer (s): Chromium caps it at 2 h, so this is what it keeps. */
+export const CORS_MAX_AGE = 7200;
+/**
+ * What a page may read of a response beyond the safelisted fields. `*` means every field only for
+ * requests without credentials; with credentials (the list mode) it is a name, so they are named.
+ */
+const EXPOSED = "Accept-Ranges, Content-Encoding, Content-Range, ETag, Location, Retry-After, WWW-Authenticate";
+
+const encoder = new TextEncoder();
+/** A method or field name (RFC 9110 §5.6.2 token) list, as a preflight may ask for them. */
+const TOKEN_LIST = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*,[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*$/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Checks and normalises configured origins: each must be an origin as a browser sends it
+ * (scheme://host[:port], no path); returns them lower-cased, or throws naming the bad one.
+ */
+export function parseOrigins(list: string | readonly string[]): string[] {
+  const items = typeof list === "string" ? list.split(",") : list;
+  const out: string[] = [];
+  for (const item of items) {
+    const given = item.trim().replace(/\/$/, "");
+    if (given === "") continue;
+    let origin: string;
+    try {
+      origin = new URL(given).origin;
+    } catch {
+      origin = "null";
+    }
+    // ("null" is what sandboxed pages and file: URLs send: allowing it would allow all of them)
+    if (origin === "null" || origin !== given.toLowerCase()) {
+      throw new Error(`CORS origin ${JSON.stringify(item.trim())} is not an origin such as https://app.example or http://127.0.0.1:3000`);
+    }
+    out.push(origin);
+  }
+  if (out.length === 0) throw new Error("CORS origin list is empty");
+  return out;
+}
+
+/** The CORS handler for `option` (true or a list of origins), or null when CORS is off. */
+export function createCorsHandler(option: CorsOption | undefined): Handler | null {
+  if (option === undefined || option === false) return null;
+  if (option === true) return anyOrigin;
+  const allowed = new Map<string, Uint8Array>();
+  for (const origin of parseOrigins(option)) {
+    allowed.set(origin, encoder.encode(`Access-Control-Allow-Origin: ${origin}\r\nAccess-Control-Allow-Credentials: true\r\nAccess-Control-Expose-Headers: ${EXPOSED}\r\nVary: Origin\r\n`));
+  }
+  return (req) => {
+    const origin = req.head.header("origin");
+    const fields = origin === undefined ? undefined : allowed.get(origin);
+    if (req.head.method === METHOD.OPTIONS && origin !== undefined && isPreflight(req)) {
+      return fields === undefined ? REFUSED_PREFLIGHT : preflight(req, fields, PREFLIGHT_VARY);
+    }
+    req.addedFields = fields ?? VARY_ORIGIN;
+    return null;
+  };
+}
+
+const ANY_ORIGIN = encoder.encode("Access-Control-Allow-Origin: *\r\nAccess-Control-Expose-Headers: *\r\n");
+const VARY_ORIGIN = encoder.encode("Vary: Origin\r\n");
+/** A preflight's answer depends on what it asked as well. */
+const PREFLIGHT_VARY = ["Vary", "Access-Control-Request-Method, Access-Control-Request-Headers"] as const;
+/** An origin not on the list: no Access-Control-Allow-Origin, so the browser refuses the request. */
+const REFUSED_PREFLIGHT: Reply = {
+  status: 204,
+  headers: encoder.encode("Vary: Origin, Access-Control-Request-Method, Access-Control-Request-Headers\r\n"),
+};
+
+function anyOrigin(req: ServerRequest): Reply | null {
+  if (req.head.method === METHOD.OPTIONS && isPreflight(req) && req.head.header("origin") !== undefined) {
+    return preflight(req, ANY_ORIGIN, PREFLIGHT_VARY);
+  }
+  req.addedFields = ANY_ORIGIN;
+  return null;
+}
+
+function isPreflight(req: ServerRequest): boolean {
+  return req.head.header("access-control-request-method") !== undefined;
+}
+
+/**
+ * 204 allowing the method and the fields asked for (echoed when they are well-formed tokens; §3.2.3:
+ * a preflight's status must be ok), to be kept for CORS_MAX_AGE.
+ */
+function preflight(req: ServerRequest, fields: Uint8Array, vary: readonly [string, string]): Reply {
+  req.addedFields = fields;
+  const headers: [string, string][] = [];
+  const method = req.head.header("access-control-request-method")!.trim();
+  if (TOKEN.test(method)) headers.push(["Access-Control-Allow-Methods", method]);
+  const asked = req.head.header("access-control-request-headers");
+  if (asked !== undefined && TOKEN_LIST.test(asked.trim())) headers.push(["Access-Control-Allow-Headers", asked.trim()]);
+  headers.push(["Access-Control-Max-Age", `${CORS_MAX_AGE}`], [vary[0], vary[1]]);
+  return { status: 204, headers };
+}
