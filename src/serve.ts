@@ -1,5 +1,5 @@
 // serve(): the public server. It composes the handler chain on the engine's listener: `health`, CORS
-// (preflights), `auth`, `metrics`, then the proxy prefixes, then routes, then `handler`, then static
+// (preflights), `auth`, `metrics`, live reload's /.bunhttp/ (with `watch`), then the proxy prefixes, then routes, then `handler`, then static
 // files under `root`, then `fetch`, then 404; the error hook; the access log and metrics; and the
 // Server object apps see (Bun.serve's shape where it can be; its type and the options' are in
 // serve-options.ts).
