@@ -1,0 +1,242 @@
+// serve.json's globs, with the semantics of minimatch 3.1.5 and its defaults (what serve-handler 6.1.8
+// uses): `*`, `?`, `[...]`, `**` as a whole segment, `{a,b}` and `{1..3}` braces, the extglobs
+// `@( )`, `?( )`, `+( )`, `*( )`, and a leading `!` that negates. Wildcards never match a name that
+// starts with '.', and matching is case-sensitive. Compiled once into one RegExp per brace alternative.
+
+export class GlobError extends Error {}
+
+const MAX_EXPANSIONS = 256;
+
+/** A compiled glob: does it match this path ("/a/b", no trailing slash)? */
+export type Glob = (path: string) => boolean;
+
+export function compileGlob(pattern: string): Glob {
+  let negate = false;
+  let start = 0;
+  while (pattern.charCodeAt(start) === 33) {
+    // '!'
+    negate = !negate;
+    start++;
+  }
+  const body = pattern.slice(start);
+  // minimatch: a pattern that starts with '#' is a comment and matches nothing.
+  if (body.startsWith("#")) return () => negate;
+  const regexes = expandBraces(body).map(globToRegex);
+  if (regexes.length === 1) {
+    const re = regexes[0]!;
+    return negate ? (path) => !re.test(path) : (path) => re.test(path);
+  }
+  return (path) => {
+    for (const re of regexes) if (re.test(path)) return !negate;
+    return negate;
+  };
+}
+
+/** One path segment that no wildcard may enter: empty, or a dot-name. */
+const SEGMENT = "(?!\\.)[^/]*";
+
+function globToRegex(pattern: string): RegExp {
+  const parts = pattern.split("/");
+  let re = "^";
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    const last = i === parts.length - 1;
+    if (part === "**") {
+      if (i === 0) re += last ? `${SEGMENT}(?:/${SEGMENT})*` : `(?:${SEGMENT}/)*`;
+      // At the end it needs one more segment (which may be empty): "/a/**" takes "/a/" but not "/a".
+      else re += last ? `/${SEGMENT}(?:/${SEGMENT})*` : `(?:/${SEGMENT})*`;
+      continue;
+    }
+    if (i > 0 && !(i === 1 && parts[0] === "**")) re += "/";
+    re += segmentToRegex(part);
+  }
+  try {
+    // minimatch lets a path end with one more, empty, segment: "/*" takes "/a/".
+    return new RegExp(`${re}/?$`);
+  } catch {
+    throw new GlobError(`bad glob "${pattern}"`);
+  }
+}
+
+function escapeChar(c: string): string {
+  return /[.+*?^${}()[\]|\\/]/.test(c) ? `\\${c}` : c;
+}
+
+/** One segment (no '/'): a literal, or a regex that cannot match an empty name or a dot-name it does not spell. */
+function segmentToRegex(seg: string): string {
+  const { re, magic } = translate(seg, 0, seg.length, false);
+  if (!magic) return re;
+  // A wildcard may not match the leading '.' of a name; and a magic segment matches no empty name.
+  return (seg.startsWith(".") ? "" : "(?!\\.)") + "(?=.)" + re;
+}
+
+interface Translated {
+  re: string;
+  magic: boolean;
+}
+
+/** Translates seg[from, to); inside an extglob, `|` separates alternatives. */
+function translate(seg: string, from: number, to: number, inGroup: boolean): Translated {
+  let re = "";
+  let magic = false;
+  for (let i = from; i < to; i++) {
+    const c = seg[i]!;
+    const next = seg[i + 1];
+    if (c === "\\" && i + 1 < to) {
+      re += escapeChar(seg[++i]!);
+      continue;
+    }
+    if (next === "(" && "@?+*!".includes(c)) {
+      const close = findClose(seg, i + 1, to);
+      if (close > 0) {
+        if (c === "!") throw new GlobError(`the extglob "!(…)" in "${seg}" is not supported`);
+        const alts = splitAlternatives(seg, i + 2, close).map(([a, b]) => translate(seg, a, b, true).re);
+        const group = `(?:${alts.join("|")})`;
+        re += c === "@" ? group : c === "?" ? `${group}?` : c === "+" ? `${group}+` : `${group}*`;
+        magic = true;
+        i = close;
+        continue;
+      }
+    }
+    if (c === "*") {
+      while (seg[i + 1] === "*") i++;
+      re += "[^/]*?";
+      magic = true;
+    } else if (c === "?") {
+      re += "[^/]";
+      magic = true;
+    } else if (c === "[") {
+      const end = classEnd(seg, i, to);
+      if (end < 0) {
+        re += "\\[";
+        continue;
+      }
+      let body = seg.slice(i + 1, end);
+      let neg = "";
+      if (body.startsWith("!") || body.startsWith("^")) {
+        neg = "^";
+        body = body.slice(1);
+      }
+      re += `[${neg}${body.replace(/\\(?!.)|[\\\]]/g, (m) => `\\${m}`).replace(/\[/g, "\\[")}]`;
+      magic = true;
+      i = end;
+    } else if (c === "|" && inGroup) {
+      re += "|";
+    } else {
+      re += escapeChar(c);
+    }
+  }
+  return { re, magic };
+}
+
+/** The index of the ']' that closes the class opened at `open` (a ']' first in it is literal), or -1. */
+function classEnd(seg: string, open: number, to: number): number {
+  let i = open + 1;
+  if (seg[i] === "!" || seg[i] === "^") i++;
+  if (seg[i] === "]") i++;
+  for (; i < to; i++) {
+    if (seg[i] === "\\") i++;
+    else if (seg[i] === "]") return i;
+  }
+  return -1;
+}
+
+/** The ')' matching the '(' at `open`, or -1. */
+function findClose(seg: string, open: number, to: number): number {
+  let depth = 0;
+  for (let i = open; i < to; i++) {
+    const c = seg[i];
+    if (c === "\\") i++;
+    else if (c === "(") depth++;
+    else if (c === ")" && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** The [start, end) of each `|`-separated alternative in seg[from, to), at depth 0. */
+function splitAlternatives(seg: string, from: number, to: number): [number, number][] {
+  const out: [number, number][] = [];
+  let depth = 0;
+  let start = from;
+  for (let i = from; i < to; i++) {
+    const c = seg[i];
+    if (c === "\\") i++;
+    else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === "|" && depth === 0) {
+      out.push([start, i]);
+      start = i + 1;
+    }
+  }
+  out.push([start, to]);
+  return out;
+}
+
+/** Brace expansion as the brace-expansion package does it: `{a,b}`, nested, and `{1..3}` / `{a..c}` ranges. */
+export function expandBraces(pattern: string): string[] {
+  const out = expand(pattern);
+  if (out.length > MAX_EXPANSIONS) throw new GlobError(`"${pattern}" expands to more than ${MAX_EXPANSIONS} patterns`);
+  return out;
+}
+
+function expand(s: string): string[] {
+  // The first '{' whose matching '}' encloses a ',' at depth 1 or a range.
+  for (let open = s.indexOf("{"); open >= 0; open = s.indexOf("{", open + 1)) {
+    if (open > 0 && s[open - 1] === "\\") continue;
+    if (open > 0 && s[open - 1] === "$") continue; // "${…}" is left alone, as brace-expansion does
+    let depth = 0;
+    let close = -1;
+    const commas: number[] = [];
+    for (let i = open; i < s.length; i++) {
+      const c = s[i];
+      if (c === "\\") i++;
+      else if (c === "{") depth++;
+      else if (c === "}" && --depth === 0) {
+        close = i;
+        break;
+      } else if (c === "," && depth === 1) commas.push(i);
+    }
+    if (close < 0) return [s];
+    const pre = s.slice(0, open);
+    const post = s.slice(close + 1);
+    const inner = s.slice(open + 1, close);
+    let alts: string[] | null = null;
+    if (commas.length > 0) {
+      alts = [];
+      let from = open + 1;
+      for (const comma of [...commas, close]) {
+        alts.push(...expand(s.slice(from, comma)));
+        from = comma + 1;
+      }
+    } else alts = range(inner);
+    if (alts === null) continue;
+    const tails = expand(post);
+    const result: string[] = [];
+    for (const a of alts) for (const t of tails) {
+      result.push(pre + a + t);
+      if (result.length > MAX_EXPANSIONS) return result;
+    }
+    return result;
+  }
+  return [s];
+}
+
+function range(inner: string): string[] | null {
+  const m = /^(-?\d+)\.\.(-?\d+)(?:\.\.(-?\d+))?$/.exec(inner) ?? /^([a-zA-Z])\.\.([a-zA-Z])(?:\.\.(-?\d+))?$/.exec(inner);
+  if (m === null) return null;
+  const numeric = /\d/.test(m[1]!);
+  const a = numeric ? Number(m[1]) : m[1]!.charCodeAt(0);
+  const b = numeric ? Number(m[2]) : m[2]!.charCodeAt(0);
+  const step = Math.max(1, Math.abs(Number(m[3] ?? 1)));
+  const width = numeric && (/^-?0\d/.test(m[1]!) || /^-?0\d/.test(m[2]!)) ? Math.max(m[1]!.length, m[2]!.length) : 0;
+  const out: string[] = [];
+  for (let v = a; a <= b ? v <= b : v >= b; v += a <= b ? step : -step) {
+    if (out.length > MAX_EXPANSIONS) break;
+    if (!numeric) out.push(String.fromCharCode(v));
+    else {
+      const abs = String(Math.abs(v)).padStart(width - (v < 0 ? 1 : 0), "0");
+      out.push(v < 0 ? `-${abs}` : abs);
+    }
+  }
+  return out;
+}
