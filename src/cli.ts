@@ -4,6 +4,7 @@ import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs
 import { availableParallelism, networkInterfaces } from "node:os";
 import { resolve } from "node:path";
 import { ConfigError, helpText, loadSettings, type Settings } from "./config.ts";
+import { RuleFileError } from "./site/rule-file-error.ts";
 import type { Reply } from "./server/reply.ts";
 import { type Server, serve, type ServeOptions } from "./serve.ts";
 
@@ -95,6 +96,7 @@ export async function toServeOptions(s: Settings, reusePort: boolean): Promise<S
       cacheFileLimit: s.cacheFileLimit,
       cacheTotalLimit: s.cacheSize,
     },
+    cleanUrls: s.cleanUrls,
     compress: s.compress ? { minSize: s.compressMinSize, cacheSize: s.compressCacheSize } : false,
     maxBody: s.maxBody,
     maxHeaderSize: s.maxHeaderSize,
@@ -146,6 +148,8 @@ export async function toServeOptions(s: Settings, reusePort: boolean): Promise<S
 
 function listenError(err: unknown, s: Settings, port = s.port): Error {
   const code = (err as { code?: string }).code;
+  // A bad serve.json: its one line (file, line, problem).
+  if (err instanceof RuleFileError) return new ConfigError(err.message);
   if (code === "EADDRINUSE") return new ConfigError(`port ${port} on ${s.host} is already in use`);
   if (code === "EACCES") return new ConfigError(`not allowed to listen on port ${port}`);
   if (code === "EADDRNOTAVAIL") return new ConfigError(`cannot listen on ${s.host}: no such local address`);

@@ -30,6 +30,7 @@ export interface Settings {
   dotfiles: "allow" | "deny";
   listing: boolean;
   spa: boolean;
+  cleanUrls: boolean;
   cacheControl?: string;
   cacheFileLimit: number;
   cacheSize: number;
@@ -76,6 +77,7 @@ export const DEFAULTS: Settings = {
   dotfiles: "deny",
   listing: true,
   spa: false,
+  cleanUrls: false,
   cacheFileLimit: 64 * 1024,
   cacheSize: 64 * 1024 * 1024,
   compress: true,
@@ -115,6 +117,7 @@ export const SETTINGS: Setting[] = [
   { key: "dotfiles", kind: { enum: ["allow", "deny"] }, group: "Static files", arg: "allow|deny", help: 'files and folders starting with "." (/.well-known/ is always served)' },
   { key: "listing", kind: "bool", group: "Static files", help: "list directories without index.html (--no-listing: 404)" },
   { key: "spa", kind: "bool", group: "Static files", help: "single-page app: unknown paths that accept HTML get /index.html" },
+  { key: "cleanUrls", kind: "bool", group: "Static files", help: "/about serves about.html, /about.html → 301 /about (a serve.json's cleanUrls wins)" },
   { key: "cacheControl", kind: "string", group: "Static files", arg: "value", help: "Cache-Control for every file", shownDefault: "immutable for fingerprinted names, no-cache for HTML" },
   { key: "cacheFileLimit", kind: "int", group: "Static files", arg: "bytes", help: "files up to this size are kept in memory" },
   { key: "cacheSize", kind: "int", group: "Static files", arg: "bytes", help: "memory for cached files in all" },
