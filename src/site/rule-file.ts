@@ -1,7 +1,8 @@
 // A site's rule file in its root (serve.json, _redirects, _headers): read at start-up, where a bad
-// one is an error that stops the server, then read again whenever it changes (fs.watch on the root;
-// where watching fails, its mtime is checked every two seconds). A bad file at run time is one line
-// on stderr and the rules read before stay; a file removed gives null (no rules).
+// one is an error that stops the server, then read again whenever it changes: at once through
+// fs.watch on the root, and, should an event be missed or watching fail, when its mtime or size is
+// seen to change (one stat every two seconds). A bad file at run time is one line on stderr and the
+// rules read before stay; a file removed gives null (no rules).
 import { type FSWatcher, readFileSync, statSync, watch } from "node:fs";
 import { join, relative } from "node:path";
 import { RuleFileError } from "./rule-file-error.ts";
@@ -69,27 +70,26 @@ export function watchRuleFile<T>(
   };
 
   let watcher: FSWatcher | null = null;
-  let timer: ReturnType<typeof setInterval> | null = null;
-  let mtime = mtimeOf(path);
-  const poll = () => {
-    const m = mtimeOf(path);
-    if (m === mtime) return;
-    mtime = m;
+  let seen = versionOf(path);
+  let timer: ReturnType<typeof setInterval> | null = setInterval(() => {
+    const v = versionOf(path);
+    if (v === seen) return;
+    seen = v;
     reload();
-  };
+  }, POLL_MS);
+  timer.unref();
   try {
     watcher = watch(root, { persistent: false }, (_event, changed) => {
-      if (changed === null || changed === name) reload();
+      if (changed !== null && changed !== name) return;
+      seen = versionOf(path);
+      reload();
     });
     watcher.on("error", () => {
       watcher?.close();
       watcher = null;
-      timer ??= setInterval(poll, POLL_MS);
-      timer.unref();
     });
   } catch {
-    timer = setInterval(poll, POLL_MS);
-    timer.unref();
+    // (the mtime check alone then)
   }
 
   return {
@@ -105,11 +105,13 @@ export function watchRuleFile<T>(
   };
 }
 
-function mtimeOf(path: string): number {
+/** What tells a changed file: its mtime and size ("" when it is missing). */
+function versionOf(path: string): string {
   try {
-    return statSync(path).mtimeMs;
+    const st = statSync(path);
+    return `${st.mtimeMs}:${st.size}`;
   } catch {
-    return -1;
+    return "";
   }
 }
 

@@ -60,8 +60,15 @@ export function parseServeJson(text: string, file: string): ServeJsonConfig {
     if (err instanceof JsonSyntaxError) throw new RuleFileError(file, err.line, `not valid JSON: ${err.message}`);
     throw err;
   }
+  // The line of the value at `path`, or of the nearest enclosing one (a key that is missing).
   const fail = (path: string, problem: string): never => {
-    throw new RuleFileError(file, json.lineOf(path), problem);
+    let p = path;
+    let line = json.lineOf(p);
+    while (line === 0 && p !== "") {
+      p = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
+      line = json.lineOf(p);
+    }
+    throw new RuleFileError(file, line, problem);
   };
   const root = json.value;
   if (root === null || typeof root !== "object" || Array.isArray(root)) return fail("", "must be a JSON object");
