@@ -39,11 +39,10 @@ export class SourceRule {
   }
 
   /**
-   * The destination for this decoded path, or null when the source does not match it (or the
-   * destination names a parameter the match did not give: path-to-regexp would throw there).
+   * The destination for this path (decoded, then resolvedPath()'s), or null when the source does not
+   * match it (or the destination names a parameter the match did not give: path-to-regexp throws).
    */
-  target(decodedPath: string): string | null {
-    const path = resolvedPath(decodedPath);
+  target(path: string): string | null {
     const m = this.#pattern.regex.exec(path);
     const props: Params = {};
     if (m !== null) {

@@ -159,11 +159,13 @@ export function parseServeJson(text: string, file: string): ServeJsonConfig {
   };
 }
 
-/** serve-handler's `applicable`: a boolean as it is, else whether a glob matches; absent: `absent`. */
-export function applies(m: Matcher | undefined, decodedPath: string, absent: boolean): boolean {
+/**
+ * serve-handler's `applicable`: a boolean as it is, else whether a glob matches the path (decoded,
+ * then resolvedPath()'s); absent: `absent`.
+ */
+export function applies(m: Matcher | undefined, path: string, absent: boolean): boolean {
   if (m === undefined) return absent;
   if (typeof m === "boolean") return m;
-  const path = resolvedPath(decodedPath);
   for (const g of m) if (g(path)) return true;
   return false;
 }
@@ -182,15 +184,19 @@ export class ServeJsonRules implements SiteRuleSet {
 
   /** Clean URLs for this request path (percent-encoded)? */
   isClean(path: string): boolean {
+    const m = this.config.cleanUrls;
+    if (m === undefined || typeof m === "boolean") return m ?? this.cleanDefault;
     const d = decode(path);
-    return d !== null && applies(this.config.cleanUrls, d, this.cleanDefault);
+    return d !== null && applies(m, resolvedPath(d), this.cleanDefault);
   }
 
   route(path: string, search: string, exists: (path: string) => boolean): SiteRoute | null {
     const decoded = decode(path);
     if (decoded === null) return null; // (a bad escape: the static lookup's 400)
     const c = this.config;
-    if (applies(c.cleanUrls, decoded, this.cleanDefault) && HTML_END.test(decoded)) {
+    // Resolved once: every source and glob is matched against this.
+    const resolved = resolvedPath(decoded);
+    if (applies(c.cleanUrls, resolved, this.cleanDefault) && HTML_END.test(decoded)) {
       // "/a.html" → "/a", "/a/index" → "/a": one redirect, before the slash is looked at. The query
       // is kept (serve-handler drops it).
       let target = decoded.replace(HTML_END, "");
@@ -207,13 +213,13 @@ export class ServeJsonRules implements SiteRuleSet {
       if (target) return { kind: "redirect", status: 301, location: encodeURI(ensureSlashStart(target)) + search };
     }
     for (const r of c.redirects) {
-      const target = r.rule.target(decoded);
+      const target = r.rule.target(resolved);
       if (target !== null) return { kind: "redirect", status: r.status, location: encodeURI(target) };
     }
     if (c.rewrites.length === 0) return null;
     // A name with an extension that exists is served as it is; rewrites are for the rest.
     if (posix.extname(decoded) !== "" && exists(path)) return null;
-    const target = rewrite(decoded, c.rewrites);
+    const target = rewrite(resolved, c.rewrites);
     if (target === null) return null;
     const encoded = encodeURI(target);
     // serve-handler serves the request's own path when the rewrite's target is missing.
@@ -240,24 +246,26 @@ export class ServeJsonRules implements SiteRuleSet {
   }
 }
 
-/** serve-handler's applyRewrites: the first rule that matches, taken out, then again from the top. */
-function rewrite(decoded: string, rules: readonly SourceRule[]): string | null {
+/**
+ * serve-handler's applyRewrites: the first rule that matches, taken out, then again from the top
+ * with the target made absolute and normalised (matched resolved, as every source is).
+ */
+function rewrite(resolved: string, rules: readonly SourceRule[]): string | null {
   let remaining = rules;
-  let path = decoded;
-  let rewritten = false;
+  let match = resolved;
+  let path: string | null = null;
   for (;;) {
     let hit = -1;
     for (let i = 0; i < remaining.length; i++) {
-      const t = remaining[i]!.target(path);
+      const t = remaining[i]!.target(match);
       if (t !== null) {
         hit = i;
-        path = t;
+        path = posix.normalize(posix.join("/", t));
         break;
       }
     }
-    if (hit < 0) return rewritten ? path : null;
-    rewritten = true;
-    path = posix.normalize(posix.join("/", path));
+    if (hit < 0) return path;
+    match = resolvedPath(path!);
     remaining = remaining.filter((_, i) => i !== hit);
   }
 }

@@ -9,7 +9,7 @@ import type { ServerRequest } from "../server/request.ts";
 import type { Served, SiteLookup, StaticHandler } from "../static/serve-static.ts";
 import { addFields } from "./extra-headers.ts";
 import { type HeaderPairs, NO_HEADERS } from "./rule-set.ts";
-import { globSource, slash } from "./serve-json-match.ts";
+import { globSource, resolvedPath, slash } from "./serve-json-match.ts";
 import { applies, type ServeJsonConfig, ServeJsonRules, type SiteRuleSet } from "./serve-json.ts";
 import { createServeLookup } from "./serve-lookup.ts";
 
@@ -56,7 +56,7 @@ export function siteState(config: ServeJsonConfig | null, settings: SiteSettings
   const lookup = createServeLookup({
     root: settings.root,
     allowDotfiles: settings.allowDotfiles,
-    listing: (decoded) => applies(c.directoryListing, decoded, settings.listing),
+    listing: (decoded) => applies(c.directoryListing, resolvedPath(decoded), settings.listing),
     renderSingle: c.renderSingle,
     // Without serve.json, symlinks are followed inside the root, as by the static handler.
     symlinks: c.symlinks,
@@ -101,8 +101,11 @@ export function createSiteHandler(files: StaticHandler, state: () => SiteState):
   const served: Served = { file: UNSET };
   const fileUrlPath = (file: string) => (root.endsWith("/") ? file.slice(root.length - 1) : file.slice(root.length));
   let s = state();
-  // Made once (no closure per request): whether a file answers `p` under the state in use.
-  const exists = (p: string) => s.lookup.find(p, false).kind === "file";
+  // Made once (no closure per request): whether a file or a listing answers `p` under the state in use.
+  const exists = (p: string) => {
+    const kind = s.lookup.find(p, false).kind;
+    return kind === "file" || kind === "listing";
+  };
 
   return function site(req: ServerRequest): HandlerResult | Promise<HandlerResult> {
     s = state();

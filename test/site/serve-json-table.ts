@@ -22,7 +22,9 @@ export const FIXTURE: Record<string, string> = {
   ".env": "SECRET=1\n",
 };
 /** Symlinks: name → target (relative). */
-export const LINKS: Record<string, string> = { "guide-link.txt": "docs/guide.txt" };
+export const LINKS: Record<string, string> = { "guide-link.txt": "docs/guide.txt", "outside-link.txt": "../outside.txt" };
+/** Written beside each group's root, where only a symlink can lead. */
+export const OUTSIDE = "outside the root\n";
 
 /** What a response must show; fields left out are not compared. */
 export interface Expect {
@@ -79,6 +81,8 @@ export const GROUPS: Group[] = [
       { path: "/missing.html", status: 301, location: "/missing" },
       { path: "/guide-link.txt", status: 404, file: "404.html" },
       { path: "/%E0%A4%A", status: 400 },
+      { path: "/%2e%2e/outside.txt", status: 400 },
+      { path: "/docs/%2e%2e/%2e%2e/outside.txt", status: 400 },
       { path: "/serve.json", status: 404, differs: { why: NEVER_SERVED, serve: { status: 200 } } },
       { path: "/.env", status: 404, differs: { why: DOTFILES, serve: { status: 200, file: ".env" } } },
     ],
@@ -168,7 +172,9 @@ export const GROUPS: Group[] = [
         { source: "/chain2", destination: "/about.html" },
         { source: "/assets/app.js", destination: "/about.html" },
         { source: "/gone", destination: "/nothing.html" },
-        { source: "/docs-list", destination: "/docs" },
+        { source: "/docs-list", destination: "/docs/" },
+        { source: "/x2", destination: "/about.html" },
+        { source: "/x1", destination: "/x2" },
       ],
     },
     cases: [
@@ -179,6 +185,19 @@ export const GROUPS: Group[] = [
       { path: "/assets/app.js", status: 200, file: "assets/app.js" },
       { path: "/gone", status: 404, file: "404.html" },
       { path: "/about", status: 200, file: "about.html" },
+      { path: "/docs-list", status: 200, lists: ["guide.txt"] },
+      { path: "/x1", status: 200, file: "about.html" },
+    ],
+  },
+  {
+    name: "a single-page app's catch-all rewrite",
+    config: { rewrites: [{ source: "**", destination: "/index.html" }] },
+    cases: [
+      { path: "/deep/link", status: 200, file: "index.html" },
+      { path: "/about", status: 200, file: "index.html" },
+      { path: "/assets/app.js", status: 200, file: "assets/app.js" },
+      { path: "/missing.js", status: 200, file: "index.html" },
+      { path: "/about.html", status: 301, location: "/about" },
     ],
   },
   {
@@ -234,7 +253,10 @@ export const GROUPS: Group[] = [
   {
     name: "symlinks: true",
     config: { symlinks: true },
-    cases: [{ path: "/guide-link.txt", status: 200, file: "docs/guide.txt" }],
+    cases: [
+      { path: "/guide-link.txt", status: 200, file: "docs/guide.txt" },
+      { path: "/outside-link.txt", status: 404, differs: { why: "a symlink never leads out of the root (serve-handler follows it anywhere)", serve: { status: 200, file: "../outside.txt" } } },
+    ],
   },
   {
     name: "etag",

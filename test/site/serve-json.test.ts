@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { serve, type Server } from "../../src/index.ts";
 import { exchange, type RawResponse } from "../helpers/raw-client.ts";
-import { type Expect, FIXTURE, GROUPS, LINKS } from "./serve-json-table.ts";
+import { type Expect, FIXTURE, GROUPS, LINKS, OUTSIDE } from "./serve-json-table.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const serveHandler = require("serve-handler") as (req: unknown, res: unknown, config: Record<string, unknown>) => Promise<void>;
@@ -17,7 +17,9 @@ const serveHandler = require("serve-handler") as (req: unknown, res: unknown, co
 let tmp: string;
 
 function makeRoot(name: string, config: Record<string, unknown>): string {
-  const root = join(tmp, name);
+  const root = join(tmp, name, "root");
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(tmp, name, "outside.txt"), OUTSIDE);
   for (const [rel, text] of Object.entries(FIXTURE)) {
     mkdirSync(dirname(join(root, rel)), { recursive: true });
     writeFileSync(join(root, rel), text);
