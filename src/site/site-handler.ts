@@ -48,8 +48,11 @@ const NO_CONFIG: ServeJsonConfig = {
 /** serve-handler never lists these, whatever `unlisted` says. */
 const ALWAYS_UNLISTED = [globSource(".DS_Store"), globSource(".git")];
 
-/** The state for serve.json's config (null: no file) under our settings. */
-export function siteState(config: ServeJsonConfig | null, settings: SiteSettings): SiteState {
+/**
+ * The state for serve.json's config (null: no file) under our settings; `more` are asked after
+ * serve.json's rules, in order (the _redirects/_headers RuleSet).
+ */
+export function siteState(config: ServeJsonConfig | null, settings: SiteSettings, more: readonly SiteRuleSet[] = []): SiteState {
   const rules = new ServeJsonRules(config ?? NO_CONFIG, config === null ? settings.cleanUrls : true);
   const c = rules.config;
   const unlisted = [...ALWAYS_UNLISTED, ...c.unlisted];
@@ -66,7 +69,7 @@ export function siteState(config: ServeJsonConfig | null, settings: SiteSettings
       return false;
     },
   });
-  return { ruleSets: [rules], lookup, isClean: (path) => rules.isClean(path) };
+  return { ruleSets: [rules, ...more], lookup, isClean: (path) => rules.isClean(path) };
 }
 
 /** The request's header rules: serve.json's matched on the file served, others on the path asked for. */

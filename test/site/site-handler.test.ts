@@ -191,3 +191,36 @@ describe("a bad serve.json at start-up", () => {
     expect(lines[0]).toMatch(/^bunhttp: .*serve\.json:3: redirects\[0\]\.type must be 301, 302, 303, 307 or 308$/);
   });
 });
+
+describe("a list of RuleSets", () => {
+  test("serve.json's rules first, then the next set's; header rules of both, the later winning a name", async () => {
+    const { createStaticHandler } = await import("../../src/static/serve-static.ts");
+    const { createSiteHandler, siteState } = await import("../../src/site/site-handler.ts");
+    const { parseServeJson } = await import("../../src/site/serve-json.ts");
+    const root = site();
+    const files = createStaticHandler({ root });
+    const config = parseServeJson(
+      JSON.stringify({ redirects: [{ source: "/both", destination: "/from-serve-json" }], headers: [{ source: "**", headers: [{ key: "X-A", value: "json" }, { key: "X-B", value: "json" }] }] }),
+      "serve.json",
+    );
+    const asked: string[] = [];
+    const second = {
+      route(path: string) {
+        asked.push(path);
+        if (path === "/both" || path === "/second") return { kind: "redirect" as const, status: 302 as const, location: "/from-second" };
+        if (path === "/rw") return { kind: "rewrite" as const, path: "/docs/a.txt?ignored=1", status: 404 as const };
+        return null;
+      },
+      headers: (path: string) => (path === "/rw" ? ([["X-B", "second"]] as const) : []),
+    };
+    const state = siteState(config, { root: files.root, allowDotfiles: false, listing: true, cleanUrls: false }, [second]);
+    const s = start({ handler: createSiteHandler(files, () => state) });
+    const both = await request(s, "/both");
+    expect([both.status, both.header("location")]).toEqual([301, "/from-serve-json"]);
+    const sec = await request(s, "/second");
+    expect([sec.status, sec.header("location")]).toEqual([302, "/from-second"]);
+    const rw = await request(s, "/rw");
+    expect([rw.status, rw.text(), rw.header("x-a"), rw.header("x-b")]).toEqual([404, "a\n", "json", "second"]);
+    expect(asked).not.toContain("/both");
+  });
+});
