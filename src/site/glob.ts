@@ -1,7 +1,9 @@
 // serve.json's globs, with the semantics of minimatch 3.1.5 and its defaults (what serve-handler 6.1.8
 // uses): `*`, `?`, `[...]`, `**` as a whole segment, `{a,b}` and `{1..3}` braces, the extglobs
 // `@( )`, `?( )`, `+( )`, `*( )`, and a leading `!` that negates. Wildcards never match a name that
-// starts with '.', and matching is case-sensitive. Compiled once into one RegExp per brace alternative.
+// starts with '.', and matching is case-sensitive. Compiled once: one RegExp per brace alternative
+// with at most one `**`; with more, a segment-by-segment match (a RegExp with two `**` backtracks
+// polynomially, and "/**/x/**/y" against a path of a thousand segments would take seconds).
 
 export class GlobError extends Error {}
 
@@ -21,22 +23,88 @@ export function compileGlob(pattern: string): Glob {
   const body = pattern.slice(start);
   // minimatch: a pattern that starts with '#' is a comment and matches nothing.
   if (body.startsWith("#")) return () => negate;
-  const regexes = expandBraces(body).map(globToRegex);
-  if (regexes.length === 1) {
-    const re = regexes[0]!;
-    return negate ? (path) => !re.test(path) : (path) => re.test(path);
+  const matchers = expandBraces(body).map(compileAlternative);
+  if (matchers.length === 1) {
+    const m = matchers[0]!;
+    return negate ? (path) => !m(path) : m;
   }
   return (path) => {
-    for (const re of regexes) if (re.test(path)) return !negate;
+    for (const m of matchers) if (m(path)) return !negate;
     return negate;
   };
 }
 
-/** One path segment that no wildcard may enter: empty, or a dot-name. */
+/** One segment a `**` may take: any name that does not start with '.' (the empty one too). */
 const SEGMENT = "(?!\\.)[^/]*";
 
-function globToRegex(pattern: string): RegExp {
-  const parts = pattern.split("/");
+function compileAlternative(pattern: string): Glob {
+  // "**/**" means what "**" means (zero or more segments, twice).
+  const parts = pattern.split("/").filter((p, i, all) => !(p === "**" && all[i - 1] === "**"));
+  let globstars = 0;
+  for (const p of parts) if (p === "**") globstars++;
+  if (globstars <= 1) {
+    const re = globToRegex(parts, pattern);
+    return (path) => re.test(path);
+  }
+  return segmentMatcher(parts, pattern);
+}
+
+/** Matched a segment at a time; a `**` tries each number of segments once (memoised: O(parts × segments)). */
+function segmentMatcher(parts: readonly string[], pattern: string): Glob {
+  const segs: (RegExp | string | null)[] = parts.map((p) => {
+    if (p === "**") return null;
+    if (!translate(p, 0, p.length, false).magic) return unescape(p);
+    try {
+      return new RegExp(`^${segmentToRegex(p)}$`);
+    } catch {
+      throw new GlobError(`bad glob "${pattern}"`);
+    }
+  });
+  const m = segs.length;
+  return (path) => {
+    const file = path.split("/");
+    const n = file.length;
+    // 0: not tried, 1: no, 2: yes
+    const memo = new Uint8Array((m + 1) * (n + 1));
+    const match = (pi: number, fi: number): boolean => {
+      const key = pi * (n + 1) + fi;
+      if (memo[key] !== 0) return memo[key] === 2;
+      let ok = false;
+      if (pi === m) ok = fi === n || (fi === n - 1 && file[fi] === "");
+      else {
+        const seg = segs[pi];
+        if (seg === null) {
+          if (pi === m - 1) {
+            // A last `**` takes the rest, at least one segment, none a dot-name.
+            ok = fi < n;
+            for (let k = fi; ok && k < n; k++) if (file[k]!.charCodeAt(0) === 46) ok = false;
+          } else {
+            for (let k = fi; k < n; k++) {
+              if (match(pi + 1, k)) {
+                ok = true;
+                break;
+              }
+              if (file[k]!.charCodeAt(0) === 46) break; // '.': a dot-name is never swallowed
+            }
+          }
+        } else if (fi < n) {
+          const f = file[fi]!;
+          ok = (typeof seg === "string" ? f === seg : seg.test(f)) && match(pi + 1, fi + 1);
+        }
+      }
+      memo[key] = ok ? 2 : 1;
+      return ok;
+    };
+    return match(0, 0);
+  };
+}
+
+/** A segment without magic, its backslash escapes taken out. */
+function unescape(p: string): string {
+  return p.replace(/\\(.)/g, "$1");
+}
+
+function globToRegex(parts: readonly string[], pattern: string): RegExp {
   let re = "^";
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;

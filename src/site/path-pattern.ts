@@ -93,9 +93,13 @@ export function compilePathPattern(source: string): PathPattern {
       continue;
     }
     keys.push(part.name);
-    const capture = part.repeat
-      ? `(?:${part.pattern})(?:${escapeString(part.delimiter)}(?:${part.pattern}))*`
-      : part.pattern;
+    // A repeated ".*" or ".+" ("/blog/**" is "/blog/(.*)*") takes the same strings, and the same
+    // capture, as the pattern alone; written out, "(?:.*)(?:\/(?:.*))*" backtracks exponentially on
+    // a path with many '/' that does not match (30 segments: minutes). path-to-regexp writes it out.
+    const capture =
+      part.repeat && part.pattern !== ".*" && part.pattern !== ".+"
+        ? `(?:${part.pattern})(?:${escapeString(part.delimiter)}(?:${part.pattern}))*`
+        : part.pattern;
     if (part.optional) route += part.prefix ? `(?:${escapeString(part.prefix)}(${capture}))?` : `(${capture})?`;
     else route += `${escapeString(part.prefix)}(${capture})`;
   }

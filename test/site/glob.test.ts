@@ -11,12 +11,14 @@ const PATTERNS = [
   "/{a,b}/**", "/file[0-9].txt", "/[!a]*", "/[^a]*", "/**/*.@(jpg|png)", "/x?.txt", "/a*b", "!/a/**", "/a/**/",
   "/{1..3}.txt", "/{a..c}.txt", "/+(a|b).js", "/*(a|b).js", "/?(a).js", "/docs/*.md", "/a/b", "/A", "/a/{b,{c,d}}",
   "/[]]x", "/[a-", "/\\*", "/a/**/**/b", "/**/a/**", "/{}", "/x{y}",
+  "/**/x/**/y", "/**/b/**", "/a/**/b/**/c", "/**/*.js/**", "/**/.a/**", "/a/**/c/**",
 ];
 const PATHS = [
   "/", "/a", "/a/", "/a/b", "/a/b/c", "/x.html", "/a/x.html", "/.env", "/a/.env", "/.git/x.html", "/app.js",
   "/app.css", "/b/c", "/file1.txt", "/filex.txt", "/zed", "/img.jpg", "/p/q/img.png", "/xy.txt", "/ab", "/axxb",
   "/1.txt", "/4.txt", "/b.txt", "/aab.js", "/.js", "/a.js", "/docs/readme.md", "/a/.b", "/.a", "/a/c", "/a/d",
   "/]x", "/[a-", "/*", "/a/x/b", "/a/x/y/b", "/q/a/r", "/{}", "/x{y}", "/A",
+  "/x/y", "/q/x/r/y", "/x/y/z", "/a/b/c/d", "/a/q/b/r/c", "/a/b/c", "/b/", "/a.js/x", "/.a/x", "/q/.a/r", "/x/.h/y",
 ];
 
 describe("globs match as minimatch 3.1.5 does", () => {
@@ -27,6 +29,17 @@ describe("globs match as minimatch 3.1.5 does", () => {
       expect(disagree).toEqual([]);
     });
   }
+});
+
+describe("globs stay fast on paths made to make them backtrack", () => {
+  test.each([["/a/**/b"], ["/**/x/**/x/**/z"], ["/a/**/**/**/b"], ["/**/*.html"]])("%s", (pattern) => {
+    const g = compileGlob(pattern);
+    const path = `/a${"/x".repeat(4000)}/c`;
+    const start = performance.now();
+    expect(g(path)).toBe(minimatch(path, pattern));
+    // A backtracking RegExp of two `**` takes seconds here; generous bound for a loaded machine.
+    expect(performance.now() - start).toBeLessThan(250);
+  });
 });
 
 describe("globs we refuse", () => {
