@@ -5,6 +5,7 @@ import { availableParallelism, networkInterfaces } from "node:os";
 import { resolve } from "node:path";
 import { parseOrigins } from "./access/cors.ts";
 import { ConfigError, helpText, loadSettings, type Settings } from "./config.ts";
+import { RuleFileError } from "./site/rule-file-error.ts";
 import type { Reply } from "./server/reply.ts";
 import { type Server, serve, type ServeOptions } from "./serve.ts";
 
@@ -97,6 +98,7 @@ export async function toServeOptions(s: Settings, reusePort: boolean): Promise<S
       cacheTotalLimit: s.cacheSize,
     },
     watch: s.watch,
+    cleanUrls: s.cleanUrls,
     compress: s.compress ? { minSize: s.compressMinSize, cacheSize: s.compressCacheSize } : false,
     maxBody: s.maxBody,
     maxHeaderSize: s.maxHeaderSize,
@@ -174,6 +176,8 @@ async function authOption(s: Settings): Promise<ServeOptions["auth"]> {
 
 function listenError(err: unknown, s: Settings, port = s.port): Error {
   const code = (err as { code?: string }).code;
+  // A bad serve.json: its one line (file, line, problem).
+  if (err instanceof RuleFileError) return new ConfigError(err.message);
   if (code === "EADDRINUSE") return new ConfigError(`port ${port} on ${s.host} is already in use`);
   if (code === "EACCES") return new ConfigError(`not allowed to listen on port ${port}`);
   if (code === "EADDRNOTAVAIL") return new ConfigError(`cannot listen on ${s.host}: no such local address`);

@@ -31,6 +31,7 @@ export interface Settings {
   listing: boolean;
   spa: boolean;
   watch: boolean;
+  cleanUrls: boolean;
   cacheControl?: string;
   cacheFileLimit: number;
   cacheSize: number;
@@ -82,6 +83,7 @@ export const DEFAULTS: Settings = {
   listing: true,
   spa: false,
   watch: false,
+  cleanUrls: false,
   cacheFileLimit: 64 * 1024,
   cacheSize: 64 * 1024 * 1024,
   compress: true,
@@ -123,6 +125,7 @@ export const SETTINGS: Setting[] = [
   { key: "listing", kind: "bool", group: "Static files", help: "list directories without index.html (--no-listing: 404)" },
   { key: "spa", kind: "bool", group: "Static files", help: "single-page app: unknown paths that accept HTML get /index.html" },
   { key: "watch", kind: "bool", group: "Static files", help: "live reload: open HTML pages reload when a file under the root changes (a stylesheet is swapped in place)" },
+  { key: "cleanUrls", kind: "bool", group: "Static files", help: "/about serves about.html, /about.html → 301 /about (a serve.json's cleanUrls wins)" },
   { key: "cacheControl", kind: "string", group: "Static files", arg: "value", help: "Cache-Control for every file", shownDefault: "immutable for fingerprinted names, no-cache for HTML" },
   { key: "cacheFileLimit", kind: "int", group: "Static files", arg: "bytes", help: "files up to this size are kept in memory" },
   { key: "cacheSize", kind: "int", group: "Static files", arg: "bytes", help: "memory for cached files in all" },

@@ -38,6 +38,16 @@ export interface ServeOptions extends Omit<ListenOptions, "port" | "tls">, Omit<
    */
   watch?: boolean | LiveReloadOptions;
   /**
+   * Clean URLs without a serve.json: "/about" serves about.html (or about/index.html), and
+   * "/about.html" is a 301 to "/about", query kept. A serve.json's `cleanUrls` says it when present.
+   */
+  cleanUrls?: boolean;
+  /**
+   * Read `serve.json` in `root` (vercel/serve's format: redirects, rewrites, headers, cleanUrls…),
+   * and again whenever it changes (default true). A bad one makes serve() throw a RuleFileError.
+   */
+  siteRules?: boolean;
+  /**
    * br, zstd or gzip, as each client asks, for files and app responses of a compressible type (on
    * by default; false: off, precompressed siblings of files still served). `minSize`: smaller bodies
    * go as they are (1024); `cacheSize`: bytes of compressed files kept in memory (64 MiB).

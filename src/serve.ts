@@ -27,6 +27,7 @@ import { ServerRequest } from "./server/request.ts";
 import { compressReply } from "./compress/reply-filter.ts";
 import { createProxyHandler, Proxy, routeProxies } from "./proxy/proxy.ts";
 import { type CompressOptions, createStaticHandler, DEFAULT_COMPRESS_MIN_SIZE } from "./static/serve-static.ts";
+import { siteChain } from "./site/site-chain.ts";
 import { wsSettings } from "./ws/options.ts";
 import { publish, type SendData } from "./ws/server-websocket.ts";
 import type { WsContext } from "./ws/session.ts";
@@ -130,6 +131,7 @@ export function serve(options: ServeOptions = {}): Server {
       return listener.stop(closeActive).then(() => {
         accessLog?.close();
         proxies?.close();
+        site?.close();
         for (const p of routeProxies(routes as Record<string, unknown> | undefined)) p.close();
       });
     },
@@ -200,6 +202,8 @@ export function serve(options: ServeOptions = {}): Server {
   const liveReload = watching
     ? createLiveReload(options.root!, typeof options.watch === "object" ? options.watch : {})
     : null;
+  // With a serve.json in the root (or --clean-urls), the site handler stands where the static one would.
+  const site = staticHandler !== null ? siteChain(staticHandler, options, () => build(routes, fetchHandler)) : null;
   // The proxy prefixes, with their pool of upstream connections (made once, kept across reloads).
   const proxies = options.proxy !== undefined ? new Proxy({ timeout: options.proxyTimeout }) : null;
   const proxyHandler = proxies !== null ? createProxyHandler(options.proxy!, proxies) : null;
@@ -232,7 +236,7 @@ export function serve(options: ServeOptions = {}): Server {
       methods = r.methods;
     }
     if (options.handler) next.push(options.handler);
-    if (staticHandler !== null) next.push(staticHandler);
+    if (staticHandler !== null) next.push(site?.handler() ?? staticHandler);
     if (nextFetch) next.push(createFetchHandler(nextFetch, server, () => fallbackHost));
     for (const p of routeProxies(nextRoutes as Record<string, unknown> | undefined)) p.observer = metrics;
     routes = nextRoutes;

@@ -169,6 +169,12 @@ export class FileCache implements CacheCounts {
     return this.#options.revalidateAlways ? -Infinity : now;
   }
 
+  /** Forgets every entry: what a path names has changed (a site's rules were read again). */
+  clear(): void {
+    this.#entries.clear();
+    this.#bytes = 0;
+  }
+
   #evict(key: string): void {
     const e = this.#entries.get(key);
     if (e === undefined) return;

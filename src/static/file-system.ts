@@ -1,6 +1,6 @@
 // The file-system calls static serving makes. Each answers "no such file" (null, -1, false) for
 // whatever a request path can cause, except running out of descriptors, which throws a 503.
-import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync, type BigIntStats } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync, type BigIntStats } from "node:fs";
 import { sep } from "node:path";
 import { isOutOfDescriptors, serviceUnavailable } from "../server/http-exception.ts";
 
@@ -17,6 +17,16 @@ export function statOrNull(path: string): BigIntStats | null {
   try {
     return statSync(path, { bigint: true, throwIfNoEntry: false }) ?? null;
   } catch {
+    return null;
+  }
+}
+
+/** lstat(): the link itself for a symlink (serve.json's `symlinks: false` refuses those); null as statOrNull. */
+export function lstatOrNull(path: string): BigIntStats | null {
+  try {
+    return lstatSync(path, { bigint: true, throwIfNoEntry: false }) ?? null;
+  } catch (err) {
+    throwIfOutOfDescriptors(err);
     return null;
   }
 }

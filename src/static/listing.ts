@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Reply } from "../server/reply.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { isInsideRoot, throwIfOutOfDescriptors } from "./file-system.ts";
+import { NEVER_SERVED } from "./resolve.ts";
 
 export interface ListingEntry {
   name: string;
@@ -19,13 +20,16 @@ export type SortKey = "name" | "size" | "date";
 /**
  * Reads a directory, hiding dotfiles unless allowed; entries that vanish or are special are skipped.
  * With `root` (a real path), symlinks leading outside it are skipped too: they would 404 anyway, and
- * listing them tells a stranger the size and date of a file outside the root.
+ * listing them tells a stranger the size and date of a file outside the root. The root's rule files
+ * (serve.json…) are never listed; `hide` leaves out more names (serve.json's `unlisted`).
  */
-export function readListing(dir: string, showHidden: boolean, root?: string): ListingEntry[] {
+export function readListing(dir: string, showHidden: boolean, root?: string, hide?: (name: string) => boolean): ListingEntry[] {
   const out: ListingEntry[] = [];
   for (const dirent of readdirSync(dir, { withFileTypes: true })) {
     const name = dirent.name;
     if (!showHidden && name.startsWith(".") && name !== ".well-known") continue;
+    if (dir === root && NEVER_SERVED.has(name)) continue;
+    if (hide !== undefined && hide(name)) continue;
     // A name with a control character or a backslash could not be asked for (resolve.ts refuses such
     // paths with 400): no link that cannot work.
     if (!linkable(name)) continue;
@@ -104,7 +108,10 @@ function formatDate(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
 }
 
-/** The listing as a page. `urlPath` is the directory's path as requested (percent-encoded, ends in '/'). */
+/**
+ * The listing as a page. `urlPath` is the directory's path as requested (percent-encoded); without
+ * its '/' (serve.json's `trailingSlash: false`), the links say the directory's name first.
+ */
 export function renderListingHtml(urlPath: string, entries: ListingEntry[], key: SortKey, descending: boolean): string {
   const title = `Index of ${escapeHtml(decodedPath(urlPath))}`;
   const sortLink = (k: SortKey, label: string) => {
@@ -113,12 +120,14 @@ export function renderListingHtml(urlPath: string, entries: ListingEntry[], key:
     return `<a href="?sort=${k}&amp;order=${nextDesc ? "desc" : "asc"}">${label}${arrow}</a>`;
   };
   const rows: string[] = [];
+  const slashed = urlPath.endsWith("/");
+  const base = slashed ? "" : `${urlPath.slice(urlPath.lastIndexOf("/") + 1)}/`;
   if (urlPath !== "/") {
-    rows.push(`<tr class="dir"><td class="name"><a href="../" rel="up">../</a></td><td class="size"></td><td class="date"></td></tr>`);
+    rows.push(`<tr class="dir"><td class="name"><a href="${slashed ? "../" : "./"}" rel="up">../</a></td><td class="size"></td><td class="date"></td></tr>`);
   }
   for (const e of entries) {
     const isDir = e.type === "directory";
-    const href = encodeSegment(e.name) + (isDir ? "/" : "");
+    const href = base + encodeSegment(e.name) + (isDir ? "/" : "");
     const label = escapeHtml(e.name) + (isDir ? "/" : "");
     rows.push(
       `<tr class="${isDir ? "dir" : "file"}"><td class="name"><a href="${href}">${label}</a></td>` +
@@ -185,11 +194,11 @@ export function wantsJsonListing(accept: string): boolean {
 }
 
 /** The listing of directory `dir` (inside `root`) for this request; null when it cannot be read. */
-export function listingReply(req: ServerRequest, dir: string, showHidden: boolean, root: string): Reply | null {
+export function listingReply(req: ServerRequest, dir: string, showHidden: boolean, root: string, hide?: (name: string) => boolean): Reply | null {
   const { sort, descending } = listingOrder(req.query);
   let entries;
   try {
-    entries = sortListing(readListing(dir, showHidden, root), sort, descending);
+    entries = sortListing(readListing(dir, showHidden, root, hide), sort, descending);
   } catch (err) {
     throwIfOutOfDescriptors(err);
     return null;

@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { encodeSegment } from "./listing.ts";
 import { isGetOrHead } from "./replies.ts";
-import { isHiddenSegments, resolveRequestPath } from "./resolve.ts";
+import { isHiddenSegments, isNeverServed, resolveRequestPath } from "./resolve.ts";
 
 /** What the policy needs of a stat() result (node's Stats, bigint or not, fit). */
 export interface FileKind {
@@ -46,6 +46,7 @@ export function findTarget<S extends FileKind>(
   if (typeof resolved === "number") return BAD_PATH;
   const { segments, trailingSlash } = resolved;
   if (!policy.allowDotfiles && isHiddenSegments(segments)) return NOT_FOUND;
+  if (isNeverServed(segments)) return NOT_FOUND;
   const path = segments.length === 0 ? policy.root : join(policy.root, ...segments);
   const st = stat(path);
   if (st === null) return NOT_FOUND;

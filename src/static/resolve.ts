@@ -61,3 +61,11 @@ export function isHiddenSegments(segments: readonly string[]): boolean {
   }
   return false;
 }
+
+/** A site's rule files, in its root: read by the server, never sent (404, and left out of listings). */
+export const NEVER_SERVED: ReadonlySet<string> = new Set(["serve.json", "_redirects", "_headers"]);
+
+/** True when the segments name one of the root's rule files. */
+export function isNeverServed(segments: readonly string[]): boolean {
+  return segments.length === 1 && NEVER_SERVED.has(segments[0]!);
+}

@@ -12,7 +12,8 @@ import { type CacheCounts, FileCache, type HtmlTransform } from "./file-cache.ts
 import { replyWithFile } from "./file-reply.ts";
 import { statInside } from "./file-system.ts";
 import { listingReply } from "./listing.ts";
-import { fallbacksFor, findTarget, type PathPolicy, planFallbacks } from "./path-policy.ts";
+import type { BigIntStats } from "node:fs";
+import { fallbacksFor, findTarget, type PathPolicy, planFallbacks, type Target } from "./path-policy.ts";
 import { isGetOrHead, notAllowed, textReply } from "./replies.ts";
 
 export { contentTypeFor, defaultCacheControl, makeEtag } from "./file-headers.ts";
@@ -50,8 +51,34 @@ export interface CompressOptions {
   cacheSize?: number;
 }
 
+/**
+ * A site's own lookup (serve.json's, in src/site), in place of the path policy: what a path
+ * (percent-encoded, no query) names, `clean` saying whether "/about" may be about.html; and names
+ * its listings leave out.
+ */
+export interface SiteLookup {
+  find(path: string, clean: boolean): Target<BigIntStats>;
+  hide?: (name: string) => boolean;
+}
+
+/** What serveSite() answered with: the file sent (a 404 page too), or "" for a listing or redirect. */
+export interface Served {
+  file: string;
+}
+
 /** The handler, and its file cache's hit and miss counts (for the metrics). */
-export type StaticHandler = Handler & { readonly cacheCounts: CacheCounts };
+export type StaticHandler = Handler & {
+  readonly cacheCounts: CacheCounts;
+  /** The root's real path. */
+  readonly root: string;
+  /**
+   * Answers `req` with what `lookup` says `path` names (not necessarily the request's path: a
+   * rewrite's target), with `status` for a file found; `served.file` says which file went out.
+   */
+  serveSite(req: ServerRequest, path: string, clean: boolean, status: number, lookup: SiteLookup, served: Served): HandlerResult | Promise<HandlerResult>;
+  /** Forgets the cached answers (what paths name has changed). */
+  forget(): void;
+};
 
 export const DEFAULT_COMPRESS_MIN_SIZE = 1024;
 export const DEFAULT_COMPRESS_CACHE_SIZE = 64 * 1024 * 1024;
@@ -79,13 +106,40 @@ export function createStaticHandler(options: StaticOptions): StaticHandler {
   const boundary = `bunhttp-${crypto.randomUUID().replaceAll("-", "")}`;
   const stat = (path: string) => statInside(path, root);
 
-  function notFound(req: ServerRequest): HandlerResult | Promise<HandlerResult> {
+  function notFound(req: ServerRequest, served?: Served): HandlerResult | Promise<HandlerResult> {
     if (options.fallthrough) return null;
     for (const page of fallbacksFor(req.head.method, req.head.header("accept"), fallbacks)) {
       const e = cache.lookupFile(page.key, page.path, page.name, Date.now());
-      if (e !== null) return replyWithFile(req, e, page.status, boundary, files);
+      if (e === null) continue;
+      if (served !== undefined) served.file = page.path;
+      return replyWithFile(req, e, page.status, boundary, files);
     }
     return textReply(404, "Not Found");
+  }
+
+  /** Carries out what a path names, for `key` in the cache. */
+  function answer(req: ServerRequest, key: string, target: Target<BigIntStats>, status: number, hide?: (name: string) => boolean, served?: Served): HandlerResult | Promise<HandlerResult> {
+    switch (target.kind) {
+      case "bad-path":
+        return textReply(400, "Bad Request: invalid path");
+      case "not-found":
+        return notFound(req, served);
+      case "redirect":
+        return textReply(301, "Moved Permanently", [["Location", target.location]]);
+      case "listing": {
+        if (served !== undefined) served.file = "";
+        const method = req.head.method;
+        if (!isGetOrHead(method)) return notAllowed(method);
+        return listingReply(req, target.path, policy.allowDotfiles, root, hide) ?? notFound(req, served);
+      }
+      case "file": {
+        if (served !== undefined) served.file = target.path;
+        // The file exists, which is all OPTIONS asks: no reason to read it into the cache.
+        if (req.head.method === METHOD.OPTIONS) return notAllowed(METHOD.OPTIONS);
+        const entry = cache.add(key, target.path, target.name, target.stats, Date.now());
+        return entry === null ? notFound(req, served) : replyWithFile(req, entry, status, boundary, files);
+      }
+    }
   }
 
   function serveStatic(req: ServerRequest): HandlerResult | Promise<HandlerResult> {
@@ -95,26 +149,19 @@ export function createStaticHandler(options: StaticOptions): StaticHandler {
     if (cached !== undefined) return replyWithFile(req, cached, 200, boundary, files);
 
     const search = req.head.queryStart >= 0 ? `?${req.head.query}` : "";
-    const target = findTarget(key, search, policy, stat);
-    switch (target.kind) {
-      case "bad-path":
-        return textReply(400, "Bad Request: invalid path");
-      case "not-found":
-        return notFound(req);
-      case "redirect":
-        return textReply(301, "Moved Permanently", [["Location", target.location]]);
-      case "listing": {
-        const method = req.head.method;
-        if (!isGetOrHead(method)) return notAllowed(method);
-        return listingReply(req, target.path, policy.allowDotfiles, root) ?? notFound(req);
-      }
-      case "file": {
-        // The file exists, which is all OPTIONS asks: no reason to read it into the cache.
-        if (req.head.method === METHOD.OPTIONS) return notAllowed(METHOD.OPTIONS);
-        const entry = cache.add(key, target.path, target.name, target.stats, now);
-        return entry === null ? notFound(req) : replyWithFile(req, entry, 200, boundary, files);
-      }
-    }
+    return answer(req, key, findTarget(key, search, policy, stat), 200);
   }
-  return Object.assign(serveStatic, { cacheCounts: cache as CacheCounts });
+
+  function serveSite(req: ServerRequest, path: string, clean: boolean, status: number, lookup: SiteLookup, served: Served): HandlerResult | Promise<HandlerResult> {
+    // "/x" without clean URLs (a rewrite's target) may name another file than "/x" with them.
+    const key = clean ? path : `\u0001${path}`;
+    const cached = cache.get(key, Date.now());
+    if (cached !== undefined) {
+      served.file = cached.identity.path;
+      return replyWithFile(req, cached, status, boundary, files);
+    }
+    return answer(req, key, lookup.find(path, clean), status, lookup.hide, served);
+  }
+
+  return Object.assign(serveStatic, { cacheCounts: cache as CacheCounts, root, serveSite, forget: () => cache.clear() });
 }

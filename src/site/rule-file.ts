@@ -1,0 +1,136 @@
+// A site's rule file in its root (serve.json, _redirects, _headers): read at start-up, where a bad
+// one is an error that stops the server, then read again whenever it changes: at once through
+// fs.watch on the root, and, should an event be missed or watching fail, when its mtime or size is
+// seen to change (one stat every two seconds). A bad file at run time is one line on stderr and the
+// rules read before stay; a file removed gives null (no rules).
+import { type FSWatcher, readFileSync, statSync, watch } from "node:fs";
+import { join, relative } from "node:path";
+import { RuleFileError } from "./rule-file-error.ts";
+
+/** Larger rule files are refused: they are read whole, and again on every change. */
+export const MAX_RULE_FILE_BYTES = 1024 * 1024;
+const POLL_MS = 2000;
+
+export interface RuleFile<T> {
+  /** The rules in force: null when there is no file. */
+  readonly current: T | null;
+  close(): void;
+}
+
+export interface RuleFileOptions {
+  /** Where run-time problems go (default: console.error). */
+  log?: (line: string) => void;
+}
+
+/** The path as the user knows it: relative to the working directory when inside it. */
+export function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel !== "" && !rel.startsWith("..") && !rel.startsWith("/") ? rel : path;
+}
+
+/**
+ * Reads `root/name` with `parse` (which throws RuleFileError for a bad file); throws that error now
+ * when the file is bad at start. `onChange` gets each new value once the file changed and parsed.
+ */
+export function watchRuleFile<T>(
+  root: string,
+  name: string,
+  parse: (text: string, file: string) => T,
+  onChange: (value: T | null) => void,
+  options: RuleFileOptions = {},
+): RuleFile<T> {
+  const path = join(root, name);
+  const file = shownPath(path);
+  const log = options.log ?? ((line: string) => console.error(line));
+  let lastText: string | null = read(path, file);
+  let current: T | null = lastText === null ? null : parse(lastText, file);
+
+  const reload = () => {
+    let text: string | null;
+    try {
+      text = read(path, file);
+    } catch (err) {
+      log(`${err instanceof Error ? err.message : String(err)}; the rules read before stay`);
+      return;
+    }
+    if (text === lastText) return;
+    let next: T | null = null;
+    if (text !== null) {
+      try {
+        next = parse(text, file);
+      } catch (err) {
+        if (!(err instanceof RuleFileError)) throw err;
+        log(`${err.message}; the rules read before stay`);
+        return;
+      }
+    }
+    lastText = text;
+    current = next;
+    onChange(next);
+  };
+
+  let watcher: FSWatcher | null = null;
+  let seen = versionOf(path);
+  let timer: ReturnType<typeof setInterval> | null = setInterval(() => {
+    const v = versionOf(path);
+    if (v === seen) return;
+    seen = v;
+    reload();
+  }, POLL_MS);
+  timer.unref();
+  try {
+    watcher = watch(root, { persistent: false }, (_event, changed) => {
+      if (changed !== null && changed !== name) return;
+      seen = versionOf(path);
+      reload();
+    });
+    watcher.on("error", () => {
+      watcher?.close();
+      watcher = null;
+    });
+  } catch {
+    // (the mtime check alone then)
+  }
+
+  return {
+    get current() {
+      return current;
+    },
+    close() {
+      watcher?.close();
+      watcher = null;
+      if (timer !== null) clearInterval(timer);
+      timer = null;
+    },
+  };
+}
+
+/** What tells a changed file: its mtime and size ("" when it is missing). */
+function versionOf(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.mtimeMs}:${st.size}`;
+  } catch {
+    return "";
+  }
+}
+
+/** The file's text, null when there is none; a RuleFileError when it cannot be read or is too large. */
+function read(path: string, file: string): string | null {
+  let size: number;
+  try {
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (st === undefined) return null;
+    if (!st.isFile()) throw new RuleFileError(file, 0, "is not a regular file");
+    size = st.size;
+  } catch (err) {
+    if (err instanceof RuleFileError) throw err;
+    return null;
+  }
+  if (size > MAX_RULE_FILE_BYTES) throw new RuleFileError(file, 0, `is larger than ${MAX_RULE_FILE_BYTES} bytes`);
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    throw new RuleFileError(file, 0, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
