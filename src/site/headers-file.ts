@@ -6,7 +6,8 @@
 
 import { CHAR_CLASS, TOKEN } from "../http/chars.ts";
 import { HeadersPattern } from "./headers-pattern.ts";
-import { MAX_RULE_FILE, MAX_RULE_LINE } from "./redirects-file.ts";
+import { MAX_RULE_LINE } from "./redirects-file.ts";
+import { MAX_RULE_FILE_BYTES } from "./rule-file.ts";
 import { RuleFileError } from "./rule-file-error.ts";
 import type { HeaderPairs } from "./rule-set.ts";
 
@@ -62,7 +63,7 @@ function close(b: OpenBlock | null, rules: HeaderRule[]): void {
 
 /** Parses a `_headers` text; `file` names it in errors. */
 export function parseHeadersFile(text: string, file: string): HeaderRule[] {
-  if (text.length > MAX_RULE_FILE) throw new RuleFileError(file, 0, `larger than ${MAX_RULE_FILE / 1048576} MiB`);
+  if (text.length > MAX_RULE_FILE_BYTES) throw new RuleFileError(file, 0, `is larger than ${MAX_RULE_FILE_BYTES} bytes`);
   const rules: HeaderRule[] = [];
   let block: OpenBlock | null = null;
   let blocks = 0;

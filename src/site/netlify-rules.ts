@@ -24,6 +24,11 @@ export function netlifyRules(redirects: string | null, headers: string | null, f
   return new NetlifyRuleSet(r, h);
 }
 
+/** The RuleSet of the two files parsed already (each read and watched on its own: site-chain.ts). */
+export function netlifyRuleSet(redirects: readonly RedirectRule[], headers: readonly HeaderRule[]): RuleSet {
+  return new NetlifyRuleSet(redirects, headers);
+}
+
 /** "?a=1&b=2" → canonical key → canonical value; the first of a repeated key wins. */
 function parseSearch(search: string): Map<string, string> {
   const params = new Map<string, string>();

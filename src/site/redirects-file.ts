@@ -8,14 +8,13 @@
 
 import { RuleFileError } from "./rule-file-error.ts";
 import { canonicalPath, IN_QUERY, IN_SEGMENT, IN_SPLAT, type ValueContext } from "./rule-path.ts";
+import { MAX_RULE_FILE_BYTES } from "./rule-file.ts";
 import { parseSourcePattern, type SourcePattern, NO_SPLAT } from "./splat-pattern.ts";
 
 /** More rules than this is not a site, it is a mistake or an attack (Netlify advises splats well before it). */
 export const MAX_REDIRECT_RULES = 10_000;
 /** Longer lines than this are refused (Cloudflare allows 1,000 characters a rule). */
 export const MAX_RULE_LINE = 2_000;
-/** A rule file larger than this is refused whole, before any line is read. */
-export const MAX_RULE_FILE = 4 * 1024 * 1024;
 
 export type RedirectStatus = 301 | 302 | 303 | 307 | 308;
 export type RuleStatus = RedirectStatus | 200 | 404;
@@ -166,7 +165,7 @@ function parseRule(tokens: string[], line: number): RedirectRule | string {
 
 /** Parses a `_redirects` text; `file` names it in errors. */
 export function parseRedirectsFile(text: string, file: string): RedirectRule[] {
-  if (text.length > MAX_RULE_FILE) throw new RuleFileError(file, 0, `larger than ${MAX_RULE_FILE / 1048576} MiB`);
+  if (text.length > MAX_RULE_FILE_BYTES) throw new RuleFileError(file, 0, `is larger than ${MAX_RULE_FILE_BYTES} bytes`);
   const rules: RedirectRule[] = [];
   let line = 0;
   for (let at = 0; at <= text.length; ) {

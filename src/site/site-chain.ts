@@ -1,12 +1,20 @@
-// Where serve() meets the site's rules: serve.json read from the root at start (a bad one throws
-// its RuleFileError), and watched; the handler to put in the static handler's place, which is the
-// static handler itself while there is no serve.json and no --clean-urls (no wrapper, no cost).
-// When the file comes, goes or changes, the cached answers are forgotten and the chain rebuilt.
+// Where serve() meets the site's rules: serve.json, _redirects and _headers read from the root at
+// start (a bad one throws its RuleFileError), and watched; the handler to put in the static
+// handler's place, which is the static handler itself while there is none of them and no
+// --clean-urls (no wrapper, no cost). When a file comes, goes or changes, the cached answers are
+// forgotten and the chain rebuilt. serve.json's rules are asked first, then the _redirects pair's.
 import type { Handler } from "../server/handler.ts";
 import type { StaticHandler } from "../static/serve-static.ts";
+import { type HeaderRule, parseHeadersFile } from "./headers-file.ts";
+import { netlifyRuleSet } from "./netlify-rules.ts";
+import { parseRedirectsFile, type RedirectRule } from "./redirects-file.ts";
 import { type RuleFile, watchRuleFile } from "./rule-file.ts";
 import { parseServeJson, SERVE_JSON, type ServeJsonConfig } from "./serve-json.ts";
 import { createSiteHandler, type SiteSettings, type SiteState, siteState } from "./site-handler.ts";
+
+/** The Netlify and Cloudflare Pages rule files, beside serve.json in the root. */
+const REDIRECTS = "_redirects";
+const HEADERS = "_headers";
 
 export interface SiteChainOptions {
   cleanUrls?: boolean;
@@ -30,22 +38,42 @@ export function siteChain(files: StaticHandler, options: SiteChainOptions, rebui
   if (options.siteRules === false && !settings.cleanUrls) return null;
   let state: SiteState;
   let active = false;
-  const take = (config: ServeJsonConfig | null) => {
-    state = siteState(config, settings);
-    active = config !== null || settings.cleanUrls;
+  let serveJson: RuleFile<ServeJsonConfig> | null = null;
+  let redirects: RuleFile<RedirectRule[]> | null = null;
+  let headers: RuleFile<HeaderRule[]> | null = null;
+  const take = () => {
+    const config = serveJson?.current ?? null;
+    const r = redirects?.current ?? null;
+    const h = headers?.current ?? null;
+    const netlify = r === null && h === null ? [] : [netlifyRuleSet(r ?? [], h ?? [])];
+    state = siteState(config, settings, netlify);
+    active = config !== null || netlify.length > 0 || settings.cleanUrls;
   };
-  const file: RuleFile<ServeJsonConfig> | null =
-    options.siteRules === false
-      ? null
-      : watchRuleFile(files.root, SERVE_JSON, parseServeJson, (config) => {
-          take(config);
-          files.forget();
-          rebuild();
-        });
-  take(file?.current ?? null);
+  const changed = () => {
+    take();
+    files.forget();
+    rebuild();
+  };
+  if (options.siteRules !== false) {
+    try {
+      serveJson = watchRuleFile(files.root, SERVE_JSON, parseServeJson, changed);
+      redirects = watchRuleFile(files.root, REDIRECTS, parseRedirectsFile, changed);
+      headers = watchRuleFile(files.root, HEADERS, parseHeadersFile, changed);
+    } catch (err) {
+      // (a bad file at start: the watchers already made stop with it)
+      serveJson?.close();
+      redirects?.close();
+      throw err;
+    }
+  }
+  take();
   const handler = createSiteHandler(files, () => state);
   return {
     handler: () => (active ? handler : null),
-    close: () => file?.close(),
+    close: () => {
+      serveJson?.close();
+      redirects?.close();
+      headers?.close();
+    },
   };
 }

@@ -19,6 +19,11 @@ export interface SiteState {
   readonly lookup: SiteLookup;
   /** Clean URLs for this request path (percent-encoded)? */
   isClean(path: string): boolean;
+  /**
+   * No serve.json and no clean URLs (only _redirects/_headers): paths name what they name to the
+   * static handler alone, which answers whatever no rule takes.
+   */
+  readonly plain: boolean;
 }
 
 /** Our settings that stand where serve.json says nothing. */
@@ -69,7 +74,7 @@ export function siteState(config: ServeJsonConfig | null, settings: SiteSettings
       return false;
     },
   });
-  return { ruleSets: [rules, ...more], lookup, isClean: (path) => rules.isClean(path) };
+  return { ruleSets: [rules, ...more], lookup, isClean: (path) => rules.isClean(path), plain: config === null && !settings.cleanUrls };
 }
 
 /** The request's header rules: serve.json's matched on the file served, others on the path asked for. */
@@ -105,9 +110,10 @@ export function createSiteHandler(files: StaticHandler, state: () => SiteState):
   const fileUrlPath = (file: string) => (root.endsWith("/") ? file.slice(root.length - 1) : file.slice(root.length));
   let s = state();
   // Made once (no closure per request): whether a file or a listing answers `p` under the state in use.
+  // Plain, a directory without its '/' (answered with a redirect to it) is something at the path too.
   const exists = (p: string) => {
-    const kind = s.lookup.find(p, false).kind;
-    return kind === "file" || kind === "listing";
+    const kind = (s.plain ? files.lookup : s.lookup).find(p, false).kind;
+    return kind === "file" || kind === "listing" || (s.plain && kind === "redirect");
   };
 
   return function site(req: ServerRequest): HandlerResult | Promise<HandlerResult> {
@@ -128,7 +134,10 @@ export function createSiteHandler(files: StaticHandler, state: () => SiteState):
       break;
     }
     served.file = UNSET;
-    const result = files.serveSite(req, target, !rewritten && s.isClean(path), status, s.lookup, served);
+    const result =
+      s.plain && !rewritten
+        ? files(req)
+        : files.serveSite(req, target, !rewritten && s.isClean(path), status, s.plain ? files.lookup : s.lookup, served);
     const file = served.file;
     const decoded = file === UNSET ? safeDecode(path) : file === "" ? null : fileUrlPath(file);
     const pairs = headersFor(s, path, decoded);

@@ -78,6 +78,8 @@ export type StaticHandler = Handler & {
   serveSite(req: ServerRequest, path: string, clean: boolean, status: number, lookup: SiteLookup, served: Served): HandlerResult | Promise<HandlerResult>;
   /** Forgets the cached answers (what paths name has changed). */
   forget(): void;
+  /** What paths name to the static handler itself (its index files, its redirect to a directory's '/'). */
+  readonly lookup: SiteLookup;
 };
 
 export const DEFAULT_COMPRESS_MIN_SIZE = 1024;
@@ -163,5 +165,6 @@ export function createStaticHandler(options: StaticOptions): StaticHandler {
     return answer(req, key, lookup.find(path, clean), status, lookup.hide, served);
   }
 
-  return Object.assign(serveStatic, { cacheCounts: cache as CacheCounts, root, serveSite, forget: () => cache.clear() });
+  const lookup: SiteLookup = { find: (path) => findTarget(path, "", policy, stat) };
+  return Object.assign(serveStatic, { cacheCounts: cache as CacheCounts, root, serveSite, forget: () => cache.clear(), lookup });
 }

@@ -3,11 +3,11 @@
 import { describe, expect, test } from "bun:test";
 import {
   MAX_REDIRECT_RULES,
-  MAX_RULE_FILE,
   MAX_RULE_LINE,
   parseRedirectsFile,
   type RedirectRule,
 } from "../../src/site/redirects-file.ts";
+import { MAX_RULE_FILE_BYTES } from "../../src/site/rule-file.ts";
 import { RuleFileError } from "../../src/site/rule-file-error.ts";
 import { NO_SPLAT, SPLAT_REST, SPLAT_SUFFIX } from "../../src/site/splat-pattern.ts";
 
@@ -145,7 +145,7 @@ describe("parseRedirectsFile: caps", () => {
   });
 
   test("a file over the size cap is refused whole (line 0)", () => {
-    const text = "#".repeat(MAX_RULE_FILE + 1);
-    expect(() => parseRedirectsFile(text, "_redirects")).toThrow("_redirects: larger than");
+    const text = "#".repeat(MAX_RULE_FILE_BYTES + 1);
+    expect(() => parseRedirectsFile(text, "_redirects")).toThrow("_redirects: is larger than");
   });
 });
