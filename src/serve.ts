@@ -13,7 +13,7 @@ import { createRoutesHandler } from "./app/routes-handler.ts";
 import { WebRequest } from "./app/web-request.ts";
 import { BUN_MAX_BODY, type BunServeOptions, fromBunOptions } from "./app/bun-options.ts";
 import { routeErrors } from "./app/route-errors.ts";
-import { createLiveReload, LIVE_RELOAD_HTML } from "./live-reload/live-reload.ts";
+import { createLiveReload, LIVE_RELOAD_HTML, type LiveReload } from "./live-reload/live-reload.ts";
 import { createMetricsHandler } from "./metrics/endpoint.ts";
 import { logHooks } from "./metrics/log-hook.ts";
 import { Metrics } from "./metrics/registry.ts";
@@ -199,11 +199,6 @@ export function serve(options: ServeOptions = {}): Server {
           revalidateAlways: watching,
         })
       : null;
-  const liveReload = watching
-    ? createLiveReload(options.root!, typeof options.watch === "object" ? options.watch : {})
-    : null;
-  // With a serve.json in the root (or --clean-urls), the site handler stands where the static one would.
-  const site = staticHandler !== null ? siteChain(staticHandler, options, () => build(routes, fetchHandler)) : null;
   // The proxy prefixes, with their pool of upstream connections (made once, kept across reloads).
   const proxies = options.proxy !== undefined ? new Proxy({ timeout: options.proxyTimeout }) : null;
   const proxyHandler = proxies !== null ? createProxyHandler(options.proxy!, proxies) : null;
@@ -211,6 +206,17 @@ export function serve(options: ServeOptions = {}): Server {
   // CORS and Basic auth, made once (auth's cache of checked credentials lives across reloads).
   const corsHandler = createCorsHandler(options.cors);
   const authHandler = options.auth !== undefined ? createAuthHandler(options.auth) : null;
+  // What watches files (made after everything above that may refuse its options, and closed if the
+  // server does not start after all: a watcher left behind holds inotify slots and timers).
+  // With a rule file in the root (or --clean-urls), the site handler stands where the static one would.
+  const site = staticHandler !== null ? siteChain(staticHandler, options, () => build(routes, fetchHandler)) : null;
+  let liveReload: LiveReload | null = null;
+  try {
+    liveReload = watching ? createLiveReload(options.root!, typeof options.watch === "object" ? options.watch : {}) : null;
+  } catch (err) {
+    site?.close();
+    throw err;
+  }
   const metricsHandler = metrics && createMetricsHandler(options.metrics!, () => metrics.render(server, staticHandler?.cacheCounts ?? null));
   // For a Request's URL when the client sent no Host (HTTP/1.0).
   let fallbackHost = "";
@@ -245,53 +251,63 @@ export function serve(options: ServeOptions = {}): Server {
     appMethods = methods;
     acceptsAnyMethod = nextFetch !== undefined || options.handler !== undefined || proxyHandler !== null;
   }
-  build(options.routes, options.fetch); // (routes are checked before anything listens)
-
-  listener = listen(
-    {
-      ...options,
-      port: bun.port,
-      hostname: bun.hostname,
-      tls,
-      maxBody: options.maxBody ?? bun.maxBody ?? BUN_MAX_BODY,
-      keepAliveTimeout: options.keepAliveTimeout ?? bun.keepAliveTimeout,
-      handlerTimeout: options.handlerTimeout ?? bun.handlerTimeout,
-      sendTimeout: options.sendTimeout ?? bun.sendTimeout,
-    },
-    {
-      dispatch(req: ServerRequest) {
-        const m = req.head.method;
-        // OPTIONS * asks about the server as a whole (RFC 9110 §9.3.7).
-        if (m === METHOD.OPTIONS && req.head.pathStart === req.head.targetStart && req.head.buf[req.head.targetStart] === 42) {
-          return { status: 204, headers: [["Allow", serverAllow()]] };
-        }
-        if (m !== METHOD.OTHER && m !== METHOD.CONNECT && m !== METHOD.TRACE) return runChain(handlers, 0, req);
-        // A method we do not implement: the application may, else 501 (RFC 9110 §9.1).
-        if (!acceptsAnyMethod && !appMethods.has(req.method)) return NOT_IMPLEMENTED;
-        const r = runChain(handlers, 0, req);
-        if (r instanceof Promise) return r.then((v) => v ?? NOT_IMPLEMENTED);
-        return r ?? NOT_IMPLEMENTED;
-      },
-      failure(err: unknown, req: ServerRequest) {
-        if (errorHook) {
-          // An error hook that gives nothing is a 500, as under Bun.serve (not a fall-through 404).
-          const r = errorHook(err, req);
-          if (r instanceof Promise) return r.then((v) => v ?? INTERNAL_ERROR);
-          return r ?? INTERNAL_ERROR;
-        }
-        if (err instanceof HttpException) return err.toReply();
-        console.error(`error handling ${req.method} ${req.url}:`, err);
-        return INTERNAL_ERROR;
-      },
-      readResponse: readAppResponse,
-      filter: compress === false ? undefined : (reply, req) => compressReply(reply, req, replyCompression),
-      ...logHooks(accessLog, metrics),
-    },
-  );
-
+  try {
+    build(options.routes, options.fetch); // (routes are checked before anything listens)
+    listener = listenWith();
+  } catch (err) {
+    liveReload?.close();
+    site?.close();
+    proxies?.close();
+    accessLog?.close();
+    throw err;
+  }
   const bound = listener.hostname;
   fallbackHost = `${bound.includes(":") ? `[${bound}]` : bound}:${listener.port}`;
   return server;
+
+  function listenWith(): Listener {
+    return listen(
+      {
+        ...options,
+        port: bun.port,
+        hostname: bun.hostname,
+        tls,
+        maxBody: options.maxBody ?? bun.maxBody ?? BUN_MAX_BODY,
+        keepAliveTimeout: options.keepAliveTimeout ?? bun.keepAliveTimeout,
+        handlerTimeout: options.handlerTimeout ?? bun.handlerTimeout,
+        sendTimeout: options.sendTimeout ?? bun.sendTimeout,
+      },
+      {
+        dispatch(req: ServerRequest) {
+          const m = req.head.method;
+          // OPTIONS * asks about the server as a whole (RFC 9110 §9.3.7).
+          if (m === METHOD.OPTIONS && req.head.pathStart === req.head.targetStart && req.head.buf[req.head.targetStart] === 42) {
+            return { status: 204, headers: [["Allow", serverAllow()]] };
+          }
+          if (m !== METHOD.OTHER && m !== METHOD.CONNECT && m !== METHOD.TRACE) return runChain(handlers, 0, req);
+          // A method we do not implement: the application may, else 501 (RFC 9110 §9.1).
+          if (!acceptsAnyMethod && !appMethods.has(req.method)) return NOT_IMPLEMENTED;
+          const r = runChain(handlers, 0, req);
+          if (r instanceof Promise) return r.then((v) => v ?? NOT_IMPLEMENTED);
+          return r ?? NOT_IMPLEMENTED;
+        },
+        failure(err: unknown, req: ServerRequest) {
+          if (errorHook) {
+            // An error hook that gives nothing is a 500, as under Bun.serve (not a fall-through 404).
+            const r = errorHook(err, req);
+            if (r instanceof Promise) return r.then((v) => v ?? INTERNAL_ERROR);
+            return r ?? INTERNAL_ERROR;
+          }
+          if (err instanceof HttpException) return err.toReply();
+          console.error(`error handling ${req.method} ${req.url}:`, err);
+          return INTERNAL_ERROR;
+        },
+        readResponse: readAppResponse,
+        filter: compress === false ? undefined : (reply, req) => compressReply(reply, req, replyCompression),
+        ...logHooks(accessLog, metrics),
+      },
+    );
+  }
 }
 
 /** The routes of `routes` whose value is a handler or a method map: what a reload keeps unnamed. */
