@@ -1,6 +1,6 @@
-// What a watched page runs: the script tag injected into HTML files, and the script it loads. The
-// script listens to the event stream beside it (same folder, so a page served under another prefix
-// finds it too): "reload" reloads the page; "css" swaps the stylesheets that changed, without a reload;
+// What a watched page runs: the script tag injected into HTML files and listings, and the script it
+// loads. The script listens to the event stream beside it (its URL resolved against the script's
+// own): "reload" reloads the page; "css" swaps the stylesheets that changed, without a reload;
 // a stream that comes back after it was lost (the server restarted) reloads too, since files may have
 // changed meanwhile.
 

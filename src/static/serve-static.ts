@@ -4,7 +4,7 @@
 // names (path-policy.ts) and caches the file it finds.
 import { realpathSync } from "node:fs";
 import type { Handler } from "../server/handler.ts";
-import type { HandlerResult } from "../server/reply.ts";
+import type { HandlerResult, Reply } from "../server/reply.ts";
 import type { ServerRequest } from "../server/request.ts";
 import { METHOD } from "../http/parser.ts";
 import { CompressedFiles } from "./compressed-files.ts";
@@ -82,6 +82,14 @@ export type StaticHandler = Handler & {
   readonly lookup: SiteLookup;
 };
 
+const encoder = new TextEncoder();
+
+/** The listing is the HTML page (not the JSON a client asked for instead). */
+function listingIsHtml(reply: Reply): boolean {
+  const type = (reply.headers as [string, string][])[0]![1];
+  return type.startsWith("text/html");
+}
+
 export const DEFAULT_COMPRESS_MIN_SIZE = 1024;
 export const DEFAULT_COMPRESS_CACHE_SIZE = 64 * 1024 * 1024;
 
@@ -132,7 +140,14 @@ export function createStaticHandler(options: StaticOptions): StaticHandler {
         if (served !== undefined) served.file = "";
         const method = req.head.method;
         if (!isGetOrHead(method)) return notAllowed(method);
-        return listingReply(req, target.path, policy.allowDotfiles, root, hide) ?? notFound(req, served);
+        const listing = listingReply(req, target.path, policy.allowDotfiles, root, hide);
+        if (listing === null) return notFound(req, served);
+        // A listing is an HTML page too (its JSON form aside): live reload's script goes into it.
+        const transform = options.transformHtml;
+        if (transform !== undefined && typeof listing.body === "string" && listingIsHtml(listing)) {
+          listing.body = transform.apply(encoder.encode(listing.body));
+        }
+        return listing;
       }
       case "file": {
         if (served !== undefined) served.file = target.path;

@@ -1,6 +1,7 @@
 // --watch in headless Chromium: editing an HTML file reloads the page (a navigation of type
 // "reload", new text, a window variable gone); editing a stylesheet changes the computed style
-// with no reload (the window variable set before is still there); a server that restarts (its
+// with no reload (the window variable set before is still there), and so does editing a sheet that
+// only an @import names (every sheet is fetched again); a server that restarts (its
 // event stream lost, then back) reloads the page.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -24,7 +25,8 @@ beforeAll(async () => {
   mkdirSync(join(dir, "css"));
   writeFileSync(join(dir, "index.html"), page("first"));
   writeFileSync(join(dir, "css", "site.css"), "#text { color: rgb(255, 0, 0); }");
-  writeFileSync(join(dir, "other.css"), "body { margin: 3px; }");
+  writeFileSync(join(dir, "other.css"), '@import "/imported.css";\nbody { margin: 3px; }');
+  writeFileSync(join(dir, "imported.css"), "#text { letter-spacing: 1px; }");
   server = serve({ port: 0, hostname: "127.0.0.1", root: dir, log: "off", watch: true });
   browser = await launchChromium();
 }, 30_000);
@@ -76,6 +78,19 @@ describe.skipIf(!haveChromium)("live reload in Chromium", () => {
     expect(hrefs).toHaveLength(2);
     expect(hrefs.filter((h) => h.startsWith("/css/site.css?bunhttp-reload="))).toHaveLength(1);
     expect(hrefs).toContain("/other.css"); // not the changed one: left alone
+    await p.close();
+  });
+
+  test("an edit of a sheet no <link> names (an @import) fetches every sheet again, no reload", async () => {
+    const p = await openSite();
+    const spacing = () => p.evaluate('getComputedStyle(document.getElementById("text")).letterSpacing');
+    expect(await spacing()).toBe("1px");
+    await p.evaluate("window.marker = 42");
+    writeFileSync(join(dir, "imported.css"), "#text { letter-spacing: 5px; }");
+    await p.waitForFunction('getComputedStyle(document.getElementById("text")).letterSpacing === "5px"', undefined, { timeout: 3000 });
+    expect(await p.evaluate("window.marker")).toBe(42);
+    const hrefs = (await p.evaluate("[...document.querySelectorAll('link[rel=stylesheet]')].map((l) => new URL(l.href).search)")) as string[];
+    expect(hrefs.every((h) => h.startsWith("?bunhttp-reload="))).toBe(true);
     await p.close();
   });
 

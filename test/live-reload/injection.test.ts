@@ -3,7 +3,7 @@
 // and Range on them; the 404 page and the SPA index injected too; a file past the 8 MiB cap, and
 // every file without --watch, sent byte for byte as on disk.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import zlib from "node:zlib";
@@ -52,6 +52,8 @@ function decode(res: RawResponse): Buffer {
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), "bunhttp-lr-inject-"));
   for (const [name, text] of Object.entries(FILES)) writeFileSync(join(root, name), text);
+  mkdirSync(join(root, "list"));
+  writeFileSync(join(root, "list", "item.txt"), "item");
   // A minute old: its date is a strong validator (If-Range by date holds for a plain file).
   const minuteAgo = new Date(Date.now() - 60_000);
   utimesSync(join(root, "index.html"), minuteAgo, minuteAgo);
@@ -88,6 +90,19 @@ describe("with --watch", () => {
     expect((await exchange(watched.port, GET("/two.html"))).text()).toBe(`<body>a</body><!-- </body> -->tail${SCRIPT_TAG}</body>\n`);
     expect((await exchange(watched.port, GET("/fragment.html"))).text()).toBe(`<p>no body tag${SCRIPT_TAG}`);
     expect((await exchange(watched.port, GET("/"))).text()).toBe(injected(FILES["index.html"]!)); // the index of a directory
+  });
+
+  test("a directory listing gets the script too; its JSON form does not", async () => {
+    const html = await exchange(watched.port, `GET /list/ HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\nConnection: close\r\n\r\n`);
+    expect(html.status).toBe(200);
+    expect(html.text()).toContain("item.txt");
+    expect(html.text()).toContain(`${SCRIPT_TAG}</body>`);
+    expect(Number(html.header("content-length"))).toBe(html.body.length);
+    const json = await exchange(watched.port, `GET /list/ HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\nConnection: close\r\n\r\n`);
+    expect(json.text()).not.toContain(SCRIPT_TAG);
+    const unwatched = await exchange(plain.port, `GET /list/ HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\nConnection: close\r\n\r\n`);
+    expect(unwatched.text()).toContain("item.txt");
+    expect(unwatched.text()).not.toContain(SCRIPT_TAG);
   });
 
   test("files that are not HTML are untouched", async () => {
