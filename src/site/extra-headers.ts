@@ -48,7 +48,8 @@ export function addFields(result: HandlerResult | Promise<HandlerResult>, pairs:
   if (result instanceof Promise) return result.then((r) => addFields(r, pairs));
   if (result === null || result === undefined || typeof result === "string" || result instanceof Uint8Array) return result;
   if (result instanceof Response) {
-    for (const [k, v] of pairs) result.headers.set(k, v);
+    for (const [k] of pairs) result.headers.delete(k);
+    for (const [k, v] of pairs) result.headers.append(k, v); // (several Set-Cookie fields stay several)
     return result;
   }
   if ("wait" in result) return result; // a PendingReply: not the static handler's

@@ -7,7 +7,7 @@
 import { FirstSegmentIndex } from "./first-segment-index.ts";
 import { parseHeadersFile, type HeaderRule } from "./headers-file.ts";
 import { parseRedirectsFile, type RedirectRule, type RedirectStatus } from "./redirects-file.ts";
-import { canonicalPath, encodeValue } from "./rule-path.ts";
+import { canonicalPath, canonicalRequestPath, encodeValue } from "./rule-path.ts";
 import { NO_HEADERS, type HeaderPairs, type RuleSet, type SiteRoute } from "./rule-set.ts";
 import { matchSource } from "./splat-pattern.ts";
 
@@ -62,7 +62,7 @@ class NetlifyRuleSet implements RuleSet {
   route(path: string, search: string, exists: (path: string) => boolean): SiteRoute | null {
     const rules = this.#redirects;
     if (rules.length === 0) return null;
-    const canonical = canonicalPath(path);
+    const canonical = canonicalRequestPath(path);
     const caps = this.#captures;
     let params: Map<string, string> | null = null;
     let shadowed: boolean | null = null;
@@ -115,7 +115,7 @@ class NetlifyRuleSet implements RuleSet {
   headers(path: string): HeaderPairs {
     const rules = this.#headers;
     if (rules.length === 0) return NO_HEADERS;
-    const canonical = canonicalPath(path).toLowerCase();
+    const canonical = canonicalRequestPath(path).toLowerCase();
     let first: HeaderRule | null = null;
     let merged: [string, string][] | null = null;
     const a = this.#headerIndex.bucket(canonical);

@@ -112,6 +112,28 @@ export function canonicalPath(s: string): string {
   return out;
 }
 
+/**
+ * A request path's canonical form as the static files see it: canonicalPath, then "//" collapsed and
+ * "." and ".." segments resolved (".." at the top stays at the top), the trailing '/' kept. Rules match
+ * this, so that "//secure/a", "/./secure/a" and "/x/../secure/a", which serve /secure/a, are matched
+ * as /secure/a too.
+ */
+export function canonicalRequestPath(path: string): string {
+  const c = canonicalPath(path);
+  if (!c.includes("//") && !c.includes("/.")) return c;
+  const out: string[] = [];
+  const parts = c.split("/");
+  for (let i = 1; i < parts.length; i++) {
+    const seg = parts[i]!;
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") out.pop();
+    else out.push(seg);
+  }
+  const last = parts[parts.length - 1]!;
+  const slash = out.length > 0 && (last === "" || last === "." || last === "..");
+  return `/${out.join("/")}${slash ? "/" : ""}`;
+}
+
 /** Where a captured value goes: one path segment, a splat (may hold '/'), or a query or fragment. */
 export const IN_SEGMENT = 0;
 export const IN_SPLAT = 1;

@@ -85,7 +85,8 @@ function headersFor(state: SiteState, path: string, servedPath: string | null): 
     if (p === null) continue;
     const pairs = rs.headers(p);
     if (pairs.length === 0) continue;
-    out = out.length === 0 ? pairs : [...out.filter(([k]) => !pairs.some(([n]) => n.toLowerCase() === k.toLowerCase())), ...pairs];
+    // A later set's field replaces an earlier one of its name; Set-Cookie fields add up.
+    out = out.length === 0 ? pairs : [...out.filter(([k]) => isSetCookie(k) || !pairs.some(([n]) => n.toLowerCase() === k.toLowerCase())), ...pairs];
   }
   return out;
 }
@@ -112,7 +113,7 @@ export function createSiteHandler(files: StaticHandler, state: () => SiteState):
   // Made once (no closure per request): whether a file or a listing answers `p` under the state in use.
   // Plain, a directory without its '/' (answered with a redirect to it) is something at the path too.
   const exists = (p: string) => {
-    const kind = (s.plain ? files.lookup : s.lookup).find(p, false).kind;
+    const kind = (s.plain ? files.lookup : s.lookup).find(p, !s.plain && s.isClean(p)).kind;
     return kind === "file" || kind === "listing" || (s.plain && kind === "redirect");
   };
 
@@ -126,7 +127,12 @@ export function createSiteHandler(files: StaticHandler, state: () => SiteState):
     for (const rs of s.ruleSets) {
       const r = rs.route(path, search, exists);
       if (r === null) continue;
-      if (r.kind === "redirect") return redirectReply(r.status, r.location);
+      if (r.kind === "redirect") {
+        // The path's header fields go on a rule's redirect too (an HSTS field, a Cache-Control).
+        const pairs = headersFor(s, path, null);
+        const reply = redirectReply(r.status, r.location);
+        return pairs.length === 0 ? reply : addFields(reply, pairs);
+      }
       const q = r.path.indexOf("?");
       target = q < 0 ? r.path : r.path.slice(0, q);
       status = r.status;
@@ -143,6 +149,10 @@ export function createSiteHandler(files: StaticHandler, state: () => SiteState):
     const pairs = headersFor(s, path, decoded);
     return pairs.length === 0 ? result : addFields(result, pairs);
   };
+}
+
+function isSetCookie(name: string): boolean {
+  return name.length === 10 && name.toLowerCase() === "set-cookie";
 }
 
 function safeDecode(path: string): string | null {

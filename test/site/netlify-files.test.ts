@@ -136,6 +136,56 @@ describe("_headers", () => {
   });
 });
 
+describe("other spellings of a path", () => {
+  // "//p", "/./p" and "/x/../p" serve /p: the rules must take them as /p too.
+  const spellings = (p: string) => [p, `/${p}`, `/.${p}`, `/x/..${p}`, `/x/%2e%2e${p}`];
+
+  test("a forced redirect holds for each", async () => {
+    const s = start(site({ _redirects: "/posts/* /login 302!\n" }));
+    for (const path of spellings("/posts/first.txt")) {
+      const r = await get(s, path);
+      expect([path, r.status, r.header("location")]).toEqual([path, 302, "/login"]);
+    }
+  });
+
+  test("a header block holds for each", async () => {
+    const s = start(site({ _headers: "/posts/*\n  X-Frame-Options: DENY\n" }));
+    for (const path of spellings("/posts/first.txt")) {
+      const r = await get(s, path);
+      expect([path, r.status, r.header("x-frame-options")]).toEqual([path, 200, "DENY"]);
+    }
+  });
+});
+
+describe("with the other rules", () => {
+  test("with --clean-urls, a page its clean URL serves shadows an unforced rule", async () => {
+    const root = site({ "about.html": "about\n", _redirects: "/about /elsewhere 302\n/app /elsewhere 302\n" });
+    const s = serve({ port: 0, hostname: "127.0.0.1", root, cleanUrls: true });
+    servers.push(s);
+    const about = await get(s, "/about");
+    expect([about.status, about.text()]).toEqual([200, "about\n"]);
+    expect((await get(s, "/app")).status).toBe(200); // app.html
+    expect((await get(s, "/nothing-here")).status).toBe(404);
+  });
+
+  test("a rule's redirect gets the path's _headers fields", async () => {
+    const s = start(site({ _redirects: "/old /new 301\n", _headers: "/*\n  Strict-Transport-Security: max-age=60\n" }));
+    const r = await get(s, "/old");
+    expect([r.status, r.header("location"), r.header("strict-transport-security")]).toEqual([301, "/new", "max-age=60"]);
+  });
+
+  test("Set-Cookie from serve.json and from _headers add up", async () => {
+    const root = site({
+      "serve.json": JSON.stringify({ headers: [{ source: "**/*.txt", headers: [{ key: "Set-Cookie", value: "a=1" }] }] }),
+      _headers: "/*\n  Set-Cookie: b=2\n",
+    });
+    const s = start(root);
+    const raw = await get(s, "/a.txt");
+    expect(raw.status).toBe(200);
+    expect(raw.headers.get("set-cookie")?.sort()).toEqual(["a=1", "b=2"]);
+  });
+});
+
 describe("the files themselves", () => {
   test("are never served, and not listed", async () => {
     const s = start(site({ _redirects: REDIRECTS, _headers: HEADERS }));

@@ -1,6 +1,6 @@
-// canonicalPath and encodeValue are pure: one row per input.
+// canonicalPath, canonicalRequestPath and encodeValue are pure: one row per input.
 import { describe, expect, test } from "bun:test";
-import { canonicalPath, encodeValue, IN_QUERY, IN_SEGMENT, IN_SPLAT, type ValueContext } from "../../src/site/rule-path.ts";
+import { canonicalPath, canonicalRequestPath, encodeValue, IN_QUERY, IN_SEGMENT, IN_SPLAT, type ValueContext } from "../../src/site/rule-path.ts";
 
 /** [input, canonical form]. */
 const CANONICAL: [string, string][] = [
@@ -44,6 +44,26 @@ const ENCODED: [string, ValueContext, string][] = [
   ["100%", IN_SEGMENT, "100%25"],
   ["\uD800x", IN_SEGMENT, "%EF%BF%BDx"], // a lone surrogate does not swallow the next character
 ];
+
+/** [request path, what rules match]: the path the static files serve for it. */
+const REQUEST: [string, string][] = [
+  ["/secure/a.html", "/secure/a.html"],
+  ["//secure/a.html", "/secure/a.html"],
+  ["/./secure/a.html", "/secure/a.html"],
+  ["/x/../secure/a.html", "/secure/a.html"],
+  ["/x/%2e%2e/secure/a.html", "/secure/a.html"],
+  ["/x/%2E/secure//a.html", "/x/secure/a.html"],
+  ["/../a", "/a"],
+  ["/a/..", "/"],
+  ["/dir/.", "/dir/"],
+  ["/dir//", "/dir/"],
+  ["/", "/"],
+  ["/a.b/..c", "/a.b/..c"], // not dot segments
+];
+
+describe("canonicalRequestPath", () => {
+  for (const [input, want] of REQUEST) test(JSON.stringify(input), () => expect(canonicalRequestPath(input)).toBe(want));
+});
 
 describe("canonicalPath", () => {
   for (const [input, want] of CANONICAL) test(JSON.stringify(input), () => expect(canonicalPath(input)).toBe(want));
