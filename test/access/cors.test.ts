@@ -143,6 +143,18 @@ describe("preflights", () => {
     expect(r.header("access-control-allow-headers")).toBeUndefined();
   });
 
+  test.each([
+    ["x-a,x-b", true],
+    ["x-a ,\tx-b", true],
+    ["x-a,,x-b", false],
+    ["x-a,", false],
+    ["x-\xe9", false],
+  ])("Access-Control-Request-Headers %p echoed: %p", async (asked, echoed) => {
+    const r = await exchange(anyPort, Buffer.from(preflight(A, "PUT", asked), "latin1"));
+    expect(r.status).toBe(204);
+    expect(r.header("access-control-allow-headers")).toBe(echoed ? asked : undefined);
+  });
+
   test("an OPTIONS that is not a preflight (no Access-Control-Request-Method) goes down the chain", async () => {
     const r = await exchange(anyPort, get("/small.txt", `Origin: ${A}\r\n`, "OPTIONS"));
     expect(r.header("access-control-allow-methods")).toBeUndefined();
