@@ -62,7 +62,7 @@ export function createCorsHandler(option: CorsOption | undefined): Handler | nul
     const origin = req.head.header("origin");
     const fields = origin === undefined ? undefined : allowed.get(origin);
     if (req.head.method === METHOD.OPTIONS && origin !== undefined && isPreflight(req)) {
-      return fields === undefined ? REFUSED_PREFLIGHT : preflight(req, fields, PREFLIGHT_VARY);
+      return fields === undefined ? REFUSED_PREFLIGHT : preflight(req, fields);
     }
     req.addedFields = fields ?? VARY_ORIGIN;
     return null;
@@ -72,7 +72,8 @@ export function createCorsHandler(option: CorsOption | undefined): Handler | nul
 const ANY_ORIGIN = encoder.encode("Access-Control-Allow-Origin: *\r\nAccess-Control-Expose-Headers: *\r\n");
 const VARY_ORIGIN = encoder.encode("Vary: Origin\r\n");
 /** A preflight's answer depends on what it asked as well. */
-const PREFLIGHT_VARY = ["Vary", "Access-Control-Request-Method, Access-Control-Request-Headers"] as const;
+const PREFLIGHT_VARY: [string, string] = ["Vary", "Access-Control-Request-Method, Access-Control-Request-Headers"];
+const MAX_AGE: [string, string] = ["Access-Control-Max-Age", `${CORS_MAX_AGE}`];
 /** An origin not on the list: no Access-Control-Allow-Origin, so the browser refuses the request. */
 const REFUSED_PREFLIGHT: Reply = {
   status: 204,
@@ -81,7 +82,7 @@ const REFUSED_PREFLIGHT: Reply = {
 
 function anyOrigin(req: ServerRequest): Reply | null {
   if (req.head.method === METHOD.OPTIONS && isPreflight(req) && req.head.header("origin") !== undefined) {
-    return preflight(req, ANY_ORIGIN, PREFLIGHT_VARY);
+    return preflight(req, ANY_ORIGIN);
   }
   req.addedFields = ANY_ORIGIN;
   return null;
@@ -95,7 +96,7 @@ function isPreflight(req: ServerRequest): boolean {
  * 204 allowing the method and the fields asked for (echoed when they are well-formed tokens; §3.2.3:
  * a preflight's status must be ok), to be kept for CORS_MAX_AGE.
  */
-function preflight(req: ServerRequest, fields: Uint8Array, vary: readonly [string, string]): Reply {
+function preflight(req: ServerRequest, fields: Uint8Array): Reply {
   req.addedFields = fields;
   const headers: [string, string][] = [];
   // (field values come without the OWS around them: the parser strips it)
@@ -103,7 +104,7 @@ function preflight(req: ServerRequest, fields: Uint8Array, vary: readonly [strin
   if (isToken(method)) headers.push(["Access-Control-Allow-Methods", method]);
   const asked = req.head.header("access-control-request-headers");
   if (asked !== undefined && isTokenList(asked)) headers.push(["Access-Control-Allow-Headers", asked]);
-  headers.push(["Access-Control-Max-Age", `${CORS_MAX_AGE}`], [vary[0], vary[1]]);
+  headers.push(MAX_AGE, PREFLIGHT_VARY);
   return { status: 204, headers };
 }
 

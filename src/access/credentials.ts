@@ -111,7 +111,10 @@ export class Credentials {
     return new Bun.CryptoHasher("sha256", this.#key).update(data).digest() as Buffer;
   }
 
-  /** Checks running and waiting now (for tests). */
+  /**
+   * Checks running and waiting now. Only tests read it: credentials.test.ts asserts it is 0 once a
+   * flood of checks is over, i.e. no finished check is left in the map of running ones.
+   */
   get pending(): number {
     return this.#running.size;
   }
