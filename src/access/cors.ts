@@ -4,7 +4,11 @@
 // whatever answers it (files, apps, the proxy, error pages, a 401), as ServerRequest.addedFields.
 // `*` allows any origin without credentials; a list of origins echoes the one that matches, with
 // credentials allowed, and every response says `Vary: Origin`, matching or not (a cache must not give
-// one origin's answer to another). All field lines are encoded once, at start.
+// one origin's answer to another). All field lines are encoded once, at start. A response that sets
+// its own Access-Control-Allow-Origin (an app's, an upstream's) is left to answer for itself: two
+// would make the browser refuse it. It gets none of our fields but Vary: Origin under a list (whether
+// it or we answer still depends on the origin).
+import type { AddedFields } from "../http/added-fields.ts";
 import { HTAB, isToken, SP } from "../http/chars.ts";
 import { METHOD } from "../http/parser.ts";
 import type { Handler } from "../server/handler.ts";
@@ -54,9 +58,10 @@ export function parseOrigins(list: string | readonly string[]): string[] {
 export function createCorsHandler(option: CorsOption | undefined): Handler | null {
   if (option === undefined || option === false) return null;
   if (option === true) return anyOrigin;
-  const allowed = new Map<string, Uint8Array>();
+  const allowed = new Map<string, AddedFields>();
   for (const origin of parseOrigins(option)) {
-    allowed.set(origin, encoder.encode(`Access-Control-Allow-Origin: ${origin}\r\nAccess-Control-Allow-Credentials: true\r\nAccess-Control-Expose-Headers: ${EXPOSED}\r\nVary: Origin\r\n`));
+    const lines = encoder.encode(`Access-Control-Allow-Origin: ${origin}\r\nAccess-Control-Allow-Credentials: true\r\nAccess-Control-Expose-Headers: ${EXPOSED}\r\nVary: Origin\r\n`);
+    allowed.set(origin, { lines, yieldTo: ALLOW_ORIGIN, instead: VARY_ORIGIN_LINE });
   }
   return (req) => {
     const origin = req.head.header("origin");
@@ -69,8 +74,15 @@ export function createCorsHandler(option: CorsOption | undefined): Handler | nul
   };
 }
 
-const ANY_ORIGIN = encoder.encode("Access-Control-Allow-Origin: *\r\nAccess-Control-Expose-Headers: *\r\n");
-const VARY_ORIGIN = encoder.encode("Vary: Origin\r\n");
+const ALLOW_ORIGIN = "access-control-allow-origin";
+const VARY_ORIGIN_LINE = encoder.encode("Vary: Origin\r\n");
+const ANY_ORIGIN: AddedFields = {
+  lines: encoder.encode("Access-Control-Allow-Origin: *\r\nAccess-Control-Expose-Headers: *\r\n"),
+  yieldTo: ALLOW_ORIGIN,
+  instead: null,
+};
+/** For an origin not on the list: no Allow-Origin, but the answer still depends on the origin. */
+const VARY_ORIGIN: AddedFields = { lines: VARY_ORIGIN_LINE, yieldTo: null, instead: null };
 /** A preflight's answer depends on what it asked as well. */
 const PREFLIGHT_VARY: [string, string] = ["Vary", "Access-Control-Request-Method, Access-Control-Request-Headers"];
 const MAX_AGE: [string, string] = ["Access-Control-Max-Age", `${CORS_MAX_AGE}`];
@@ -96,7 +108,7 @@ function isPreflight(req: ServerRequest): boolean {
  * 204 allowing the method and the fields asked for (echoed when they are well-formed tokens; §3.2.3:
  * a preflight's status must be ok), to be kept for CORS_MAX_AGE.
  */
-function preflight(req: ServerRequest, fields: Uint8Array): Reply {
+function preflight(req: ServerRequest, fields: AddedFields): Reply {
   req.addedFields = fields;
   const headers: [string, string][] = [];
   // (field values come without the OWS around them: the parser strips it)

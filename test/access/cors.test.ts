@@ -2,7 +2,7 @@
 // app Response, a proxied answer, error pages, pipelined), preflights, the origin list, and nothing at
 // all when CORS is off.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CORS_MAX_AGE, parseOrigins } from "../../src/access/cors.ts";
@@ -118,6 +118,85 @@ describe("--cors: Access-Control-Allow-Origin: * on every response", () => {
       expect(r.header("content-encoding")).toBe("gzip");
       expect(varyList(r)).toEqual(expect.arrayContaining(["accept-encoding", "origin"]));
       expect(r.header("access-control-allow-origin")).toBe(A);
+    } finally {
+      await s.stop(true);
+    }
+  });
+});
+
+describe("a response with its own Access-Control-Allow-Origin", () => {
+  const OWN = "https://own.example";
+  let own: Server;
+  const ports: Record<"any" | "list", number> = { any: 0, list: 0 };
+  beforeAll(() => {
+    const root = join(tmp, "own");
+    mkdirSync(root);
+    writeFileSync(join(root, "own.txt"), "own file\n");
+    writeFileSync(join(root, "serve.json"), JSON.stringify({ headers: [{ source: "/own.txt", headers: [{ key: "Access-Control-Allow-Origin", value: OWN }] }] }));
+    own = serve({ port: 0, hostname: "127.0.0.1", log: "off", fetch: () => new Response("upstream's\n", { headers: { "access-control-allow-origin": OWN } }) });
+    const make = (cors: boolean | string[]) => {
+      const s = serve({
+        port: 0,
+        hostname: "127.0.0.1",
+        log: "off",
+        root,
+        cors,
+        proxy: { "/up": `http://127.0.0.1:${own.port}` },
+        handler(req) {
+          if (req.url === "/record") return { headers: { "ACCESS-CONTROL-ALLOW-ORIGIN": OWN }, body: "record\n" };
+          if (req.url === "/pairs") return { headers: [["Access-Control-Allow-Origin", OWN]], body: "pairs\n" };
+          if (req.url === "/bytes") return { headers: new TextEncoder().encode(`access-control-allow-origin: ${OWN}\r\n`), body: "bytes\n" };
+          return null;
+        },
+        fetch: () => new Response("app's\n", { headers: { "Access-Control-Allow-Origin": OWN } }),
+      });
+      servers.push(s);
+      return s.port;
+    };
+    ports.any = make(true);
+    ports.list = make([A]);
+  });
+  afterAll(() => own.stop(true));
+
+  const OWNERS: [string, string][] = [
+    ["an app Response (Headers)", "/app"],
+    ["a Reply with a record of fields", "/record"],
+    ["a Reply with pairs", "/pairs"],
+    ["a Reply with pre-encoded lines", "/bytes"],
+    ["a file whose serve.json headers set it (pre-encoded whole)", "/own.txt"],
+    ["a proxied answer", "/up/x"],
+  ];
+  for (const [name, path] of OWNERS) {
+    test(`${name}: only its own goes out; under a list, Vary: Origin still does`, async () => {
+      for (const method of ["GET", "HEAD"]) {
+        const any = await exchange(ports.any, get(path, `Origin: ${A}\r\n`, method));
+        expect(any.status).toBe(200);
+        expect(all(any, "access-control-allow-origin")).toEqual([OWN]);
+        expect(any.header("access-control-expose-headers")).toBeUndefined();
+        expect(varyList(any)).not.toContain("origin");
+        for (const origin of [A, EVIL]) {
+          const list = await exchange(ports.list, get(path, `Origin: ${origin}\r\n`, method));
+          expect(list.status).toBe(200);
+          expect(all(list, "access-control-allow-origin")).toEqual([OWN]);
+          expect(list.header("access-control-allow-credentials")).toBeUndefined();
+          expect(list.header("access-control-expose-headers")).toBeUndefined();
+          expect(varyList(list)).toContain("origin");
+        }
+      }
+    });
+  }
+
+  test("a field that only starts like it (or a value naming it) does not count", async () => {
+    const s = serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      log: "off",
+      cors: true,
+      handler: () => ({ headers: new TextEncoder().encode("Access-Control-Allow-Origins: x\r\nX-Note: Access-Control-Allow-Origin: y\r\n"), body: "x" }),
+    });
+    try {
+      const r = await exchange(s.port, get("/", `Origin: ${A}\r\n`));
+      expect(all(r, "access-control-allow-origin")).toEqual(["*"]);
     } finally {
       await s.stop(true);
     }
