@@ -3,6 +3,8 @@
 // ~60 ms a check at cost 10 (~240 ms at 12), so a verified answer is kept a short while, keyed by an
 // HMAC of the field (a per-process key: a memory dump shows no password, nor a fast hash of one), and
 // concurrent checks of the same field share one run: a page and its fifty assets cost one bcrypt.
+// Refusals are kept apart, in a smaller cache of their own, so that a stream of distinct bad guesses
+// cannot push the good logins out; a good login's use makes it the newest (least recently used goes).
 // Distinct checks run at most one per core at a time, with a bounded queue behind them; past it, the
 // caller answers 503, so a flood of bad credentials cannot pin the CPU (nginx checks every request,
 // synchronously, in its worker). An unknown user is checked against a dummy hash of the file's cost,
@@ -20,9 +22,11 @@ export interface AuthOptions {
   realm?: string;
 }
 
-/** How long a checked field's answer is kept (ms), and how many are kept at most. */
+/** How long a checked field's answer is kept (ms), and how many good ones are kept at most. */
 export const CACHE_TTL = 60_000;
 export const CACHE_SIZE = 1024;
+/** Refused fields kept (so a client repeating one bad field costs no bcrypt), apart from the good ones. */
+export const REFUSED_CACHE_SIZE = 256;
 /** Checks waiting for a free slot; more are refused (BUSY). */
 export const QUEUE_SIZE = 64;
 
@@ -31,7 +35,7 @@ export const BUSY = Symbol("busy");
 export type CheckResult = string | null | typeof BUSY;
 
 interface Kept {
-  user: string | null;
+  user: string;
   until: number;
 }
 
@@ -41,7 +45,10 @@ export class Credentials {
   readonly #plain: { digest: Buffer; user: string } | null = null;
   readonly #file: Htpasswd | null = null;
   readonly #dummy: string = "";
+  /** Good logins by key, least recently used first. */
   readonly #kept = new Map<string, Kept>();
+  /** Refused keys → until when, oldest first. */
+  readonly #refused = new Map<string, number>();
   readonly #running = new Map<string, Promise<string | null>>();
   #active = 0;
   readonly #slots = Math.max(1, availableParallelism());
@@ -72,8 +79,16 @@ export class Credentials {
     const key = digest.toString("base64");
     const kept = this.#kept.get(key);
     if (kept !== undefined) {
-      if (kept.until > Date.now()) return kept.user;
       this.#kept.delete(key);
+      if (kept.until > Date.now()) {
+        this.#kept.set(key, kept); // the newest now (a Map keeps insertion order)
+        return kept.user;
+      }
+    }
+    const refused = this.#refused.get(key);
+    if (refused !== undefined) {
+      if (refused > Date.now()) return null;
+      this.#refused.delete(key);
     }
     const running = this.#running.get(key);
     if (running !== undefined) return running;
@@ -102,8 +117,14 @@ export class Credentials {
       else this.#active--;
       this.#running.delete(key);
     }
-    if (this.#kept.size >= CACHE_SIZE) this.#kept.delete(this.#kept.keys().next().value!); // the oldest
-    this.#kept.set(key, { user, until: Date.now() + CACHE_TTL });
+    const until = Date.now() + CACHE_TTL;
+    if (user === null) {
+      if (this.#refused.size >= REFUSED_CACHE_SIZE) this.#refused.delete(this.#refused.keys().next().value!); // the oldest
+      this.#refused.set(key, until);
+    } else {
+      if (this.#kept.size >= CACHE_SIZE) this.#kept.delete(this.#kept.keys().next().value!); // the least recently used
+      this.#kept.set(key, { user, until });
+    }
     return user;
   }
 
