@@ -8,7 +8,9 @@
 // Distinct checks run at most one per core at a time, with a bounded queue behind them; past it, the
 // caller answers 503, so a flood of bad credentials cannot pin the CPU (nginx checks every request,
 // synchronously, in its worker). An unknown user is checked against a dummy hash of the file's cost,
-// so the time taken does not tell which users exist.
+// so the time taken does not tell which users exist. One cost: the file's highest. A file that mixes
+// costs (users at 10 and at 12) lets timing tell a cost-10 user from an unknown name (which takes as
+// long as a cost-12 user); the README says to make every hash at one cost.
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { type Htpasswd, readHtpasswd } from "./htpasswd.ts";

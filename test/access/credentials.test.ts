@@ -130,6 +130,16 @@ describe("an htpasswd file", () => {
     expect(verified).toHaveLength(2);
   });
 
+  test("a file of mixed costs: an unknown user is checked at the highest (as the README warns)", async () => {
+    const mixed = join(tmp, "mixed");
+    const at = (cost: number) => Bun.password.hashSync("pw", { algorithm: "bcrypt", cost });
+    writeFileSync(mixed, `low:${at(4)}\nhigh:${at(5)}\n`);
+    const c = new Credentials({ file: mixed });
+    countVerifies();
+    expect(await c.check(token("nobody:pw"))).toBeNull();
+    expect(verified[0]).toMatch(/^\$2[aby]\$05\$/);
+  });
+
   test("checks at once are bounded: past the slots and the queue, BUSY; the others all finish", async () => {
     const c = new Credentials({ file });
     const results: unknown[] = [];
