@@ -13,7 +13,7 @@
 // long as a cost-12 user); the README says to make every hash at one cost.
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { type Htpasswd, readHtpasswd } from "./htpasswd.ts";
+import { type Htpasswd, HtpasswdError, readHtpasswd } from "./htpasswd.ts";
 
 export interface AuthOptions {
   /** "user:password": one user. */
@@ -65,7 +65,7 @@ export class Credentials {
     if (options.file !== undefined) {
       this.#file = readHtpasswd(options.file);
       if (this.#plain !== null && this.#file.users.has(this.#plain.user)) {
-        throw new Error(`auth: user ${JSON.stringify(this.#plain.user)} is in ${options.file} and given as user:password`);
+        throw new HtpasswdError(`auth: user ${JSON.stringify(this.#plain.user)} is in ${options.file} and given as user:password`);
       }
       this.#dummy = Bun.password.hashSync(randomBytes(16).toString("hex"), { algorithm: "bcrypt", cost: this.#file.cost });
     }
