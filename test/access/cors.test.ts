@@ -203,6 +203,47 @@ describe("a response with its own Access-Control-Allow-Origin", () => {
   });
 });
 
+describe("pipelined on one connection", () => {
+  test("each request gets its own CORS fields and user: none carried over from the one before", async () => {
+    const logged: string[] = [];
+    const s = serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      root: tmp,
+      cors: [A],
+      auth: { credentials: "alice:s3cret" },
+      log: "common",
+      logWrite: (t: string) => void logged.push(t),
+    });
+    const auth = `Authorization: Basic ${btoa("alice:s3cret")}\r\n`;
+    const c = await RawClient.connect(s.port);
+    try {
+      // A listed origin with credentials, then neither, then another origin with credentials, then a
+      // listed one without: a cached file (pre-encoded) each time.
+      await c.send(
+        get("/small.txt?1", `Origin: ${A}\r\n${auth}`) + get("/small.txt?2") + get("/small.txt?3", `Origin: ${EVIL}\r\n${auth}`) + get("/small.txt?4", `Origin: ${A}\r\n`),
+      );
+      const [first, second, third, fourth] = [await c.response(), await c.response(), await c.response(), await c.response()];
+      expect(first.status).toBe(200);
+      expect(all(first, "access-control-allow-origin")).toEqual([A]);
+      expect(second.status).toBe(401);
+      for (const r of [second, third]) {
+        expect(r.header("access-control-allow-origin")).toBeUndefined();
+        expect(r.header("access-control-allow-credentials")).toBeUndefined();
+        expect(varyList(r)).toEqual(["origin"]);
+      }
+      expect(third.status).toBe(200);
+      expect(fourth.status).toBe(401);
+      expect(all(fourth, "access-control-allow-origin")).toEqual([A]);
+    } finally {
+      c.close();
+      await s.stop(true);
+    }
+    const users = logged.join("").trim().split("\n").map((line) => /^\S+ \S+ (\S+) .*"GET \/small\.txt\?(\d)/.exec(line)!.slice(1).join(" "));
+    expect(users).toEqual(["alice 1", "- 2", "alice 3", "- 4"]);
+  });
+});
+
 describe("preflights", () => {
   test("OPTIONS with Origin and Access-Control-Request-Method: 204, the method and fields asked for, Max-Age", async () => {
     const r = await exchange(anyPort, preflight(A, "PUT", "x-custom, content-type"));
