@@ -244,6 +244,71 @@ describe("pipelined on one connection", () => {
   });
 });
 
+describe("errors the engine writes itself", () => {
+  let port: number;
+  let entered: (() => void) | null = null;
+  beforeAll(() => {
+    const s = serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      log: "off",
+      cors: true,
+      maxBody: 100,
+      maxHeaderSize: 1024,
+      headerTimeout: 500,
+      bodyTimeout: 500,
+      async fetch(req) {
+        entered?.();
+        return new Response(`read ${(await req.text()).length}\n`);
+      },
+    });
+    servers.push(s);
+    port = s.port;
+  });
+  const ORIGIN = `Origin: ${A}\r\n`;
+  const post = (fields: string) => `POST /up HTTP/1.1\r\nHost: t\r\n${ORIGIN}${fields}\r\n`;
+
+  /** Sends `first`; once the app has been called (if `rest` is given), sends `rest`; gives the answer. */
+  async function answer(first: string, rest?: string): Promise<RawResponse> {
+    const c = await RawClient.connect(port);
+    try {
+      const called = new Promise<void>((resolve) => (entered = resolve));
+      await c.send(first);
+      if (rest !== undefined) {
+        await called;
+        if (rest !== "") await c.send(rest);
+      }
+      return await c.response();
+    } finally {
+      entered = null;
+      c.close();
+    }
+  }
+
+  test.each([
+    ["a malformed head (400)", `GET / HTTP/1.1\r\nHost: t\r\n${ORIGIN}Bad Header\r\n\r\n`, 400],
+    ["a head too large (431)", `GET / HTTP/1.1\r\nHost: t\r\n${ORIGIN}X-Big: ${"a".repeat(2000)}\r\n\r\n`, 431],
+    ["a head too slow (408)", `GET / HTTP/1.1\r\nHost: t\r\n${ORIGIN}`, 408],
+    ["a Content-Length over maxBody (413)", post("Content-Length: 1000\r\n"), 413],
+  ])("before any handler ran, %s: no CORS fields (the README says so)", async (_name, raw, status) => {
+    const r = await answer(raw);
+    expect(r.status).toBe(status);
+    expect(r.header("access-control-allow-origin")).toBeUndefined();
+  });
+
+  test.each([
+    ["a chunked body that grows past maxBody (413)", `10\r\n${"a".repeat(16)}\r\n`, `c8\r\n${"b".repeat(200)}\r\n0\r\n\r\n`, 413],
+    ["a body too slow (408)", "", "", 408],
+    ["a bad chunk (400)", `5\r\nhello\r\n`, "zz\r\n", 400],
+  ])("while a handler reads the body, %s: the CORS fields it was given", async (_name, part, rest, status) => {
+    const fields = status === 408 ? "Content-Length: 10\r\n" : "Transfer-Encoding: chunked\r\n";
+    const r = await answer(post(fields) + (status === 408 ? "ab" : part), rest);
+    expect(r.status).toBe(status);
+    expect(all(r, "access-control-allow-origin")).toEqual(["*"]);
+    expect(r.header("connection")).toBe("close");
+  });
+});
+
 describe("preflights", () => {
   test("OPTIONS with Origin and Access-Control-Request-Method: 204, the method and fields asked for, Max-Age", async () => {
     const r = await exchange(anyPort, preflight(A, "PUT", "x-custom, content-type"));
