@@ -4,6 +4,7 @@ import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs
 import { availableParallelism, networkInterfaces } from "node:os";
 import { resolve } from "node:path";
 import { parseOrigins } from "./access/cors.ts";
+import { HtpasswdError } from "./access/htpasswd.ts";
 import { ConfigError, helpText, loadSettings, type Settings } from "./config.ts";
 import { RuleFileError } from "./site/rule-file-error.ts";
 import type { Reply } from "./server/reply.ts";
@@ -145,7 +146,7 @@ export async function toServeOptions(s: Settings, reusePort: boolean): Promise<S
     }
   }
   if (s.cors || s.corsOrigin !== undefined) opts.cors = corsOption(s);
-  if (s.auth !== undefined || s.authFile !== undefined) opts.auth = await authOption(s);
+  if (s.auth !== undefined || s.authFile !== undefined) opts.auth = authOption(s);
   if (s.app !== undefined) applyApp(opts, await loadApp(s.app), s);
   return opts;
 }
@@ -160,17 +161,12 @@ function corsOption(s: Settings): ServeOptions["cors"] {
   }
 }
 
-/** --auth and --auth-file, checked here (the file read, each line's hash kind) so errors are one line. */
-async function authOption(s: Settings): Promise<ServeOptions["auth"]> {
+/**
+ * --auth and --auth-file. The file is read once, by serve(): its errors (HtpasswdError, naming the
+ * file and line) become one line in listenError.
+ */
+function authOption(s: Settings): ServeOptions["auth"] {
   if (s.auth !== undefined && s.auth.indexOf(":") <= 0) throw new ConfigError("--auth must be user:password");
-  if (s.authFile !== undefined) {
-    const { HtpasswdError, readHtpasswd } = await import("./access/htpasswd.ts");
-    try {
-      readHtpasswd(s.authFile);
-    } catch (err) {
-      throw err instanceof HtpasswdError ? new ConfigError(err.message) : err;
-    }
-  }
   return { credentials: s.auth, file: s.authFile };
 }
 
@@ -178,6 +174,8 @@ function listenError(err: unknown, s: Settings, port = s.port): Error {
   const code = (err as { code?: string }).code;
   // A bad serve.json: its one line (file, line, problem).
   if (err instanceof RuleFileError) return new ConfigError(err.message);
+  // A bad --auth-file: its one line (file, line, problem).
+  if (err instanceof HtpasswdError) return new ConfigError(err.message);
   if (code === "EADDRINUSE") return new ConfigError(`port ${port} on ${s.host} is already in use`);
   if (code === "EACCES") return new ConfigError(`not allowed to listen on port ${port}`);
   if (code === "EADDRNOTAVAIL") return new ConfigError(`cannot listen on ${s.host}: no such local address`);

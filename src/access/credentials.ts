@@ -3,13 +3,17 @@
 // ~60 ms a check at cost 10 (~240 ms at 12), so a verified answer is kept a short while, keyed by an
 // HMAC of the field (a per-process key: a memory dump shows no password, nor a fast hash of one), and
 // concurrent checks of the same field share one run: a page and its fifty assets cost one bcrypt.
+// Refusals are kept apart, in a smaller cache of their own, so that a stream of distinct bad guesses
+// cannot push the good logins out; a good login's use makes it the newest (least recently used goes).
 // Distinct checks run at most one per core at a time, with a bounded queue behind them; past it, the
 // caller answers 503, so a flood of bad credentials cannot pin the CPU (nginx checks every request,
 // synchronously, in its worker). An unknown user is checked against a dummy hash of the file's cost,
-// so the time taken does not tell which users exist.
+// so the time taken does not tell which users exist. One cost: the file's highest. A file that mixes
+// costs (users at 10 and at 12) lets timing tell a cost-10 user from an unknown name (which takes as
+// long as a cost-12 user); the README says to make every hash at one cost.
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { type Htpasswd, readHtpasswd } from "./htpasswd.ts";
+import { type Htpasswd, HtpasswdError, readHtpasswd } from "./htpasswd.ts";
 
 export interface AuthOptions {
   /** "user:password": one user. */
@@ -20,9 +24,11 @@ export interface AuthOptions {
   realm?: string;
 }
 
-/** How long a checked field's answer is kept (ms), and how many are kept at most. */
+/** How long a checked field's answer is kept (ms), and how many good ones are kept at most. */
 export const CACHE_TTL = 60_000;
 export const CACHE_SIZE = 1024;
+/** Refused fields kept (so a client repeating one bad field costs no bcrypt), apart from the good ones. */
+export const REFUSED_CACHE_SIZE = 256;
 /** Checks waiting for a free slot; more are refused (BUSY). */
 export const QUEUE_SIZE = 64;
 
@@ -31,7 +37,7 @@ export const BUSY = Symbol("busy");
 export type CheckResult = string | null | typeof BUSY;
 
 interface Kept {
-  user: string | null;
+  user: string;
   until: number;
 }
 
@@ -41,7 +47,10 @@ export class Credentials {
   readonly #plain: { digest: Buffer; user: string } | null = null;
   readonly #file: Htpasswd | null = null;
   readonly #dummy: string = "";
+  /** Good logins by key, least recently used first. */
   readonly #kept = new Map<string, Kept>();
+  /** Refused keys → until when, oldest first. */
+  readonly #refused = new Map<string, number>();
   readonly #running = new Map<string, Promise<string | null>>();
   #active = 0;
   readonly #slots = Math.max(1, availableParallelism());
@@ -56,7 +65,7 @@ export class Credentials {
     if (options.file !== undefined) {
       this.#file = readHtpasswd(options.file);
       if (this.#plain !== null && this.#file.users.has(this.#plain.user)) {
-        throw new Error(`auth: user ${JSON.stringify(this.#plain.user)} is in ${options.file} and given as user:password`);
+        throw new HtpasswdError(`auth: user ${JSON.stringify(this.#plain.user)} is in ${options.file} and given as user:password`);
       }
       this.#dummy = Bun.password.hashSync(randomBytes(16).toString("hex"), { algorithm: "bcrypt", cost: this.#file.cost });
     }
@@ -72,8 +81,16 @@ export class Credentials {
     const key = digest.toString("base64");
     const kept = this.#kept.get(key);
     if (kept !== undefined) {
-      if (kept.until > Date.now()) return kept.user;
       this.#kept.delete(key);
+      if (kept.until > Date.now()) {
+        this.#kept.set(key, kept); // the newest now (a Map keeps insertion order)
+        return kept.user;
+      }
+    }
+    const refused = this.#refused.get(key);
+    if (refused !== undefined) {
+      if (refused > Date.now()) return null;
+      this.#refused.delete(key);
     }
     const running = this.#running.get(key);
     if (running !== undefined) return running;
@@ -102,8 +119,14 @@ export class Credentials {
       else this.#active--;
       this.#running.delete(key);
     }
-    if (this.#kept.size >= CACHE_SIZE) this.#kept.delete(this.#kept.keys().next().value!); // the oldest
-    this.#kept.set(key, { user, until: Date.now() + CACHE_TTL });
+    const until = Date.now() + CACHE_TTL;
+    if (user === null) {
+      if (this.#refused.size >= REFUSED_CACHE_SIZE) this.#refused.delete(this.#refused.keys().next().value!); // the oldest
+      this.#refused.set(key, until);
+    } else {
+      if (this.#kept.size >= CACHE_SIZE) this.#kept.delete(this.#kept.keys().next().value!); // the least recently used
+      this.#kept.set(key, { user, until });
+    }
     return user;
   }
 
@@ -111,7 +134,10 @@ export class Credentials {
     return new Bun.CryptoHasher("sha256", this.#key).update(data).digest() as Buffer;
   }
 
-  /** Checks running and waiting now (for tests). */
+  /**
+   * Checks running and waiting now. Only tests read it: credentials.test.ts asserts it is 0 once a
+   * flood of checks is over, i.e. no finished check is left in the map of running ones.
+   */
   get pending(): number {
     return this.#running.size;
   }

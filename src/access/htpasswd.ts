@@ -23,7 +23,10 @@ function kindOf(hash: string): string {
 export interface Htpasswd {
   /** User → bcrypt hash. */
   users: Map<string, string>;
-  /** The highest bcrypt cost in the file (what a lookup of an unknown user is made to cost). */
+  /**
+   * The highest bcrypt cost in the file (what a lookup of an unknown user is made to cost). Mixed
+   * costs are accepted, though a user of a lower cost then answers faster than an unknown name.
+   */
   cost: number;
 }
 

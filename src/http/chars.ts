@@ -35,6 +35,20 @@ for (let c = 0; c < 256; c++) {
   LOWER[c] = c >= 65 && c <= 90 ? c + 32 : c;
 }
 
+/**
+ * Whether s[start, end) is a token (RFC 9110 §5.6.2: one or more tchars), as a method or a field
+ * name must be. Through CHAR_CLASS, so it is the same class the parser uses; a code unit above 0xFF
+ * is never one.
+ */
+export function isToken(s: string, start = 0, end = s.length): boolean {
+  if (start >= end) return false;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 255 || (CHAR_CLASS[c]! & TOKEN) === 0) return false;
+  }
+  return true;
+}
+
 /** Value of a hex digit, or 255 when the byte is not one. */
 export const HEX_VALUE = new Uint8Array(256).fill(255);
 for (let c = 0; c < 256; c++) {

@@ -7,6 +7,7 @@
 // for its handler (bodyBufferSize: then the socket is paused, so TCP pushes back on the client), and
 // the response bytes the kernel has not taken (outputHighWater: then requests wait unparsed).
 import type { Socket } from "bun";
+import type { AddedFields } from "../http/added-fields.ts";
 import type { ChunkedLimits } from "../http/chunked.ts";
 import { errorReason, errorResponseBytes, errorStatus, HTTP_ERROR, type HttpErrorCode } from "../http/errors.ts";
 import { RequestHead } from "../http/head.ts";
@@ -728,7 +729,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   get minor(): number {
     return this.head.minor;
   }
-  get addedFields(): Uint8Array | null {
+  get addedFields(): AddedFields | null {
     return this.current === null ? null : this.current.addedFields;
   }
   get bodyArriving(): boolean {
@@ -903,7 +904,18 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
       return;
     }
     const bytes = errorResponseBytes(code);
-    this.output.cork().bytes(bytes);
+    const added = this.current === null ? null : this.current.addedFields;
+    if (added === null) {
+      this.output.cork().bytes(bytes);
+    } else {
+      // Refused after the handlers ran (a chunked body over maxBody, its timeout, its bad framing):
+      // the lines they added go after the status line, as on any response (ours has none to yield to).
+      const out = this.output.cork();
+      const eol = bytes.indexOf(10) + 1; // after the status line's LF
+      out.bytes(bytes.subarray(0, eol));
+      out.bytes(added.lines);
+      out.bytes(bytes.subarray(eol));
+    }
     this.bytesSent = bytes.length;
     this.keepAlive = false;
     this.closeStreams();

@@ -1,6 +1,7 @@
 // Writes a handler's Reply on its connection: the head (response-head.ts decides the framing), then
 // the body into the cork buffer, by reference, or as a ResponseStream; a stream of unknown length
 // sends its first piece as soon as it exists. The connection's side of it is ReplyTarget.
+import { type AddedFields, addedLines, addedLinesRaw } from "../http/added-fields.ts";
 import { FRAMING, type HeadInput, INVALID_HEAD, writeResponseHead } from "../http/response-head.ts";
 import { TEXT_PLAIN_TYPE } from "../http/response.ts";
 import { getDateLine } from "../http/date.ts";
@@ -15,7 +16,7 @@ export interface ReplyTarget extends StreamOwner {
   /** The request's HTTP minor version. */
   readonly minor: number;
   /** Lines every response to the current request carries (ServerRequest.addedFields), or null. */
-  readonly addedFields: Uint8Array | null;
+  readonly addedFields: AddedFields | null;
   /** Request-body bytes are still to come from the socket. */
   readonly bodyArriving: boolean;
   readonly isHead: boolean;
@@ -78,14 +79,16 @@ export function writeReply(t: ReplyTarget, reply: Reply): void {
   const raw = reply.raw;
   if (raw !== undefined || reply.writeRaw !== undefined) {
     t.settleUnreadBody(false); // (again below if this reply is not sent raw: it is idempotent)
+    // (CORS off, this and writeHead cost a response the getter and two null tests; no allocation)
     const added = t.addedFields;
     if (added !== null && raw !== undefined && raw.length <= RAW_COPY_LIMIT && t.keepAlive && t.minor === 1 && !t.isHead) {
       // The added lines go right after the status line (the order of fields means nothing, RFC 9110
       // §5.3). Other whole responses with fields to add are made from their parts, as for HEAD.
       const out = t.output.cork();
+      const lines = addedLinesRaw(added, raw);
       const eol = raw.indexOf(10) + 1; // after the status line's LF
       out.bytes(raw.subarray(0, eol));
-      out.bytes(added);
+      if (lines !== null) out.bytes(lines);
       out.bytes(raw.subarray(eol));
       t.finishResponse(reply.status ?? 200, reply.length ?? (reply.body instanceof Uint8Array ? reply.body.length : raw.length));
       return;
@@ -210,7 +213,8 @@ function writeHead(t: ReplyTarget, reply: Reply, status: number, length: number,
   h.dateLine = getDateLine(t.now);
   h.upgrade = status === 101;
   h.headWithoutBody = noBody && t.isHead;
-  h.added = t.addedFields;
+  const added = t.addedFields;
+  h.added = added === null ? null : addedLines(added, reply.headers);
   const framing = writeResponseHead(t.output.cork(), h);
   h.headers = undefined;
   h.added = null;

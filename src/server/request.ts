@@ -1,5 +1,6 @@
 // The request object handlers receive: lazy views over the parsed head and the received body.
 // Body readers mirror the Web Request (promises), so code written for Bun.serve reads the same.
+import type { AddedFields } from "../http/added-fields.ts";
 import type { RequestHead } from "../http/head.ts";
 import { HttpException } from "./http-exception.ts";
 import { clientAddress, type TrustFn } from "./proxy.ts";
@@ -38,10 +39,11 @@ export class ServerRequest {
    */
   fixedReply: Reply | null = null;
   /**
-   * Pre-encoded field lines ("Name: value\r\n" each) that whatever response this request gets
-   * carries, error pages and pre-encoded files included (the CORS fields: src/access/cors.ts).
+   * Pre-encoded field lines that whatever response this request gets carries, error pages and
+   * pre-encoded files included, unless it sets a field they yield to (the CORS fields, which yield
+   * to a response's own Access-Control-Allow-Origin: src/access/cors.ts).
    */
-  addedFields: Uint8Array | null = null;
+  addedFields: AddedFields | null = null;
   /** The user that Basic authentication let in (logged as %u, nginx's $remote_user); never a password. */
   remoteUser: string | null = null;
   /**

@@ -3,6 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { toServeOptions } from "../../src/cli.ts";
 import { helpText, loadSettings } from "../../src/config.ts";
 import { killAll, runCli, startCli } from "../helpers/child.ts";
 import { removeTemps, tempDir } from "../deploy/helpers.ts";
@@ -43,6 +44,22 @@ describe("errors", () => {
     expectOneLineError(await runCli(["--port", "0", "--root", root, "--auth-file", join(root, "nope")]), "cannot read auth file");
     expectOneLineError(await runCli(["--port", "0", "--root", root, "--auth", "alice"]), "--auth must be user:password");
     expectOneLineError(await runCli(["--port", "0", "--root", root, "--cors-origin", "https://a.example/app"]), "--cors-origin: CORS origin");
+  });
+
+  test("a user both in the file and given by --auth; a bad file under --workers (the worker says it)", async () => {
+    const file = join(root, "users-alice");
+    writeFileSync(file, `alice:${Bun.password.hashSync("pw", { algorithm: "bcrypt", cost: 4 })}\n`);
+    expectOneLineError(await runCli(["--port", "0", "--root", root, "--auth-file", file, "--auth", "alice:x"]), `user "alice" is in ${file}`);
+    const bad = join(root, "users-bad");
+    writeFileSync(bad, "dave:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n");
+    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    expectOneLineError(await runCli(["--port", port, "--root", root, "--workers", "2", "--auth-file", bad]), `${bad}:1: `);
+  });
+
+  test("the file is read once, by serve(): making the options does not read it", async () => {
+    const missing = join(root, "not-yet");
+    const opts = await toServeOptions(loadSettings(["--root", root, "--auth-file", missing], {}), false);
+    expect(opts.auth).toEqual({ credentials: undefined, file: missing });
   });
 });
 

@@ -2,7 +2,7 @@
 // app Response, a proxied answer, error pages, pipelined), preflights, the origin list, and nothing at
 // all when CORS is off.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CORS_MAX_AGE, parseOrigins } from "../../src/access/cors.ts";
@@ -124,6 +124,191 @@ describe("--cors: Access-Control-Allow-Origin: * on every response", () => {
   });
 });
 
+describe("a response with its own Access-Control-Allow-Origin", () => {
+  const OWN = "https://own.example";
+  let own: Server;
+  const ports: Record<"any" | "list", number> = { any: 0, list: 0 };
+  beforeAll(() => {
+    const root = join(tmp, "own");
+    mkdirSync(root);
+    writeFileSync(join(root, "own.txt"), "own file\n");
+    writeFileSync(join(root, "serve.json"), JSON.stringify({ headers: [{ source: "/own.txt", headers: [{ key: "Access-Control-Allow-Origin", value: OWN }] }] }));
+    own = serve({ port: 0, hostname: "127.0.0.1", log: "off", fetch: () => new Response("upstream's\n", { headers: { "access-control-allow-origin": OWN } }) });
+    const make = (cors: boolean | string[]) => {
+      const s = serve({
+        port: 0,
+        hostname: "127.0.0.1",
+        log: "off",
+        root,
+        cors,
+        proxy: { "/up": `http://127.0.0.1:${own.port}` },
+        handler(req) {
+          if (req.url === "/record") return { headers: { "ACCESS-CONTROL-ALLOW-ORIGIN": OWN }, body: "record\n" };
+          if (req.url === "/pairs") return { headers: [["Access-Control-Allow-Origin", OWN]], body: "pairs\n" };
+          if (req.url === "/bytes") return { headers: new TextEncoder().encode(`access-control-allow-origin: ${OWN}\r\n`), body: "bytes\n" };
+          return null;
+        },
+        fetch: () => new Response("app's\n", { headers: { "Access-Control-Allow-Origin": OWN } }),
+      });
+      servers.push(s);
+      return s.port;
+    };
+    ports.any = make(true);
+    ports.list = make([A]);
+  });
+  afterAll(() => own.stop(true));
+
+  const OWNERS: [string, string][] = [
+    ["an app Response (Headers)", "/app"],
+    ["a Reply with a record of fields", "/record"],
+    ["a Reply with pairs", "/pairs"],
+    ["a Reply with pre-encoded lines", "/bytes"],
+    ["a file whose serve.json headers set it (pre-encoded whole)", "/own.txt"],
+    ["a proxied answer", "/up/x"],
+  ];
+  for (const [name, path] of OWNERS) {
+    test(`${name}: only its own goes out; under a list, Vary: Origin still does`, async () => {
+      for (const method of ["GET", "HEAD"]) {
+        const any = await exchange(ports.any, get(path, `Origin: ${A}\r\n`, method));
+        expect(any.status).toBe(200);
+        expect(all(any, "access-control-allow-origin")).toEqual([OWN]);
+        expect(any.header("access-control-expose-headers")).toBeUndefined();
+        expect(varyList(any)).not.toContain("origin");
+        for (const origin of [A, EVIL]) {
+          const list = await exchange(ports.list, get(path, `Origin: ${origin}\r\n`, method));
+          expect(list.status).toBe(200);
+          expect(all(list, "access-control-allow-origin")).toEqual([OWN]);
+          expect(list.header("access-control-allow-credentials")).toBeUndefined();
+          expect(list.header("access-control-expose-headers")).toBeUndefined();
+          expect(varyList(list)).toContain("origin");
+        }
+      }
+    });
+  }
+
+  test("a field that only starts like it (or a value naming it) does not count", async () => {
+    const s = serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      log: "off",
+      cors: true,
+      handler: () => ({ headers: new TextEncoder().encode("Access-Control-Allow-Origins: x\r\nX-Note: Access-Control-Allow-Origin: y\r\n"), body: "x" }),
+    });
+    try {
+      const r = await exchange(s.port, get("/", `Origin: ${A}\r\n`));
+      expect(all(r, "access-control-allow-origin")).toEqual(["*"]);
+    } finally {
+      await s.stop(true);
+    }
+  });
+});
+
+describe("pipelined on one connection", () => {
+  test("each request gets its own CORS fields and user: none carried over from the one before", async () => {
+    const logged: string[] = [];
+    const s = serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      root: tmp,
+      cors: [A],
+      auth: { credentials: "alice:s3cret" },
+      log: "common",
+      logWrite: (t: string) => void logged.push(t),
+    });
+    const auth = `Authorization: Basic ${btoa("alice:s3cret")}\r\n`;
+    const c = await RawClient.connect(s.port);
+    try {
+      // A listed origin with credentials, then neither, then another origin with credentials, then a
+      // listed one without: a cached file (pre-encoded) each time.
+      await c.send(
+        get("/small.txt?1", `Origin: ${A}\r\n${auth}`) + get("/small.txt?2") + get("/small.txt?3", `Origin: ${EVIL}\r\n${auth}`) + get("/small.txt?4", `Origin: ${A}\r\n`),
+      );
+      const [first, second, third, fourth] = [await c.response(), await c.response(), await c.response(), await c.response()];
+      expect(first.status).toBe(200);
+      expect(all(first, "access-control-allow-origin")).toEqual([A]);
+      expect(second.status).toBe(401);
+      for (const r of [second, third]) {
+        expect(r.header("access-control-allow-origin")).toBeUndefined();
+        expect(r.header("access-control-allow-credentials")).toBeUndefined();
+        expect(varyList(r)).toEqual(["origin"]);
+      }
+      expect(third.status).toBe(200);
+      expect(fourth.status).toBe(401);
+      expect(all(fourth, "access-control-allow-origin")).toEqual([A]);
+    } finally {
+      c.close();
+      await s.stop(true);
+    }
+    const users = logged.join("").trim().split("\n").map((line) => /^\S+ \S+ (\S+) .*"GET \/small\.txt\?(\d)/.exec(line)!.slice(1).join(" "));
+    expect(users).toEqual(["alice 1", "- 2", "alice 3", "- 4"]);
+  });
+});
+
+describe("errors the engine writes itself", () => {
+  let port: number;
+  let entered: (() => void) | null = null;
+  beforeAll(() => {
+    const s = serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      log: "off",
+      cors: true,
+      maxBody: 100,
+      maxHeaderSize: 1024,
+      headerTimeout: 500,
+      bodyTimeout: 500,
+      async fetch(req) {
+        entered?.();
+        return new Response(`read ${(await req.text()).length}\n`);
+      },
+    });
+    servers.push(s);
+    port = s.port;
+  });
+  const ORIGIN = `Origin: ${A}\r\n`;
+  const post = (fields: string) => `POST /up HTTP/1.1\r\nHost: t\r\n${ORIGIN}${fields}\r\n`;
+
+  /** Sends `first`; once the app has been called (if `rest` is given), sends `rest`; gives the answer. */
+  async function answer(first: string, rest?: string): Promise<RawResponse> {
+    const c = await RawClient.connect(port);
+    try {
+      const called = new Promise<void>((resolve) => (entered = resolve));
+      await c.send(first);
+      if (rest !== undefined) {
+        await called;
+        if (rest !== "") await c.send(rest);
+      }
+      return await c.response();
+    } finally {
+      entered = null;
+      c.close();
+    }
+  }
+
+  test.each([
+    ["a malformed head (400)", `GET / HTTP/1.1\r\nHost: t\r\n${ORIGIN}Bad Header\r\n\r\n`, 400],
+    ["a head too large (431)", `GET / HTTP/1.1\r\nHost: t\r\n${ORIGIN}X-Big: ${"a".repeat(2000)}\r\n\r\n`, 431],
+    ["a head too slow (408)", `GET / HTTP/1.1\r\nHost: t\r\n${ORIGIN}`, 408],
+    ["a Content-Length over maxBody (413)", post("Content-Length: 1000\r\n"), 413],
+  ])("before any handler ran, %s: no CORS fields (the README says so)", async (_name, raw, status) => {
+    const r = await answer(raw);
+    expect(r.status).toBe(status);
+    expect(r.header("access-control-allow-origin")).toBeUndefined();
+  });
+
+  test.each([
+    ["a chunked body that grows past maxBody (413)", `10\r\n${"a".repeat(16)}\r\n`, `c8\r\n${"b".repeat(200)}\r\n0\r\n\r\n`, 413],
+    ["a body too slow (408)", "", "", 408],
+    ["a bad chunk (400)", `5\r\nhello\r\n`, "zz\r\n", 400],
+  ])("while a handler reads the body, %s: the CORS fields it was given", async (_name, part, rest, status) => {
+    const fields = status === 408 ? "Content-Length: 10\r\n" : "Transfer-Encoding: chunked\r\n";
+    const r = await answer(post(fields) + (status === 408 ? "ab" : part), rest);
+    expect(r.status).toBe(status);
+    expect(all(r, "access-control-allow-origin")).toEqual(["*"]);
+    expect(r.header("connection")).toBe("close");
+  });
+});
+
 describe("preflights", () => {
   test("OPTIONS with Origin and Access-Control-Request-Method: 204, the method and fields asked for, Max-Age", async () => {
     const r = await exchange(anyPort, preflight(A, "PUT", "x-custom, content-type"));
@@ -141,6 +326,18 @@ describe("preflights", () => {
     expect(r.status).toBe(204);
     expect(r.header("access-control-allow-methods")).toBe("PATCH");
     expect(r.header("access-control-allow-headers")).toBeUndefined();
+  });
+
+  test.each([
+    ["x-a,x-b", true],
+    ["x-a ,\tx-b", true],
+    ["x-a,,x-b", false],
+    ["x-a,", false],
+    ["x-\xe9", false],
+  ])("Access-Control-Request-Headers %p echoed: %p", async (asked, echoed) => {
+    const r = await exchange(anyPort, Buffer.from(preflight(A, "PUT", asked), "latin1"));
+    expect(r.status).toBe(204);
+    expect(r.header("access-control-allow-headers")).toBe(echoed ? asked : undefined);
   });
 
   test("an OPTIONS that is not a preflight (no Access-Control-Request-Method) goes down the chain", async () => {

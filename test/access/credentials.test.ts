@@ -4,7 +4,7 @@ import { afterEach, beforeAll, afterAll, describe, expect, test } from "bun:test
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BUSY, Credentials, QUEUE_SIZE } from "../../src/access/credentials.ts";
+import { BUSY, CACHE_SIZE, Credentials, QUEUE_SIZE, REFUSED_CACHE_SIZE } from "../../src/access/credentials.ts";
 
 let tmp: string;
 let file: string;
@@ -76,6 +76,40 @@ describe("an htpasswd file", () => {
     expect(verified).toHaveLength(2);
   });
 
+  test("distinct bad guesses, more than both caches hold, do not push a good login out", async () => {
+    const c = new Credentials({ file });
+    countVerifies();
+    expect(await c.check(token("alice:wonderland"))).toBe("alice");
+    const guesses = CACHE_SIZE + REFUSED_CACHE_SIZE + 16;
+    for (let i = 0; i < guesses; i += QUEUE_SIZE) {
+      const batch = Array.from({ length: Math.min(QUEUE_SIZE, guesses - i) }, (_, j) => c.check(token(`alice:guess-${i + j}`)));
+      expect(await Promise.all(batch)).toEqual(Array(batch.length).fill(null));
+    }
+    expect(verified).toHaveLength(1 + guesses);
+    expect(c.check(token("alice:wonderland"))).toBe("alice"); // at once: still kept
+    expect(c.check(token(`alice:guess-${guesses - 1}`))).toBeNull(); // the newest refusal is kept too
+    expect(verified).toHaveLength(1 + guesses);
+  }, 30_000);
+
+  test("the good logins kept are the most recently used: using one keeps it when the cache is full", async () => {
+    const many = join(tmp, "many");
+    const hash = Bun.password.hashSync("pw", { algorithm: "bcrypt", cost: 4 });
+    writeFileSync(many, Array.from({ length: CACHE_SIZE + 1 }, (_, i) => `u${i}:${hash}\n`).join(""));
+    const c = new Credentials({ file: many });
+    const login = (i: number) => c.check(token(`u${i}:pw`));
+    for (let i = 0; i < CACHE_SIZE; i += QUEUE_SIZE) {
+      const batch = Array.from({ length: QUEUE_SIZE }, (_, j) => login(i + j));
+      expect(await Promise.all(batch)).toEqual(batch.map((_, j) => `u${i + j}`));
+    }
+    expect(login(0)).toBe("u0"); // kept, and now the most recently used
+    expect(await login(CACHE_SIZE)).toBe(`u${CACHE_SIZE}`); // one more: the least recently used goes
+    countVerifies();
+    expect(login(0)).toBe("u0");
+    expect(login(2)).toBe("u2");
+    expect(login(1)).toBeInstanceOf(Promise); // u1 went, and is checked again
+    expect(verified).toHaveLength(1);
+  }, 30_000);
+
   test("fifty concurrent checks of one field share one bcrypt run", async () => {
     const c = new Credentials({ file });
     countVerifies();
@@ -94,6 +128,16 @@ describe("an htpasswd file", () => {
     expect(verified[0]).toMatch(/^\$2[aby]\$04\$/);
     expect(await c.check(token("alice:wrong"))).toBeNull();
     expect(verified).toHaveLength(2);
+  });
+
+  test("a file of mixed costs: an unknown user is checked at the highest (as the README warns)", async () => {
+    const mixed = join(tmp, "mixed");
+    const at = (cost: number) => Bun.password.hashSync("pw", { algorithm: "bcrypt", cost });
+    writeFileSync(mixed, `low:${at(4)}\nhigh:${at(5)}\n`);
+    const c = new Credentials({ file: mixed });
+    countVerifies();
+    expect(await c.check(token("nobody:pw"))).toBeNull();
+    expect(verified[0]).toMatch(/^\$2[aby]\$05\$/);
   });
 
   test("checks at once are bounded: past the slots and the queue, BUSY; the others all finish", async () => {

@@ -1,6 +1,6 @@
 // Byte helpers the hot path relies on.
 import { describe, expect, test } from "bun:test";
-import { copyBytes, equalsLower } from "../../src/http/chars.ts";
+import { copyBytes, equalsLower, isToken } from "../../src/http/chars.ts";
 import { guarded, latin1 } from "../helpers/split.ts";
 
 test("copyBytes copies [start, end) to the offset given, also from a view with a byteOffset", () => {
@@ -54,4 +54,28 @@ describe("equalsLower", () => {
       expect(bad).toEqual([]);
     });
   }
+});
+
+describe("isToken", () => {
+  test.each([
+    ["GET", true],
+    ["x-custom", true],
+    ["!#$%&'*+-.^_`|~09AZaz", true],
+    ["", false],
+    ["a b", false],
+    ["a,b", false],
+    ["bad@name", false],
+    ['a"b', false],
+    ["caf\xe9", false], // obs-text is no tchar
+    ["\u0100", false], // nor is anything past 0xFF (its low byte, 0x00, is not the question)
+    ["\u0161", false], // low byte 0x61 is 'a': must not pass as one
+  ])("%p: %p", (s, want) => {
+    expect(isToken(s)).toBe(want);
+  });
+
+  test("a range [start, end) of the string, and an empty range is no token", () => {
+    expect(isToken(" ab ", 1, 3)).toBe(true);
+    expect(isToken(" ab ", 0, 3)).toBe(false);
+    expect(isToken("ab", 1, 1)).toBe(false);
+  });
 });
