@@ -4,7 +4,7 @@
 // several. `! Name` (Cloudflare's detach) removes a field an earlier block gave. A bad line is a
 // RuleFileError naming file and line.
 
-import { CHAR_CLASS, TOKEN } from "../http/chars.ts";
+import { isToken } from "../http/chars.ts";
 import { HeadersPattern } from "./headers-pattern.ts";
 import { MAX_RULE_LINE } from "./redirects-file.ts";
 import { MAX_RULE_FILE_BYTES } from "./rule-file.ts";
@@ -26,15 +26,6 @@ export interface HeaderRule {
   readonly fields: HeaderPairs;
   /** Lower-cased names that `! Name` removes from what earlier blocks gave. */
   readonly detach: readonly string[];
-}
-
-function isToken(s: string): boolean {
-  if (s === "") return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 255 || (CHAR_CLASS[c]! & TOKEN) === 0) return false;
-  }
-  return true;
 }
 
 /** Why `v` cannot be a field value (RFC 9110 §5.5), or null. */
