@@ -6,8 +6,7 @@
 
 import { isToken } from "../http/chars.ts";
 import { HeadersPattern } from "./headers-pattern.ts";
-import { MAX_RULE_LINE } from "./redirects-file.ts";
-import { MAX_RULE_FILE_BYTES } from "./rule-file.ts";
+import { ruleLines } from "./rule-lines.ts";
 import { RuleFileError } from "./rule-file-error.ts";
 import type { HeaderPairs } from "./rule-set.ts";
 
@@ -54,21 +53,11 @@ function close(b: OpenBlock | null, rules: HeaderRule[]): void {
 
 /** Parses a `_headers` text; `file` names it in errors. */
 export function parseHeadersFile(text: string, file: string): HeaderRule[] {
-  if (text.length > MAX_RULE_FILE_BYTES) throw new RuleFileError(file, 0, `is larger than ${MAX_RULE_FILE_BYTES} bytes`);
   const rules: HeaderRule[] = [];
   let block: OpenBlock | null = null;
   let blocks = 0;
-  let line = 0;
-  for (let at = 0; at <= text.length; ) {
-    let nl = text.indexOf("\n", at);
-    if (nl < 0) nl = text.length;
-    const raw = text.slice(at, nl);
-    at = nl + 1;
-    line++;
+  for (const [line, s] of ruleLines(text, file)) {
     const fail = (problem: string) => new RuleFileError(file, line, problem);
-    if (raw.length > MAX_RULE_LINE) throw fail(`the line is longer than ${MAX_RULE_LINE} characters`);
-    const s = raw.trim();
-    if (s === "" || s.startsWith("#")) continue;
     if (s.charCodeAt(0) === 47) {
       // '/': a path line opens a block
       if (/\s/.test(s)) throw fail(`the path "${s}" has a space in it (write %20)`);

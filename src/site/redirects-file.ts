@@ -8,13 +8,11 @@
 
 import { RuleFileError } from "./rule-file-error.ts";
 import { canonicalPath, IN_QUERY, IN_SEGMENT, IN_SPLAT, type ValueContext } from "./rule-path.ts";
-import { MAX_RULE_FILE_BYTES } from "./rule-file.ts";
+import { ruleLines } from "./rule-lines.ts";
 import { parseSourcePattern, type SourcePattern, NO_SPLAT } from "./splat-pattern.ts";
 
 /** More rules than this is not a site, it is a mistake or an attack (Netlify advises splats well before it). */
 export const MAX_REDIRECT_RULES = 10_000;
-/** Longer lines than this are refused (Cloudflare allows 1,000 characters a rule). */
-export const MAX_RULE_LINE = 2_000;
 
 export type RedirectStatus = 301 | 302 | 303 | 307 | 308;
 export type RuleStatus = RedirectStatus | 200 | 404;
@@ -165,18 +163,8 @@ function parseRule(tokens: string[], line: number): RedirectRule | string {
 
 /** Parses a `_redirects` text; `file` names it in errors. */
 export function parseRedirectsFile(text: string, file: string): RedirectRule[] {
-  if (text.length > MAX_RULE_FILE_BYTES) throw new RuleFileError(file, 0, `is larger than ${MAX_RULE_FILE_BYTES} bytes`);
   const rules: RedirectRule[] = [];
-  let line = 0;
-  for (let at = 0; at <= text.length; ) {
-    let nl = text.indexOf("\n", at);
-    if (nl < 0) nl = text.length;
-    const raw = text.slice(at, nl);
-    at = nl + 1;
-    line++;
-    if (raw.length > MAX_RULE_LINE) throw new RuleFileError(file, line, `the line is longer than ${MAX_RULE_LINE} characters`);
-    const s = raw.trim();
-    if (s === "" || s.startsWith("#")) continue;
+  for (const [line, s] of ruleLines(text, file)) {
     if (/[\0\r]/.test(s)) throw new RuleFileError(file, line, `the line has a NUL or a lone CR`);
     let tokens = s.split(/[ \t]+/);
     const comment = tokens.findIndex((t) => t.startsWith("#"));

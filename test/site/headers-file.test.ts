@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { MAX_HEADER_FIELDS, MAX_HEADER_RULES, parseHeadersFile } from "../../src/site/headers-file.ts";
 import { HeadersPattern } from "../../src/site/headers-pattern.ts";
-import { MAX_RULE_LINE } from "../../src/site/redirects-file.ts";
+import { MAX_RULE_LINE } from "../../src/site/rule-lines.ts";
 import { RuleFileError } from "../../src/site/rule-file-error.ts";
 
 type Block = { line: number; path: string; fields: [string, string][]; detach?: string[] };

@@ -3,11 +3,11 @@
 import { describe, expect, test } from "bun:test";
 import {
   MAX_REDIRECT_RULES,
-  MAX_RULE_LINE,
   parseRedirectsFile,
   type RedirectRule,
 } from "../../src/site/redirects-file.ts";
 import { MAX_RULE_FILE_BYTES } from "../../src/site/rule-file.ts";
+import { MAX_RULE_LINE } from "../../src/site/rule-lines.ts";
 import { RuleFileError } from "../../src/site/rule-file-error.ts";
 import { NO_SPLAT, SPLAT_REST, SPLAT_SUFFIX } from "../../src/site/splat-pattern.ts";
 
