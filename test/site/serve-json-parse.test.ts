@@ -29,6 +29,7 @@ const BAD: [string, string, number, string][] = [
   ["an unknown rewrite key", '{\n  "rewrites": [\n    { "source": "/a", "destination": "/b",\n      "type": 301 }\n  ]\n}', 4, 'unknown key "type" in rewrites/0'],
   ["a bad pattern", '{\n  "rewrites": [\n    {\n      "source": "/a/:id([)",\n      "destination": "/b"\n    }\n  ]\n}', 4, "bad pattern"],
   ["a refused extglob", '{\n  "headers": [\n    { "source": "/!(a).js", "headers": [] }\n  ]\n}', 3, "bad pattern"],
+  ["two repeated parameters", '{\n  "redirects": [\n    { "source": "/:a+/:b+/x", "destination": "/b" }\n  ]\n}', 3, "repeated parameters"],
   ["a bad header name", '{\n  "headers": [\n    { "source": "**", "headers": [\n      { "key": "X Bad", "value": "1" }\n    ] }\n  ]\n}', 4, "is not a header field name"],
   ["a header value with a newline", '{\n  "headers": [\n    { "source": "**", "headers": [\n      { "key": "X", "value": "a\\nb" }\n    ] }\n  ]\n}', 4, "without control characters"],
   ["unlisted not strings", '{\n  "unlisted": [\n    3\n  ]\n}', 3, "unlisted[0] must be a non-empty string"],
