@@ -11,11 +11,6 @@ import { RuleFileError } from "./rule-file-error.ts";
 export const MAX_RULE_FILE_BYTES = 1024 * 1024;
 const POLL_MS = 2000;
 
-export interface RuleFileOptions {
-  /** Where run-time problems go (default: console.error). */
-  log?: (line: string) => void;
-}
-
 export interface RuleFile<T> {
   /** The rules in force: null when there is no file. */
   readonly current: T | null;
@@ -37,12 +32,10 @@ export function watchRuleFile<T>(
   name: string,
   parse: (text: string, file: string) => T,
   onChange: (value: T | null) => void,
-  options: RuleFileOptions = {},
 ): RuleFile<T> {
   const path = join(root, name);
   const file = shownPath(path);
-  const line = options.log ?? ((l: string) => console.error(l));
-  const log = (err: unknown) => line(`${err instanceof Error ? err.message : String(err)}; the rules read before stay`);
+  const log = (err: unknown) => console.error(`${err instanceof Error ? err.message : String(err)}; the rules read before stay`);
   let lastText: string | null = read(path, file);
   let current: T | null = lastText === null ? null : parse(lastText, file);
 

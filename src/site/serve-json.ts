@@ -8,7 +8,7 @@ import { GlobError, type Glob } from "./glob.ts";
 import { JsonSyntaxError, parseJsonWithLines } from "./json-lines.ts";
 import { RuleFileError } from "./rule-file-error.ts";
 import { type HeaderPairs, NO_HEADERS, type RuleSet, type SiteRoute } from "./rule-set.ts";
-import { globSource, resolvedPath, SourceRule } from "./serve-json-match.ts";
+import { globSource, resolvedPath, safeDecode, SourceRule } from "./serve-json-match.ts";
 
 export const SERVE_JSON = "serve.json";
 
@@ -186,12 +186,12 @@ export class ServeJsonRules implements SiteRuleSet {
   isClean(path: string): boolean {
     const m = this.config.cleanUrls;
     if (m === undefined || typeof m === "boolean") return m ?? this.cleanDefault;
-    const d = decode(path);
+    const d = safeDecode(path);
     return d !== null && applies(m, resolvedPath(d), this.cleanDefault);
   }
 
   route(path: string, search: string, exists: (path: string) => boolean): SiteRoute | null {
-    const decoded = decode(path);
+    const decoded = safeDecode(path);
     if (decoded === null) return null; // (a bad escape: the static lookup's 400)
     const c = this.config;
     // Resolved once: every source and glob is matched against this.
@@ -272,12 +272,4 @@ function rewrite(resolved: string, rules: readonly SourceRule[]): string | null 
 
 function ensureSlashStart(p: string): string {
   return p.startsWith("/") ? p : `/${p}`;
-}
-
-function decode(path: string): string | null {
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return null;
-  }
 }
