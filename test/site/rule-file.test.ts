@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { watchRuleFile } from "../../src/site/rule-file.ts";
-import { parseServeJson } from "../../src/site/serve-json.ts";
+import { parseServeJson } from "../../src/site/serve-json-parse.ts";
 import { pollUntil } from "../helpers/poll.ts";
 
 let root: string;

@@ -2,7 +2,7 @@
 // (0 when the whole file is bad) and the problem.
 import { describe, expect, test } from "bun:test";
 import { RuleFileError } from "../../src/site/rule-file-error.ts";
-import { parseServeJson } from "../../src/site/serve-json.ts";
+import { parseServeJson } from "../../src/site/serve-json-parse.ts";
 
 function problem(text: string): RuleFileError {
   try {
