@@ -20,6 +20,10 @@ export const FIXTURE: Record<string, string> = {
   "404.html": "custom not found\n",
   "with space.html": "spaced\n",
   ".env": "SECRET=1\n",
+  "dot-only/.env": "SECRET=2\n",
+  "dot-and-one/.env": "SECRET=3\n",
+  "dot-and-one/only.txt": "beside a dotfile\n",
+  "lone/lone.md": "unlisted, alone\n",
 };
 /** Symlinks: name → target (relative). */
 export const LINKS: Record<string, string> = { "guide-link.txt": "docs/guide.txt", "outside-link.txt": "../outside.txt" };
@@ -32,6 +36,8 @@ export interface Expect {
   location?: string;
   /** The body is this fixture file's bytes. */
   file?: string;
+  /** The body is NOT this fixture file's bytes (a file that must not leak). */
+  notFile?: string;
   /** A listing: names it shows, and names it must not. */
   lists?: string[];
   hides?: string[];
@@ -48,12 +54,15 @@ export interface Case extends Expect {
 export interface Group {
   name: string;
   config: Record<string, unknown>;
+  /** The tree to serve instead of FIXTURE (and no symlinks), serve.json apart. */
+  files?: Record<string, string>;
   cases: Case[];
 }
 
 const QUERY_KEPT = "we keep the query on our clean-URL and slash redirects (serve-handler drops it)";
 const NEVER_SERVED = "serve.json is never served (serve-handler sends it)";
 const DOTFILES = "dotfiles stay hidden (--dotfiles deny); serve-handler serves them";
+const SINGLE_DOT = "a dotfile is never a directory's one file to render (serve-handler serves it): the directory is listed, empty";
 
 export const GROUPS: Group[] = [
   {
@@ -244,11 +253,27 @@ export const GROUPS: Group[] = [
   },
   {
     name: "renderSingle",
-    config: { renderSingle: true },
+    config: { renderSingle: true, unlisted: ["lone.md"] },
     cases: [
       { path: "/single", status: 200, file: "single/only.txt" },
       { path: "/docs", status: 200, lists: ["guide.txt"] },
+      // An unlisted name still counts and is served, as at its own path.
+      { path: "/lone", status: 200, file: "lone/lone.md" },
+      { path: "/dot-only", status: 200, notFile: "dot-only/.env", hides: [".env"], differs: { why: SINGLE_DOT, serve: { status: 200, file: "dot-only/.env" } } },
+      { path: "/dot-only/", status: 200, notFile: "dot-only/.env", hides: [".env"], differs: { why: SINGLE_DOT, serve: { status: 200, file: "dot-only/.env" } } },
+      {
+        path: "/dot-and-one",
+        status: 200,
+        file: "dot-and-one/only.txt",
+        differs: { why: "a dotfile does not count, so only.txt is the one file (serve-handler counts two, and lists both)", serve: { status: 200, lists: ["only.txt", ".env"] } },
+      },
     ],
+  },
+  {
+    name: "renderSingle in a root holding only serve.json",
+    config: { renderSingle: true },
+    files: {},
+    cases: [{ path: "/", status: 200, notFile: "serve.json", hides: ["serve.json"], differs: { why: `${NEVER_SERVED}, not as a directory's one file either`, serve: { status: 200, file: "serve.json" } } }],
   },
   {
     name: "symlinks: true",

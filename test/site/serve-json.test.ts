@@ -16,15 +16,15 @@ const serveHandler = require("serve-handler") as (req: unknown, res: unknown, co
 
 let tmp: string;
 
-function makeRoot(name: string, config: Record<string, unknown>): string {
+function makeRoot(name: string, config: Record<string, unknown>, files?: Record<string, string>): string {
   const root = join(tmp, name, "root");
   mkdirSync(root, { recursive: true });
   writeFileSync(join(tmp, name, "outside.txt"), OUTSIDE);
-  for (const [rel, text] of Object.entries(FIXTURE)) {
+  for (const [rel, text] of Object.entries(files ?? FIXTURE)) {
     mkdirSync(dirname(join(root, rel)), { recursive: true });
     writeFileSync(join(root, rel), text);
   }
-  for (const [rel, to] of Object.entries(LINKS)) symlinkSync(to, join(root, rel));
+  if (files === undefined) for (const [rel, to] of Object.entries(LINKS)) symlinkSync(to, join(root, rel));
   writeFileSync(join(root, "serve.json"), JSON.stringify(config, null, 2));
   return root;
 }
@@ -39,6 +39,7 @@ function observed(r: RawResponse, e: Expect, root: string): Record<string, unkno
   const seen: Record<string, unknown> = { status: r.status };
   if (e.location !== undefined) seen.location = r.header("location");
   if (e.file !== undefined) seen.file = body === readFileSync(join(root, e.file), "utf8") ? e.file : body.slice(0, 80);
+  if (e.notFile !== undefined) seen.notFile = body === readFileSync(join(root, e.notFile), "utf8") ? `${e.notFile} sent` : e.notFile;
   if (e.lists !== undefined) seen.lists = e.lists.filter((n) => body.includes(`${n}`));
   if (e.hides !== undefined) seen.hides = e.hides.filter((n) => !body.includes(`>${n}`) && !body.includes(`"${n}`));
   if (e.headers !== undefined) {
@@ -56,6 +57,7 @@ function expected(e: Expect): Record<string, unknown> {
   const out: Record<string, unknown> = { status: e.status };
   if (e.location !== undefined) out.location = e.location;
   if (e.file !== undefined) out.file = e.file;
+  if (e.notFile !== undefined) out.notFile = e.notFile;
   if (e.lists !== undefined) out.lists = e.lists;
   if (e.hides !== undefined) out.hides = e.hides;
   if (e.headers !== undefined) out.headers = e.headers;
@@ -74,7 +76,7 @@ GROUPS.forEach((group, gi) => {
     let theirs: NodeServer;
     let theirsPort: number;
     beforeAll(async () => {
-      root = makeRoot(`g${gi}`, group.config);
+      root = makeRoot(`g${gi}`, group.config, group.files);
       ours = serve({ port: 0, hostname: "127.0.0.1", root });
       theirs = createServer((req, res) => void serveHandler(req, res, { ...group.config, public: root }));
       await new Promise<void>((resolve) => theirs.listen(0, "127.0.0.1", resolve));
