@@ -47,6 +47,8 @@ export interface Expect {
 
 export interface Case extends Expect {
   path: string;
+  /** GET unless given (a POST is sent with an empty body). */
+  method?: string;
   /** We answer otherwise on purpose: why, and serve-handler's answer. */
   differs?: { why: string; serve: Expect };
 }
@@ -62,6 +64,7 @@ export interface Group {
 const QUERY_KEPT = "we keep the query on our clean-URL and slash redirects (serve-handler drops it)";
 const NEVER_SERVED = "serve.json is never served (serve-handler sends it)";
 const DOTFILES = "dotfiles stay hidden (--dotfiles deny); serve-handler serves them";
+const STATIC_METHODS = "a file answers GET and HEAD: POST is 405 and OPTIONS 204, both with Allow (serve-handler sends the file for any method)";
 const SINGLE_DOT = "a dotfile is never a directory's one file to render (serve-handler serves it): the directory is listed, empty";
 
 export const GROUPS: Group[] = [
@@ -196,6 +199,55 @@ export const GROUPS: Group[] = [
       { path: "/about", status: 200, file: "about.html" },
       { path: "/docs-list", status: 200, lists: ["guide.txt"] },
       { path: "/x1", status: 200, file: "about.html" },
+      { method: "HEAD", path: "/p/post", status: 200, notFile: "blog/post.html", headers: { "content-length": "7" } },
+      { method: "POST", path: "/p/post", status: 405, headers: { allow: "GET, HEAD, OPTIONS" }, differs: { why: STATIC_METHODS, serve: { status: 200, file: "blog/post.html" } } },
+      { method: "OPTIONS", path: "/p/post", status: 204, headers: { allow: "GET, HEAD, OPTIONS" }, differs: { why: STATIC_METHODS, serve: { status: 200, file: "blog/post.html" } } },
+      { method: "HEAD", path: "/app/x", status: 200, headers: { "content-length": "10" } },
+    ],
+  },
+  {
+    name: "a rewrite with trailingSlash",
+    config: { trailingSlash: true, rewrites: [{ source: "/app/**", destination: "/index.html" }, { source: "/p/:id", destination: "/blog/:id.html" }] },
+    cases: [
+      { path: "/app/x", status: 301, location: "/app/x/" },
+      { path: "/app/x/", status: 200, file: "index.html" },
+      { path: "/p/post", status: 301, location: "/p/post/" },
+      { path: "/p/post/", status: 200, file: "blog/post.html" },
+      { path: "/app/x.png", status: 200, file: "index.html" },
+    ],
+  },
+  {
+    name: "a rewrite with trailingSlash: false",
+    config: { trailingSlash: false, rewrites: [{ source: "/app/**", destination: "/index.html" }] },
+    cases: [
+      { path: "/app/x/", status: 301, location: "/app/x" },
+      { path: "/app/x", status: 200, file: "index.html" },
+    ],
+  },
+  // A rule for /docs/secret.txt or /assets/** holds however the path is spelt: doubled slashes, "."
+  // and ".." segments, encoded or not, are matched as the path they resolve to.
+  {
+    name: "headers and redirects against // and .. spellings",
+    config: {
+      cleanUrls: false,
+      redirects: [{ source: "/docs/secret.txt", destination: "/login", type: 302 }, { source: "/blog/**", destination: "/b", type: 302 }],
+      headers: [{ source: "/assets/**", headers: [{ key: "X-A", value: "1" }] }],
+    },
+    cases: [
+      { path: "/docs/secret.txt", status: 302, location: "/login" },
+      { path: "//docs/secret.txt", status: 302, location: "/login" },
+      { path: "/docs//secret.txt", status: 302, location: "/login" },
+      { path: "/x/../docs/secret.txt", status: 302, location: "/login" },
+      { path: "/docs/./secret.txt", status: 302, location: "/login" },
+      { path: "/docs/%2e/secret.txt", status: 302, location: "/login" },
+      { path: "/x/%2e%2e/docs/secret.txt", status: 302, location: "/login" },
+      { path: "//blog/post.html", status: 302, location: "/b" },
+      { path: "/assets/app.js", status: 200, headers: { "x-a": "1" } },
+      { path: "//assets/app.js", status: 200, file: "assets/app.js", headers: { "x-a": "1" } },
+      { path: "/assets//app.js", status: 200, file: "assets/app.js", headers: { "x-a": "1" } },
+      { path: "/x/../assets/app.js", status: 200, file: "assets/app.js", headers: { "x-a": "1" } },
+      { path: "/assets/./app.js", status: 200, file: "assets/app.js", headers: { "x-a": "1" } },
+      { path: "/x/%2e%2e/assets/app.js", status: 200, file: "assets/app.js", headers: { "x-a": "1" } },
     ],
   },
   {

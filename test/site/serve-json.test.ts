@@ -29,8 +29,10 @@ function makeRoot(name: string, config: Record<string, unknown>, files?: Record<
   return root;
 }
 
-function get(port: number, path: string): Promise<RawResponse> {
-  return exchange(port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+function send(port: number, c: { path: string; method?: string }): Promise<RawResponse> {
+  const method = c.method ?? "GET";
+  const body = method === "POST" ? "Content-Length: 0\r\n" : "";
+  return exchange(port, `${method} ${c.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${body}Connection: close\r\n\r\n`);
 }
 
 /** What of `r` the expectation names, for a readable diff. */
@@ -88,13 +90,13 @@ GROUPS.forEach((group, gi) => {
     });
 
     for (const c of group.cases) {
-      const label = `${c.path} → ${c.status}${c.location ? ` ${c.location}` : ""}${c.differs ? ` (differs: ${c.differs.why})` : ""}`;
+      const label = `${c.method ? `${c.method} ` : ""}${c.path} → ${c.status}${c.location ? ` ${c.location}` : ""}${c.differs ? ` (differs: ${c.differs.why})` : ""}`;
       test(`ours: ${label}`, async () => {
-        expect(observed(await get(ours.port, c.path), c, root)).toEqual(expected(c));
+        expect(observed(await send(ours.port, c), c, root)).toEqual(expected(c));
       });
       test(`serve-handler: ${label}`, async () => {
         const e = c.differs?.serve ?? c;
-        expect(observed(await get(theirsPort, c.path), e, root)).toEqual(expected(e));
+        expect(observed(await send(theirsPort, c), e, root)).toEqual(expected(e));
       });
     }
   });
