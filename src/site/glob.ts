@@ -55,45 +55,41 @@ function compileAlternative(pattern: string): Glob {
   return segmentMatcher(parts, pattern);
 }
 
-/** Matched a segment at a time; a `**` tries each number of segments once (memoised: O(parts × segments)). */
+/**
+ * Matched a segment at a time, as a table filled from the end: may parts[pi..] take file[fi..]?
+ * O(parts × segments) cells, each O(1) but for one segment match; no recursion.
+ */
 function segmentMatcher(parts: readonly string[], pattern: string): Glob {
   const segs: (SegmentMatch | null)[] = parts.map((p) => (p === "**" ? null : parseSegment(p, pattern).matcher()));
   const m = segs.length;
   return (path) => {
     const file = path.split("/");
     const n = file.length;
-    // 0: not tried, 1: no, 2: yes
-    const memo = new Uint8Array((m + 1) * (n + 1));
-    const match = (pi: number, fi: number): boolean => {
-      const key = pi * (n + 1) + fi;
-      if (memo[key] !== 0) return memo[key] === 2;
-      let ok = false;
-      if (pi === m) ok = fi === n || (fi === n - 1 && file[fi] === "");
-      else {
-        const seg = segs[pi];
-        if (seg === null) {
-          if (pi === m - 1) {
-            // A last `**` takes the rest, at least one segment, none a dot-name.
-            ok = fi < n;
-            for (let k = fi; ok && k < n; k++) if (file[k]!.charCodeAt(0) === 46) ok = false;
-          } else {
-            for (let k = fi; k < n; k++) {
-              if (match(pi + 1, k)) {
-                ok = true;
-                break;
-              }
-              if (file[k]!.charCodeAt(0) === 46) break; // '.': a dot-name is never swallowed
-            }
-          }
-        } else if (fi < n) {
+    const w = n + 1;
+    const ok = new Uint8Array((m + 1) * w);
+    const dot = (k: number) => file[k]!.charCodeAt(0) === 46; // '.': a dot-name is never swallowed by `**`
+    // The end of the pattern: the end of the path, or one more, empty, segment ("/*" takes "/a/").
+    ok[m * w + n] = 1;
+    if (file[n - 1] === "") ok[m * w + n - 1] = 1;
+    for (let pi = m - 1; pi >= 0; pi--) {
+      const seg = segs[pi];
+      const row = pi * w;
+      const below = row + w;
+      if (seg === null && pi === m - 1) {
+        // A last `**` takes the rest, at least one segment, none a dot-name.
+        for (let fi = n - 1; fi >= 0 && !dot(fi); fi--) ok[row + fi] = 1;
+      } else if (seg === null) {
+        // Zero segments here, or one (not a dot-name) and `**` again; at the path's end, none.
+        for (let fi = n - 1; fi >= 0; fi--) ok[row + fi] = ok[below + fi]! | (dot(fi) ? 0 : ok[row + fi + 1]!);
+      } else {
+        for (let fi = n - 1; fi >= 0; fi--) {
+          if (ok[below + fi + 1] === 0) continue;
           const f = file[fi]!;
-          ok = (typeof seg === "string" ? f === seg : seg(f)) && match(pi + 1, fi + 1);
+          if (typeof seg === "string" ? f === seg : seg(f)) ok[row + fi] = 1;
         }
       }
-      memo[key] = ok ? 2 : 1;
-      return ok;
-    };
-    return match(0, 0);
+    }
+    return ok[0] === 1;
   };
 }
 

@@ -37,7 +37,7 @@ describe("globs match as minimatch 3.1.5 does", () => {
 });
 
 describe("globs stay fast on paths made to make them backtrack", () => {
-  test.each([["/a/**/b"], ["/**/x/**/x/**/z"], ["/a/**/**/**/b"], ["/**/*.html"]])("%s", (pattern) => {
+  test.each([["/a/**/b"], ["/**/x/**/x/**/z"], ["/**/x/**/x/**/x/**/x/**/z"], ["/a/**/**/**/b"], ["/**/*.html"], ["/**/x/*x*x*z"]])("%s", (pattern) => {
     const g = compileGlob(pattern);
     const path = `/a${"/x".repeat(4000)}/c`;
     const theirs = minimatch(path, pattern); // (before the clock starts: minimatch's own time is not ours)
