@@ -3,15 +3,18 @@
 import { GlobError } from "./glob-error.ts";
 
 const MAX_EXPANSIONS = 256;
+/** Braces nested (or in a row) deeper are refused: each is a level of recursion. */
+export const MAX_BRACE_DEPTH = 32;
 
 /** Brace expansion as the brace-expansion package does it: `{a,b}`, nested, and `{1..3}` / `{a..c}` ranges. */
 export function expandBraces(pattern: string): string[] {
-  const out = expand(pattern);
+  const out = expand(pattern, 0);
   if (out.length > MAX_EXPANSIONS) throw new GlobError(`"${pattern}" expands to more than ${MAX_EXPANSIONS} patterns`);
   return out;
 }
 
-function expand(s: string): string[] {
+function expand(s: string, level: number): string[] {
+  if (level > MAX_BRACE_DEPTH) throw new GlobError(`braces nest deeper than ${MAX_BRACE_DEPTH}`);
   // The first '{' whose matching '}' encloses a ',' at depth 1 or a range.
   for (let open = s.indexOf("{"); open >= 0; open = s.indexOf("{", open + 1)) {
     if (open > 0 && s[open - 1] === "\\") continue;
@@ -37,12 +40,12 @@ function expand(s: string): string[] {
       alts = [];
       let from = open + 1;
       for (const comma of [...commas, close]) {
-        alts.push(...expand(s.slice(from, comma)));
+        alts.push(...expand(s.slice(from, comma), level + 1));
         from = comma + 1;
       }
     } else alts = range(inner);
     if (alts === null) continue;
-    const tails = expand(post);
+    const tails = expand(post, level + 1);
     const result: string[] = [];
     for (const a of alts) for (const t of tails) {
       result.push(pre + a + t);

@@ -2,11 +2,13 @@
 // uses): `*`, `?`, `[...]`, `**` as a whole segment, `{a,b}` and `{1..3}` braces, the extglobs
 // `@( )`, `?( )`, `+( )`, `*( )`, and a leading `!` that negates. Wildcards never match a name that
 // starts with '.', and matching is case-sensitive. Compiled once: one RegExp per brace alternative
-// with at most one `**`; with more, a segment-by-segment match (a RegExp with two `**` backtracks
-// polynomially, and "/**/x/**/y" against a path of a thousand segments would take seconds).
+// with at most one `**` and no segment of two unbounded quantifiers; else a segment-by-segment match
+// (O(parts × segments)), each segment by glob-segment.ts's automaton. A RegExp with two `**`, or
+// "*-*-*.js", backtracks polynomially: seconds on a path of a few thousand characters.
 
 import { expandBraces } from "./glob-braces.ts";
 import { GlobError } from "./glob-error.ts";
+import { parseSegment, type SegmentMatch } from "./glob-segment.ts";
 
 export { expandBraces } from "./glob-braces.ts";
 export { GlobError } from "./glob-error.ts";
@@ -44,66 +46,51 @@ function compileAlternative(pattern: string): Glob {
   const parts = pattern.split("/").filter((p, i, all) => !(p === "**" && all[i - 1] === "**"));
   let globstars = 0;
   for (const p of parts) if (p === "**") globstars++;
-  if (globstars <= 1) {
+  // One RegExp for the whole path while that cannot backtrack badly: one `**` at most, and no
+  // segment with two unbounded quantifiers (each other one is held inside its segment by the '/').
+  if (globstars <= 1 && parts.every((p) => p === "**" || parseSegment(p, pattern).regexSafe)) {
     const re = globToRegex(parts, pattern);
     return (path) => re.test(path);
   }
   return segmentMatcher(parts, pattern);
 }
 
-/** Matched a segment at a time; a `**` tries each number of segments once (memoised: O(parts × segments)). */
+/**
+ * Matched a segment at a time, as a table filled from the end: may parts[pi..] take file[fi..]?
+ * O(parts × segments) cells, each O(1) but for one segment match; no recursion.
+ */
 function segmentMatcher(parts: readonly string[], pattern: string): Glob {
-  const segs: (RegExp | string | null)[] = parts.map((p) => {
-    if (p === "**") return null;
-    if (!translate(p, 0, p.length, false).magic) return unescape(p);
-    try {
-      return new RegExp(`^${segmentToRegex(p)}$`);
-    } catch {
-      throw new GlobError(`bad glob "${pattern}"`);
-    }
-  });
+  const segs: (SegmentMatch | null)[] = parts.map((p) => (p === "**" ? null : parseSegment(p, pattern).matcher()));
   const m = segs.length;
   return (path) => {
     const file = path.split("/");
     const n = file.length;
-    // 0: not tried, 1: no, 2: yes
-    const memo = new Uint8Array((m + 1) * (n + 1));
-    const match = (pi: number, fi: number): boolean => {
-      const key = pi * (n + 1) + fi;
-      if (memo[key] !== 0) return memo[key] === 2;
-      let ok = false;
-      if (pi === m) ok = fi === n || (fi === n - 1 && file[fi] === "");
-      else {
-        const seg = segs[pi];
-        if (seg === null) {
-          if (pi === m - 1) {
-            // A last `**` takes the rest, at least one segment, none a dot-name.
-            ok = fi < n;
-            for (let k = fi; ok && k < n; k++) if (file[k]!.charCodeAt(0) === 46) ok = false;
-          } else {
-            for (let k = fi; k < n; k++) {
-              if (match(pi + 1, k)) {
-                ok = true;
-                break;
-              }
-              if (file[k]!.charCodeAt(0) === 46) break; // '.': a dot-name is never swallowed
-            }
-          }
-        } else if (fi < n) {
+    const w = n + 1;
+    const ok = new Uint8Array((m + 1) * w);
+    const dot = (k: number) => file[k]!.charCodeAt(0) === 46; // '.': a dot-name is never swallowed by `**`
+    // The end of the pattern: the end of the path, or one more, empty, segment ("/*" takes "/a/").
+    ok[m * w + n] = 1;
+    if (file[n - 1] === "") ok[m * w + n - 1] = 1;
+    for (let pi = m - 1; pi >= 0; pi--) {
+      const seg = segs[pi];
+      const row = pi * w;
+      const below = row + w;
+      if (seg === null && pi === m - 1) {
+        // A last `**` takes the rest, at least one segment, none a dot-name.
+        for (let fi = n - 1; fi >= 0 && !dot(fi); fi--) ok[row + fi] = 1;
+      } else if (seg === null) {
+        // Zero segments here, or one (not a dot-name) and `**` again; at the path's end, none.
+        for (let fi = n - 1; fi >= 0; fi--) ok[row + fi] = ok[below + fi]! | (dot(fi) ? 0 : ok[row + fi + 1]!);
+      } else {
+        for (let fi = n - 1; fi >= 0; fi--) {
+          if (ok[below + fi + 1] === 0) continue;
           const f = file[fi]!;
-          ok = (typeof seg === "string" ? f === seg : seg.test(f)) && match(pi + 1, fi + 1);
+          if (typeof seg === "string" ? f === seg : seg(f)) ok[row + fi] = 1;
         }
       }
-      memo[key] = ok ? 2 : 1;
-      return ok;
-    };
-    return match(0, 0);
+    }
+    return ok[0] === 1;
   };
-}
-
-/** A segment without magic, its backslash escapes taken out. */
-function unescape(p: string): string {
-  return p.replace(/\\(.)/g, "$1");
 }
 
 function globToRegex(parts: readonly string[], pattern: string): RegExp {
@@ -118,7 +105,7 @@ function globToRegex(parts: readonly string[], pattern: string): RegExp {
       continue;
     }
     if (i > 0 && !(i === 1 && parts[0] === "**")) re += "/";
-    re += segmentToRegex(part);
+    re += parseSegment(part, pattern).regex();
   }
   try {
     // minimatch lets a path end with one more, empty, segment: "/*" takes "/a/".
@@ -126,118 +113,4 @@ function globToRegex(parts: readonly string[], pattern: string): RegExp {
   } catch {
     throw new GlobError(`bad glob "${pattern}"`);
   }
-}
-
-function escapeChar(c: string): string {
-  return /[.+*?^${}()[\]|\\/]/.test(c) ? `\\${c}` : c;
-}
-
-/** One segment (no '/'): a literal, or a regex that cannot match an empty name or a dot-name it does not spell. */
-function segmentToRegex(seg: string): string {
-  const { re, magic } = translate(seg, 0, seg.length, false);
-  if (!magic) return re;
-  // A wildcard may not match the leading '.' of a name; and a magic segment matches no empty name.
-  return (seg.startsWith(".") ? "" : "(?!\\.)") + "(?=.)" + re;
-}
-
-interface Translated {
-  re: string;
-  magic: boolean;
-}
-
-/** Translates seg[from, to); inside an extglob, `|` separates alternatives. */
-function translate(seg: string, from: number, to: number, inGroup: boolean): Translated {
-  let re = "";
-  let magic = false;
-  for (let i = from; i < to; i++) {
-    const c = seg[i]!;
-    const next = seg[i + 1];
-    if (c === "\\" && i + 1 < to) {
-      re += escapeChar(seg[++i]!);
-      continue;
-    }
-    if (next === "(" && "@?+*!".includes(c)) {
-      const close = findClose(seg, i + 1, to);
-      if (close > 0) {
-        if (c === "!") throw new GlobError(`the extglob "!(…)" in "${seg}" is not supported`);
-        const alts = splitAlternatives(seg, i + 2, close).map(([a, b]) => translate(seg, a, b, true).re);
-        const group = `(?:${alts.join("|")})`;
-        re += c === "@" ? group : c === "?" ? `${group}?` : c === "+" ? `${group}+` : `${group}*`;
-        magic = true;
-        i = close;
-        continue;
-      }
-    }
-    if (c === "*") {
-      while (seg[i + 1] === "*") i++;
-      re += "[^/]*?";
-      magic = true;
-    } else if (c === "?") {
-      re += "[^/]";
-      magic = true;
-    } else if (c === "[") {
-      const end = classEnd(seg, i, to);
-      if (end < 0) {
-        re += "\\[";
-        continue;
-      }
-      let body = seg.slice(i + 1, end);
-      let neg = "";
-      if (body.startsWith("!") || body.startsWith("^")) {
-        neg = "^";
-        body = body.slice(1);
-      }
-      re += `[${neg}${body.replace(/\\(?!.)|[\\\]]/g, (m) => `\\${m}`).replace(/\[/g, "\\[")}]`;
-      magic = true;
-      i = end;
-    } else if (c === "|" && inGroup) {
-      re += "|";
-    } else {
-      re += escapeChar(c);
-    }
-  }
-  return { re, magic };
-}
-
-/** The index of the ']' that closes the class opened at `open` (a ']' first in it is literal), or -1. */
-function classEnd(seg: string, open: number, to: number): number {
-  let i = open + 1;
-  if (seg[i] === "!" || seg[i] === "^") i++;
-  if (seg[i] === "]") i++;
-  for (; i < to; i++) {
-    if (seg[i] === "\\") i++;
-    else if (seg[i] === "]") return i;
-  }
-  return -1;
-}
-
-/** The ')' matching the '(' at `open`, or -1. */
-function findClose(seg: string, open: number, to: number): number {
-  let depth = 0;
-  for (let i = open; i < to; i++) {
-    const c = seg[i];
-    if (c === "\\") i++;
-    else if (c === "(") depth++;
-    else if (c === ")" && --depth === 0) return i;
-  }
-  return -1;
-}
-
-/** The [start, end) of each `|`-separated alternative in seg[from, to), at depth 0. */
-function splitAlternatives(seg: string, from: number, to: number): [number, number][] {
-  const out: [number, number][] = [];
-  let depth = 0;
-  let start = from;
-  for (let i = from; i < to; i++) {
-    const c = seg[i];
-    if (c === "\\") i++;
-    else if (c === "(") depth++;
-    else if (c === ")") depth--;
-    else if (c === "|" && depth === 0) {
-      out.push([start, i]);
-      start = i + 1;
-    }
-  }
-  out.push([start, to]);
-  return out;
 }

@@ -1,6 +1,7 @@
 // serve.json's `:param` patterns, with the semantics of path-to-regexp 3.3.0 (what serve-handler 6.1.8
 // uses): `:name`, `:name(re)`, unnamed `(re)` groups, the `?`, `*` and `+` modifiers, `\\` escapes;
-// matched case-insensitively, a trailing '/' optional. Compiled once, when the file is read.
+// matched case-insensitively, a trailing '/' optional. Compiled once, when the file is read; a pattern
+// with more than one repeated parameter is refused (its regex backtracks polynomially).
 
 /** A parameter of a pattern: its name (a number for an unnamed group) and how to write it back. */
 interface Token {
@@ -83,11 +84,20 @@ export interface PathPattern {
   readonly keys: readonly (string | number)[];
 }
 
-/** The regex of a source pattern (throws a SyntaxError for one that makes a bad regex). */
+/**
+ * The regex of a source pattern. Throws a SyntaxError for one that makes a bad regex, and for one with
+ * more than one repeated parameter (`+` or `*`): where each of several takes one or more segments, the
+ * regex tries every way to share the path out among them ("/:a+/:b+/:c+/x" takes a second on a path of
+ * a thousand segments that does not match, and grows with the cube of its length).
+ */
 export function compilePathPattern(source: string): PathPattern {
   const keys: (string | number)[] = [];
   let route = "^";
-  for (const part of parse(source)) {
+  const parts = parse(source);
+  let repeated = 0;
+  for (const part of parts) if (typeof part !== "string" && part.repeat) repeated++;
+  if (repeated > 1) throw new SyntaxError(`"${source}" has ${repeated} repeated parameters (one at most: more backtrack without bound)`);
+  for (const part of parts) {
     if (typeof part === "string") {
       route += escapeString(part);
       continue;

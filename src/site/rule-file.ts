@@ -1,8 +1,8 @@
 // A site's rule file in its root (serve.json, _redirects, _headers): read at start-up, where a bad
 // one is an error that stops the server, then read again whenever it changes: at once through
 // fs.watch on the root, and, should an event be missed or watching fail, when its mtime or size is
-// seen to change (one stat every two seconds). A bad file at run time is one line on stderr and the
-// rules read before stay; a file removed gives null (no rules).
+// seen to change (one stat every two seconds). A bad file at run time (whatever the parser throws) is
+// one line on stderr, once for that text, and the rules read before stay; a file removed gives null.
 import { type FSWatcher, readFileSync, statSync, watch } from "node:fs";
 import { join, relative } from "node:path";
 import { RuleFileError } from "./rule-file-error.ts";
@@ -15,11 +15,6 @@ export interface RuleFile<T> {
   /** The rules in force: null when there is no file. */
   readonly current: T | null;
   close(): void;
-}
-
-export interface RuleFileOptions {
-  /** Where run-time problems go (default: console.error). */
-  log?: (line: string) => void;
 }
 
 /** The path as the user knows it: relative to the working directory when inside it. */
@@ -37,11 +32,10 @@ export function watchRuleFile<T>(
   name: string,
   parse: (text: string, file: string) => T,
   onChange: (value: T | null) => void,
-  options: RuleFileOptions = {},
 ): RuleFile<T> {
   const path = join(root, name);
   const file = shownPath(path);
-  const log = options.log ?? ((line: string) => console.error(line));
+  const log = (err: unknown) => console.error(`${err instanceof Error ? err.message : String(err)}; the rules read before stay`);
   let lastText: string | null = read(path, file);
   let current: T | null = lastText === null ? null : parse(lastText, file);
 
@@ -50,21 +44,23 @@ export function watchRuleFile<T>(
     try {
       text = read(path, file);
     } catch (err) {
-      log(`${err instanceof Error ? err.message : String(err)}; the rules read before stay`);
+      log(err);
       return;
     }
     if (text === lastText) return;
+    // Seen, good or bad: the same text is not parsed (nor logged) again on every event.
+    lastText = text;
     let next: T | null = null;
     if (text !== null) {
       try {
         next = parse(text, file);
       } catch (err) {
-        if (!(err instanceof RuleFileError)) throw err;
-        log(`${err.message}; the rules read before stay`);
+        // Any error (a RangeError from a parser too): this runs in fs.watch's callback, where a
+        // throw would end the process.
+        log(err);
         return;
       }
     }
-    lastText = text;
     current = next;
     onChange(next);
   };

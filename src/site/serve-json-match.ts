@@ -12,6 +12,15 @@ export function slash(value: string): string {
   return value.charCodeAt(0) === 33 ? `!${normalize(value.slice(1))}` : normalize(value);
 }
 
+/** A request path percent-decoded as serve-handler decodes it (decodeURIComponent); null for a bad escape. */
+export function safeDecode(path: string): string | null {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return null;
+  }
+}
+
 /** A decoded request path as serve-handler matches it: path.posix.resolve's answer. */
 export function resolvedPath(decodedPath: string): string {
   return posix.resolve("/", decodedPath);

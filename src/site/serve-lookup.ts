@@ -1,9 +1,10 @@
 // What a path names under a root with serve.json, as serve-handler 6.1.8 looks it up: a name with an
 // extension is tried as it is; then, with clean URLs, "<path>/index.html" and "<path>.html"; then the
 // path itself. A directory is listed where `directoryListing` allows (no index file without clean
-// URLs, and no redirect to its '/'), or with `renderSingle` its only file is served. A symlink is a
-// 404 unless `symlinks` is on. Ours kept on top: dotfiles and the rule files are hidden, bad paths
-// are 400, and nothing outside the root is ever reached (serve-handler follows links anywhere).
+// URLs, and no redirect to its '/'), or with `renderSingle` its only file is served (of the names
+// that would be served: dotfiles and rule files do not count). A symlink is a 404 unless `symlinks`
+// is on. Ours kept on top: dotfiles and the rule files are hidden, bad paths are 400, and nothing
+// outside the root is ever reached (serve-handler follows links anywhere).
 import type { BigIntStats } from "node:fs";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -90,14 +91,33 @@ export function createServeLookup(o: ServeLookupOptions): SiteLookup {
         throwIfOutOfDescriptors(err);
         return NOT_FOUND;
       }
-      if (names.length === 1) {
-        const only = join(dir, names[0]!);
-        const st = stat(only);
+      const only = soleServed(names, segments);
+      if (only !== null) {
+        const path = join(dir, only);
+        const st = stat(path);
         if (st === LINK) return NOT_FOUND;
-        if (st !== null && st.isFile()) return { kind: "file", path: only, name: names[0]!, stats: st };
+        if (st !== null && st.isFile()) return { kind: "file", path, name: only, stats: st };
       }
     }
     return { kind: "listing", path: dir };
+  }
+
+  /**
+   * The one name in the directory that find() would serve, or null: dotfiles (unless allowed) and
+   * the rule files do not count, so neither is ever sent this way. `unlisted` names do count and are
+   * served, as serve-handler does (they are served at their own path too; unlisted only means "not
+   * in a listing").
+   */
+  function soleServed(names: readonly string[], segments: readonly string[]): string | null {
+    let only: string | null = null;
+    for (const name of names) {
+      const child = [...segments, name];
+      if (!o.allowDotfiles && isHiddenSegments(child)) continue;
+      if (isNeverServed(child)) continue;
+      if (only !== null) return null;
+      only = name;
+    }
+    return only;
   }
 
   return { find, hide: o.hide };

@@ -9,7 +9,7 @@ import { type HeaderRule, parseHeadersFile } from "./headers-file.ts";
 import { netlifyRuleSet } from "./netlify-rules.ts";
 import { parseRedirectsFile, type RedirectRule } from "./redirects-file.ts";
 import { type RuleFile, watchRuleFile } from "./rule-file.ts";
-import { parseServeJson, SERVE_JSON, type ServeJsonConfig } from "./serve-json.ts";
+import { parseServeJson, SERVE_JSON, type ServeJsonConfig } from "./serve-json-parse.ts";
 import { createSiteHandler, type SiteSettings, type SiteState, siteState } from "./site-handler.ts";
 
 /** The Netlify and Cloudflare Pages rule files, beside serve.json in the root. */

@@ -10,7 +10,8 @@ import type { Served, SiteLookup, StaticHandler } from "../static/serve-static.t
 import { addFields } from "./extra-headers.ts";
 import { type HeaderPairs, NO_HEADERS } from "./rule-set.ts";
 import { globSource, resolvedPath, slash } from "./serve-json-match.ts";
-import { applies, type ServeJsonConfig, ServeJsonRules, type SiteRuleSet } from "./serve-json.ts";
+import type { ServeJsonConfig } from "./serve-json-parse.ts";
+import { applies, ServeJsonRules, type SiteRuleSet } from "./serve-json-rules.ts";
 import { createServeLookup } from "./serve-lookup.ts";
 
 /** What the site handler works from, made again whenever a rule file changes. */

@@ -60,3 +60,18 @@ describe("destinations are written as path-to-regexp's compile()", () => {
     expect(compileDestination("/n/:id(\\d+)")({ id: "x" })).toBeNull();
   });
 });
+
+describe("more than one repeated parameter is refused", () => {
+  // path-to-regexp's regex for these backtracks polynomially: /:a+/:b+/:c+/x took a second on 2,000 characters.
+  test.each([["/:a+/:b+/:c+/x"], ["/:a+/:b+"], ["/:a*/x/:b+"], ["/(.*)*/:b*"]])("%s is a SyntaxError", (pattern) => {
+    expect(() => compilePathPattern(pattern)).toThrow(SyntaxError);
+  });
+
+  test("one repeated parameter with others stays fast on a long path that does not match", () => {
+    const { regex } = compilePathPattern("/:a/:b+/:c/x");
+    const path = `/${"a/".repeat(4000)}!`;
+    const start = performance.now();
+    expect(regex.exec(path)).toBeNull();
+    expect(performance.now() - start).toBeLessThan(250);
+  });
+});

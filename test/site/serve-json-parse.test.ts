@@ -2,7 +2,7 @@
 // (0 when the whole file is bad) and the problem.
 import { describe, expect, test } from "bun:test";
 import { RuleFileError } from "../../src/site/rule-file-error.ts";
-import { parseServeJson } from "../../src/site/serve-json.ts";
+import { parseServeJson } from "../../src/site/serve-json-parse.ts";
 
 function problem(text: string): RuleFileError {
   try {
@@ -29,6 +29,9 @@ const BAD: [string, string, number, string][] = [
   ["an unknown rewrite key", '{\n  "rewrites": [\n    { "source": "/a", "destination": "/b",\n      "type": 301 }\n  ]\n}', 4, 'unknown key "type" in rewrites/0'],
   ["a bad pattern", '{\n  "rewrites": [\n    {\n      "source": "/a/:id([)",\n      "destination": "/b"\n    }\n  ]\n}', 4, "bad pattern"],
   ["a refused extglob", '{\n  "headers": [\n    { "source": "/!(a).js", "headers": [] }\n  ]\n}', 3, "bad pattern"],
+  ["two repeated parameters", '{\n  "redirects": [\n    { "source": "/:a+/:b+/x", "destination": "/b" }\n  ]\n}', 3, "repeated parameters"],
+  ["braces nested 50,000 deep", `{\n  "unlisted": [\n    "${"{a,".repeat(50000)}${"}".repeat(50000)}"\n  ]\n}`, 3, "braces nest deeper than 32"],
+  ["extglobs nested 50,000 deep", `{\n  "headers": [\n    { "source": "${"@(".repeat(50000)}${")".repeat(50000)}", "headers": [] }\n  ]\n}`, 3, "extglobs nest deeper than 16"],
   ["a bad header name", '{\n  "headers": [\n    { "source": "**", "headers": [\n      { "key": "X Bad", "value": "1" }\n    ] }\n  ]\n}', 4, "is not a header field name"],
   ["a header value with a newline", '{\n  "headers": [\n    { "source": "**", "headers": [\n      { "key": "X", "value": "a\\nb" }\n    ] }\n  ]\n}', 4, "without control characters"],
   ["unlisted not strings", '{\n  "unlisted": [\n    3\n  ]\n}', 3, "unlisted[0] must be a non-empty string"],

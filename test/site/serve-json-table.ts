@@ -20,6 +20,10 @@ export const FIXTURE: Record<string, string> = {
   "404.html": "custom not found\n",
   "with space.html": "spaced\n",
   ".env": "SECRET=1\n",
+  "dot-only/.env": "SECRET=2\n",
+  "dot-and-one/.env": "SECRET=3\n",
+  "dot-and-one/only.txt": "beside a dotfile\n",
+  "lone/lone.md": "unlisted, alone\n",
 };
 /** Symlinks: name → target (relative). */
 export const LINKS: Record<string, string> = { "guide-link.txt": "docs/guide.txt", "outside-link.txt": "../outside.txt" };
@@ -32,6 +36,8 @@ export interface Expect {
   location?: string;
   /** The body is this fixture file's bytes. */
   file?: string;
+  /** The body is NOT this fixture file's bytes (a file that must not leak). */
+  notFile?: string;
   /** A listing: names it shows, and names it must not. */
   lists?: string[];
   hides?: string[];
@@ -41,6 +47,8 @@ export interface Expect {
 
 export interface Case extends Expect {
   path: string;
+  /** GET unless given (a POST is sent with an empty body). */
+  method?: string;
   /** We answer otherwise on purpose: why, and serve-handler's answer. */
   differs?: { why: string; serve: Expect };
 }
@@ -48,12 +56,16 @@ export interface Case extends Expect {
 export interface Group {
   name: string;
   config: Record<string, unknown>;
+  /** The tree to serve instead of FIXTURE (and no symlinks), serve.json apart. */
+  files?: Record<string, string>;
   cases: Case[];
 }
 
 const QUERY_KEPT = "we keep the query on our clean-URL and slash redirects (serve-handler drops it)";
 const NEVER_SERVED = "serve.json is never served (serve-handler sends it)";
 const DOTFILES = "dotfiles stay hidden (--dotfiles deny); serve-handler serves them";
+const STATIC_METHODS = "a file answers GET and HEAD: POST is 405 and OPTIONS 204, both with Allow (serve-handler sends the file for any method)";
+const SINGLE_DOT = "a dotfile is never a directory's one file to render (serve-handler serves it): the directory is listed, empty";
 
 export const GROUPS: Group[] = [
   {
@@ -187,6 +199,55 @@ export const GROUPS: Group[] = [
       { path: "/about", status: 200, file: "about.html" },
       { path: "/docs-list", status: 200, lists: ["guide.txt"] },
       { path: "/x1", status: 200, file: "about.html" },
+      { method: "HEAD", path: "/p/post", status: 200, notFile: "blog/post.html", headers: { "content-length": "7" } },
+      { method: "POST", path: "/p/post", status: 405, headers: { allow: "GET, HEAD, OPTIONS" }, differs: { why: STATIC_METHODS, serve: { status: 200, file: "blog/post.html" } } },
+      { method: "OPTIONS", path: "/p/post", status: 204, headers: { allow: "GET, HEAD, OPTIONS" }, differs: { why: STATIC_METHODS, serve: { status: 200, file: "blog/post.html" } } },
+      { method: "HEAD", path: "/app/x", status: 200, headers: { "content-length": "10" } },
+    ],
+  },
+  {
+    name: "a rewrite with trailingSlash",
+    config: { trailingSlash: true, rewrites: [{ source: "/app/**", destination: "/index.html" }, { source: "/p/:id", destination: "/blog/:id.html" }] },
+    cases: [
+      { path: "/app/x", status: 301, location: "/app/x/" },
+      { path: "/app/x/", status: 200, file: "index.html" },
+      { path: "/p/post", status: 301, location: "/p/post/" },
+      { path: "/p/post/", status: 200, file: "blog/post.html" },
+      { path: "/app/x.png", status: 200, file: "index.html" },
+    ],
+  },
+  {
+    name: "a rewrite with trailingSlash: false",
+    config: { trailingSlash: false, rewrites: [{ source: "/app/**", destination: "/index.html" }] },
+    cases: [
+      { path: "/app/x/", status: 301, location: "/app/x" },
+      { path: "/app/x", status: 200, file: "index.html" },
+    ],
+  },
+  // A rule for /docs/secret.txt or /assets/** holds however the path is spelt: doubled slashes, "."
+  // and ".." segments, encoded or not, are matched as the path they resolve to.
+  {
+    name: "headers and redirects against // and .. spellings",
+    config: {
+      cleanUrls: false,
+      redirects: [{ source: "/docs/secret.txt", destination: "/login", type: 302 }, { source: "/blog/**", destination: "/b", type: 302 }],
+      headers: [{ source: "/assets/**", headers: [{ key: "X-A", value: "1" }] }],
+    },
+    cases: [
+      { path: "/docs/secret.txt", status: 302, location: "/login" },
+      { path: "//docs/secret.txt", status: 302, location: "/login" },
+      { path: "/docs//secret.txt", status: 302, location: "/login" },
+      { path: "/x/../docs/secret.txt", status: 302, location: "/login" },
+      { path: "/docs/./secret.txt", status: 302, location: "/login" },
+      { path: "/docs/%2e/secret.txt", status: 302, location: "/login" },
+      { path: "/x/%2e%2e/docs/secret.txt", status: 302, location: "/login" },
+      { path: "//blog/post.html", status: 302, location: "/b" },
+      { path: "/assets/app.js", status: 200, headers: { "x-a": "1" } },
+      { path: "//assets/app.js", status: 200, file: "assets/app.js", headers: { "x-a": "1" } },
+      { path: "/assets//app.js", status: 200, file: "assets/app.js", headers: { "x-a": "1" } },
+      { path: "/x/../assets/app.js", status: 200, file: "assets/app.js", headers: { "x-a": "1" } },
+      { path: "/assets/./app.js", status: 200, file: "assets/app.js", headers: { "x-a": "1" } },
+      { path: "/x/%2e%2e/assets/app.js", status: 200, file: "assets/app.js", headers: { "x-a": "1" } },
     ],
   },
   {
@@ -244,11 +305,27 @@ export const GROUPS: Group[] = [
   },
   {
     name: "renderSingle",
-    config: { renderSingle: true },
+    config: { renderSingle: true, unlisted: ["lone.md"] },
     cases: [
       { path: "/single", status: 200, file: "single/only.txt" },
       { path: "/docs", status: 200, lists: ["guide.txt"] },
+      // An unlisted name still counts and is served, as at its own path.
+      { path: "/lone", status: 200, file: "lone/lone.md" },
+      { path: "/dot-only", status: 200, notFile: "dot-only/.env", hides: [".env"], differs: { why: SINGLE_DOT, serve: { status: 200, file: "dot-only/.env" } } },
+      { path: "/dot-only/", status: 200, notFile: "dot-only/.env", hides: [".env"], differs: { why: SINGLE_DOT, serve: { status: 200, file: "dot-only/.env" } } },
+      {
+        path: "/dot-and-one",
+        status: 200,
+        file: "dot-and-one/only.txt",
+        differs: { why: "a dotfile does not count, so only.txt is the one file (serve-handler counts two, and lists both)", serve: { status: 200, lists: ["only.txt", ".env"] } },
+      },
     ],
+  },
+  {
+    name: "renderSingle in a root holding only serve.json",
+    config: { renderSingle: true },
+    files: {},
+    cases: [{ path: "/", status: 200, notFile: "serve.json", hides: ["serve.json"], differs: { why: `${NEVER_SERVED}, not as a directory's one file either`, serve: { status: 200, file: "serve.json" } } }],
   },
   {
     name: "symlinks: true",

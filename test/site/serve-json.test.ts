@@ -16,21 +16,23 @@ const serveHandler = require("serve-handler") as (req: unknown, res: unknown, co
 
 let tmp: string;
 
-function makeRoot(name: string, config: Record<string, unknown>): string {
+function makeRoot(name: string, config: Record<string, unknown>, files?: Record<string, string>): string {
   const root = join(tmp, name, "root");
   mkdirSync(root, { recursive: true });
   writeFileSync(join(tmp, name, "outside.txt"), OUTSIDE);
-  for (const [rel, text] of Object.entries(FIXTURE)) {
+  for (const [rel, text] of Object.entries(files ?? FIXTURE)) {
     mkdirSync(dirname(join(root, rel)), { recursive: true });
     writeFileSync(join(root, rel), text);
   }
-  for (const [rel, to] of Object.entries(LINKS)) symlinkSync(to, join(root, rel));
+  if (files === undefined) for (const [rel, to] of Object.entries(LINKS)) symlinkSync(to, join(root, rel));
   writeFileSync(join(root, "serve.json"), JSON.stringify(config, null, 2));
   return root;
 }
 
-function get(port: number, path: string): Promise<RawResponse> {
-  return exchange(port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+function send(port: number, c: { path: string; method?: string }): Promise<RawResponse> {
+  const method = c.method ?? "GET";
+  const body = method === "POST" ? "Content-Length: 0\r\n" : "";
+  return exchange(port, `${method} ${c.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${body}Connection: close\r\n\r\n`);
 }
 
 /** What of `r` the expectation names, for a readable diff. */
@@ -39,6 +41,7 @@ function observed(r: RawResponse, e: Expect, root: string): Record<string, unkno
   const seen: Record<string, unknown> = { status: r.status };
   if (e.location !== undefined) seen.location = r.header("location");
   if (e.file !== undefined) seen.file = body === readFileSync(join(root, e.file), "utf8") ? e.file : body.slice(0, 80);
+  if (e.notFile !== undefined) seen.notFile = body === readFileSync(join(root, e.notFile), "utf8") ? `${e.notFile} sent` : e.notFile;
   if (e.lists !== undefined) seen.lists = e.lists.filter((n) => body.includes(`${n}`));
   if (e.hides !== undefined) seen.hides = e.hides.filter((n) => !body.includes(`>${n}`) && !body.includes(`"${n}`));
   if (e.headers !== undefined) {
@@ -56,6 +59,7 @@ function expected(e: Expect): Record<string, unknown> {
   const out: Record<string, unknown> = { status: e.status };
   if (e.location !== undefined) out.location = e.location;
   if (e.file !== undefined) out.file = e.file;
+  if (e.notFile !== undefined) out.notFile = e.notFile;
   if (e.lists !== undefined) out.lists = e.lists;
   if (e.hides !== undefined) out.hides = e.hides;
   if (e.headers !== undefined) out.headers = e.headers;
@@ -74,7 +78,7 @@ GROUPS.forEach((group, gi) => {
     let theirs: NodeServer;
     let theirsPort: number;
     beforeAll(async () => {
-      root = makeRoot(`g${gi}`, group.config);
+      root = makeRoot(`g${gi}`, group.config, group.files);
       ours = serve({ port: 0, hostname: "127.0.0.1", root });
       theirs = createServer((req, res) => void serveHandler(req, res, { ...group.config, public: root }));
       await new Promise<void>((resolve) => theirs.listen(0, "127.0.0.1", resolve));
@@ -86,13 +90,13 @@ GROUPS.forEach((group, gi) => {
     });
 
     for (const c of group.cases) {
-      const label = `${c.path} → ${c.status}${c.location ? ` ${c.location}` : ""}${c.differs ? ` (differs: ${c.differs.why})` : ""}`;
+      const label = `${c.method ? `${c.method} ` : ""}${c.path} → ${c.status}${c.location ? ` ${c.location}` : ""}${c.differs ? ` (differs: ${c.differs.why})` : ""}`;
       test(`ours: ${label}`, async () => {
-        expect(observed(await get(ours.port, c.path), c, root)).toEqual(expected(c));
+        expect(observed(await send(ours.port, c), c, root)).toEqual(expected(c));
       });
       test(`serve-handler: ${label}`, async () => {
         const e = c.differs?.serve ?? c;
-        expect(observed(await get(theirsPort, c.path), e, root)).toEqual(expected(e));
+        expect(observed(await send(theirsPort, c), e, root)).toEqual(expected(e));
       });
     }
   });
