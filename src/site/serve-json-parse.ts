@@ -1,6 +1,7 @@
 // serve.json, vercel/serve's config file, read and checked as serve-handler 6.1.8 reads it: an unknown
 // key, a wrong type or a bad pattern is a RuleFileError with its line; the patterns are compiled once,
 // here. serve-json-rules.ts asks the result in serve-handler's order.
+import { isToken } from "../http/chars.ts";
 import { GlobError, type Glob } from "./glob.ts";
 import { JsonSyntaxError, parseJsonWithLines } from "./json-lines.ts";
 import { RuleFileError } from "./rule-file-error.ts";
@@ -41,7 +42,6 @@ export interface ServeJsonConfig {
 const KEYS = new Set(["cleanUrls", "trailingSlash", "redirects", "rewrites", "headers", "directoryListing", "unlisted", "renderSingle", "symlinks", "etag"]);
 const REDIRECT_TYPES = new Set([301, 302, 303, 307, 308]);
 // Field names and values as RFC 9110 allows them (a value with CR or LF would split the response).
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** Parses serve.json's text; `file` names it in errors. */
@@ -131,7 +131,7 @@ export function parseServeJson(text: string, file: string): ServeJsonConfig {
       const hp = `${path}/headers/${j}`;
       const he = entry(h, hp, ["key", "value"]);
       const key = str(he.key, `${hp}/key`, `${hp}.key`);
-      if (!TOKEN.test(key)) fail(`${hp}/key`, `"${key}" is not a header field name`);
+      if (!isToken(key)) fail(`${hp}/key`, `"${key}" is not a header field name`);
       const value = he.value;
       if (typeof value !== "string" || !FIELD_VALUE.test(value)) fail(`${hp}/value`, `${hp}.value must be a string without control characters`);
       return [key, value as string];

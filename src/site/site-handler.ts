@@ -9,7 +9,7 @@ import type { ServerRequest } from "../server/request.ts";
 import type { Served, SiteLookup, StaticHandler } from "../static/serve-static.ts";
 import { addFields } from "./extra-headers.ts";
 import { type HeaderPairs, NO_HEADERS } from "./rule-set.ts";
-import { globSource, resolvedPath, slash } from "./serve-json-match.ts";
+import { globSource, resolvedPath, safeDecode, slash } from "./serve-json-match.ts";
 import type { ServeJsonConfig } from "./serve-json-parse.ts";
 import { applies, ServeJsonRules, type SiteRuleSet } from "./serve-json-rules.ts";
 import { createServeLookup } from "./serve-lookup.ts";
@@ -154,12 +154,4 @@ export function createSiteHandler(files: StaticHandler, state: () => SiteState):
 
 function isSetCookie(name: string): boolean {
   return name.length === 10 && name.toLowerCase() === "set-cookie";
-}
-
-function safeDecode(path: string): string | null {
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return null;
-  }
 }
