@@ -132,6 +132,25 @@ describe.skipIf(!haveChromium)("Basic auth in Chromium", () => {
     }
   });
 
+  test("--watch behind --auth: the page's event stream is let in with the page's credentials", async () => {
+    const root = join(dir, "watched");
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, "index.html"), '<!doctype html><title>watched</title><body><p id="t">one</p></body>');
+    const watched = serve({ port: 0, hostname: "127.0.0.1", root, log: "off", watch: true, auth: { credentials: "alice:wonder land" } });
+    const context = await browser.newContext({ httpCredentials: { username: "alice", password: "wonder land" } });
+    try {
+      const page = await context.newPage();
+      const stream = page.waitForResponse((r) => r.url().endsWith("/.bunhttp/live-reload"));
+      await page.goto(watched.url.href);
+      expect((await stream).status()).toBe(200);
+      writeFileSync(join(root, "index.html"), '<!doctype html><title>watched</title><body><p id="t">two</p></body>');
+      await page.waitForFunction('document.getElementById("t")?.textContent === "two"', undefined, { timeout: 5000 });
+    } finally {
+      await context.close();
+      await watched.stop(true);
+    }
+  });
+
   test("with wrong credentials: 401 and nothing of the page", async () => {
     const context = await browser.newContext({ httpCredentials: { username: "alice", password: "wonderland" } });
     try {
