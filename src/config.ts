@@ -2,6 +2,7 @@
 // Precedence: defaults < config file < environment < flags. Every error names the bad key.
 import { readFileSync } from "node:fs";
 import { parseUpstreamUrl } from "./proxy/upstream.ts";
+import { DEFAULT_CACHE_FILE_LIMIT } from "./static/serve-static.ts";
 
 export class ConfigError extends Error {}
 
@@ -84,7 +85,7 @@ export const DEFAULTS: Settings = {
   spa: false,
   watch: false,
   cleanUrls: false,
-  cacheFileLimit: 64 * 1024,
+  cacheFileLimit: DEFAULT_CACHE_FILE_LIMIT,
   cacheSize: 64 * 1024 * 1024,
   compress: true,
   compressMinSize: 1024,

@@ -25,7 +25,7 @@ let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "bunhttp-emfile-"));
   writeFileSync(join(dir, "small.txt"), "small file\n");
-  // Above the 64 KiB file cache limit: every request opens it.
+  // Above the file cache limit the servers here get (64 KiB): every request opens it.
   writeFileSync(join(dir, "medium.bin"), new Uint8Array(100_000).fill(7));
 });
 
@@ -89,7 +89,7 @@ async function settle(peers: RawClient[], quietMs: number, ms: number): Promise<
 }
 
 test(`default connection limit under ulimit -n ${LIMIT}: ${CLIENTS} clients get 200 or 503 + Retry-After, never EMFILE`, async () => {
-  const child = await startServerChild(dir, {}, { ulimitN: LIMIT });
+  const child = await startServerChild(dir, { static: { cacheFileLimit: 64 * 1024 } }, { ulimitN: LIMIT });
   expect(maxOpenFiles(child.pid)).toBe(LIMIT);
   const peers = await connectAll(child.port, CLIENTS);
   for (const [i, p] of peers.entries()) await p.send(requestFor(i));
@@ -107,7 +107,7 @@ test(`default connection limit under ulimit -n ${LIMIT}: ${CLIENTS} clients get 
 }, 30_000);
 
 async function saturate(): Promise<{ child: ServerChild; peers: RawClient[]; firstWave: Record<string, number>; spin: number }> {
-  const child = await startServerChild(dir, { maxConnections: 100_000 }, { ulimitN: LIMIT });
+  const child = await startServerChild(dir, { maxConnections: 100_000, static: { cacheFileLimit: 64 * 1024 } }, { ulimitN: LIMIT });
   const peers = await connectAll(child.port, CLIENTS);
   for (const [i, p] of peers.entries()) await p.send(requestFor(i));
   const answered = await settle(peers, 500, 10_000);

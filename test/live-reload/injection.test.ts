@@ -22,7 +22,7 @@ let spa: Server;
 let plain: Server;
 
 const BIG = `<!doctype html><html><body>${wordText(20 * KiB, 21).toString("latin1")}</body></html>`; // compressible
-const LARGE = `<html><body>${wordText(200 * KiB, 22).toString("latin1")}</body></html>`; // over the 64 KiB memory limit
+const LARGE = `<html><body>${wordText(200 * KiB, 22).toString("latin1")}</body></html>`; // over the 64 KiB whole-response limit
 const FILES: Record<string, string> = {
   "index.html": "<html><head><title>home</title></head><body><h1>home</h1></body></html>",
   "upper.html": "<HTML><BODY><P>shout</P></BODY></HTML>",

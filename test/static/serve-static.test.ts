@@ -10,7 +10,7 @@ import { spawnChild } from "../helpers/child.ts";
 import { pollUntil } from "../helpers/poll.ts";
 import { exchange, RawClient, type RawResponse } from "../helpers/raw-client.ts";
 
-const BIG = randomBytes(1024 * 1024); // above the 64 KiB cache limit: streamed from the file
+const BIG = randomBytes(1024 * 1024); // above the cache limit these servers get (64 KiB): streamed from the file
 const MEDIUM = randomBytes(100 * 1024);
 const HELLO = "Hello, static!\n";
 const SECRET = "TOP SECRET outside the root";
@@ -83,7 +83,8 @@ beforeAll(() => {
   writeFileSync(join(notFoundRoot, "here.txt"), "here\n");
 
   const start = (extra: Parameters<typeof serve>[0] = {}, at = root) => {
-    const s = serve({ port: 0, hostname: "127.0.0.1", root: at, log: "off", ...extra });
+    // The file cache of 64 KiB these tests were written for (the default is 1 MiB): larger files stream.
+    const s = serve({ port: 0, hostname: "127.0.0.1", root: at, log: "off", ...extra, static: { cacheFileLimit: 64 * 1024, ...extra.static } });
     servers.push(s);
     return s.port;
   };
@@ -858,6 +859,31 @@ describe("cache revalidation", () => {
     unlinkSync(join(root, "doomed.txt"));
     const after = await askUntil(() => get("/doomed.txt"), (r) => r.status === 404, "the 404");
     expect(after.status).toBe(404);
+  });
+});
+
+describe("the file cache's default limit (1 MiB)", () => {
+  // Deleted right after the first answer (well inside the second an entry is trusted): a file held in
+  // memory is still answered from there, one read from disk per request is not found.
+  test("a 1 MiB file is kept in memory; one byte more is read from disk each time", async () => {
+    const at = join(tmp, "limit");
+    mkdirSync(at);
+    writeFileSync(join(at, "at.bin"), BIG); // 1 MiB: at the limit
+    writeFileSync(join(at, "over.bin"), Buffer.concat([BIG, Buffer.from("x")]));
+    const s = serve({ port: 0, hostname: "127.0.0.1", root: at, log: "off" });
+    try {
+      const ask = (path: string) => exchange(s.port, `GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
+      expect((await ask("/at.bin")).status).toBe(200);
+      expect((await ask("/over.bin")).status).toBe(200);
+      unlinkSync(join(at, "at.bin"));
+      unlinkSync(join(at, "over.bin"));
+      const kept = await ask("/at.bin");
+      expect(kept.status).toBe(200);
+      expect(bytesOf(kept).equals(BIG)).toBe(true);
+      expect((await ask("/over.bin")).status).toBe(404);
+    } finally {
+      await s.stop(true);
+    }
   });
 });
 
