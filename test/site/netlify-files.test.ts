@@ -2,27 +2,17 @@
 // CLI with file:line), asked before the static lookup with a file shadowing an unforced rule, their
 // header fields on every answer (cached and keep-alive too), re-read when they change (a bad change
 // logged, the old rules kept), and otherwise the static handler's own behaviour.
-import { afterAll, afterEach, describe, expect, spyOn, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, spyOn, test } from "bun:test";
+import { mkdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serve, type Server } from "../../src/index.ts";
 import { RuleFileError } from "../../src/site/rule-file-error.ts";
-import { killAll, runCli } from "../helpers/child.ts";
+import { runCli } from "../helpers/child.ts";
 import { pollUntil } from "../helpers/poll.ts";
+import { siteFixture } from "./fixture.ts";
 import { exchange, RawClient, type RawResponse } from "../helpers/raw-client.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "bunhttp-netlify-"));
-let n = 0;
-const servers: Server[] = [];
-
-afterAll(async () => {
-  await killAll();
-  rmSync(tmp, { recursive: true, force: true });
-});
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.stop(true)));
-});
+const fx = siteFixture("bunhttp-netlify-");
 
 const REDIRECTS = `# a comment
 /old            /new            301
@@ -44,7 +34,7 @@ const HEADERS = `/*
 
 /** A fresh root: a.txt, b.txt, forced.txt, app.html, dir/index.html, 404.html and what `extra` adds. */
 function site(extra: Record<string, string> = {}): string {
-  const root = join(tmp, `r${n++}`);
+  const root = fx.nextRoot();
   mkdirSync(join(root, "dir"), { recursive: true });
   mkdirSync(join(root, "posts"));
   for (const [rel, text] of Object.entries({
@@ -65,7 +55,7 @@ function site(extra: Record<string, string> = {}): string {
 
 function start(root: string): Server {
   const s = serve({ port: 0, hostname: "127.0.0.1", root });
-  servers.push(s);
+  fx.track(s);
   return s;
 }
 
@@ -161,7 +151,7 @@ describe("with the other rules", () => {
   test("with --clean-urls, a page its clean URL serves shadows an unforced rule", async () => {
     const root = site({ "about.html": "about\n", _redirects: "/about /elsewhere 302\n/app /elsewhere 302\n" });
     const s = serve({ port: 0, hostname: "127.0.0.1", root, cleanUrls: true });
-    servers.push(s);
+    fx.track(s);
     const about = await get(s, "/about");
     expect([about.status, about.text()]).toEqual([200, "about\n"]);
     expect((await get(s, "/app")).status).toBe(200); // app.html

@@ -1,32 +1,22 @@
 // The site handler in the chain, over TCP: --clean-urls without serve.json, routes and handler still
 // first, the chain as before without rule files, serve.json re-read when it changes (a bad change
 // logged, the old rules kept), a bad one at start-up, and header rules on cached and HEAD answers.
-import { afterAll, afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
+import { mkdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseFlags, loadSettings } from "../../src/config.ts";
 import { serve, type Server } from "../../src/index.ts";
 import { RuleFileError } from "../../src/site/rule-file-error.ts";
-import { killAll, runCli } from "../helpers/child.ts";
+import { runCli } from "../helpers/child.ts";
 import { pollUntil } from "../helpers/poll.ts";
+import { siteFixture } from "./fixture.ts";
 import { exchange, type RawResponse } from "../helpers/raw-client.ts";
 
-const tmp = mkdtempSync(join(tmpdir(), "bunhttp-site-"));
-let n = 0;
-const servers: Server[] = [];
-
-afterAll(async () => {
-  await killAll();
-  rmSync(tmp, { recursive: true, force: true });
-});
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.stop(true)));
-});
+const fx = siteFixture("bunhttp-site-");
 
 /** A fresh root: about.html, dir/index.html, docs/a.txt, and what `extra` adds. */
 function site(extra: Record<string, string> = {}): string {
-  const root = join(tmp, `r${n++}`);
+  const root = fx.nextRoot();
   mkdirSync(join(root, "dir"), { recursive: true });
   mkdirSync(join(root, "docs"));
   writeFileSync(join(root, "about.html"), "about\n");
@@ -38,7 +28,7 @@ function site(extra: Record<string, string> = {}): string {
 
 function start(options: Parameters<typeof serve>[0]): Server {
   const s = serve({ port: 0, hostname: "127.0.0.1", ...options });
-  servers.push(s);
+  fx.track(s);
   return s;
 }
 
