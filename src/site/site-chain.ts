@@ -8,7 +8,7 @@ import type { StaticHandler } from "../static/serve-static.ts";
 import { type HeaderRule, parseHeadersFile } from "./headers-file.ts";
 import { netlifyRuleSet } from "./netlify-rules.ts";
 import { parseRedirectsFile, type RedirectRule } from "./redirects-file.ts";
-import { type RuleFile, watchRuleFile } from "./rule-file.ts";
+import { type RuleFile, RuleFiles } from "./rule-file.ts";
 import { parseServeJson, SERVE_JSON, type ServeJsonConfig } from "./serve-json-parse.ts";
 import { createSiteHandler, type SiteSettings, type SiteState, siteState } from "./site-handler.ts";
 
@@ -54,15 +54,15 @@ export function siteChain(files: StaticHandler, options: SiteChainOptions, rebui
     files.forget();
     rebuild();
   };
-  if (options.siteRules !== false) {
+  // One watcher for the three files (made only when they are looked for at all).
+  const watch = options.siteRules !== false ? new RuleFiles(files.root) : null;
+  if (watch !== null) {
     try {
-      serveJson = watchRuleFile(files.root, SERVE_JSON, parseServeJson, changed);
-      redirects = watchRuleFile(files.root, REDIRECTS, parseRedirectsFile, changed);
-      headers = watchRuleFile(files.root, HEADERS, parseHeadersFile, changed);
+      serveJson = watch.add(SERVE_JSON, parseServeJson, changed);
+      redirects = watch.add(REDIRECTS, parseRedirectsFile, changed);
+      headers = watch.add(HEADERS, parseHeadersFile, changed);
     } catch (err) {
-      // (a bad file at start: the watchers already made stop with it)
-      serveJson?.close();
-      redirects?.close();
+      watch.close(); // (a bad file at start)
       throw err;
     }
   }
@@ -70,10 +70,6 @@ export function siteChain(files: StaticHandler, options: SiteChainOptions, rebui
   const handler = createSiteHandler(files, () => state);
   return {
     handler: () => (active ? handler : null),
-    close: () => {
-      serveJson?.close();
-      redirects?.close();
-      headers?.close();
-    },
+    close: () => watch?.close(),
   };
 }
