@@ -172,7 +172,7 @@ function authOption(s: Settings): ServeOptions["auth"] {
 
 function listenError(err: unknown, s: Settings, port = s.port): Error {
   const code = (err as { code?: string }).code;
-  // A bad serve.json: its one line (file, line, problem).
+  // A bad serve.json, _redirects or _headers: its one line (file, line, problem).
   if (err instanceof RuleFileError) return new ConfigError(err.message);
   // A bad --auth-file: its one line (file, line, problem).
   if (err instanceof HtpasswdError) return new ConfigError(err.message);
