@@ -8,7 +8,7 @@ import { FirstSegmentIndex } from "./first-segment-index.ts";
 import { parseHeadersFile, type HeaderRule } from "./headers-file.ts";
 import { parseRedirectsFile, type RedirectRule, type RedirectStatus } from "./redirects-file.ts";
 import { canonicalPath, canonicalRequestPath, encodeValue } from "./rule-path.ts";
-import { NO_HEADERS, type HeaderPairs, type RuleSet, type SiteRoute } from "./rule-set.ts";
+import { isSetCookie, NO_HEADERS, type HeaderPairs, putField, type RuleSet, type SiteRoute } from "./rule-set.ts";
 import { matchSource } from "./splat-pattern.ts";
 
 export interface NetlifyRuleFiles {
@@ -140,12 +140,7 @@ function mergeBlock(into: [string, string][], rule: HeaderRule): void {
   for (const name of rule.detach) {
     for (let i = into.length - 1; i >= 0; i--) if (into[i]![0].toLowerCase() === name) into.splice(i, 1);
   }
-  for (const [name, value] of rule.fields) {
-    const lower = name.toLowerCase();
-    const at = lower === "set-cookie" ? -1 : into.findIndex(([n]) => n.toLowerCase() === lower);
-    if (at >= 0) into[at] = [name, value];
-    else into.push([name, value]);
-  }
+  for (const [name, value] of rule.fields) putField(into, name, value, isSetCookie(name));
 }
 
 /** The literal first segment a rule's source needs, or null when it takes any. */

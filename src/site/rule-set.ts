@@ -22,3 +22,19 @@ export interface RuleSet {
   /** The header fields a response to `path` (the path asked for, before any rewrite) gets: NO_HEADERS when none. */
   headers(path: string): HeaderPairs;
 }
+
+/**
+ * Lays one field over `into`: it replaces the field of its name there (in any case), or, when
+ * `addsUp` (Set-Cookie, where a rule file says so), goes beside it; a new name is appended.
+ */
+export function putField(into: [string, string][], name: string, value: string, addsUp = false): void {
+  const lower = name.toLowerCase();
+  const at = addsUp ? -1 : into.findIndex(([n]) => n.toLowerCase() === lower);
+  if (at >= 0) into[at] = [name, value];
+  else into.push([name, value]);
+}
+
+/** Whether a field name is Set-Cookie, the one field a response may carry several of. */
+export function isSetCookie(name: string): boolean {
+  return name.length === 10 && name.toLowerCase() === "set-cookie";
+}

@@ -3,7 +3,7 @@
 // in turn, each once). `headers` are matched against the file served. The static-only keys become a
 // serve-lookup.ts lookup (site-handler.ts).
 import { posix } from "node:path";
-import { type HeaderPairs, NO_HEADERS, type RuleSet, type SiteRoute } from "./rule-set.ts";
+import { type HeaderPairs, NO_HEADERS, putField, type RuleSet, type SiteRoute } from "./rule-set.ts";
 import { resolvedPath, safeDecode, type SourceRule } from "./serve-json-match.ts";
 import type { Matcher, ServeJsonConfig } from "./serve-json-parse.ts";
 
@@ -88,12 +88,7 @@ export class ServeJsonRules implements SiteRuleSet {
     for (const r of rules) {
       if (!r.glob(resolved)) continue;
       out ??= [];
-      for (const [k, v] of r.pairs) {
-        const lower = k.toLowerCase();
-        const at = out.findIndex(([n]) => n.toLowerCase() === lower);
-        if (at >= 0) out[at] = [k, v];
-        else out.push([k, v]);
-      }
+      for (const [k, v] of r.pairs) putField(out, k, v);
     }
     return out ?? NO_HEADERS;
   }

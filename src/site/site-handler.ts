@@ -8,7 +8,7 @@ import type { HandlerResult, Reply } from "../server/reply.ts";
 import type { ServerRequest } from "../server/request.ts";
 import type { Served, SiteLookup, StaticHandler } from "../static/serve-static.ts";
 import { addFields } from "./extra-headers.ts";
-import { type HeaderPairs, NO_HEADERS } from "./rule-set.ts";
+import { type HeaderPairs, isSetCookie, NO_HEADERS, putField } from "./rule-set.ts";
 import { globSource, resolvedPath, safeDecode, slash } from "./serve-json-match.ts";
 import type { ServeJsonConfig } from "./serve-json-parse.ts";
 import { applies, ServeJsonRules, type SiteRuleSet } from "./serve-json-rules.ts";
@@ -86,8 +86,14 @@ function headersFor(state: SiteState, path: string, servedPath: string | null): 
     if (p === null) continue;
     const pairs = rs.headers(p);
     if (pairs.length === 0) continue;
+    if (out.length === 0) {
+      out = pairs;
+      continue;
+    }
     // A later set's field replaces an earlier one of its name; Set-Cookie fields add up.
-    out = out.length === 0 ? pairs : [...out.filter(([k]) => isSetCookie(k) || !pairs.some(([n]) => n.toLowerCase() === k.toLowerCase())), ...pairs];
+    const merged = out.map(([k, v]): [string, string] => [k, v]);
+    for (const [k, v] of pairs) putField(merged, k, v, isSetCookie(k));
+    out = merged;
   }
   return out;
 }
@@ -150,8 +156,4 @@ export function createSiteHandler(files: StaticHandler, state: () => SiteState):
     const pairs = headersFor(s, path, decoded);
     return pairs.length === 0 ? result : addFields(result, pairs);
   };
-}
-
-function isSetCookie(name: string): boolean {
-  return name.length === 10 && name.toLowerCase() === "set-cookie";
 }
