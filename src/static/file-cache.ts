@@ -95,6 +95,7 @@ export interface FileCacheOptions {
   /**
    * Every request stat()s its file, with no second of trust: while watching, a page reloads the
    * moment a file changes, and with --workers another process may have seen the change first.
+   * Browsers are told to revalidate every file too (defaultCacheControl's `everyFile`).
    */
   revalidateAlways?: boolean;
 }
@@ -198,7 +199,7 @@ export class FileCache implements CacheCounts {
 
   #build(path: string, name: string, st: BigIntStats, now: number): Entry | null {
     const contentType = contentTypeFor(name);
-    const cacheControl = this.#options.cacheControl ?? defaultCacheControl(name, contentType);
+    const cacheControl = this.#options.cacheControl ?? defaultCacheControl(name, contentType, this.#options.revalidateAlways);
     const transform = this.#options.transformHtml;
     const transformed = transform !== undefined && Number(st.size) <= transform.maxSize && contentType.startsWith("text/html");
     // Each sibling's stat, by Coding (null: none). A transformed file has none: theirs are the plain bytes.

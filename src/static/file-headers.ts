@@ -10,11 +10,15 @@ import type { CodingName } from "../compress/negotiate.ts";
 const FINGERPRINT =
   /[.-](?:(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{8,}|(?=[0-9A-Z]*[A-Z])(?=[0-9A-Z]*\d)[0-9A-Z]{6,})\.[a-z0-9]+$/;
 
-/** HTML is revalidated every time (it names the assets); a fingerprinted name never changes content. */
-export function defaultCacheControl(name: string, contentType: string): string | undefined {
+/**
+ * HTML is revalidated every time (it names the assets); a fingerprinted name never changes content.
+ * With `everyFile` (live reload), every other file is revalidated too: else a browser may keep a
+ * script, or a sheet only an @import names, fresh by heuristic after the page reloads.
+ */
+export function defaultCacheControl(name: string, contentType: string, everyFile = false): string | undefined {
   if (contentType.startsWith("text/html")) return "no-cache";
   if (FINGERPRINT.test(name)) return "public, max-age=31536000, immutable";
-  return undefined;
+  return everyFile ? "no-cache" : undefined;
 }
 
 /** The type for a file name; textual types say `charset=utf-8`, or browsers fall back on a legacy default. */

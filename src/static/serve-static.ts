@@ -40,7 +40,7 @@ export interface StaticOptions {
   compress?: CompressOptions | false;
   /** Applied to HTML files as they are loaded (live reload's script); absent: sent as they are. */
   transformHtml?: HtmlTransform;
-  /** Every request stat()s its file (live reload); default: a cached file is trusted for a second. */
+  /** Every request stat()s its file, and every file but fingerprinted ones says no-cache (live reload); default: a cached file is trusted for a second. */
   revalidateAlways?: boolean;
 }
 

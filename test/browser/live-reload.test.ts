@@ -4,7 +4,7 @@
 // only an @import names (every sheet is fetched again); a server that restarts (its
 // event stream lost, then back) reloads the page.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
@@ -27,6 +27,10 @@ beforeAll(async () => {
   writeFileSync(join(dir, "css", "site.css"), "#text { color: rgb(255, 0, 0); }");
   writeFileSync(join(dir, "other.css"), '@import "/imported.css";\nbody { margin: 3px; }');
   writeFileSync(join(dir, "imported.css"), "#text { letter-spacing: 1px; }");
+  // An hour old: with no Cache-Control, Chromium would hold it fresh for minutes by heuristic
+  // (a tenth of its age) and the @import test would never see the edit. CI met this by chance.
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  utimesSync(join(dir, "imported.css"), hourAgo, hourAgo);
   server = serve({ port: 0, hostname: "127.0.0.1", root: dir, log: "off", watch: true });
   browser = await launchChromium();
 }, 30_000);

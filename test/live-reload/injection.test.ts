@@ -110,6 +110,12 @@ describe("with --watch", () => {
     expect((await exchange(watched.port, GET("/style.css"))).text()).toBe(FILES["style.css"]!);
   });
 
+  test("every file says no-cache: after a reload the browser asks again for a sheet or script it holds", async () => {
+    expect((await exchange(watched.port, GET("/style.css"))).header("cache-control")).toBe("no-cache");
+    expect((await exchange(watched.port, GET("/plain.txt"))).header("cache-control")).toBe("no-cache");
+    expect((await exchange(plain.port, GET("/style.css"))).header("cache-control")).toBeUndefined();
+  });
+
   test("the ETag differs from the plain file's: a cache holding the plain page gets the new one, not 304", async () => {
     const mine = await exchange(watched.port, GET("/index.html"));
     const theirs = await exchange(plain.port, GET("/index.html"));

@@ -28,6 +28,12 @@ describe("defaultCacheControl", () => {
     expect(defaultCacheControl("index.html", "text/html; charset=utf-8")).toBe("no-cache");
     expect(defaultCacheControl("page.3f9a1c2b.html", "text/html; charset=utf-8")).toBe("no-cache");
   });
+  test("everyFile (live reload): every file is revalidated but a fingerprinted one", () => {
+    expect(defaultCacheControl("style.css", "text/css; charset=utf-8", true)).toBe("no-cache");
+    expect(defaultCacheControl("app.js", "text/javascript; charset=utf-8", true)).toBe("no-cache");
+    expect(defaultCacheControl("app.3f9a1c2b.js", "text/javascript; charset=utf-8", true)).toBe("public, max-age=31536000, immutable");
+    expect(defaultCacheControl("index.html", "text/html; charset=utf-8", true)).toBe("no-cache");
+  });
 });
 
 describe("contentTypeFor", () => {
