@@ -27,6 +27,23 @@ function lowerName(buf: Uint8Array, start: number, end: number): string {
   return decodeLatin1(buf, start, end).toLowerCase();
 }
 
+/**
+ * The path string last made, reused when the next path has the same bytes: a site's requests repeat
+ * few paths (a pipelined batch, a page's assets), and comparing a few bytes costs less than a native
+ * decode and a new string.
+ */
+let lastPath = "";
+
+function sharedPath(buf: Uint8Array, start: number, end: number): string {
+  const p = lastPath;
+  if (p.length === end - start) {
+    let k = 0;
+    while (k < p.length && buf[start + k] === p.charCodeAt(k)) k++;
+    if (k === p.length) return p;
+  }
+  return (lastPath = decodeLatin1(buf, start, end));
+}
+
 /** Header fields detached from a request head (RequestHead.detachFields): its own offsets into the bytes. */
 export class FieldList {
   constructor(
@@ -111,7 +128,7 @@ export class RequestHead {
     if (this.pathStart === end) return "/";
     if (this.#pathOf === this.parsed) return this.#path;
     this.#pathOf = this.parsed;
-    return (this.#path = decodeLatin1(this.buf, this.pathStart, end));
+    return (this.#path = sharedPath(this.buf, this.pathStart, end));
   }
 
   /** Where the path part of the target ends: at the '?', or with the target. */

@@ -33,7 +33,8 @@ const found = new Int32Array(FIELD_NAMES.length);
 
 /** One pass over the fields: records where each field static serving cares about is. */
 export function scanFields(head: RequestHead): void {
-  found.fill(-1);
+  // Seven stores: TypedArray.fill is a native call, which cost 3% of a pipelined 1 KiB run's profile.
+  for (let k = 0; k < found.length; k++) found[k] = -1;
   const buf = head.buf;
   const o = head.offsets;
   for (let i = 0; i < head.headerCount; i++) {
