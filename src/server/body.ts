@@ -7,6 +7,11 @@ export interface BodySource {
   close(): void;
 }
 
+/** What can send a file's bytes itself (Output: by sendfile), or answers a negative number when not. */
+export interface FileSink {
+  sendFile(fd: number, offset: number, count: number): number;
+}
+
 const PIECE = 256 * 1024;
 /** Read buffers the socket has fully taken, for the next download (bounded: 16 × 256 KiB). */
 const pool: ArrayBuffer[] = [];
@@ -42,6 +47,24 @@ export class FileSource implements BodySource {
     }
     this.#pos += n;
     return buf.subarray(0, n);
+  }
+
+  /**
+   * Sends what is left through `sink` (a connection's Output) instead of reading it: the bytes it
+   * took, or its NO_SENDFILE (then read pieces instead). Closes at the end.
+   */
+  sendTo(sink: FileSink): number {
+    if (this.#fd < 0 || this.#pos >= this.end) return 0;
+    const n = sink.sendFile(this.#fd, this.#pos, this.end - this.#pos);
+    if (n <= 0) return n;
+    this.#pos += n;
+    if (this.#pos >= this.end) this.close();
+    return n;
+  }
+
+  /** Every byte was read or sent. */
+  get done(): boolean {
+    return this.#pos >= this.end;
   }
 
   /** The last `n` bytes read were not sent: they are read again next time (nothing is held meanwhile). */

@@ -5,8 +5,13 @@ import type { Socket } from "bun";
 import type { OutBuffer } from "../http/response.ts";
 import type { Budget } from "./budget.ts";
 import { type CorkOwner, corkedBy, corkedLength, corkFor, uncorked } from "./cork.ts";
+import { readSync } from "node:fs";
 import { type ArenaSlot, NOT_IN_ARENA, sendFromArena } from "./send-arena.ts";
+import { NO_SENDFILE, sendfileFrom, sendfileSent } from "./sendfile.ts";
 import { UNAVAILABLE, writeTwo } from "./writev.ts";
+
+/** The byte sendFile() writes the ordinary way when sendfile fell short (one buffer: used at once). */
+const ONE_BYTE = new Uint8Array(1);
 
 export class Output implements CorkOwner {
   // Queued: #queue[0] from #offset on, then the rest.
@@ -158,6 +163,40 @@ export class Output implements CorkOwner {
     if (n < 0) n = 0;
     this.total += n; // (send() counts the rest)
     if (n < bytes.length) this.send(bytes.subarray(n)); // a socket write: Bun then watches for drain
+  }
+
+  /**
+   * Up to `count` bytes of the file `fd` from `offset`, by sendfile(2) when the socket is plain TCP
+   * and nothing waits before them: returns the bytes sent, or NO_SENDFILE (then write them some other
+   * way). Bun watches for `drain` only after a write of its own fell short, so when the kernel takes
+   * less, the next byte goes by a socket write: dropped, it makes Bun watch (as a short writeSome()
+   * does); taken, it counts. Throws when the file ends before offset + count (it shrank).
+   */
+  sendFile(fd: number, offset: number, count: number): number {
+    if (this.rawFd < 0) return NO_SENDFILE;
+    if (corkedLength(this) > 0) this.flush();
+    const sock = (this.socket as { fd?: number }).fd ?? -1; // (afresh: see sendAfterCorked)
+    if (this.#closed || this.queued > 0 || this.#waiting || sock !== this.rawFd) return NO_SENDFILE;
+    let n = sendfileFrom(sock, fd, offset, count);
+    if (n === NO_SENDFILE) return NO_SENDFILE;
+    if (n === 0) throw new Error("file ended early");
+    if (n < 0) n = 0;
+    this.total += n;
+    if (n === count) return n;
+    sendfileSent.short++;
+    if (readSync(fd, ONE_BYTE, 0, 1, offset + n) !== 1) throw new Error("file ended early");
+    const w = this.socket.write(ONE_BYTE, 0, 1);
+    if (w < 0) {
+      this.onBroken();
+      return n;
+    }
+    if (w === 1) {
+      this.total++;
+      return n + 1;
+    }
+    this.#waiting = true;
+    if (this.queued === 0) this.onStall();
+    return n;
   }
 
   /** Nothing more should be written until `drain`: bytes are queued, or a writeSome() was short. */

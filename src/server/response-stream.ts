@@ -5,6 +5,7 @@
 import { CRLF, LAST_CHUNK } from "../http/response.ts";
 import { type BodySource, FileSource } from "./body.ts";
 import type { Output } from "./output.ts";
+import { NO_SENDFILE } from "./sendfile.ts";
 
 /** What the stream needs from its connection. */
 export interface StreamOwner {
@@ -67,6 +68,18 @@ export class ResponseStream {
             output.flush();
           });
           break;
+        }
+        // A file over plain TCP goes by sendfile(2): no piece is read into memory at all.
+        if (this.#pending === null && !this.chunked && this.source instanceof FileSource) {
+          const sent = this.source.sendTo(output);
+          if (sent !== NO_SENDFILE) {
+            if (sent > 0) {
+              this.#bytes += sent;
+              this.owner.streamProgress();
+            }
+            if (this.source.done) this.#onPiece(null);
+            continue;
+          }
         }
         let piece: Uint8Array | null | Promise<Uint8Array | null>;
         if (this.#pending !== null) {

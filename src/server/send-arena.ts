@@ -7,6 +7,7 @@
 // ARENA_LIMIT bytes in one second, responses go out by write(2) as before.
 import { ptr } from "bun:ffi";
 import { libcFunction } from "./libc.ts";
+import { haveSendfile, sendfileFrom } from "./sendfile.ts";
 
 /** Where one response sits in the arena of one second. */
 export interface ArenaSlot {
@@ -22,28 +23,24 @@ export const NOT_IN_ARENA = -2;
 
 type MemfdCreate = (name: Uint8Array, flags: number) => number;
 type Pwrite = (fd: number, buf: number, count: number, offset: number) => number | bigint;
-type Sendfile = (out: number, inFd: number, offset: number, count: number) => number | bigint;
 type Close = (fd: number) => number;
 
 interface Libc {
   memfd: MemfdCreate;
   pwrite: Pwrite;
-  sendfile: Sendfile;
   close: Close;
 }
 
 let libc: Libc | null | undefined;
 const NAME = new TextEncoder().encode("bunhttp-arena\0");
 const MFD_CLOEXEC = 1;
-const offsetCell = new BigInt64Array(1);
 
 function load(): Libc | null {
   const memfd = libcFunction<MemfdCreate>("memfd_create", { args: ["ptr", "u32"], returns: "i32" });
   const pwrite = libcFunction<Pwrite>("pwrite", { args: ["i32", "ptr", "u64", "i64"], returns: "i64" });
-  const sendfile = libcFunction<Sendfile>("sendfile", { args: ["i32", "i32", "ptr", "u64"], returns: "i64" });
   const close = libcFunction<Close>("close", { args: ["i32"], returns: "i32" });
-  if (memfd === null || pwrite === null || sendfile === null || close === null) return null;
-  return { memfd, pwrite, sendfile, close };
+  if (memfd === null || pwrite === null || !haveSendfile() || close === null) return null;
+  return { memfd, pwrite, close };
 }
 
 /** Responses that left by sendfile from the arena (in whole or in part), for tests. */
@@ -86,8 +83,7 @@ export function placeInArena(bytes: Uint8Array, second: unknown): ArenaSlot | nu
  */
 export function sendFromArena(sock: number, slot: ArenaSlot, skip = 0): number {
   if (libc == null || slot.generation !== generation || fd < 0) return NOT_IN_ARENA;
-  offsetCell[0] = BigInt(slot.offset + skip);
-  const n = Number(libc.sendfile(sock, fd, ptr(offsetCell), slot.length - skip));
+  const n = sendfileFrom(sock, fd, slot.offset + skip, slot.length - skip);
   if (n > 0) arenaSends.count++;
   return n;
 }

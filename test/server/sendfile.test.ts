@@ -1,0 +1,77 @@
+// Files above the memory cache's size limit go out by sendfile(2) over plain TCP (src/server/sendfile.ts,
+// Output.sendFile, FileSource.sendTo): every byte arrives in order, for a whole file, a range and a
+// second request on the same connection, also when the kernel fills and Bun is made to watch for
+// drain; a file that shrinks while it is being sent cuts the connection rather than sending less
+// than its Content-Length; HEAD sends no body.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { serve, type Server } from "../../src/serve.ts";
+import { sendfileSent } from "../../src/server/sendfile.ts";
+import { RawClient } from "../helpers/raw-client.ts";
+import { tempDir } from "../deploy/helpers.ts";
+
+const MiB = 1024 * 1024;
+let server: Server;
+let root: string;
+const big = Uint8Array.from({ length: 8 * MiB }, (_, i) => (i * 7 + (i >> 13)) & 0xff);
+
+beforeAll(() => {
+  root = tempDir("bunhttp-sendfile-");
+  writeFileSync(join(root, "big.bin"), big);
+  server = serve({ port: 0, hostname: "127.0.0.1", root, log: "off" });
+});
+afterAll(() => server.stop(true));
+
+const get = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
+
+test("an 8 MiB file (over the 1 MiB cache limit) arrives whole, by sendfile; then a second one on the connection", async () => {
+  const before = sendfileSent.bytes;
+  const shortBefore = sendfileSent.short;
+  const c = await RawClient.connect(server.port);
+  await c.send(get("/big.bin") + get("/big.bin"));
+  for (let i = 0; i < 2; i++) {
+    const res = await c.response(10_000);
+    expect(res.status).toBe(200);
+    expect(res.header("content-length")).toBe(String(big.length));
+    expect(Buffer.from(res.body).equals(Buffer.from(big))).toBe(true);
+  }
+  c.close();
+  expect(sendfileSent.bytes - before).toBeGreaterThanOrEqual(big.length); // most of both, if not all
+  // 16 MiB is more than loopback's buffers hold: the kernel stopped taking, and drain brought the rest.
+  expect(sendfileSent.short - shortBefore).toBeGreaterThan(0);
+});
+
+test("a range from inside the file: exactly those bytes", async () => {
+  const c = await RawClient.connect(server.port);
+  await c.send(get("/big.bin", "Range: bytes=1000001-5000000\r\n"));
+  const res = await c.response(10_000);
+  expect(res.status).toBe(206);
+  expect(Buffer.from(res.body).equals(Buffer.from(big.subarray(1000001, 5000001)))).toBe(true);
+  c.close();
+});
+
+test("HEAD: the length, no body, and the connection goes on", async () => {
+  const c = await RawClient.connect(server.port);
+  await c.send(`HEAD /big.bin HTTP/1.1\r\nHost: x\r\n\r\n` + get("/missing"));
+  const head = await c.response();
+  expect(head.header("content-length")).toBe(String(big.length));
+  expect(head.body.length).toBe(0);
+  expect((await c.response()).status).toBe(404);
+  c.close();
+});
+
+test("the file shrinks while it is sent: the connection is cut, short of the Content-Length", async () => {
+  const name = "shrinks.bin";
+  const size = 64 * MiB; // more than loopback's buffers hold, so the server waits on drain
+  writeFileSync(join(root, name), "");
+  truncateSync(join(root, name), size); // sparse: zeros
+  const c = await RawClient.connect(server.port, { keep: false });
+  await c.send(get(`/${name}`));
+  await c.until(() => c.received > MiB, 10_000, "the first MiB");
+  c.pause();
+  truncateSync(join(root, name), 2 * MiB);
+  c.resume();
+  await c.closedByServer(10_000);
+  expect(c.received).toBeLessThan(size);
+});
