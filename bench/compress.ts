@@ -38,7 +38,8 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import zlib from "node:zlib";
-import { die, REPO, runMain, tempDirForRun } from "./lib/children.ts";
+import { REPO, runMain, tempDirForRun } from "./lib/children.ts";
+import { applyQuick, parseCommandLine, timingOptions } from "./lib/options.ts";
 import { foreignLoad, NOISE_LIMIT, noisyRunsSection, printNoisyRuns, quietest, topOthers } from "./lib/noise.ts";
 import { BUN_COMM, isDead, logTail, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
 import { checkClockTick, coreTimes, cpuSeconds, processTimes } from "./lib/proc-stat.ts";
@@ -78,47 +79,15 @@ const JS_TYPES = ["application/javascript", "text/javascript"];
 
 // ---- command line ------------------------------------------------------------------------------
 
-interface Options {
-  rounds: number;
-  duration: number;
-  warmup: number;
-  retries: number;
-}
+const COMMAND_LINE = {
+  script: "bench/compress.ts",
+  options: timingOptions({ rounds: 3, duration: 5, warmup: 2 }),
+} as const;
 
-const USAGE = `usage: bun run bench/compress.ts [--rounds N] [--duration S] [--quick] [--warmup S] [--retries N]
-  default: 3 rounds of 5 s (--quick: 1 round of 3 s), 2 s warm-up per contestant;
-  a run during which other processes took > 5% of either core is repeated up to --retries times (default 2)`;
-
-function parseOptions(argv: string[]): Options {
-  const o: Options = { rounds: 3, duration: 5, warmup: 2, retries: 2 };
-  let rounds: number | undefined;
-  let duration: number | undefined;
-  let quick = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 0) die(`${a} needs a whole number\n${USAGE}`);
-      return v;
-    };
-    if (a === "--quick") quick = true;
-    else if (a === "--rounds") rounds = num();
-    else if (a === "--duration") duration = num();
-    else if (a === "--warmup") o.warmup = num();
-    else if (a === "--retries") o.retries = num();
-    else if (a === "--help" || a === "-h") {
-      console.log(USAGE);
-      process.exit(0);
-    } else die(`unknown argument ${a}\n${USAGE}`);
-  }
-  if (quick) {
-    o.rounds = 1;
-    o.duration = 3;
-  }
-  if (rounds !== undefined) o.rounds = rounds;
-  if (duration !== undefined) o.duration = duration;
-  if (o.rounds < 1 || o.duration < 1) die("--rounds and --duration must be at least 1");
-  return o;
+function parseOptions(argv: string[]) {
+  const p = parseCommandLine(COMMAND_LINE, argv);
+  applyQuick(p);
+  return p.values;
 }
 
 let tempDir = "";
