@@ -103,6 +103,11 @@ function helloCases(c: CaseContext): Case[] {
   ];
 }
 
+/** What a feature of ours costs: the 1 KiB file, keep-alive, with it off (the "ours" row) and on. */
+function costCase(c: CaseContext, feature: string, servers: ServerSpec[]): Case {
+  return { title: `${feature} cost: static 1 KiB file, keep-alive`, short: feature, path: "/1k.bin", expected: c.fixtures["1k"]!, mode: "keepalive", servers };
+}
+
 /** What the access log costs: the same 1 KiB file with the log off, and written to a real file. */
 function logCases(c: CaseContext): Case[] {
   const logServer = (format: string): ServerSpec => ({
@@ -111,16 +116,7 @@ function logCases(c: CaseContext): Case[] {
     role: format === "off" ? "ours" : "other",
     start: bunServer(c, "ours-static.ts", "--root", c.fixturesDir, "--log", format, "--log-file", join(c.tempDir, `access-${format}.log`)),
   });
-  return [
-    {
-      title: "access log cost: static 1 KiB file, keep-alive",
-      short: "access log",
-      path: "/1k.bin",
-      expected: c.fixtures["1k"]!,
-      mode: "keepalive",
-      servers: [logServer("off"), logServer("common"), logServer("combined"), logServer("json")],
-    },
-  ];
+  return [costCase(c, "access log", [logServer("off"), logServer("common"), logServer("combined"), logServer("json")])];
 }
 
 /** What counting costs, measured as the access log's: the same 1 KiB file, log off, metrics off and on. */
@@ -136,16 +132,7 @@ function metricsCases(c: CaseContext): Case[] {
       if (counting !== on) throw new Error(`CHECK FAILED: metrics ${on ? "not counting" : "answered"} on the metrics-${on ? "on" : "off"} server`);
     },
   });
-  return [
-    {
-      title: "metrics cost: static 1 KiB file, keep-alive",
-      short: "metrics",
-      path: "/1k.bin",
-      expected: c.fixtures["1k"]!,
-      mode: "keepalive",
-      servers: [metricsServer(false), metricsServer(true)],
-    },
-  ];
+  return [costCase(c, "metrics", [metricsServer(false), metricsServer(true)])];
 }
 
 async function appCases(c: CaseContext): Promise<Case[]> {

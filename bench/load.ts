@@ -31,13 +31,14 @@ import { join, resolve } from "node:path";
 import { checkAnswer } from "./lib/answer-check.ts";
 import { barChart } from "./lib/bar-chart.ts";
 import { runMain, tempDirForRun } from "./lib/children.ts";
-import { foreignLoad, NOISE_LIMIT, noisyRunsSection, printNoisyRuns, quietest, topOthers } from "./lib/noise.ts";
+import { noisyRunsSection, printNoisyRuns } from "./lib/noise.ts";
 import { applyQuick, parseCommandLine, timingOptions } from "./lib/options.ts";
-import { isDead, logTail, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
-import { checkClockTick, coreTimes, cpuSeconds, processTimes } from "./lib/proc-stat.ts";
+import { pinnedRun, printRun, type RunLog, type RunSample } from "./lib/pinned-run.ts";
+import { isDead, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
+import { checkClockTick } from "./lib/proc-stat.ts";
+import { alternateRounds } from "./lib/rounds.ts";
 import { fmtRate, median } from "./lib/stats.ts";
 import { ensureTools } from "./lib/tools.ts";
-import { runWrk, wrkErrors } from "./lib/wrk.ts";
 import { ALL_MODES, buildCases, DEFAULT_SCENARIOS, H2O, NGINX, PIPELINE_DEPTH, SCENARIOS, SIZES, type Case, type Mode, type ServerSpec } from "./load-cases.ts";
 import { chartData, doorsTable, summaryTable, type CaseResult } from "./load-summary.ts";
 
@@ -89,57 +90,16 @@ async function ensureServer(spec: ServerSpec): Promise<PinnedServer> {
 
 // ---- measuring ---------------------------------------------------------------------------------
 
-interface Sample {
-  rps: number;
-  requests: number;
-  cpuUsPerReq: number;
-  cpuShare: number;
-  wrkShare: number;
-  /** Other processes took more than NOISE_LIMIT of a core during the run. */
-  noisy: boolean;
-  /** The larger foreign share of the two cores. */
-  foreign: number;
-}
-
-const problems: string[] = [];
-const noisyRuns: string[] = [];
+const log: RunLog = { problems: [], noisyRuns: [] };
+const { problems, noisyRuns } = log;
 const tables: string[] = [];
 const results: CaseResult[] = [];
 
-async function measure(c: Case, r: PinnedServer, opts: Options, script: string, label: string): Promise<Sample> {
-  const url = `http://127.0.0.1:${r.port}${c.path}`;
-  const before = cpuSeconds(r.pid);
-  const coresBefore = coreTimes();
-  const procsBefore = processTimes();
-  const t0 = performance.now();
+async function measure(c: Case, r: PinnedServer, duration: number, script: string, label: string): Promise<RunSample> {
   const headers = c.mode === "close" ? [...(c.headers ?? []), "Connection: close"] : c.headers;
-  const w = await runWrk({ url, duration: label === "warm-up" ? opts.warmup : opts.duration, core: WRK_CORE, connections: CONNECTIONS, headers, script: c.mode === "pipeline" ? script : undefined });
-  const wall = (performance.now() - t0) / 1000;
-  if (isDead(r.proc)) {
-    throw new Error(`${r.name} DIED during the ${c.title} ${label} run (exit ${r.proc.exitCode ?? r.proc.signalCode}):\n${logTail(r.log)}`);
-  }
-  const cpu = cpuSeconds(r.pid) - before;
-  const foreign = foreignLoad(coresBefore, coreTimes(), { core: SERVER_CORE, cpu }, { core: WRK_CORE, cpu: w.cpu }, wall);
-  const noisy = foreign.server > NOISE_LIMIT || foreign.client > NOISE_LIMIT;
-  let noise = `other load: core ${SERVER_CORE} ${(foreign.server * 100).toFixed(0)}%, core ${WRK_CORE} ${(foreign.client * 100).toFixed(0)}%`;
-  if (noisy) noise += ` — busiest: ${topOthers(procsBefore, processTimes(), [r.pid])}`;
-  if (noisy) noisyRuns.push(`[${c.title}] ${r.name}, ${label}: ${noise}`);
-  const errs = wrkErrors(w);
-  if (errs !== "") problems.push(`[${c.title}] ${r.name}, ${label}: ${errs} (of ${w.requests} requests)`);
-  if (w.requests === 0) problems.push(`[${c.title}] ${r.name}, ${label}: ZERO requests completed`);
-  const s: Sample = {
-    rps: w.rps,
-    requests: w.requests,
-    cpuUsPerReq: w.requests > 0 ? (cpu * 1e6) / w.requests : NaN,
-    cpuShare: cpu / wall,
-    wrkShare: w.cpu / wall,
-    noisy,
-    foreign: Math.max(foreign.server, foreign.client),
-  };
-  console.error(
-    `    ${label.padEnd(16)} ${r.name.padEnd(22)} ${fmtRate(s.rps).padStart(8)} req/s  ${s.cpuUsPerReq.toFixed(2).padStart(7)} µs CPU/req  ` +
-      `CPU ${(s.cpuShare * 100).toFixed(0)}% (wrk ${(s.wrkShare * 100).toFixed(0)}%)  ${w.transfer}/s${noisy ? `  NOISY (${noise})` : ""}${errs ? `  ERRORS: ${errs}` : ""}`,
-  );
+  const wrk = { url: `http://127.0.0.1:${r.port}${c.path}`, duration, core: WRK_CORE, connections: CONNECTIONS, headers, script: c.mode === "pipeline" ? script : undefined };
+  const { s, w, note } = await pinnedRun(r, SERVER_CORE, wrk, `[${c.title}] ${r.name}, ${label}`, log);
+  printRun(label, r.name, 22, s, `${w.transfer}/s`, note);
   return s;
 }
 
@@ -169,15 +129,7 @@ async function checkedServers(c: Case): Promise<{ spec: ServerSpec; r: PinnedSer
 async function runCase(c: Case, opts: Options, script: string): Promise<void> {
   console.error(`\n## ${c.title}`);
   const servers = await checkedServers(c);
-  if (opts.warmup > 0) for (const { r } of servers) await measure(c, r, opts, script, "warm-up");
-  const samples: Sample[][] = servers.map(() => []);
-  for (let round = 1; round <= opts.rounds; round++) {
-    for (const [i, { r }] of servers.entries()) {
-      // Another process took CPU from the server or wrk: try again after a pause, keep the quietest.
-      const s = await quietest((retry) => measure(c, r, opts, script, `round ${round}${retry ? ` retry ${retry}` : ""}`), opts.retries, 2000);
-      samples[i]!.push(s);
-    }
-  }
+  const samples = await alternateRounds(servers, opts, ({ r }, label, seconds) => measure(c, r, seconds, script, label));
   const med = samples.map((ss) => ({
     rps: median(ss.map((s) => s.rps)),
     cpu: median(ss.map((s) => s.cpuUsPerReq)),

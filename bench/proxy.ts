@@ -56,6 +56,7 @@ import { applyQuick, parseCommandLine, timingOptions } from "./lib/options.ts";
 import { NOISE_LIMIT, noisyRunsSection, printNoisyRuns, quietest, topOthers } from "./lib/noise.ts";
 import { BUN_COMM, isDead, logTail, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
 import { checkClockTick, coreTimes, cpuSeconds, processTimes, userSystemSeconds, type CoreTimes, type ProcessTimes } from "./lib/proc-stat.ts";
+import { alternateRounds } from "./lib/rounds.ts";
 import { describeDiff, rawExchange, rawSequence, type RawResponse } from "./lib/raw-http.ts";
 import { fmtRate, median } from "./lib/stats.ts";
 import { runWrk, wrkErrors } from "./lib/wrk.ts";
@@ -434,14 +435,7 @@ async function main(): Promise<void> {
   }
 
   console.error("\n## the proxies");
-  if (opts.warmup > 0) for (const c of contestants) await measure(c, backend, opts, opts.warmup, "warm-up");
-  const samples: Sample[][] = contestants.map(() => []);
-  for (let round = 1; round <= opts.rounds; round++) {
-    for (const [i, c] of contestants.entries()) {
-      const s = await quietest((retry) => measure(c, backend, opts, opts.duration, `round ${round}${retry ? ` retry ${retry}` : ""}`), opts.retries, 2000);
-      samples[i]!.push(s);
-    }
-  }
+  const samples = await alternateRounds(contestants, opts, (c, label, seconds) => measure(c, backend, opts, seconds, label));
 
   console.error("\n## checked pass after the rounds");
   for (const c of contestants) await checkPass(c.name, c.proxy!.port, body, Math.max(1, Math.ceil(opts.check / 4)));

@@ -24,10 +24,11 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { checkAnswer } from "./lib/answer-check.ts";
 import { REPO, runMain, spawn, tempDirForRun } from "./lib/children.ts";
-import { NOISE_LIMIT, noisyRunsSection, printNoisyRuns, quietest } from "./lib/noise.ts";
+import { NOISE_LIMIT, noisyRunsSection, printNoisyRuns } from "./lib/noise.ts";
 import { applyQuick, parseCommandLine, timingOptions } from "./lib/options.ts";
 import { freePort, isDead, waitListening } from "./lib/pinned-server.ts";
 import { checkClockTick, coreTimes, treeCpuSeconds } from "./lib/proc-stat.ts";
+import { alternateRounds } from "./lib/rounds.ts";
 import { fmtRate, median } from "./lib/stats.ts";
 import { ensureTools } from "./lib/tools.ts";
 import { runWrk, wrkErrors } from "./lib/wrk.ts";
@@ -155,14 +156,7 @@ async function main(): Promise<void> {
     return sample;
   };
 
-  if (opts.warmup > 0) for (const s of servers) await measure(s, opts.warmup, "warm-up");
-  const samples: Sample[][] = servers.map(() => []);
-  for (let round = 1; round <= opts.rounds; round++) {
-    for (const [i, s] of servers.entries()) {
-      samples[i]!.push(await quietest((retry) => measure(s, opts.duration, `round ${round}${retry ? ` retry ${retry}` : ""}`), opts.retries, 2000));
-    }
-  }
-
+  const samples = await alternateRounds(servers, opts, (s, label, seconds) => measure(s, seconds, label));
   const med = samples.map((ss) => ({ rps: median(ss.map((x) => x.rps)), cpu: median(ss.map((x) => x.cpuUsPerReq)) }));
   const int = (n: number) => Math.round(n).toLocaleString("en-US");
   const rows = [

@@ -42,9 +42,10 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { die, runMain, track } from "./lib/children.ts";
 import { parseCommandLine } from "./lib/options.ts";
-import { foreignLoad, NOISE_LIMIT, noisyRunsSection, printNoisyRuns, quietest, topOthers } from "./lib/noise.ts";
+import { foreignLoad, NOISE_LIMIT, noisyRunsSection, printNoisyRuns, topOthers } from "./lib/noise.ts";
 import { BUN_COMM, isDead, logTail, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
 import { checkClockTick, coreTimes, processTimes, userSystemSeconds } from "./lib/proc-stat.ts";
+import { alternateRounds } from "./lib/rounds.ts";
 import { fmtRate, median } from "./lib/stats.ts";
 import type { Config } from "./ws-client.ts";
 
@@ -268,14 +269,7 @@ const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
 async function runScenario(s: Scenario, servers: PinnedServer[], opts: Options): Promise<void> {
   console.error(`\n## ${s.title}`);
-  if (opts.warmup > 0) for (const r of servers) await measure(s, r, opts.warmup, "warm-up");
-  const samples: Sample[][] = servers.map(() => []);
-  for (let round = 1; round <= opts.rounds; round++) {
-    for (const [i, r] of servers.entries()) {
-      // Another process took CPU from the server or the client: try again after a pause, keep the quietest.
-      samples[i]!.push(await quietest((retry) => measure(s, r, opts.duration, `round ${round}${retry ? ` retry ${retry}` : ""}`), opts.retries, 2000));
-    }
-  }
+  const samples = await alternateRounds(servers, opts, (r, label, seconds) => measure(s, r, seconds, label));
   const med = samples.map((xs) => ({
     rate: median(xs.map((x) => x.rate)),
     cpu: median(xs.map((x) => x.cpuUsPerFrame)),
