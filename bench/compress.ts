@@ -38,13 +38,15 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import zlib from "node:zlib";
-import { die, REPO, runMain, tempDirForRun } from "./lib/children.ts";
-import { foreignLoad, NOISE_LIMIT, noisyRunsSection, printNoisyRuns, quietest, topOthers } from "./lib/noise.ts";
+import { REPO, runMain, tempDirForRun } from "./lib/children.ts";
+import { applyQuick, parseCommandLine, timingOptions } from "./lib/options.ts";
+import { noisyRunsSection, printNoisyRuns } from "./lib/noise.ts";
+import { pinnedRun, printRun, type RunLog, type RunSample } from "./lib/pinned-run.ts";
 import { BUN_COMM, isDead, logTail, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
-import { checkClockTick, coreTimes, cpuSeconds, processTimes } from "./lib/proc-stat.ts";
+import { checkClockTick, cpuSeconds } from "./lib/proc-stat.ts";
+import { alternateRounds } from "./lib/rounds.ts";
 import { describeDiff, rawExchange, type RawResponse } from "./lib/raw-http.ts";
 import { fmtRate, median } from "./lib/stats.ts";
-import { runWrk, wrkErrors } from "./lib/wrk.ts";
 import { nginxConfig } from "./nginx.ts";
 
 const BENCH_DIR = import.meta.dir;
@@ -78,47 +80,15 @@ const JS_TYPES = ["application/javascript", "text/javascript"];
 
 // ---- command line ------------------------------------------------------------------------------
 
-interface Options {
-  rounds: number;
-  duration: number;
-  warmup: number;
-  retries: number;
-}
+const COMMAND_LINE = {
+  script: "bench/compress.ts",
+  options: timingOptions({ rounds: 3, duration: 5, warmup: 2 }),
+} as const;
 
-const USAGE = `usage: bun run bench/compress.ts [--rounds N] [--duration S] [--quick] [--warmup S] [--retries N]
-  default: 3 rounds of 5 s (--quick: 1 round of 3 s), 2 s warm-up per contestant;
-  a run during which other processes took > 5% of either core is repeated up to --retries times (default 2)`;
-
-function parseOptions(argv: string[]): Options {
-  const o: Options = { rounds: 3, duration: 5, warmup: 2, retries: 2 };
-  let rounds: number | undefined;
-  let duration: number | undefined;
-  let quick = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 0) die(`${a} needs a whole number\n${USAGE}`);
-      return v;
-    };
-    if (a === "--quick") quick = true;
-    else if (a === "--rounds") rounds = num();
-    else if (a === "--duration") duration = num();
-    else if (a === "--warmup") o.warmup = num();
-    else if (a === "--retries") o.retries = num();
-    else if (a === "--help" || a === "-h") {
-      console.log(USAGE);
-      process.exit(0);
-    } else die(`unknown argument ${a}\n${USAGE}`);
-  }
-  if (quick) {
-    o.rounds = 1;
-    o.duration = 3;
-  }
-  if (rounds !== undefined) o.rounds = rounds;
-  if (duration !== undefined) o.duration = duration;
-  if (o.rounds < 1 || o.duration < 1) die("--rounds and --duration must be at least 1");
-  return o;
+function parseOptions(argv: string[]) {
+  const p = parseCommandLine(COMMAND_LINE, argv);
+  applyQuick(p);
+  return p.values;
 }
 
 let tempDir = "";
@@ -272,60 +242,24 @@ interface Contestant {
   wireBytes: number;
 }
 
-interface Sample {
-  rps: number;
-  requests: number;
-  cpuUsPerReq: number;
-  cpuShare: number;
-  wrkShare: number;
+interface Sample extends RunSample {
   bytesPerResponse: number;
-  noisy: boolean;
-  foreign: number;
 }
 
-const problems: string[] = [];
-const noisyRuns: string[] = [];
+const log: RunLog = { problems: [], noisyRuns: [] };
+const { problems, noisyRuns } = log;
 
 async function measure(c: Contestant, r: PinnedServer, seconds: number, label: string): Promise<Sample> {
-  const url = `http://127.0.0.1:${r.port}${PATH}`;
-  const before = cpuSeconds(r.pid);
-  const coresBefore = coreTimes();
-  const procsBefore = processTimes();
-  const t0 = performance.now();
-  const w = await runWrk({ url, duration: seconds, core: WRK_CORE, connections: CONNECTIONS, headers: [`Accept-Encoding: ${c.coding}`] });
-  const wall = (performance.now() - t0) / 1000;
-  if (isDead(r.proc)) throw new Error(`${r.name} DIED during the ${c.label} ${label} run (exit ${r.proc.exitCode ?? r.proc.signalCode}):\n${logTail(r.log)}`);
-  const cpu = cpuSeconds(r.pid) - before;
-  const foreign = foreignLoad(coresBefore, coreTimes(), { core: SERVER_CORE, cpu }, { core: WRK_CORE, cpu: w.cpu }, wall);
-  const noisy = foreign.server > NOISE_LIMIT || foreign.client > NOISE_LIMIT;
-  let noise = `other load: core ${SERVER_CORE} ${(foreign.server * 100).toFixed(0)}%, core ${WRK_CORE} ${(foreign.client * 100).toFixed(0)}%`;
-  if (noisy) noise += ` — busiest: ${topOthers(procsBefore, processTimes(), [r.pid])}`;
-  if (noisy) noisyRuns.push(`${c.label}, ${label}: ${noise}`);
-  const errs = wrkErrors(w);
-  if (errs !== "") problems.push(`${c.label}, ${label}: ${errs} (of ${w.requests} requests)`);
-  if (w.requests === 0) problems.push(`${c.label}, ${label}: ZERO requests completed`);
+  const wrk = { url: `http://127.0.0.1:${r.port}${PATH}`, duration: seconds, core: WRK_CORE, connections: CONNECTIONS, headers: [`Accept-Encoding: ${c.coding}`] };
+  const { s, w, note } = await pinnedRun(r, SERVER_CORE, wrk, `${c.label}, ${label}`, log);
   const bytesPerResponse = w.requests > 0 ? w.readBytes / w.requests : NaN;
   // wrk prints what it read to 3-4 digits: 3% apart means other responses than the checked one.
   if (Math.abs(bytesPerResponse / c.wireBytes - 1) > 0.03) {
     problems.push(`${c.label}, ${label}: ${bytesPerResponse.toFixed(0)} B read per response, the checked response took ${c.wireBytes} B`);
   }
   await settle(r);
-  const s: Sample = {
-    rps: w.rps,
-    requests: w.requests,
-    cpuUsPerReq: w.requests > 0 ? (cpu * 1e6) / w.requests : NaN,
-    cpuShare: cpu / wall,
-    wrkShare: w.cpu / wall,
-    bytesPerResponse,
-    noisy,
-    foreign: Math.max(foreign.server, foreign.client),
-  };
-  console.error(
-    `    ${label.padEnd(16)} ${c.label.padEnd(44)} ${fmtRate(s.rps).padStart(8)} req/s  ${s.cpuUsPerReq.toFixed(1).padStart(7)} µs CPU/req  ` +
-      `CPU ${(s.cpuShare * 100).toFixed(0)}% (wrk ${(s.wrkShare * 100).toFixed(0)}%)  ${bytesPerResponse.toFixed(0)} B/resp` +
-      `${noisy ? `  NOISY (${noise})` : ""}${errs ? `  ERRORS: ${errs}` : ""}`,
-  );
-  return s;
+  printRun(label, c.label, 44, s, `${bytesPerResponse.toFixed(0)} B/resp`, note);
+  return { ...s, bytesPerResponse };
 }
 
 /**
@@ -424,15 +358,7 @@ async function main(): Promise<void> {
   ].map((c) => ({ ...c, wireBytes: (checked.get(`${c.spec.key} ${c.coding}`) ?? checked.get("ours gzip")!).wireBytes }));
 
   console.error("\n## timing");
-  if (opts.warmup > 0) for (const c of contestants) await measure(c, running.get(c.spec.key)!, opts.warmup, "warm-up");
-  const samples: Sample[][] = contestants.map(() => []);
-  for (let round = 1; round <= opts.rounds; round++) {
-    for (const [i, c] of contestants.entries()) {
-      const r = running.get(c.spec.key)!;
-      const s = await quietest((retry) => measure(c, r, opts.duration, `round ${round}${retry ? ` retry ${retry}` : ""}`), opts.retries, 2000);
-      samples[i]!.push(s);
-    }
-  }
+  const samples = await alternateRounds(contestants, opts, (c, label, seconds) => measure(c, running.get(c.spec.key)!, seconds, label));
   const med = samples.map((ss) => ({
     rps: median(ss.map((s) => s.rps)),
     cpu: median(ss.map((s) => s.cpuUsPerReq)),

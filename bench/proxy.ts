@@ -51,10 +51,12 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { randomBytes } from "node:crypto";
 import { join, relative, resolve } from "node:path";
 import type { Socket } from "bun";
-import { die, REPO, runMain, stopProcess, tempDirForRun } from "./lib/children.ts";
+import { REPO, runMain, stopProcess, tempDirForRun } from "./lib/children.ts";
+import { applyQuick, parseCommandLine, timingOptions } from "./lib/options.ts";
 import { NOISE_LIMIT, noisyRunsSection, printNoisyRuns, quietest, topOthers } from "./lib/noise.ts";
 import { BUN_COMM, isDead, logTail, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
 import { checkClockTick, coreTimes, cpuSeconds, processTimes, userSystemSeconds, type CoreTimes, type ProcessTimes } from "./lib/proc-stat.ts";
+import { alternateRounds } from "./lib/rounds.ts";
 import { describeDiff, rawExchange, rawSequence, type RawResponse } from "./lib/raw-http.ts";
 import { fmtRate, median } from "./lib/stats.ts";
 import { runWrk, wrkErrors } from "./lib/wrk.ts";
@@ -72,66 +74,24 @@ const CHECK_CONNECTIONS = 64;
 
 // ---- command line ------------------------------------------------------------------------------
 
-interface Options {
-  rounds: number;
-  duration: number;
-  warmup: number;
-  retries: number;
-  backendCore: string;
-  connections: number;
-  /** Requests per connection in the checked pass before timing. */
-  check: number;
-  /** Other copies of the repository whose src/index.ts is timed beside ours. */
-  variants: string[];
-  /** After the rounds, one run of ours under Bun's sampling profiler; its top functions are printed. */
-  profile: boolean;
-}
+const COMMAND_LINE = {
+  script: "bench/proxy.ts",
+  options: {
+    ...timingOptions({ rounds: 5, duration: 5, warmup: 2 }),
+    backendCore: { kind: "text", default: "0", choices: ["0", "1", "0-1"], help: "the backend's core (the proxies run on core 1)" },
+    connections: { kind: "whole", default: 64, min: 1, help: "wrk's connections" },
+    check: { kind: "whole", default: 200, min: 1, help: "requests per connection (of 64) in the checked pass before timing" },
+    variant: { kind: "repeat", default: [], value: "DIR", help: "also time DIR/src/index.ts as a proxy (a changed copy of ours)" },
+    profile: { kind: "flag", help: "then one more run of ours under `bun --cpu-prof`, and its hottest functions" },
+  },
+} as const;
 
-const USAGE = `usage: bun run bench/proxy.ts [--rounds N] [--duration S] [--warmup S] [--quick] [--retries N]
-                               [--backend-core 0|1|0-1] [--connections N] [--check N] [--variant DIR]… [--profile]
-  default: 5 rounds of 5 s (--quick: 1 round of 3 s), 2 s warm-up per contestant, the backend on core 0
-  beside wrk (the proxies on core 1), wrk -c64, a checked pass of 200 requests × 64 connections per
-  contestant; a run during which other processes took > 5% of either core is repeated up to --retries
-  times (default 2); --variant DIR also times DIR/src/index.ts as a proxy (a changed copy of ours);
-  --profile: then one more run of ours under \`bun --cpu-prof\`, and its hottest functions`;
-
-function parseOptions(argv: string[]): Options {
-  const o: Options = { rounds: 5, duration: 5, warmup: 2, retries: 2, backendCore: "0", connections: 64, check: 200, variants: [], profile: false };
-  let rounds: number | undefined;
-  let duration: number | undefined;
-  let quick = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 0) die(`${a} needs a whole number\n${USAGE}`);
-      return v;
-    };
-    if (a === "--quick") quick = true;
-    else if (a === "--rounds") rounds = num();
-    else if (a === "--duration") duration = num();
-    else if (a === "--warmup") o.warmup = num();
-    else if (a === "--retries") o.retries = num();
-    else if (a === "--connections") o.connections = num();
-    else if (a === "--check") o.check = num();
-    else if (a === "--profile") o.profile = true;
-    else if (a === "--backend-core") o.backendCore = argv[++i] ?? "";
-    else if (a === "--variant") o.variants.push(resolve(argv[++i] ?? die(`--variant needs a directory\n${USAGE}`)));
-    else if (a === "--help" || a === "-h") {
-      console.log(USAGE);
-      process.exit(0);
-    } else die(`unknown argument ${a}\n${USAGE}`);
-  }
-  if (quick) {
-    o.rounds = 1;
-    o.duration = 3;
-  }
-  if (rounds !== undefined) o.rounds = rounds;
-  if (duration !== undefined) o.duration = duration;
-  if (o.rounds < 1 || o.duration < 1 || o.connections < 1 || o.check < 1) die("--rounds, --duration, --connections and --check must be at least 1");
-  if (!["0", "1", "0-1"].includes(o.backendCore)) die(`--backend-core is 0, 1 or 0-1, not "${o.backendCore}"`);
-  return o;
+function parseOptions(argv: string[]) {
+  const p = parseCommandLine(COMMAND_LINE, argv);
+  applyQuick(p);
+  return { ...p.values, variants: p.values.variant.map((d) => resolve(d)) };
 }
+type Options = ReturnType<typeof parseOptions>;
 
 let tempDir = "";
 
@@ -475,14 +435,7 @@ async function main(): Promise<void> {
   }
 
   console.error("\n## the proxies");
-  if (opts.warmup > 0) for (const c of contestants) await measure(c, backend, opts, opts.warmup, "warm-up");
-  const samples: Sample[][] = contestants.map(() => []);
-  for (let round = 1; round <= opts.rounds; round++) {
-    for (const [i, c] of contestants.entries()) {
-      const s = await quietest((retry) => measure(c, backend, opts, opts.duration, `round ${round}${retry ? ` retry ${retry}` : ""}`), opts.retries, 2000);
-      samples[i]!.push(s);
-    }
-  }
+  const samples = await alternateRounds(contestants, opts, (c, label, seconds) => measure(c, backend, opts, seconds, label));
 
   console.error("\n## checked pass after the rounds");
   for (const c of contestants) await checkPass(c.name, c.proxy!.port, body, Math.max(1, Math.ceil(opts.check / 4)));

@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 // Soak run (not CI): a long keep-alive mix, then a burst of connections, against a server in a child
-// process; prints the server's RSS and open descriptors before and after.
+// process (bench/servers/soak.ts); prints the server's RSS and open descriptors before and after.
 //
 //   bun run bench/soak.ts [--requests N] [--connections C] [--burst B]
 //
@@ -12,49 +12,24 @@
 //    The client needs B descriptors: if its own limit is lower, it says so and runs as many as fit
 //    (raise it with `ulimit -n` in the shell that starts the run).
 // Server figures are read from /proc (RSS, descriptors) and, after a full GC, from the child itself.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Socket } from "bun";
-
-// ---- child mode: the server --------------------------------------------------------------------
-
-if (process.argv[2] === "--serve") {
-  const { serve } = await import("../src/index.ts");
-  const server = serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    log: "off",
-    root: process.argv[3]!,
-    handler(req) {
-      if (req.path !== "/__stats") return null;
-      Bun.gc(true);
-      const m = process.memoryUsage();
-      return JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, connections: server.connectionCount });
-    },
-  });
-  process.stdout.write(`${server.port}\n`);
-  await new Promise(() => {}); // serve until killed
-}
+import { cleanup, tempDirForRun, track } from "./lib/children.ts";
+import { parseCommandLine } from "./lib/options.ts";
+import { rawExchange, ResponseReader } from "./lib/raw-http.ts";
 
 // ---- options -----------------------------------------------------------------------------------
 
-const USAGE = "usage: bun run bench/soak.ts [--requests N] [--connections C] [--burst B]";
-const opts = { requests: 1_000_000, connections: 64, burst: 5000 };
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i]!;
-  const key = a.replace(/^--/, "") as keyof typeof opts;
-  if (!(key in opts) || !a.startsWith("--")) {
-    console.error(`unknown argument ${a}\n${USAGE}`);
-    process.exit(2);
-  }
-  const v = Number(process.argv[++i]);
-  if (!Number.isInteger(v) || v < 1) {
-    console.error(`${a} needs a whole number ≥ 1\n${USAGE}`);
-    process.exit(2);
-  }
-  opts[key] = v;
-}
+const COMMAND_LINE = {
+  script: "bench/soak.ts",
+  options: {
+    requests: { kind: "whole", default: 1_000_000, min: 1, help: "keep-alive requests of phase 1" },
+    connections: { kind: "whole", default: 64, min: 1, help: "connections they go over" },
+    burst: { kind: "whole", default: 5000, min: 1, help: "connections held open at once in phase 2" },
+  },
+} as const;
+const opts = parseCommandLine(COMMAND_LINE).values;
 
 // ---- helpers -----------------------------------------------------------------------------------
 
@@ -75,19 +50,12 @@ async function poll(predicate: () => boolean, ms: number, every = 20): Promise<b
 
 // ---- fixtures and the child --------------------------------------------------------------------
 
-const dir = mkdtempSync(join(tmpdir(), "bunhttp-soak-"));
+const dir = tempDirForRun("bunhttp-soak-");
 writeFileSync(join(dir, "small-1k.bin"), new Uint8Array(1024).fill(1));
 writeFileSync(join(dir, "file-10k.bin"), new Uint8Array(10 * 1024).fill(2));
 writeFileSync(join(dir, "file-100k.bin"), new Uint8Array(100 * 1024).fill(3)); // over the 64 KiB cache limit
-const proc = Bun.spawn([process.execPath, import.meta.path, "--serve", dir], { stdout: "pipe", stderr: "inherit" });
-const cleanup = () => {
-  proc.kill();
-  rmSync(dir, { recursive: true, force: true });
-};
-process.on("SIGINT", () => {
-  cleanup();
-  process.exit(130);
-});
+const proc = Bun.spawn([process.execPath, join(import.meta.dir, "servers", "soak.ts"), dir], { stdout: "pipe", stderr: "inherit" });
+track(proc); // stopped, and the temp dir removed, at cleanup() or on a signal
 
 let portText = "";
 const reader = proc.stdout.getReader();
@@ -101,22 +69,9 @@ const port = Number(portText.trim());
 const pid = proc.pid;
 
 /** One request on a fresh connection, answered whole (Connection: close); for setup and stats. */
-async function fetchOnce(raw: string): Promise<{ status: number; head: string; body: string }> {
-  let text = "";
-  await new Promise<void>((resolve, reject) => {
-    Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        open: (s) => void s.write(raw),
-        data: (_s, d) => void (text += Buffer.from(d.buffer, d.byteOffset, d.length).toString("latin1")),
-        close: () => resolve(),
-        error: (_s, e) => reject(e),
-      },
-    }).catch(reject);
-  });
-  const i = text.indexOf("\r\n\r\n");
-  return { status: Number(text.slice(9, 12)), head: text.slice(0, i), body: text.slice(i + 4) };
+async function fetchOnce(raw: string): Promise<{ status: number; headers: Map<string, string>; body: string }> {
+  const [res] = await rawExchange(port, raw, 1, true);
+  return { status: Number(res!.statusLine.slice(9, 12)), headers: res!.headers, body: res!.body.toString("latin1") };
 }
 
 async function serverStats(): Promise<{ rss: number; heapUsed: number; connections: number }> {
@@ -125,7 +80,7 @@ async function serverStats(): Promise<{ rss: number; heapUsed: number; connectio
 
 // ---- phase 1: the keep-alive mix ---------------------------------------------------------------
 
-const etag = /etag: (.*)/i.exec((await fetchOnce("GET /file-10k.bin HTTP/1.1\r\nHost: s\r\nConnection: close\r\n\r\n")).head)?.[1];
+const etag = (await fetchOnce("GET /file-10k.bin HTTP/1.1\r\nHost: s\r\nConnection: close\r\n\r\n")).headers.get("etag");
 if (!etag) throw new Error("no ETag on /file-10k.bin");
 
 interface Kind {
@@ -150,8 +105,7 @@ function keepAliveWorker(first: number, n: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let done = 0;
     let k = first % KINDS.length;
-    let head = ""; // latin1 text of the head so far
-    let bodyLeft = -1; // -1: reading a head
+    const reader = new ResponseReader();
     const next = (s: Socket<undefined>) => {
       if (done === n) {
         s.end();
@@ -161,41 +115,25 @@ function keepAliveWorker(first: number, n: number): Promise<void> {
       k = (first + done) % KINDS.length;
       s.write(KINDS[k]!.raw);
     };
-    const finish = (s: Socket<undefined>) => {
-      counts[k]!++;
-      done++;
-      head = "";
-      bodyLeft = -1;
-      next(s);
-    };
     Bun.connect({
       hostname: "127.0.0.1",
       port,
       socket: {
         open: next,
         data(s, d: Uint8Array) {
-          let off = 0;
-          while (off < d.length) {
-            if (bodyLeft < 0) {
-              const before = head.length;
-              head += Buffer.from(d.buffer, d.byteOffset + off, d.length - off).toString("latin1");
-              const end = head.indexOf("\r\n\r\n");
-              if (end < 0) return;
-              off += end + 4 - before;
-              const kind = KINDS[k]!;
-              const status = Number(head.slice(9, 12));
-              const cl = Number(/\r\ncontent-length: (\d+)/i.exec(head.slice(0, end))?.[1] ?? -1);
-              if (status !== kind.status || (kind.length >= 0 && cl !== kind.length && status !== 304)) {
-                errors.push(`${kind.name}: got ${status} with Content-Length ${cl}`);
-              }
-              head = "";
-              bodyLeft = status === 304 ? 0 : cl;
-            }
-            const take = Math.min(bodyLeft, d.length - off);
-            bodyLeft -= take;
-            off += take;
-            if (bodyLeft === 0) finish(s);
+          const got = reader.feed(d);
+          if (got.length > 1 || (got.length === 1 && reader.pending > 0)) errors.push(`${KINDS[k]!.name}: more than one response to one request`);
+          if (got.length === 0) return;
+          const kind = KINDS[k]!;
+          const res = got[0]!;
+          const status = Number(res.statusLine.slice(9, 12));
+          const cl = Number(res.headers.get("content-length") ?? -1);
+          if (status !== kind.status || (kind.length >= 0 && status !== 304 && (cl !== kind.length || res.body.length !== kind.length))) {
+            errors.push(`${kind.name}: got ${status} with Content-Length ${cl} and ${res.body.length} body bytes`);
           }
+          counts[k]!++;
+          done++;
+          next(s);
         },
         close() {
           if (done < n) reject(new Error(`connection closed after ${done} of ${n} requests`));
@@ -252,17 +190,17 @@ await Promise.all(
   Array.from({ length: 256 }, async () => {
     while (nextIndex < burst) {
       const i = nextIndex++;
-      let text = "";
+      const reader = new ResponseReader();
       sockets[i] = await Bun.connect({
         hostname: "127.0.0.1",
         port,
         socket: {
           data(_s, d) {
-            text += Buffer.from(d.buffer, d.byteOffset, d.length).toString("latin1");
-            if (!answered[i] && text.includes("\r\n\r\n")) {
+            const res = reader.feed(d)[0];
+            if (!answered[i] && res !== undefined) {
               answered[i] = true;
               answeredCount++;
-              if (!text.startsWith("HTTP/1.1 200 ")) errors.push(`burst ${i}: ${text.slice(0, 12)}`);
+              if (!res.statusLine.startsWith("HTTP/1.1 200 ")) errors.push(`burst ${i}: ${res.statusLine}`);
             }
           },
           close() {
@@ -300,5 +238,5 @@ console.log(`\n| ${"measure".padEnd(w0)} | ${"value".padEnd(w1)} | note |\n|${"-
 for (const [a, b, c] of rows) console.log(`| ${a.padEnd(w0)} | ${b.padEnd(w1)} | ${c} |`);
 for (const e of errors.slice(0, 5)) console.log(`error: ${e}`);
 
-cleanup();
+await cleanup();
 process.exit(errors.length === 0 && allAnswered && closedEarly === 0 && total === opts.requests ? 0 : 1);

@@ -36,10 +36,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Socket } from "bun";
-import { die, runMain, tempDirForRun, track } from "./lib/children.ts";
+import { runMain, tempDirForRun, track } from "./lib/children.ts";
+import { parseCommandLine } from "./lib/options.ts";
 import { NOISE_LIMIT, quietest } from "./lib/noise.ts";
 import { BUN_COMM, isDead, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
 import { checkClockTick, CLK_TCK, cpuSeconds, processTimes } from "./lib/proc-stat.ts";
+import { ResponseReader } from "./lib/raw-http.ts";
 import { median } from "./lib/stats.ts";
 
 const OUT = join(import.meta.dir, ".out");
@@ -48,13 +50,6 @@ const CLIENT_CORE = "0";
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
-
-const USAGE = `usage: bun run bench/upload.ts [--rounds N] [--size MiB] [--block KiB] [--client bun|curl]
-                                [--cases cl,chunked,routes] [--body-buffer BYTES,…] [--warmup MiB] [--retries N]
-  default: 5 rounds of one 1024 MiB upload per server and case, our Bun.connect client writing 256 KiB
-  blocks, every case; an upload disturbed by other processes is repeated up to --retries times (default 2)
-usage: bun run bench/upload.ts --inproc [--rounds N] [--size MiB] [--body-buffer BYTES,…] [--fresh]
-  our handlers in this process, fed 512 KiB reads by a fake socket (default 9 rounds)`;
 
 // ---- the client: bun bench/upload.ts --client PORT PATH SIZE BLOCK chunked|cl ---------------------
 
@@ -101,7 +96,7 @@ function upload(port: number, path: string, size: number, blockSize: number, chu
     const t0 = performance.now();
     let current: Uint8Array = head; // being written, from `offset`
     let offset = 0;
-    let reply = Buffer.alloc(0);
+    const reader = new ResponseReader();
     // write() takes what the kernel accepts and drops the rest: keep the tail, go on at `drain`.
     const pump = (s: Socket) => {
       for (;;) {
@@ -125,17 +120,10 @@ function upload(port: number, path: string, size: number, blockSize: number, chu
         open: pump,
         drain: pump,
         data(s, chunk) {
-          reply = Buffer.concat([reply, chunk]);
-          const end = reply.indexOf("\r\n\r\n");
-          if (end < 0) return;
-          const headText = reply.toString("latin1", 0, end);
-          if (headText.startsWith("HTTP/1.1 100")) {
-            reply = reply.subarray(end + 4);
-            return;
-          }
-          const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(headText)?.[1] ?? NaN);
-          if (!(reply.length >= end + 4 + length)) return;
-          done({ ms: performance.now() - t0, status: headText.slice(0, headText.indexOf("\r\n")), body: reply.toString("latin1", end + 4, end + 4 + length) });
+          // An interim 100 Continue is skipped; the answer is the first final response.
+          const res = reader.feed(chunk).find((r) => !r.statusLine.startsWith("HTTP/1.1 1"));
+          if (res === undefined) return;
+          done({ ms: performance.now() - t0, status: res.statusLine, body: res.body.toString("latin1") });
           s.end();
         },
         close() {
@@ -151,52 +139,37 @@ function upload(port: number, path: string, size: number, blockSize: number, chu
 
 // ---- command line ------------------------------------------------------------------------------
 
-interface Options {
-  rounds: number;
-  size: number;
-  block: number;
-  warmup: number;
-  client: "bun" | "curl";
-  cases: string[];
-  bodyBuffers: number[];
-  retries: number;
-  inproc: boolean;
-  fresh: boolean;
+function commandLine() {
+  return {
+    script: "bench/upload.ts",
+    options: {
+      rounds: { kind: "whole", default: 5, min: 1, help: "uploads per server and case (9 with --inproc)" },
+      size: { kind: "whole", default: 1024, min: 1, value: "MiB", help: "MiB per upload" },
+      block: { kind: "whole", default: 256, min: 1, value: "KiB", help: "KiB per client write" },
+      warmup: { kind: "whole", default: 256, min: 1, value: "MiB", help: "MiB of the untimed warm-up upload per server" },
+      client: { kind: "text", default: "bun", choices: ["bun", "curl"], help: "our Bun.connect client, or curl -T of a temp file" },
+      cases: { kind: "list", default: CASES.map((k) => k.key), choices: CASES.map((k) => k.key), help: "which cases" },
+      bodyBuffer: { kind: "wholes", default: [], min: 1, value: "BYTES,…", help: "rows of ours with these bodyBufferSize values beside the default" },
+      retries: { kind: "whole", default: 2, help: "re-runs of an upload disturbed by other processes" },
+      inproc: { kind: "flag", help: "our handlers in this process, fed 512 KiB reads by a fake socket" },
+      fresh: { kind: "flag", help: "--inproc: a new buffer per read, as Bun gives" },
+    },
+  } as const;
 }
 
-function parseOptions(argv: string[]): Options {
-  const o: Options = { rounds: 5, size: GiB, block: 256 * KiB, warmup: 256 * MiB, client: "bun", cases: ["cl", "chunked", "routes"], bodyBuffers: [], retries: 2, inproc: false, fresh: false };
-  let rounds: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => argv[++i] ?? die(`${a} needs a value\n${USAGE}`);
-    const whole = (text: string, min: number): number => {
-      const v = Number(text);
-      if (!Number.isInteger(v) || v < min) die(`${a} needs whole numbers ≥ ${min}\n${USAGE}`);
-      return v;
-    };
-    if (a === "--rounds") rounds = whole(value(), 1);
-    else if (a === "--inproc") o.inproc = true;
-    else if (a === "--fresh") o.fresh = true;
-    else if (a === "--size") o.size = whole(value(), 1) * MiB;
-    else if (a === "--block") o.block = whole(value(), 1) * KiB;
-    else if (a === "--warmup") o.warmup = whole(value(), 1) * MiB;
-    else if (a === "--retries") o.retries = whole(value(), 0);
-    else if (a === "--client") {
-      const c = value();
-      if (c !== "bun" && c !== "curl") die(`--client is bun or curl\n${USAGE}`);
-      o.client = c;
-    } else if (a === "--cases") o.cases = value().split(",");
-    else if (a === "--body-buffer") o.bodyBuffers = value().split(",").map((v) => whole(v, 1));
-    else if (a === "--help" || a === "-h") {
-      console.log(USAGE);
-      process.exit(0);
-    } else die(`unknown argument ${a}\n${USAGE}`);
-  }
-  for (const c of o.cases) if (!CASES.some((k) => k.key === c)) die(`unknown case ${c} (${CASES.map((k) => k.key).join(", ")})`);
-  o.rounds = rounds ?? (o.inproc ? 9 : 5);
-  return o;
+function parseOptions(argv: string[]) {
+  const { values: o, given } = parseCommandLine(commandLine(), argv);
+  return {
+    ...o,
+    rounds: given.has("rounds") ? o.rounds : o.inproc ? 9 : 5,
+    size: o.size * MiB,
+    block: o.block * KiB,
+    warmup: o.warmup * MiB,
+    client: o.client as "bun" | "curl",
+    bodyBuffers: o.bodyBuffer,
+  };
 }
+type Options = ReturnType<typeof parseOptions>;
 
 let tempDir = "";
 
@@ -515,12 +488,14 @@ async function inproc(opts: Options): Promise<void> {
         let paused = false;
         let wake: (() => void) | null = null;
         let answered = false;
+        const reader = new ResponseReader();
         const socket = {
           data: undefined as unknown,
           remoteAddress: "127.0.0.1",
           remotePort: 40000,
           write(buf: Uint8Array, off = 0, len = buf.length - off) {
-            if (new TextDecoder().decode(buf.subarray(off, off + len)).endsWith(`\r\n\r\n${opts.size}`)) answered = true;
+            const res = reader.feed(buf.subarray(off, off + len))[0];
+            if (res !== undefined && res.body.toString("latin1") === `${opts.size}`) answered = true;
             return len;
           },
           pause() {

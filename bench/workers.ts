@@ -1,92 +1,64 @@
 #!/usr/bin/env bun
-// Throughput with 1 vs 2 worker processes: our CLI (--workers N, SO_REUSEPORT) against nginx
-// (worker_processes N), both serving one 1 KiB static file, loaded by wrk -t2 -c128 from a separate
-// process. Not part of CI.
+// Throughput with 1 and 2 worker processes: our CLI (--workers N, SO_REUSEPORT) against nginx
+// (worker_processes N, reuseport; sendfile off and on, the better one compared with), all serving
+// one 1 KiB static file, loaded by wrk -t2 -c128 from a separate process. Not part of CI.
 //
-//   bun run bench/workers.ts [--duration S] [--warmup S]
+//   bun run bench/workers.ts [--quick] [--rounds N] [--duration S] [--warmup S] [--retries N] [--connections N]
 //
 // Nothing is pinned: on a 2-core machine the servers' workers and wrk all share both cores, so the
-// numbers say how the server does when it competes with its load generator, as on a small VM.
-// nginx: access_log off, open_file_cache, sendfile off (we do not use sendfile either), keep-alive
-// without a request limit. Ours: --log off. Each server is checked (status 200 and the exact bytes)
-// before it is timed; one warm-up run per server is not counted; then one timed run each.
-import type { Subprocess } from "bun";
+// numbers say how a server does when it competes with its load generator, as on a small VM (issue
+// 16: "with --workers 2 on both cores and the load generator sharing them, ours ≥ nginx with 2
+// workers"). nginx: a master and its workers, access_log off, open_file_cache, keep-alive without a
+// request limit. Ours: --log off.
+// - every server is started once and checked before timing (bench/lib/answer-check.ts: a fetch and
+//   a raw keep-alive exchange give 200 and the exact bytes), and every worker has bound the port;
+// - one warm-up run per server (not counted), then rounds alternate between the servers; medians;
+// - CPU per request: utime+stime of the server's whole process tree (master and workers) over the
+//   requests wrk reported;
+// - other processes' CPU on the machine during a run (all cores, less the server's and wrk's) above
+//   5% marks it noisy (*) and repeats it (--retries), keeping the quietest.
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { checkAnswer } from "./lib/answer-check.ts";
+import { REPO, runMain, spawn, tempDirForRun } from "./lib/children.ts";
+import { NOISE_LIMIT, noisyRunsSection, printNoisyRuns } from "./lib/noise.ts";
+import { applyQuick, parseCommandLine, timingOptions } from "./lib/options.ts";
+import { freePort, isDead, waitListening } from "./lib/pinned-server.ts";
+import { checkClockTick, coreTimes, treeCpuSeconds } from "./lib/proc-stat.ts";
+import { alternateRounds } from "./lib/rounds.ts";
+import { fmtRate, median } from "./lib/stats.ts";
+import { ensureTools } from "./lib/tools.ts";
+import { runWrk, wrkErrors } from "./lib/wrk.ts";
 import { nginxConfig } from "./nginx.ts";
 
-const REPO = resolve(import.meta.dir, "..");
 const NGINX = "/usr/sbin/nginx";
-const WRK = "wrk";
+const OUT = join(import.meta.dir, ".out");
+const FILE = "/1k.bin";
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} needs a positive number`);
-  return v;
-}
-const DURATION = option("--duration", 5);
-const WARMUP = option("--warmup", 1);
+const COMMAND_LINE = {
+  script: "bench/workers.ts",
+  options: {
+    ...timingOptions({ rounds: 3, duration: 5, warmup: 1 }),
+    connections: { kind: "whole", default: 128, min: 1, help: "wrk's connections (over 2 threads)" },
+  },
+} as const;
 
-for (const tool of [NGINX]) if (!existsSync(tool)) throw new Error(`${tool} is not installed`);
-if (Bun.which(WRK) === null) throw new Error("wrk is not installed");
-
-const dir = mkdtempSync(join(tmpdir(), "bunhttp-bench-workers-"));
-const root = join(dir, "root");
-mkdirSync(root);
-const FILE = "1k.bin";
-const BODY = randomBytes(1024);
-writeFileSync(join(root, FILE), BODY);
-// nginx's workers run as nobody: they must be able to read the fixture.
-chmodSync(dir, 0o755);
-chmodSync(root, 0o755);
-chmodSync(join(root, FILE), 0o644);
-
-function freePort(): number {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = l.port;
-  l.stop(true);
-  return port;
-}
-
-interface Running {
+interface Server {
+  name: string;
+  kind: "ours" | "nginx";
+  workers: number;
   proc: Subprocess;
   port: number;
-  stop(): Promise<void>;
 }
 
-async function waitReady(port: number, proc: Subprocess, name: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${name} exited during start-up`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/${FILE}`);
-      const body = new Uint8Array(await res.arrayBuffer());
-      if (res.status !== 200 || !Buffer.from(body).equals(BODY)) throw new Error(`${name}: wrong answer (status ${res.status}, ${body.length} bytes)`);
-      return;
-    } catch (err) {
-      if ((err as Error).message.includes("wrong answer")) throw err;
-      if (Date.now() > deadline) throw new Error(`${name} did not answer within 10 s`);
-      await Bun.sleep(50);
-    }
-  }
-}
-
-/** Children of a process (Linux /proc), to count and clean up workers. */
-function childrenOf(ppid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === ppid) out.push(Number(name));
-    } catch {}
-  }
-  return out;
+interface Sample {
+  rps: number;
+  cpuUsPerReq: number;
+  noisy: boolean;
+  foreign: number;
 }
 
 /** Listening sockets on 127.0.0.1:port (/proc/net/tcp): with SO_REUSEPORT, one per worker. */
@@ -101,121 +73,115 @@ function listeners(port: number): number {
 }
 
 /** Waits until every worker has bound the port (the first one answering is not enough). */
-async function waitListeners(port: number, n: number): Promise<void> {
+async function waitListeners(name: string, port: number, n: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (listeners(port) < n) {
-    if (Date.now() > deadline) throw new Error(`only ${listeners(port)} of ${n} workers listen on ${port}`);
+    if (Date.now() > deadline) throw new Error(`${name}: only ${listeners(port)} of ${n} workers listen on ${port}`);
     await Bun.sleep(20);
   }
 }
 
-async function stopProcess(proc: Subprocess, signal: NodeJS.Signals): Promise<void> {
-  const kids = childrenOf(proc.pid);
-  proc.kill(signal);
-  const t = setTimeout(() => {
-    for (const k of kids) {
-      try {
-        process.kill(k, "SIGKILL");
-      } catch {}
-    }
-    proc.kill("SIGKILL");
-  }, 5000);
-  await proc.exited;
-  clearTimeout(t);
+async function start(name: string, kind: Server["kind"], workers: number, cmd: (port: number) => string[], expected: Uint8Array): Promise<Server> {
+  const port = await freePort();
+  const log = join(OUT, `workers-${name.replace(/[^\w.-]+/g, "_")}.log`);
+  writeFileSync(log, `$ ${cmd(port).join(" ")}\n`);
+  const proc = spawn(cmd(port), log);
+  await waitListening(name, port, proc, log);
+  await waitListeners(name, port, workers);
+  console.error(`  ok ${name}: ${await checkAnswer(name, port, FILE, expected, "keepalive")}`);
+  return { name, kind, workers, proc, port };
 }
 
-async function startOurs(workers: number): Promise<Running> {
-  const port = freePort();
-  const proc = Bun.spawn(
-    [process.execPath, "src/index.ts", "--workers", String(workers), "--port", String(port), "--root", root, "--log", "off"],
-    { cwd: REPO, stdout: "ignore", stderr: "inherit", stdin: "ignore", env: { ...process.env, NO_COLOR: "1" } },
-  );
-  await waitReady(port, proc, `ours ×${workers}`);
-  await waitListeners(port, workers);
-  return { proc, port, stop: () => stopProcess(proc, "SIGTERM") };
-}
+async function main(): Promise<void> {
+  const p = parseCommandLine(COMMAND_LINE);
+  applyQuick(p);
+  const opts = p.values;
+  checkClockTick();
+  ensureTools([
+    { path: "wrk", pkg: "wrk" },
+    { path: NGINX, pkg: "nginx-light" },
+  ]);
+  mkdirSync(OUT, { recursive: true });
+  const dir = tempDirForRun("bunhttp-bench-workers-");
+  const root = join(dir, "root");
+  mkdirSync(root);
+  const body = randomBytes(1024);
+  writeFileSync(join(root, FILE), body);
+  // nginx's workers run as nobody: they must be able to read the fixture.
+  chmodSync(dir, 0o755);
+  chmodSync(root, 0o755);
+  chmodSync(join(root, FILE), 0o644);
 
-async function startNginx(workers: number): Promise<Running> {
-  const port = freePort();
-  const prefix = join(dir, `nginx-${workers}`);
-  mkdirSync(prefix, { recursive: true });
-  const conf = join(prefix, "nginx.conf");
-  writeFileSync(conf, nginxConfig({ by: "bench/workers.ts", port, root, tempDir: prefix, errorLog: join(prefix, "error.log"), workers, master: true, reusePort: true }));
-  const proc = Bun.spawn([NGINX, "-p", prefix, "-e", join(prefix, "error.log"), "-c", conf], {
-    stdout: "ignore",
-    stderr: "inherit",
-    stdin: "ignore",
-  });
-  await waitReady(port, proc, `nginx ×${workers}`);
-  await waitListeners(port, workers);
-  return { proc, port, stop: () => stopProcess(proc, "SIGTERM") };
-}
-
-interface WrkResult {
-  rps: number;
-  non2xx: number;
-  errors: number;
-}
-
-async function wrk(port: number, seconds: number): Promise<WrkResult> {
-  const p = Bun.spawn([WRK, "-t2", "-c128", `-d${seconds}s`, `http://127.0.0.1:${port}/${FILE}`], { stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  if (code !== 0) throw new Error(`wrk failed (${code}): ${err}`);
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  if (!rps) throw new Error(`cannot read wrk's output:\n${out}`);
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const errors = sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
-  return { rps: Number(rps[1]), non2xx, errors };
-}
-
-interface Row {
-  name: string;
-  workers: number;
-  result: WrkResult;
-}
-
-const cases: { name: string; workers: number; start: (n: number) => Promise<Running> }[] = [
-  { name: "bunhttp", workers: 1, start: startOurs },
-  { name: "bunhttp", workers: 2, start: startOurs },
-  { name: "nginx", workers: 1, start: startNginx },
-  { name: "nginx", workers: 2, start: startNginx },
-];
-
-const rows: Row[] = [];
-try {
-  console.log(
-    `bench/workers.ts: GET /${FILE} (1 KiB), wrk -t2 -c128 -d${DURATION}s (+${WARMUP}s warm-up), keep-alive, 127.0.0.1\n` +
-      `${availableParallelism()} cores; nothing pinned: servers and wrk share all cores. One round each.\n`,
-  );
-  for (const c of cases) {
-    const server = await c.start(c.workers);
-    try {
-      await wrk(server.port, WARMUP);
-      const result = await wrk(server.port, DURATION);
-      if (server.proc.exitCode !== null) throw new Error(`${c.name} ×${c.workers} exited during the run`);
-      rows.push({ name: c.name, workers: c.workers, result });
-      console.log(`  ${c.name} ×${c.workers}: ${Math.round(result.rps)} req/s`);
-    } finally {
-      await server.stop();
+  const setup = `GET ${FILE} (1 KiB), wrk -t2 -c${opts.connections}, ${opts.rounds} round(s) of ${opts.duration} s (+${opts.warmup} s warm-up each), keep-alive, 127.0.0.1; ${availableParallelism()} cores, nothing pinned`;
+  console.error(`bench/workers.ts: ${setup}; Bun ${Bun.version}`);
+  const servers: Server[] = [];
+  for (const n of [1, 2]) {
+    servers.push(await start(`ours ×${n}`, "ours", n, (port) => [process.execPath, join(REPO, "src/index.ts"), "--workers", `${n}`, "--host", "127.0.0.1", "--port", `${port}`, "--root", root, "--log", "off"], body));
+    for (const sendfile of [false, true]) {
+      const name = `nginx ×${n} sendfile ${sendfile ? "on" : "off"}`;
+      const prefix = join(dir, `nginx-${n}-${sendfile ? "on" : "off"}`);
+      mkdirSync(prefix);
+      const errorLog = join(prefix, "error.log");
+      servers.push(
+        await start(name, "nginx", n, (port) => {
+          const conf = join(prefix, "nginx.conf");
+          writeFileSync(conf, nginxConfig({ by: "bench/workers.ts", port, root, tempDir: prefix, errorLog, workers: n, master: true, reusePort: true, sendfile }));
+          return [NGINX, "-p", prefix, "-e", errorLog, "-c", conf];
+        }, body),
+      );
     }
   }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+
+  const problems: string[] = [];
+  const noisyRuns: string[] = [];
+  const cores = availableParallelism();
+  const measure = async (s: Server, seconds: number, label: string): Promise<Sample> => {
+    const cpu0 = treeCpuSeconds(s.proc.pid);
+    const cores0 = coreTimes();
+    const t0 = performance.now();
+    const w = await runWrk({ url: `http://127.0.0.1:${s.port}${FILE}`, duration: seconds, connections: opts.connections, threads: 2 });
+    const wall = (performance.now() - t0) / 1000;
+    if (isDead(s.proc)) throw new Error(`${s.name} exited during the ${label} run`);
+    const cpu = treeCpuSeconds(s.proc.pid) - cpu0;
+    const cores1 = coreTimes();
+    let busy = 0;
+    for (const [core, a] of cores1) busy += a.busy - (cores0.get(core)?.busy ?? a.busy) + a.steal - (cores0.get(core)?.steal ?? a.steal);
+    const foreign = Math.max(0, busy - cpu - w.cpu) / (wall * cores);
+    const noisy = foreign > NOISE_LIMIT;
+    if (noisy) noisyRuns.push(`${s.name}, ${label}: other processes took ${(foreign * 100).toFixed(0)}% of the machine`);
+    const errs = wrkErrors(w);
+    if (errs !== "") problems.push(`${s.name}, ${label}: ${errs} (of ${w.requests} requests)`);
+    const sample = { rps: w.rps, cpuUsPerReq: (cpu * 1e6) / w.requests, noisy, foreign };
+    console.error(`    ${label.padEnd(16)} ${s.name.padEnd(22)} ${fmtRate(w.rps).padStart(8)} req/s  ${sample.cpuUsPerReq.toFixed(2).padStart(6)} µs CPU/req${noisy ? `  NOISY (${(foreign * 100).toFixed(0)}%)` : ""}${errs ? `  ERRORS: ${errs}` : ""}`);
+    return sample;
+  };
+
+  const samples = await alternateRounds(servers, opts, (s, label, seconds) => measure(s, seconds, label));
+  const med = samples.map((ss) => ({ rps: median(ss.map((x) => x.rps)), cpu: median(ss.map((x) => x.cpuUsPerReq)) }));
+  const int = (n: number) => Math.round(n).toLocaleString("en-US");
+  const rows = [
+    "| server | req/s (median) | µs CPU/request (all processes) | runs (req/s) |",
+    "|---|---:|---:|---|",
+    ...servers.map((s, i) => `| ${s.name} | ${int(med[i]!.rps)} | ${med[i]!.cpu.toFixed(2)} | ${samples[i]!.map((x) => fmtRate(x.rps) + (x.noisy ? "*" : "")).join(" ")} |`),
+  ];
+  const verdict = ["", "| workers | ours req/s | best nginx | ours ÷ best nginx | µs CPU ours / nginx | ×2 ÷ ×1, ours | ×2 ÷ ×1, nginx |", "|---:|---:|---|---:|---:|---:|---:|"];
+  const best = (n: number) => {
+    const idx = servers.flatMap((s, i) => (s.kind === "nginx" && s.workers === n ? [i] : []));
+    return idx.reduce((b, i) => (med[i]!.rps > med[b]!.rps ? i : b), idx[0]!);
+  };
+  const ours = (n: number) => servers.findIndex((s) => s.kind === "ours" && s.workers === n);
+  for (const n of [1, 2]) {
+    const o = med[ours(n)]!;
+    const b = med[best(n)]!;
+    const scale = n === 2 ? [(o.rps / med[ours(1)]!.rps).toFixed(2), (b.rps / med[best(1)]!.rps).toFixed(2)] : ["", ""];
+    verdict.push(`| ${n} | ${int(o.rps)} | ${servers[best(n)]!.name}: ${int(b.rps)} | **${(o.rps / b.rps).toFixed(2)}** | ${o.cpu.toFixed(2)} / ${b.cpu.toFixed(2)} | ${scale[0]} | ${scale[1]} |`);
+  }
+  const errors = problems.length ? problems.map((x) => `- ${x}`) : ["none"];
+  const report = [`# bench/workers.ts — ${new Date().toISOString()}`, "", `${setup}; Bun ${Bun.version}; medians.`, "", ...rows, ...verdict, "", "## wrk errors", "", ...errors, "", ...noisyRunsSection(noisyRuns)].join("\n");
+  writeFileSync(join(OUT, "workers-latest.md"), report);
+  console.log(`\n${rows.join("\n")}\n${verdict.join("\n")}\n\n## wrk errors\n\n${errors.join("\n")}`);
+  printNoisyRuns(noisyRuns);
+  console.error(`\n(report saved to ${join(OUT, "workers-latest.md")})`);
 }
 
-const rps = (name: string, w: number) => rows.find((r) => r.name === name && r.workers === w)!.result.rps;
-const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
-const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
-console.log("\n| server  | workers |   req/s | ×2 workers vs ×1 | bunhttp / nginx |");
-console.log("|---------|---------|---------|------------------|-----------------|");
-for (const r of rows) {
-  const scaling = r.workers === 2 ? ratio(r.result.rps, rps(r.name, 1)) : "";
-  const vs = r.name === "bunhttp" ? ratio(r.result.rps, rps("nginx", r.workers)) : "";
-  console.log(
-    `| ${r.name.padEnd(7)} | ${String(r.workers).padStart(7)} | ${fmt(r.result.rps).padStart(7)} | ${scaling.padStart(16)} | ${vs.padStart(15)} |`,
-  );
-}
-const problems = rows.filter((r) => r.result.non2xx > 0 || r.result.errors > 0);
-for (const r of problems) console.log(`  ${r.name} ×${r.workers}: ${r.result.non2xx} non-2xx, ${r.result.errors} socket errors`);
-if (problems.length === 0) console.log("\nNo non-2xx responses or socket errors.");
+await runMain("bench/workers.ts", main);

@@ -27,6 +27,7 @@
 // Any error: a message on stderr and exit 1.
 import type { Socket } from "bun";
 import { clientFrame } from "./lib/ws-frame.ts";
+import { parseResponses, type RawResponse } from "./lib/raw-http.ts";
 
 export interface Config {
   port: number;
@@ -184,13 +185,15 @@ function publish(): void {
 
 function handshake(c: Conn, chunk: Uint8Array): void {
   c.head = c.head === null ? Buffer.from(chunk) : Buffer.concat([c.head, chunk]);
-  const end = c.head.indexOf("\r\n\r\n");
-  if (end < 0) return;
-  const text = c.head.toString("latin1", 0, end);
+  const got: RawResponse[] = [];
+  // A 101 ends at its head: what follows is frames.
+  const used = parseResponses(c.head, got, false);
+  const res = got[0];
+  if (res === undefined) return;
   const accept = new Bun.CryptoHasher("sha1").update(c.key + GUID).digest("base64");
-  if (!text.startsWith("HTTP/1.1 101 ")) fail(`handshake answered "${text.split("\r\n")[0]}"`);
-  if (!new RegExp(`\\r\\nsec-websocket-accept: *${accept.replace(/[+/]/g, "\\$&")} *(\\r\\n|$)`, "i").test(text)) fail(`bad Sec-WebSocket-Accept in:\n${text}`);
-  const rest = c.head.subarray(end + 4);
+  if (!res.statusLine.startsWith("HTTP/1.1 101 ")) fail(`handshake answered "${res.statusLine}"`);
+  if (res.headers.get("sec-websocket-accept") !== accept) fail(`bad Sec-WebSocket-Accept: ${res.headers.get("sec-websocket-accept") ?? "(none)"}, expected ${accept}`);
+  const rest = c.head.subarray(used);
   c.head = null;
   c.opened();
   if (rest.length > 0) onFrames(c, receive(c, rest));

@@ -41,9 +41,11 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { die, runMain, track } from "./lib/children.ts";
-import { foreignLoad, NOISE_LIMIT, noisyRunsSection, printNoisyRuns, quietest, topOthers } from "./lib/noise.ts";
+import { parseCommandLine } from "./lib/options.ts";
+import { foreignLoad, NOISE_LIMIT, noisyRunsSection, printNoisyRuns, topOthers } from "./lib/noise.ts";
 import { BUN_COMM, isDead, logTail, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
 import { checkClockTick, coreTimes, processTimes, userSystemSeconds } from "./lib/proc-stat.ts";
+import { alternateRounds } from "./lib/rounds.ts";
 import { fmtRate, median } from "./lib/stats.ts";
 import type { Config } from "./ws-client.ts";
 
@@ -59,59 +61,28 @@ const PRIME_SECONDS = 0.3;
 type ScenarioKey = "echo" | "binary" | "broadcast";
 type Kind = "ours" | "bun";
 
-interface Options {
-  scenarios: ScenarioKey[];
-  rounds: number;
-  duration: number;
-  warmup: number;
-  retries: number;
-  servers: Kind[];
-  subscribers: number;
-  pubBatch: number;
-  pubInflight: number;
-}
+const COMMAND_LINE = {
+  script: "bench/ws.ts",
+  words: ["echo", "binary", "broadcast"],
+  options: {
+    rounds: { kind: "whole", default: 3, min: 1, help: "timed rounds per server and scenario" },
+    duration: { kind: "number", default: 5, min: 0.5, help: "seconds per timed run" },
+    warmup: { kind: "number", default: 2, help: "seconds of untimed warm-up per server and scenario" },
+    retries: { kind: "whole", default: 2, help: "re-runs of a run during which other processes took > 5% of a core" },
+    servers: { kind: "list", default: ["ours", "bun"], choices: ["ours", "bun"], help: "the servers (bun,bun: Bun.serve against itself, the harness's own noise)" },
+    subscribers: { kind: "whole", default: 1000, min: 1, help: "broadcast: subscribers" },
+    pubBatch: { kind: "whole", default: 16, min: 1, help: "broadcast: frames the publisher writes at a time" },
+    pubInflight: { kind: "whole", default: 64, min: 1, help: "broadcast: messages undelivered at most" },
+  },
+  notes: "default: all three scenarios",
+} as const;
 
-const USAGE = `usage: bun run bench/ws.ts [echo] [binary] [broadcast] [--rounds N] [--duration S] [--warmup S] [--retries N]
-                            [--servers ours,bun] [--subscribers N] [--pub-batch N] [--pub-inflight N]
-  default: all scenarios, 3 rounds of 5 s, a 2 s warm-up per server and scenario, servers ours and bun
-  (--servers bun,bun runs Bun.serve against itself: the harness's own noise); broadcast to 1000
-  subscribers, the publisher writing 16 frames at a time with at most 64 messages undelivered;
-  a run during which other processes took > 5% of either core is repeated up to --retries times (default 2)`;
-
-function parseOptions(argv: string[]): Options {
-  const o: Options = { scenarios: [], rounds: 3, duration: 5, warmup: 2, retries: 2, servers: ["ours", "bun"], subscribers: 1000, pubBatch: 16, pubInflight: 64 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const num = (min: number): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isFinite(v) || v < min) die(`${a} needs a number ≥ ${min}\n${USAGE}`);
-      return v;
-    };
-    const whole = (min: number): number => {
-      const v = num(min);
-      if (!Number.isInteger(v)) die(`${a} needs a whole number\n${USAGE}`);
-      return v;
-    };
-    if (a === "echo" || a === "binary" || a === "broadcast") o.scenarios.push(a);
-    else if (a === "--rounds") o.rounds = whole(1);
-    else if (a === "--duration") o.duration = num(0.5);
-    else if (a === "--warmup") o.warmup = num(0);
-    else if (a === "--retries") o.retries = whole(0);
-    else if (a === "--subscribers") o.subscribers = whole(1);
-    else if (a === "--pub-batch") o.pubBatch = whole(1);
-    else if (a === "--pub-inflight") o.pubInflight = whole(1);
-    else if (a === "--servers") {
-      o.servers = (argv[++i] ?? "").split(",").filter((s) => s !== "") as Kind[];
-      if (o.servers.length === 0 || o.servers.some((s) => s !== "ours" && s !== "bun")) die(`--servers takes ours and bun, comma-separated\n${USAGE}`);
-    } else if (a === "--help" || a === "-h") {
-      console.log(USAGE);
-      process.exit(0);
-    } else die(`unknown argument ${a}\n${USAGE}`);
-  }
-  if (o.pubInflight < o.pubBatch) die("--pub-inflight must be at least --pub-batch");
-  if (o.scenarios.length === 0) o.scenarios = ["echo", "binary", "broadcast"];
-  return o;
+function parseOptions(argv: string[]) {
+  const { values, words } = parseCommandLine(COMMAND_LINE, argv);
+  if (values.pubInflight < values.pubBatch) die("--pub-inflight must be at least --pub-batch");
+  return { ...values, servers: values.servers as Kind[], scenarios: (words.length ? words : COMMAND_LINE.words) as ScenarioKey[] };
 }
+type Options = ReturnType<typeof parseOptions>;
 
 // ---- scenarios ---------------------------------------------------------------------------------
 
@@ -298,14 +269,7 @@ const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
 async function runScenario(s: Scenario, servers: PinnedServer[], opts: Options): Promise<void> {
   console.error(`\n## ${s.title}`);
-  if (opts.warmup > 0) for (const r of servers) await measure(s, r, opts.warmup, "warm-up");
-  const samples: Sample[][] = servers.map(() => []);
-  for (let round = 1; round <= opts.rounds; round++) {
-    for (const [i, r] of servers.entries()) {
-      // Another process took CPU from the server or the client: try again after a pause, keep the quietest.
-      samples[i]!.push(await quietest((retry) => measure(s, r, opts.duration, `round ${round}${retry ? ` retry ${retry}` : ""}`), opts.retries, 2000));
-    }
-  }
+  const samples = await alternateRounds(servers, opts, (r, label, seconds) => measure(s, r, seconds, label));
   const med = samples.map((xs) => ({
     rate: median(xs.map((x) => x.rate)),
     cpu: median(xs.map((x) => x.cpuUsPerFrame)),

@@ -1,9 +1,10 @@
 // A server under test in its own process, pinned to one core with `taskset -c CORE`, listening on a
 // free port of 127.0.0.1; the pid we read CPU time of is checked to be the server itself.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { Subprocess } from "bun";
 import { spawn } from "./children.ts";
+import { childPids } from "./proc-stat.ts";
 
 /** What /proc/<pid>/comm says for a bun process: the executable's name, cut to 15 bytes ("bun", or "bun.exe" from npm). */
 export const BUN_COMM = basename(process.execPath).slice(0, 15);
@@ -47,6 +48,16 @@ export function isDead(proc: Subprocess): boolean {
   return proc.exitCode !== null || proc.signalCode !== null;
 }
 
+/** Waits (15 s at most) until `port` accepts; fails sooner if `proc` exits. */
+export async function waitListening(name: string, port: number, proc: Subprocess, log: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!(await canConnect(port))) {
+    if (isDead(proc)) throw new Error(`${name} exited (${proc.exitCode ?? proc.signalCode}) before listening:\n${logTail(log)}`);
+    if (Date.now() > deadline) throw new Error(`${name} did not listen on ${port} within 15 s:\n${logTail(log)}`);
+    await Bun.sleep(50);
+  }
+}
+
 /**
  * Starts the command `start(port)` gives under `taskset -c core`, its output to `log`, and waits
  * (15 s at most) until the port accepts. Then checks that the pid is the server itself (taskset
@@ -63,18 +74,11 @@ export async function startPinned(
   const { cmd, comm } = start(port);
   writeFileSync(log, `$ taskset -c ${core} ${cmd.join(" ")}\n`);
   const proc = spawn(["taskset", "-c", core, ...cmd], log);
-  const deadline = Date.now() + 15_000;
-  while (!(await canConnect(port))) {
-    if (isDead(proc)) throw new Error(`${name} exited (${proc.exitCode ?? proc.signalCode}) before listening:\n${logTail(log)}`);
-    if (Date.now() > deadline) throw new Error(`${name} did not listen on ${port} within 15 s:\n${logTail(log)}`);
-    await Bun.sleep(50);
-  }
+  await waitListening(name, port, proc, log);
   const pid = proc.pid;
   const actualComm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
   if (actualComm !== comm) throw new Error(`${name}: /proc/${pid}/comm is "${actualComm}", expected "${comm}"`);
-  const kids = readdirSync(`/proc/${pid}/task`)
-    .map((t) => readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim())
-    .filter((s) => s !== "");
+  const kids = childPids(pid);
   if (kids.length > 0) throw new Error(`${name}: pid ${pid} has child processes (${kids.join(" ")}): CPU time would be wrong`);
   const affinity = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
   if (affinity !== core) throw new Error(`${name}: pid ${pid} runs on cores ${affinity}, expected ${core}`);

@@ -28,6 +28,31 @@ export function userSystemSeconds(pid: number): { user: number; system: number }
   return { user: Number(f[11]) / CLK_TCK, system: Number(f[12]) / CLK_TCK };
 }
 
+/** The child processes of `pid` (of all its threads), from /proc/<pid>/task/<tid>/children. */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(" ")) if (c !== "") out.push(Number(c));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** utime + stime of `pid` and of all its descendants alive now (a master and its workers). */
+export function treeCpuSeconds(pid: number): number {
+  let total = 0;
+  try {
+    total = cpuSeconds(pid);
+    for (const c of childPids(pid)) total += treeCpuSeconds(c);
+  } catch {
+    // exited meanwhile: its time is gone with it
+  }
+  return total;
+}
+
 export type CoreTimes = Map<string, { busy: number; steal: number; softirq: number }>;
 
 /**

@@ -28,7 +28,12 @@ export function parseResponses(buf: Buffer, out: RawResponse[], eof: boolean): n
     }
     const bodyStart = end + 4;
     const cl = headers.get("content-length");
-    if (cl !== undefined) {
+    // RFC 9112 §6.3: 1xx, 204 and 304 responses end at their head, whatever Content-Length says.
+    const status = Number(lines[0]!.slice(9, 12));
+    if (status < 200 || status === 204 || status === 304) {
+      out.push({ statusLine: lines[0]!, headers, headBytes: bodyStart - at, body: buf.subarray(bodyStart, bodyStart), wireBytes: bodyStart - at });
+      at = bodyStart;
+    } else if (cl !== undefined) {
       const n = Number(cl);
       if (buf.length < bodyStart + n) return at;
       out.push({ statusLine: lines[0]!, headers, headBytes: bodyStart - at, body: buf.subarray(bodyStart, bodyStart + n), wireBytes: bodyStart + n - at });
@@ -60,6 +65,29 @@ export function parseResponses(buf: Buffer, out: RawResponse[], eof: boolean): n
   }
 }
 
+/** Responses parsed as the bytes of one connection arrive, in whatever pieces. */
+export class ResponseReader {
+  #buf = Buffer.alloc(0);
+  /** Bytes received and not yet parsed into a response. */
+  get pending(): number {
+    return this.#buf.length;
+  }
+  append(chunk: Uint8Array): void {
+    this.#buf = this.#buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.#buf, chunk]);
+  }
+  /** The responses complete so far (at `eof`, a close-delimited one too), taken off the front. */
+  take(eof = false): RawResponse[] {
+    const out: RawResponse[] = [];
+    this.#buf = this.#buf.subarray(parseResponses(this.#buf, out, eof));
+    return out;
+  }
+  /** append() then take(). */
+  feed(chunk: Uint8Array, eof = false): RawResponse[] {
+    this.append(chunk);
+    return this.take(eof);
+  }
+}
+
 /** What a raw connection's `step` sees after each read (and once at the close). */
 interface RawTurn {
   readonly responses: RawResponse[];
@@ -77,19 +105,19 @@ interface RawTurn {
  */
 function rawConnection(port: number, request: string, timeoutMs: number, pending: (got: number) => string, step: (t: RawTurn, eof: boolean) => void): Promise<RawResponse[]> {
   return new Promise((resolvePromise, reject) => {
-    let buf = Buffer.alloc(0);
+    const reader = new ResponseReader();
     const responses: RawResponse[] = [];
     let settled = false;
     let sock: { end(): void; write(data: string): number } | null = null;
     const turn: RawTurn = {
       responses,
       get stray() {
-        return buf.length;
+        return reader.pending;
       },
       parse(eof) {
-        const had = responses.length;
-        buf = buf.subarray(parseResponses(buf, responses, eof));
-        return responses.length - had;
+        const got = reader.take(eof);
+        responses.push(...got);
+        return got.length;
       },
       send: () => void sock?.write(request),
       finish(err) {
@@ -111,7 +139,7 @@ function rawConnection(port: number, request: string, timeoutMs: number, pending
           s.write(request);
         },
         data(_s, chunk) {
-          buf = buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([buf, chunk]);
+          reader.append(chunk);
           step(turn, false);
         },
         close() {

@@ -1,4 +1,4 @@
-// One wrk run pinned to a core (`taskset -c CORE wrk -t1 -cN -dDs`), its output parsed: requests,
+// One wrk run, pinned to a core (`taskset -c CORE wrk -t1 -cN -dDs`) or not, its output parsed: requests,
 // req/s, bytes read, error counts, and wrk's own CPU time (near the run's length: wrk was the limit).
 import { spawn } from "./children.ts";
 
@@ -22,8 +22,11 @@ export interface WrkResult {
 export interface WrkOptions {
   url: string;
   duration: number;
-  core: string;
+  /** The core(s) it runs on (`taskset -c`); unpinned when absent. */
+  core?: string;
   connections: number;
+  /** wrk's threads (default 1). */
+  threads?: number;
   /** Header lines, each sent with -H. */
   headers?: string[];
   /** A Lua script (-s). */
@@ -33,7 +36,7 @@ export interface WrkOptions {
 const SIZE_UNIT: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 };
 
 export async function runWrk(o: WrkOptions): Promise<WrkResult> {
-  const args = ["taskset", "-c", o.core, "wrk", "-t1", `-c${o.connections}`, `-d${o.duration}s`];
+  const args = [...(o.core === undefined ? [] : ["taskset", "-c", o.core]), "wrk", `-t${o.threads ?? 1}`, `-c${o.connections}`, `-d${o.duration}s`];
   for (const h of o.headers ?? []) args.push("-H", h);
   if (o.script !== undefined) args.push("-s", o.script);
   args.push(o.url);
