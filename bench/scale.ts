@@ -21,11 +21,15 @@
 //   ours-static.ts runs with; nginx: 65 s), and every connection must still be open at the end;
 // - throughput: `wrk -t1 -cC` pinned to core 0 at C = 64 and C = --connections, same duration, one
 //   warm-up each, then rounds alternate (ours 64, nginx 64, ours C, nginx C, …); medians. Before each
-//   run the server must have closed the last run's connections. Server CPU per request is
-//   utime+stime from /proc/<pid>/stat over the run ÷ wrk's requests. wrk's connect/read/write/
-//   timeout errors and non-2xx answers are counted per run, and a run with any is flagged (!), as is
-//   one during which the kernel dropped completed connections off a full accept queue
-//   (ListenOverflows) or other processes took > 5% of a core (*; the machine may be shared).
+//   run the server must have closed the last run's connections. wrk's req/s includes opening the C
+//   connections, which a burst into a 512-deep accept queue makes slow (SYNs dropped, retried after
+//   1 s): so the time until they were established is shown, and req/s over the run's second half
+//   too: the bytes the kernel sent on the server's connections (tcp_info bytes_sent, summed from
+//   two `ss -tin` dumps pinned to wrk's core) ÷ the bytes of one response. Server CPU per request is utime+stime from /proc/<pid>/stat ÷ requests, over the
+//   whole run and over the second half. wrk's connect/read/write/timeout errors and non-2xx answers
+//   are counted per run; a run with any is flagged (!), as is one during which the kernel dropped
+//   completed connections off a full accept queue (†, ListenOverflows) or other processes took > 5%
+//   of a core (*; the machine may be shared).
 //
 // The fixture lives in a temp dir; server logs, the nginx config and the report
 // (bench/.out/scale-latest.md) go to bench/.out/.
@@ -34,26 +38,13 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { DEFAULT_OPTIONS } from "../src/server/listen.ts";
 import { atCleanup, die, runMain, tempDirForRun } from "./lib/children.ts";
-import { foreignLoad, NOISE_LIMIT } from "./lib/noise.ts";
-import { BUN_COMM, isDead, logTail, startPinned, type PinnedServer } from "./lib/pinned-server.ts";
-import { checkClockTick, coreTimes, cpuSeconds } from "./lib/proc-stat.ts";
+import { BUN_COMM, startPinned } from "./lib/pinned-server.ts";
+import { checkClockTick } from "./lib/proc-stat.ts";
 import { describeDiff, rawExchange, type RawResponse } from "./lib/raw-http.ts";
-import { openIdlePool } from "./lib/scale-idle.ts";
-import {
-  childByComm,
-  fdCount,
-  listenBacklog,
-  listenCounters,
-  nofileOf,
-  pollUntil,
-  raiseOwnNofile,
-  rssOf,
-  sysctl,
-  tcpInUse,
-  withNofile,
-} from "./lib/scale-kernel.ts";
+import { fdCount, listenBacklog, nofileOf, raiseOwnNofile, sysctl, withNofile } from "./lib/scale-kernel.ts";
+import { measureMemory, type Memory } from "./lib/scale-memory.ts";
+import { measureRun, type Run, type Target } from "./lib/scale-run.ts";
 import { fmtRate, median } from "./lib/stats.ts";
-import { runWrk, wrkErrors } from "./lib/wrk.ts";
 import { nginxConfig } from "./nginx.ts";
 
 const OUT = join(import.meta.dir, ".out");
@@ -121,9 +112,7 @@ function parseOptions(argv: string[]): Options {
 
 // ---- servers -----------------------------------------------------------------------------------
 
-interface Server extends PinnedServer {
-  /** Descriptors open when it holds no connection. */
-  baseFds: number;
+interface Server extends Target {
   nofile: number;
   backlog: number;
   keepAliveMs: number;
@@ -167,178 +156,25 @@ async function startServer(name: string, limit: number, need: number, root: stri
   const nofile = nofileOf(p.pid).soft;
   if (nofile < need) throw new Error(`${name}: /proc/${p.pid}/limits gives ${nofile} open files, ${need} needed`);
   const backlog = listenBacklog(p.port);
+  let responseBytes: number;
   try {
     const [r] = await rawExchange(p.port, REQUEST, 1, false);
     checkResponse(body)(r!);
+    responseBytes = r!.wireBytes;
   } catch (e) {
     throw new Error(`CORRECTNESS CHECK FAILED for ${name}: ${(e as Error).message}`);
   }
   // The check's connection is closed by now on our side; wait until the server has let it go too.
   await Bun.sleep(300);
   const base = fdCount(p.pid);
-  console.error(`  ${name}: open-file limit ${nofile}, listen backlog ${backlog}, ${base} descriptors open, keep-alive timeout ${keepAliveMs / 1000} s`);
-  return { ...p, baseFds: base, nofile, backlog, keepAliveMs };
-}
-
-/** Waits (20 s at most) until the server has closed the connections of the last run. */
-async function waitIdle(s: Server): Promise<void> {
-  const { value, met } = await pollUntil(() => fdCount(s.pid), (n) => n <= s.baseFds + 2, 20_000);
-  if (!met) throw new Error(`${s.name} still has ${value - s.baseFds} connections open 20 s after the last run`);
-}
-
-// ---- memory per idle connection ----------------------------------------------------------------
-
-/** RSS once it stops moving: samples 250 ms apart until two are within 0.5% (3 s at most). */
-async function steadyRss(pid: number): Promise<{ rss: number; anon: number }> {
-  let last = rssOf(pid);
-  for (let i = 0; i < 12; i++) {
-    await Bun.sleep(250);
-    const now = rssOf(pid);
-    const steady = Math.abs(now.rss - last.rss) <= last.rss * 0.005;
-    last = now;
-    if (steady) break;
-  }
-  return last;
-}
-
-interface Memory {
-  before: number;
-  held: number;
-  afterClose: number;
-  perConn: number;
-  perConnAnon: number;
-  openSeconds: number;
-  holdSeconds: number;
-  problems: string[];
-}
-
-async function measureMemory(s: Server, n: number, body: Uint8Array): Promise<Memory> {
-  await waitIdle(s);
-  const problems: string[] = [];
-  const before = await steadyRss(s.pid);
-  const t0 = performance.now();
-  const overflows0 = listenCounters().overflows;
-  const pool = await openIdlePool(s.port, n, REQUEST, checkResponse(body));
-  const openSeconds = (performance.now() - t0) / 1000;
-  const all = await pollUntil(() => fdCount(s.pid) - s.baseFds, (k) => k >= n, 10_000);
-  if (!all.met) problems.push(`the server holds ${all.value} descriptors more than at rest, not ${n}`);
-  const held = await steadyRss(s.pid);
-  const holdSeconds = (performance.now() - t0) / 1000;
-  // Every connection must still be open now: none cut by a timeout or a limit while we measured.
-  const stillHeld = fdCount(s.pid) - s.baseFds;
-  if (pool.closedByServer > 0 || stillHeld < n) problems.push(`${pool.closedByServer} connections closed by the server during the measurement (${stillHeld} held)`);
-  if (pool.strayBytes > 0) problems.push(`${pool.strayBytes} bytes sent to idle connections`);
-  if (holdSeconds * 1000 > s.keepAliveMs * 0.75) problems.push(`the measurement took ${holdSeconds.toFixed(1)} s, near the ${s.keepAliveMs / 1000} s keep-alive timeout`);
-  const overflows = listenCounters().overflows - overflows0;
-  if (overflows > 0) problems.push(`${overflows} listen-queue overflows while opening`);
-  pool.close();
-  const gone = await pollUntil(() => fdCount(s.pid) - s.baseFds, (k) => k <= 2, 20_000);
-  if (!gone.met) problems.push(`${gone.value} connections still open at the server 20 s after we closed them`);
-  await Bun.sleep(1000);
-  const afterClose = await steadyRss(s.pid);
-  const m: Memory = {
-    before: before.rss,
-    held: held.rss,
-    afterClose: afterClose.rss,
-    perConn: (held.rss - before.rss) / n,
-    perConnAnon: (held.anon - before.anon) / n,
-    openSeconds,
-    holdSeconds,
-    problems,
-  };
   console.error(
-    `  ${s.name}: RSS ${mib(m.before)} → ${mib(m.held)} with ${n} idle → ${mib(m.afterClose)} after close; ` +
-      `${Math.round(m.perConn)} B per connection (anon ${Math.round(m.perConnAnon)} B); opened in ${openSeconds.toFixed(1)} s` +
-      (problems.length ? `  PROBLEMS: ${problems.join("; ")}` : ""),
+    `  ${name}: open-file limit ${nofile}, listen backlog ${backlog}, ${base} descriptors open, keep-alive timeout ${keepAliveMs / 1000} s, ${responseBytes} B per response`,
   );
-  return m;
+  return { ...p, baseFds: base, responseBytes, nofile, backlog, keepAliveMs };
 }
 
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-// ---- throughput --------------------------------------------------------------------------------
-
-interface Run {
-  rps: number;
-  requests: number;
-  cpuUsPerReq: number;
-  wrkShare: number;
-  overflows: number;
-  /** Seconds from wrk's start until 99% of its connections were established (NaN: never). */
-  ramp: number;
-  errors: string;
-  noisy: boolean;
-}
-
-/** The lowest soft open-file limit seen on a wrk process. */
-let wrkNofile = Infinity;
-
-/** Reads the limits of the wrk child once it has exec()ed (taskset → wrk keeps the pid). */
-async function watchWrkLimit(done: { v: boolean }): Promise<void> {
-  while (!done.v) {
-    const pid = childByComm("wrk");
-    if (pid !== null) {
-      try {
-        wrkNofile = Math.min(wrkNofile, nofileOf(pid).soft);
-      } catch {}
-      return;
-    }
-    await Bun.sleep(20);
-  }
-}
-
-/**
- * Seconds from `t0` until `connections` more loopback connections than at the start are established
- * (both ends, 99% of them), polled every 20 ms until `done`; NaN if they never all were.
- */
-async function watchRamp(connections: number, t0: number, done: { v: boolean }): Promise<number> {
-  const target = tcpInUse() + Math.floor(2 * connections * 0.99);
-  while (!done.v) {
-    if (tcpInUse() >= target) return (performance.now() - t0) / 1000;
-    await Bun.sleep(20);
-  }
-  return NaN;
-}
-
-async function measureRun(s: Server, connections: number, duration: number, label: string, problems: string[]): Promise<Run> {
-  await waitIdle(s);
-  const cpu0 = cpuSeconds(s.pid);
-  const cores0 = coreTimes();
-  const overflows0 = listenCounters().overflows;
-  const t0 = performance.now();
-  const done = { v: false };
-  const watching = watchWrkLimit(done);
-  const ramping = watchRamp(connections, t0, done);
-  const w = await runWrk({ url: `http://127.0.0.1:${s.port}/1k.bin`, duration, core: WRK_CORE, connections }).finally(() => (done.v = true));
-  await watching;
-  const ramp = await ramping;
-  const wall = (performance.now() - t0) / 1000;
-  if (isDead(s.proc)) throw new Error(`${s.name} DIED during a run at ${connections} connections (exit ${s.proc.exitCode ?? s.proc.signalCode}):\n${logTail(s.log)}`);
-  const cpu = cpuSeconds(s.pid) - cpu0;
-  const overflows = listenCounters().overflows - overflows0;
-  const foreign = foreignLoad(cores0, coreTimes(), { core: SERVER_CORE, cpu }, { core: WRK_CORE, cpu: w.cpu }, wall);
-  const run: Run = {
-    rps: w.rps,
-    requests: w.requests,
-    cpuUsPerReq: w.requests > 0 ? (cpu * 1e6) / w.requests : NaN,
-    wrkShare: w.cpu / wall,
-    overflows,
-    ramp,
-    errors: wrkErrors(w) + (w.requests === 0 ? " ZERO requests" : ""),
-    noisy: foreign.server > NOISE_LIMIT || foreign.client > NOISE_LIMIT,
-  };
-  if (label !== "warm-up") {
-    if (run.errors !== "") problems.push(`${s.name}, -c${connections}, ${label}: wrk errors: ${run.errors} (of ${w.requests} requests)`);
-    if (overflows > 0) problems.push(`${s.name}, -c${connections}, ${label}: ${overflows} connections dropped off a full accept queue (ListenOverflows)`);
-  }
-  console.error(
-    `    ${label.padEnd(9)} ${s.name.padEnd(6)} -c${`${connections}`.padEnd(6)} ${fmtRate(run.rps).padStart(7)} req/s  ${run.cpuUsPerReq.toFixed(2).padStart(6)} µs CPU/req  ` +
-      `wrk CPU ${(run.wrkShare * 100).toFixed(0)}%  all connected after ${ramp.toFixed(2)} s  overflows ${overflows}${run.errors ? `  ERRORS: ${run.errors}` : ""}` +
-      (run.noisy ? `  NOISY (other load: core ${SERVER_CORE} ${(foreign.server * 100).toFixed(0)}%, core ${WRK_CORE} ${(foreign.client * 100).toFixed(0)}%)` : ""),
-  );
-  return run;
 }
 
 function mark(r: Run): string {
@@ -394,51 +230,87 @@ async function main(): Promise<void> {
 
   console.error(`\n## memory per idle connection (${o.idle} connections)`);
   const memory = new Map<string, Memory>();
-  for (const s of servers) memory.set(s.name, await measureMemory(s, o.idle, body));
+  for (const s of servers) {
+    const m = await measureMemory(s, o.idle, REQUEST, checkResponse(body), s.keepAliveMs);
+    memory.set(s.name, m);
+    console.error(
+      `  ${s.name}: RSS ${mib(m.before)} → ${mib(m.held)} with ${o.idle} idle → ${mib(m.afterClose)} after close; ` +
+        `${Math.round(m.perConn)} B per connection (anon ${Math.round(m.perConnAnon)} B); opened in ${m.openSeconds.toFixed(1)} s` +
+        (m.problems.length ? `  PROBLEMS: ${m.problems.join("; ")}` : ""),
+    );
+  }
 
   console.error(`\n## throughput: wrk -t1 -c${FEW} and -c${o.connections}, ${o.rounds} round(s) of ${o.duration} s`);
   const problems: string[] = [];
   const counts = [FEW, o.connections];
-  if (o.warmup > 0) for (const c of counts) for (const s of servers) await measureRun(s, c, o.warmup, "warm-up", problems);
+  const cores = { server: SERVER_CORE, client: WRK_CORE };
   const runs = new Map<string, Run[]>();
-  for (let round = 1; round <= o.rounds; round++) {
-    for (const c of counts) {
-      for (const s of servers) {
-        const r = await measureRun(s, c, o.duration, `round ${round}`, problems);
-        const key = `${s.name} ${c}`;
-        runs.set(key, [...(runs.get(key) ?? []), r]);
-      }
-    }
-  }
+  let wrkNofile = Infinity;
+  const one = async (s: Server, c: number, duration: number, label: string) => {
+    const r = await measureRun(s, servers, c, duration, cores);
+    console.error(`    ${label.padEnd(9)} ${s.name.padEnd(6)} -c${`${c}`.padEnd(6)} ${r.line}`);
+    wrkNofile = Math.min(wrkNofile, r.wrkNofile);
+    if (label === "warm-up") return;
+    if (r.errors !== "") problems.push(`${s.name}, -c${c}, ${label}: wrk errors: ${r.errors} (of ${r.requests} requests)`);
+    if (r.overflows > 0) problems.push(`${s.name}, -c${c}, ${label}: ${r.overflows} connections dropped off a full accept queue (ListenOverflows, the whole machine's)`);
+    if (r.ramp > o.duration / 2) problems.push(`${s.name}, -c${c}, ${label}: connections still opening at half time (${r.ramp.toFixed(2)} s): no second-half figure`);
+    runs.set(`${s.name} ${c}`, [...(runs.get(`${s.name} ${c}`) ?? []), r]);
+  };
+  if (o.warmup > 0) for (const c of counts) for (const s of servers) await one(s, c, o.warmup, "warm-up");
+  for (let round = 1; round <= o.rounds; round++) for (const c of counts) for (const s of servers) await one(s, c, o.duration, `round ${round}`);
+  if (!(wrkNofile >= o.connections)) problems.push(`wrk's open-file limit (${wrkNofile}) is below ${o.connections}`);
   kernel.push(`wrk's open-file limit, read from /proc/<wrk>/limits: ${wrkNofile}`);
-  for (const s of servers) {
-    if (s.name !== "nginx") continue;
+  if (servers.some((s) => s.name === "nginx")) {
     const errors = readFileSync(join(OUT, "scale-nginx.error.log"), "utf8").trim();
     if (errors !== "") problems.push(`nginx error log: ${errors.split("\n").slice(-3).join(" | ")}`);
   }
+  for (const s of servers) for (const p of memory.get(s.name)!.problems) problems.push(`${s.name}, memory: ${p}`);
 
-  const med = (name: string, c: number, f: (r: Run) => number) => median(runs.get(`${name} ${c}`)!.map(f));
+  const report = renderReport(o, servers, runs, memory, kernel, problems);
+  writeFileSync(join(OUT, "scale-latest.md"), report);
+  console.log(`\n${report}`);
+  console.error(`(report saved to ${join(OUT, "scale-latest.md")}; server logs in ${OUT}/scale-*.log)`);
+}
+
+function renderReport(o: Options, servers: Server[], runs: Map<string, Run[]>, memory: Map<string, Memory>, kernel: string[], problems: string[]): string {
   const C = o.connections;
-  const report = [
+  const all = (name: string, c: number) => runs.get(`${name} ${c}`)!;
+  const med = (name: string, c: number, f: (r: Run) => number) => median(all(name, c).map(f).filter((x) => !Number.isNaN(x)));
+  const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "—");
+  const fix = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "—");
+  return [
     `# bench/scale.ts — ${new Date().toISOString()}`,
     "",
     `Bun ${Bun.version}; servers pinned to core ${SERVER_CORE}, \`wrk -t1\` pinned to core ${WRK_CORE}; 1 KiB file, keep-alive; ` +
-      `${o.rounds} round(s) × ${o.duration} s, medians. In the runs columns ! = wrk errors, † = the kernel dropped completed connections off a full accept queue ` +
-      `(ListenOverflows, counted for the whole machine), * = other processes took > 5% of a core. wrk's req/s at ${o.connections} ` +
-      `connections includes opening them: "connected after" is the median time until 99% were established.`,
+      `${o.rounds} round(s) × ${o.duration} s, medians. wrk's req/s includes opening the connections ("connected after": ` +
+      `until 95% were established); "2nd half" counts the bytes the kernel sent on the server's connections over the run's second half ` +
+      `(tcp_info bytes_sent, two \`ss\` dumps), ÷ the bytes of one response (wrk's bytes per response ÷ that ≈ 1 says the count holds). In the runs columns ! = wrk errors, † = the kernel ` +
+      `dropped completed connections off a full accept queue (ListenOverflows, the whole machine's), * = other processes ` +
+      `took > 5% of a core.`,
     "",
     "## Throughput",
     "",
-    `| server | req/s, ${FEW} conns | req/s, ${C} conns | ${C} ÷ ${FEW} | µs CPU/req, ${FEW} | µs CPU/req, ${C} | wrk CPU, ${FEW} / ${C} | connected after, ${C} | runs, ${FEW} | runs, ${C} |`,
+    `| server | req/s, ${FEW} | req/s, ${C} | ${C} ÷ ${FEW} | 2nd half, ${FEW} | 2nd half, ${C} | 2nd half ${C} ÷ ${FEW} | connected after, ${C} | runs, ${FEW} | runs, ${C} |`,
     "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ...servers.map((s) => {
-      const few = med(s.name, FEW, (r) => r.rps);
-      const many = med(s.name, C, (r) => r.rps);
-      const pct = (c: number) => `${(med(s.name, c, (r) => r.wrkShare) * 100).toFixed(0)}%`;
+      const [few, many] = [med(s.name, FEW, (r) => r.rps), med(s.name, C, (r) => r.rps)];
+      const [sFew, sMany] = [med(s.name, FEW, (r) => r.steadyRps), med(s.name, C, (r) => r.steadyRps)];
       return (
-        `| ${s.name} | ${Math.round(few).toLocaleString("en-US")} | ${Math.round(many).toLocaleString("en-US")} | **${(many / few).toFixed(2)}** | ` +
-        `${med(s.name, FEW, (r) => r.cpuUsPerReq).toFixed(2)} | ${med(s.name, C, (r) => r.cpuUsPerReq).toFixed(2)} | ${pct(FEW)} / ${pct(C)} | ${med(s.name, C, (r) => r.ramp).toFixed(2)} s | ` +
-        `${runs.get(`${s.name} ${FEW}`)!.map(mark).join(" ")} | ${runs.get(`${s.name} ${C}`)!.map(mark).join(" ")} |`
+        `| ${s.name} | ${int(few)} | ${int(many)} | **${fix(many / few)}** | ${int(sFew)} | ${int(sMany)} | **${fix(sMany / sFew)}** | ` +
+        `${fix(med(s.name, C, (r) => r.ramp))} s | ${all(s.name, FEW).map(mark).join(" ")} | ${all(s.name, C).map(mark).join(" ")} |`
+      );
+    }),
+    "",
+    "## Server CPU per request (µs) and wrk's CPU",
+    "",
+    `| server | whole run, ${FEW} | whole run, ${C} | 2nd half, ${FEW} | 2nd half, ${C} | wrk's bytes per response ÷ ours, ${FEW} / ${C} | wrk CPU, ${FEW} / ${C} |`,
+    "|---|---:|---:|---:|---:|---:|---:|",
+    ...servers.map((s) => {
+      const m = (c: number, f: (r: Run) => number) => fix(med(s.name, c, f));
+      const pct = (c: number) => `${fix(med(s.name, c, (r) => r.wrkShare) * 100, 0)}%`;
+      return (
+        `| ${s.name} | ${m(FEW, (r) => r.cpuUsPerReq)} | ${m(C, (r) => r.cpuUsPerReq)} | ${m(FEW, (r) => r.steadyCpuUs)} | ${m(C, (r) => r.steadyCpuUs)} | ` +
+        `${m(FEW, (r) => r.bytesCheck)} / ${m(C, (r) => r.bytesCheck)} | ${pct(FEW)} / ${pct(C)} |`
       );
     }),
     "",
@@ -449,7 +321,7 @@ async function main(): Promise<void> {
     ...servers.map((s) => {
       const m = memory.get(s.name)!;
       return (
-        `| ${s.name} | ${mib(m.before)} | ${mib(m.held)} | **${Math.round(m.perConn).toLocaleString("en-US")} B** | ${Math.round(m.perConnAnon).toLocaleString("en-US")} B | ` +
+        `| ${s.name} | ${mib(m.before)} | ${mib(m.held)} | **${int(m.perConn)} B** | ${int(m.perConnAnon)} B | ` +
         `${mib(m.afterClose)} | ${m.openSeconds.toFixed(1)} s | ${m.holdSeconds.toFixed(1)} s of a ${s.keepAliveMs / 1000} s timeout |`
       );
     }),
@@ -460,15 +332,9 @@ async function main(): Promise<void> {
     "",
     "## Problems (wrk errors, overflows, connections lost)",
     "",
-    ...(() => {
-      const all = [...problems, ...servers.flatMap((s) => memory.get(s.name)!.problems.map((p) => `${s.name}, memory: ${p}`))];
-      return all.length ? all.map((p) => `- ${p}`) : ["none"];
-    })(),
+    ...(problems.length ? problems.map((p) => `- ${p}`) : ["none"]),
     "",
   ].join("\n");
-  writeFileSync(join(OUT, "scale-latest.md"), report);
-  console.log(`\n${report}`);
-  console.error(`(report saved to ${join(OUT, "scale-latest.md")}; server logs in ${OUT}/scale-*.log)`);
 }
 
 await runMain("bench/scale.ts", main);

@@ -119,3 +119,19 @@ export function tcpInUse(): number {
   const m = /^TCP: inuse (\d+)/m.exec(readFileSync("/proc/net/sockstat", "utf8"));
   return Number(m?.[1] ?? NaN);
 }
+
+/**
+ * Bytes the kernel has sent on every established connection whose local port is `port` (the sum of
+ * tcp_info's bytes_sent, through `ss -tin`, itself pinned to `core`); `t` is the middle of the dump.
+ * A dump of 10,000 sockets takes about 0.1 s of CPU and 0.25 s of wall time.
+ */
+export function bytesSentFrom(port: number, core: string): { bytes: number; sockets: number; t: number } {
+  const t0 = performance.now();
+  const r = Bun.spawnSync(["taskset", "-c", core, "ss", "-Htin", "state", "established", `( sport = :${port} )`]);
+  const t1 = performance.now();
+  const out = r.stdout.toString();
+  let bytes = 0;
+  for (const m of out.matchAll(/bytes_sent:(\d+)/g)) bytes += Number(m[1]);
+  // One line per socket starts at the margin; its tcp_info follows on an indented line.
+  return { bytes, sockets: (out.match(/^\S/gm) ?? []).length, t: (t0 + t1) / 2 };
+}
