@@ -3,11 +3,12 @@
 // connection; our static server against nginx, both serving one 1 KiB file.
 //
 //   bun run bench/scale.ts [--quick] [--rounds N] [--duration S] [--warmup S] [--connections N] [--idle N]
-//                          [--servers ours,nginx]
+//                          [--servers ours,nginx,ceiling]
 //
 // Method:
-// - ours (bench/servers/ours-static.ts) and nginx (bench/nginx.ts: one process, sendfile off, with
-//   worker_connections raised to the descriptor limit) run pinned to core 1, each under
+// - ours (bench/servers/ours-static.ts), nginx (bench/nginx.ts: one process, sendfile off, with
+//   worker_connections raised to the descriptor limit) and, if asked, the ceiling (a bare Bun.listen
+//   responder, bench/servers/ceiling.ts) run pinned to core 1, each under
 //   `prlimit --nofile=L:L`, L the hard limit this process has (raising the hard limit needs
 //   CAP_SYS_RESOURCE); this process raises its own soft limit too, and wrk inherits it. Each
 //   limit is read back from /proc/<pid>/limits and must leave room for the connections;
@@ -58,10 +59,14 @@ const HEADROOM = 256;
 /** nginx's keepalive_timeout in bench/nginx.ts. */
 const NGINX_KEEPALIVE_MS = 65_000;
 
+/** ceiling: bench/servers/ceiling.ts, a bare Bun.listen responder (not run unless asked). */
+const SERVER_NAMES = ["ours", "nginx", "ceiling"];
+
 const USAGE = `usage: bun run bench/scale.ts [--quick] [--rounds N] [--duration S] [--warmup S] [--connections N] [--idle N]
-                               [--servers ours,nginx]
-  default: 3 rounds of 5 s at 64 and 10000 connections (--quick: 1 round of 3 s), 1 s warm-up each,
-  memory per idle connection over 10000 idle connections; about 2 minutes (--quick: under 1)`;
+                               [--servers ours,nginx,ceiling]
+  default: ours and nginx (ceiling: bench/servers/ceiling.ts, a bare Bun.listen responder: what Bun
+  itself costs); 3 rounds of 5 s at 64 and 10000 connections (--quick: 1 round of 3 s), 1 s warm-up
+  each; memory per idle connection over 10000 idle connections; about 90 s (--quick: under 30 s)`;
 
 interface Options {
   rounds: number;
@@ -105,8 +110,8 @@ function parseOptions(argv: string[]): Options {
   if (o.rounds < 1 || o.duration < 1) die("--rounds and --duration must be at least 1");
   if (o.connections <= FEW) die(`--connections must be more than ${FEW}`);
   if (o.idle < 1) die("--idle must be at least 1");
-  for (const s of o.servers) if (s !== "ours" && s !== "nginx") die(`unknown server ${s} (ours, nginx)`);
-  if (o.servers.length === 0) die("--servers needs ours, nginx or both");
+  for (const s of o.servers) if (!SERVER_NAMES.includes(s)) die(`unknown server ${s} (${SERVER_NAMES.join(", ")})`);
+  if (o.servers.length === 0) die(`--servers needs one or more of ${SERVER_NAMES.join(", ")}`);
   return o;
 }
 
@@ -135,6 +140,10 @@ async function startServer(name: string, limit: number, need: number, root: stri
     // ours-static.ts sets no timeout: the server's default keep-alive timeout applies.
     keepAliveMs = DEFAULT_OPTIONS.keepAliveTimeout;
     start = (port) => ({ cmd: withNofile(limit, [process.execPath, join(SERVERS, "ours-static.ts"), "--port", `${port}`, "--root", root]), comm: BUN_COMM });
+  } else if (name === "ceiling") {
+    // Bun.listen with no HTTP work and no timeouts: what Bun itself costs per connection.
+    keepAliveMs = Infinity;
+    start = (port) => ({ cmd: withNofile(limit, [process.execPath, join(SERVERS, "ceiling.ts"), "--port", `${port}`, "--file", join(root, "1k.bin")]), comm: BUN_COMM });
   } else {
     keepAliveMs = NGINX_KEEPALIVE_MS;
     start = (port) => {
@@ -168,7 +177,7 @@ async function startServer(name: string, limit: number, need: number, root: stri
   await Bun.sleep(300);
   const base = fdCount(p.pid);
   console.error(
-    `  ${name}: open-file limit ${nofile}, listen backlog ${backlog}, ${base} descriptors open, keep-alive timeout ${keepAliveMs / 1000} s, ${responseBytes} B per response`,
+    `  ${name}: open-file limit ${nofile}, listen backlog ${backlog}, ${base} descriptors open, keep-alive timeout ${Number.isFinite(keepAliveMs) ? `${keepAliveMs / 1000} s` : "none"}, ${responseBytes} B per response`,
   );
   return { ...p, baseFds: base, responseBytes, nofile, backlog, keepAliveMs };
 }
@@ -214,7 +223,8 @@ async function main(): Promise<void> {
   const own = raiseOwnNofile(need);
   const hard = nofileOf("self").hard;
   if (own < need) throw new Error(`the open-file limit is ${own} (hard ${hard}), ${need} needed: lower --connections/--idle, or raise the hard limit`);
-  const limit = Math.min(hard, Math.max(need, own));
+  // The servers get all the hard limit allows (ours' --max-connections default follows it).
+  const limit = Number.isFinite(hard) ? hard : Math.max(need, 1 << 16);
   const somaxconn = ensureSomaxconn();
   const kernel = [
     `open-file limit: this process and wrk ${own} (hard ${hard}); servers run under \`prlimit --nofile=${limit}:${hard}\``,
@@ -322,7 +332,7 @@ function renderReport(o: Options, servers: Server[], runs: Map<string, Run[]>, m
       const m = memory.get(s.name)!;
       return (
         `| ${s.name} | ${mib(m.before)} | ${mib(m.held)} | **${int(m.perConn)} B** | ${int(m.perConnAnon)} B | ` +
-        `${mib(m.afterClose)} | ${m.openSeconds.toFixed(1)} s | ${m.holdSeconds.toFixed(1)} s of a ${s.keepAliveMs / 1000} s timeout |`
+        `${mib(m.afterClose)} | ${m.openSeconds.toFixed(1)} s | ${m.holdSeconds.toFixed(1)} s${Number.isFinite(s.keepAliveMs) ? ` of a ${s.keepAliveMs / 1000} s timeout` : " (no timeout)"} |`
       );
     }),
     "",

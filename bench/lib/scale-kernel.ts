@@ -20,15 +20,20 @@ export function raiseOwnNofile(want: number): number {
   const { soft, hard } = nofileOf("self");
   const target = Math.min(want, hard);
   if (soft < target) {
-    const r = Bun.spawnSync(["prlimit", `--pid=${process.pid}`, `--nofile=${target}:${hard}`]);
-    if (r.exitCode !== 0) throw new Error(`prlimit --pid=${process.pid} --nofile=${target}:${hard} failed: ${r.stderr.toString().trim()}`);
+    const arg = `--nofile=${target}:${limitText(hard)}`;
+    const r = Bun.spawnSync(["prlimit", `--pid=${process.pid}`, arg]);
+    if (r.exitCode !== 0) throw new Error(`prlimit --pid=${process.pid} ${arg} failed: ${r.stderr.toString().trim()}`);
   }
   return nofileOf("self").soft;
 }
 
+function limitText(n: number): string {
+  return Number.isFinite(n) ? `${n}` : "unlimited";
+}
+
 /** `cmd` run under `prlimit --nofile=limit:hard` (prlimit exec()s it: the pid stays the command's). */
 export function withNofile(limit: number, cmd: string[]): string[] {
-  return ["prlimit", `--nofile=${limit}:${nofileOf("self").hard}`, ...cmd];
+  return ["prlimit", `--nofile=${limit}:${limitText(nofileOf("self").hard)}`, ...cmd];
 }
 
 /** Open descriptors of a process (sockets, files, the listener…). */
