@@ -29,8 +29,10 @@
 //   two `ss -tin` dumps pinned to wrk's core) ÷ the bytes of one response. Server CPU per request is utime+stime from /proc/<pid>/stat ÷ requests, over the
 //   whole run and over the second half. wrk's connect/read/write/timeout errors and non-2xx answers
 //   are counted per run; a run with any is flagged (!), as is one during which the kernel dropped
-//   completed connections off a full accept queue (†, ListenOverflows) or other processes took > 5%
-//   of a core (*; the machine may be shared).
+//   completed connections off a full accept queue (†, ListenOverflows), wrk used ≥ 90% of its core
+//   (^: wrk -t1 was the limit, which it is near 50k req/s at 10,000 connections on a 2-core
+//   machine; then compare server CPU per request) or other processes took > 5% of a core (*; the
+//   machine may be shared).
 //
 // The fixture lives in a temp dir; server logs, the nginx config and the report
 // (bench/.out/scale-latest.md) go to bench/.out/.
@@ -186,8 +188,11 @@ function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** wrk's CPU share from which the run measured wrk rather than the server. */
+const WRK_BOUND = 0.9;
+
 function mark(r: Run): string {
-  return fmtRate(r.rps) + (r.errors !== "" ? "!" : "") + (r.overflows > 0 ? "†" : "") + (r.noisy ? "*" : "");
+  return fmtRate(r.rps) + (r.errors !== "" ? "!" : "") + (r.overflows > 0 ? "†" : "") + (r.wrkShare >= WRK_BOUND ? "^" : "") + (r.noisy ? "*" : "");
 }
 
 // ---- main --------------------------------------------------------------------------------------
@@ -295,8 +300,9 @@ function renderReport(o: Options, servers: Server[], runs: Map<string, Run[]>, m
       `${o.rounds} round(s) × ${o.duration} s, medians. wrk's req/s includes opening the connections ("connected after": ` +
       `until 95% were established); "2nd half" counts the bytes the kernel sent on the server's connections over the run's second half ` +
       `(tcp_info bytes_sent, two \`ss\` dumps), ÷ the bytes of one response (wrk's bytes per response ÷ that ≈ 1 says the count holds). In the runs columns ! = wrk errors, † = the kernel ` +
-      `dropped completed connections off a full accept queue (ListenOverflows, the whole machine's), * = other processes ` +
-      `took > 5% of a core.`,
+      `dropped completed connections off a full accept queue (ListenOverflows, the whole machine's), ^ = wrk used ≥ ` +
+      `${WRK_BOUND * 100}% of its core (the client was the limit, not the server: compare CPU per request), * = other ` +
+      `processes took > 5% of a core.`,
     "",
     "## Throughput",
     "",
@@ -313,13 +319,14 @@ function renderReport(o: Options, servers: Server[], runs: Map<string, Run[]>, m
     "",
     "## Server CPU per request (µs) and wrk's CPU",
     "",
-    `| server | whole run, ${FEW} | whole run, ${C} | 2nd half, ${FEW} | 2nd half, ${C} | wrk's bytes per response ÷ ours, ${FEW} / ${C} | wrk CPU, ${FEW} / ${C} |`,
-    "|---|---:|---:|---:|---:|---:|---:|",
+    `| server | whole run, ${FEW} | whole run, ${C} | 2nd half, ${FEW} | 2nd half, ${C} | 2nd half ${C} ÷ ${FEW} | wrk's bytes per response ÷ ours, ${FEW} / ${C} | wrk CPU, ${FEW} / ${C} |`,
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
     ...servers.map((s) => {
       const m = (c: number, f: (r: Run) => number) => fix(med(s.name, c, f));
       const pct = (c: number) => `${fix(med(s.name, c, (r) => r.wrkShare) * 100, 0)}%`;
       return (
         `| ${s.name} | ${m(FEW, (r) => r.cpuUsPerReq)} | ${m(C, (r) => r.cpuUsPerReq)} | ${m(FEW, (r) => r.steadyCpuUs)} | ${m(C, (r) => r.steadyCpuUs)} | ` +
+        `${fix(med(s.name, C, (r) => r.steadyCpuUs) / med(s.name, FEW, (r) => r.steadyCpuUs))} | ` +
         `${m(FEW, (r) => r.bytesCheck)} / ${m(C, (r) => r.bytesCheck)} | ${pct(FEW)} / ${pct(C)} |`
       );
     }),
