@@ -118,6 +118,7 @@ export async function toServeOptions(s: Settings, reusePort: boolean): Promise<S
     log: s.log,
     logWrite: s.logFile,
     proxyProtocol: s.proxyProtocol,
+    sendfile: s.sendfile,
     trustProxy: s.trustProxy,
     proxy: s.proxy,
     proxyTimeout: s.proxyTimeout,

@@ -60,6 +60,7 @@ export interface Settings {
   tlsKey?: string;
   httpRedirectPort?: number;
   proxyProtocol: boolean;
+  sendfile: boolean;
   trustProxy?: string;
   proxy?: Record<string, string>;
   proxyTimeout: number;
@@ -106,6 +107,7 @@ export const DEFAULTS: Settings = {
   shutdownTimeout: 10_000,
   log: "common",
   proxyProtocol: false,
+  sendfile: true,
   proxyTimeout: 60_000,
   cors: false,
   open: false,
@@ -129,6 +131,7 @@ export const SETTINGS: Setting[] = [
   { key: "cleanUrls", kind: "bool", group: "Static files", help: "/about serves about.html, /about.html → 301 /about (a serve.json's cleanUrls wins)" },
   { key: "cacheControl", kind: "string", group: "Static files", arg: "value", help: "Cache-Control for every file", shownDefault: "immutable for fingerprinted names, no-cache for HTML" },
   { key: "cacheFileLimit", kind: "int", group: "Static files", arg: "bytes", help: "files up to this size are kept in memory" },
+  { key: "sendfile", kind: "bool", group: "Static files", help: "send larger files by sendfile(2) over plain TCP (--no-sendfile: read and write them)" },
   { key: "cacheSize", kind: "int", group: "Static files", arg: "bytes", help: "memory for cached files in all" },
 
   { key: "compress", kind: "bool", group: "Compression", help: "br, zstd or gzip for text-like files and app responses, as the client asks (--no-compress: precompressed siblings only)" },

@@ -66,6 +66,8 @@ export interface ServerContext {
   readonly trust: TrustFn | null;
   /** Sockets are plain TCP (no TLS): bytes may be written to their descriptor directly (writev.ts). */
   readonly plainTcp: boolean;
+  /** Streamed files may go by sendfile(2) on plain TCP (ListenOptions.sendfile). */
+  readonly sendfile: boolean;
 }
 
 const STATE = {
@@ -165,6 +167,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
       // Plain TCP: some writes go to the descriptor directly (writev, sendfile from the send arena).
       const fd = (socket as { fd?: number }).fd;
       if (typeof fd === "number" && fd >= 0) this.output.rawFd = fd;
+      this.output.sendfile = ctx.sendfile;
     }
     this.rx = new BodyReceiver(ctx.budget);
     if (ctx.proxyProtocol) this.state = STATE.PROXY;

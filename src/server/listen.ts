@@ -42,6 +42,11 @@ export interface ListenOptions extends Partial<ConnectionOptions> {
   maxConnections?: number;
   /** Expect HAProxy's PROXY protocol header (v1 or v2) on every connection. */
   proxyProtocol?: boolean;
+  /**
+   * Files streamed from disk (over the memory cache's limit, an app's Bun.file) go by sendfile(2) on
+   * plain TCP (default true); false: read into memory and written, as over TLS.
+   */
+  sendfile?: boolean;
   /** Peers whose Forwarded / X-Forwarded-For count for req.clientAddress. */
   trustProxy?: string;
   /** Most request-body bytes held in memory across all connections (default 16 MiB). */
@@ -133,6 +138,7 @@ export function listen(options: ListenOptions, hooks: ListenHooks): Listener {
     proxyProtocol: options.proxyProtocol ?? false,
     trust: options.trustProxy ? compileTrust(options.trustProxy) : null,
     plainTcp: !options.tls,
+    sendfile: options.sendfile ?? true,
   };
 
   let stopping = false;

@@ -26,6 +26,8 @@ export class Output implements CorkOwner {
   #waiting = false;
   /** The socket's descriptor when it is plain TCP (writes may bypass Bun's socket: writev.ts), else -1. */
   rawFd = -1;
+  /** sendFile() may use sendfile(2) (with rawFd): the server's `sendfile` option. */
+  sendfile = false;
 
   constructor(
     private readonly socket: Socket<unknown>,
@@ -173,16 +175,27 @@ export class Output implements CorkOwner {
    * does); taken, it counts. Throws when the file ends before offset + count (it shrank).
    */
   sendFile(fd: number, offset: number, count: number): number {
-    if (this.rawFd < 0) return NO_SENDFILE;
+    if (this.rawFd < 0 || !this.sendfile) return NO_SENDFILE;
     if (corkedLength(this) > 0) this.flush();
     const sock = (this.socket as { fd?: number }).fd ?? -1; // (afresh: see sendAfterCorked)
     if (this.#closed || this.queued > 0 || this.#waiting || sock !== this.rawFd) return NO_SENDFILE;
-    let n = sendfileFrom(sock, fd, offset, count);
-    if (n === NO_SENDFILE) return NO_SENDFILE;
-    if (n === 0) throw new Error("file ended early");
-    if (n < 0) n = 0;
-    this.total += n;
-    if (n === count) return n;
+    // A second call when the first took part: it tells whether the kernel is full (-1), for a byte
+    // written while it still has room would leave as a segment of its own. Two at most, so that one
+    // fast download cannot hold the loop (the stream counts its turns).
+    let n = 0;
+    let full = false;
+    for (let call = 0; call < 2 && !full; call++) {
+      const took = sendfileFrom(sock, fd, offset + n, count - n);
+      if (took === NO_SENDFILE) return NO_SENDFILE;
+      if (took === 0) throw new Error("file ended early");
+      if (took < 0) full = true;
+      else {
+        n += took;
+        this.total += took;
+        if (n === count) return n;
+      }
+    }
+    if (!full) return n;
     sendfileSent.short++;
     if (readSync(fd, ONE_BYTE, 0, 1, offset + n) !== 1) throw new Error("file ended early");
     const w = this.socket.write(ONE_BYTE, 0, 1);

@@ -50,6 +50,7 @@ describe("flags", () => {
     expect(parseFlags(["--no-listing"])).toEqual({ listing: false });
     expect(parseFlags(["--listing=false", "--proxy-protocol=true"])).toEqual({ listing: false, proxyProtocol: true });
     expect(parseFlags(["--no-proxy-protocol"])).toEqual({ proxyProtocol: false });
+    expect(parseFlags(["--no-sendfile"])).toEqual({ sendfile: false });
   });
 
   test("--no-x for a setting that is not a boolean is unknown", () => {

@@ -2,7 +2,8 @@
 // Output.sendFile, FileSource.sendTo): every byte arrives in order, for a whole file, a range and a
 // second request on the same connection, also when the kernel fills and Bun is made to watch for
 // drain; a file that shrinks while it is being sent cuts the connection rather than sending less
-// than its Content-Length; HEAD sends no body.
+// than its Content-Length; HEAD sends no body; a fast download leaves
+// room for other connections; `sendfile: false` writes instead.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -59,6 +60,45 @@ test("HEAD: the length, no body, and the connection goes on", async () => {
   expect(head.body.length).toBe(0);
   expect((await c.response()).status).toBe(404);
   c.close();
+});
+
+test("a fast download does not hold the loop: small requests on another connection answer meanwhile", async () => {
+  const name = "huge.bin";
+  const size = 1024 * MiB;
+  writeFileSync(join(root, name), "");
+  truncateSync(join(root, name), size); // sparse: zeros, from the page cache at once
+  writeFileSync(join(root, "small.txt"), "small");
+  const c = await RawClient.connect(server.port, { keep: false });
+  await c.send(get(`/${name}`));
+  await c.until(() => c.received > 4 * MiB, 10_000, "the first MiBs");
+  const small = await RawClient.connect(server.port);
+  let worst = 0;
+  for (let i = 0; i < 20; i++) {
+    const t0 = performance.now();
+    await small.send(get("/small.txt"));
+    expect((await small.response()).text()).toBe("small");
+    worst = Math.max(worst, performance.now() - t0);
+  }
+  const during = c.received;
+  small.close();
+  c.close();
+  expect(during).toBeLessThan(size); // the download was still going on
+  expect(worst).toBeLessThan(500);
+});
+
+test("sendfile: false reads and writes the file instead, byte-exact", async () => {
+  const off = serve({ port: 0, hostname: "127.0.0.1", root, log: "off", sendfile: false });
+  try {
+    const before = sendfileSent.bytes;
+    const c = await RawClient.connect(off.port);
+    await c.send(get("/big.bin"));
+    const res = await c.response(10_000);
+    expect(Buffer.from(res.body).equals(Buffer.from(big))).toBe(true);
+    c.close();
+    expect(sendfileSent.bytes).toBe(before);
+  } finally {
+    await off.stop(true);
+  }
 });
 
 test("the file shrinks while it is sent: the connection is cut, short of the Content-Length", async () => {
