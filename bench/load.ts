@@ -2,7 +2,7 @@
 // Load comparison: our server against Bun.serve, nginx, h2o and a minimal Bun.listen "ceiling", under wrk.
 //
 //   bun run bench/load.ts [hello] [static] [app] [log] [metrics] [--quick] [--rounds N] [--duration S] [--warmup S]
-//                         [--sizes 1k,64k,1m] [--modes keepalive,close,pipeline] [--retries N] [--svg PATH]
+//                         [--sizes 1k,64k,1m,8m] [--modes keepalive,close,pipeline] [--retries N] [--svg PATH]
 //
 // What runs is the case table in bench/load-cases.ts; this file runs it. Method:
 // - every server runs pinned to core 1 (`taskset -c 1`), wrk pinned to core 0 (`taskset -c 0 wrk -t1 -c64`);
@@ -39,7 +39,7 @@ import { checkClockTick } from "./lib/proc-stat.ts";
 import { alternateRounds } from "./lib/rounds.ts";
 import { fmtRate, median } from "./lib/stats.ts";
 import { ensureTools } from "./lib/tools.ts";
-import { ALL_MODES, buildCases, DEFAULT_SCENARIOS, H2O, NGINX, PIPELINE_DEPTH, SCENARIOS, SIZES, type Case, type Mode, type ServerSpec } from "./load-cases.ts";
+import { ALL_MODES, buildCases, DEFAULT_SCENARIOS, H2O, NGINX, PIPELINE_DEPTH, SCENARIOS, DEFAULT_SIZES, SIZES, type Case, type Mode, type ServerSpec } from "./load-cases.ts";
 import { chartData, doorsTable, summaryTable, type CaseResult } from "./load-summary.ts";
 
 const BENCH_DIR = import.meta.dir;
@@ -56,7 +56,7 @@ const COMMAND_LINE = {
   words: SCENARIOS,
   options: {
     ...timingOptions({ rounds: 3, duration: 5, warmup: 1 }),
-    sizes: { kind: "list", default: Object.keys(SIZES), choices: Object.keys(SIZES), help: "static file sizes" },
+    sizes: { kind: "list", default: DEFAULT_SIZES, choices: Object.keys(SIZES), help: "static file sizes (8m: only when asked)" },
     modes: { kind: "list", default: ALL_MODES, choices: ALL_MODES, help: "static modes" },
     svg: { kind: "text", default: "", value: "PATH", help: "also write the chart there (it always goes to bench/.out/results.svg)" },
   },

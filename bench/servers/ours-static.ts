@@ -1,6 +1,7 @@
 // Our server's static file handler over --root (the same as `bun run src/index.ts --root DIR --log off`).
 // `--log common|combined|json --log-file PATH` turns the access log on (the "log" scenario measures its cost);
-// `--metrics PATH` the metrics endpoint (the "metrics" scenario); BUNHTTP_CACHE_FILE_LIMIT the file cache's limit.
+// `--metrics PATH` the metrics endpoint (the "metrics" scenario); BUNHTTP_CACHE_FILE_LIMIT the file cache's limit;
+// BUNHTTP_SENDFILE=0 turns sendfile off (as --no-sendfile).
 import { serve } from "../../src/index.ts";
 import { announce, parseServerArgs } from "./args.ts";
 
@@ -21,7 +22,8 @@ const { port, root } = parseServerArgs(argv);
 if (root === undefined) throw new Error("need --root DIR");
 // As the CLI, BUNHTTP_CACHE_FILE_LIMIT sets the file cache's limit (to measure it against the default).
 const limit = process.env.BUNHTTP_CACHE_FILE_LIMIT;
-const server = serve({ port, hostname: "127.0.0.1", log, logWrite: logFile, root, metrics, static: limit ? { cacheFileLimit: Number(limit) } : undefined });
+const sendfile = process.env.BUNHTTP_SENDFILE !== "0";
+const server = serve({ port, hostname: "127.0.0.1", log, logWrite: logFile, root, metrics, sendfile, static: limit ? { cacheFileLimit: Number(limit) } : undefined });
 announce(`ours-static (log ${log}${metrics ? `, metrics at ${metrics}` : ""})`, server.port);
 const stop = () => void server.stop(true).then(() => process.exit(0));
 process.on("SIGTERM", stop);
