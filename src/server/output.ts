@@ -2,10 +2,10 @@
 // kernel did not take in a queue until `drain`. socket.write() drops what it does not take
 // (../shared/BUN-NOTES.md), so every write goes through here.
 import type { Socket } from "bun";
+import { readSync } from "node:fs";
 import type { OutBuffer } from "../http/response.ts";
 import type { Budget } from "./budget.ts";
 import { type CorkOwner, corkedBy, corkedLength, corkFor, uncorked } from "./cork.ts";
-import { readSync } from "node:fs";
 import { type ArenaSlot, NOT_IN_ARENA, sendFromArena } from "./send-arena.ts";
 import { NO_SENDFILE, sendfileFrom, sendfileSent } from "./sendfile.ts";
 import { UNAVAILABLE, writeTwo } from "./writev.ts";
@@ -170,8 +170,8 @@ export class Output implements CorkOwner {
   /**
    * Up to `count` bytes of the file `fd` from `offset`, by sendfile(2) when the socket is plain TCP
    * and nothing waits before them: returns the bytes sent, or NO_SENDFILE (then write them some other
-   * way). Bun watches for `drain` only after a write of its own fell short, so when the kernel takes
-   * less, the next byte goes by a socket write: dropped, it makes Bun watch (as a short writeSome()
+   * way). Bun watches for `drain` only after a write of its own fell short, so when the kernel is
+   * full, the next byte goes by a socket write: dropped, it makes Bun watch (as a short writeSome()
    * does); taken, it counts. Throws when the file ends before offset + count (it shrank).
    */
   sendFile(fd: number, offset: number, count: number): number {
