@@ -766,7 +766,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   }
   streamResponse(stream: ResponseStream): void {
     this.stream = stream;
-    this.output.flush();
+    if (!stream.startsWithFile) this.output.flush(); // (else the stream's first write sends the head)
     stream.pump();
   }
   switchProtocols(reply: Reply): void {

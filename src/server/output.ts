@@ -7,7 +7,7 @@ import type { OutBuffer } from "../http/response.ts";
 import type { Budget } from "./budget.ts";
 import { type CorkOwner, corkedBy, corkedLength, corkFor, uncorked } from "./cork.ts";
 import { type ArenaSlot, NOT_IN_ARENA, sendFromArena } from "./send-arena.ts";
-import { NO_SENDFILE, sendfileFrom, sendfileSent } from "./sendfile.ts";
+import { NO_SENDFILE, sendfileFrom, sendfileSent, sendMore } from "./sendfile.ts";
 import { UNAVAILABLE, writeTwo } from "./writev.ts";
 
 /** The byte sendFile() writes the ordinary way when sendfile fell short (one buffer: used at once). */
@@ -53,22 +53,26 @@ export class Output implements CorkOwner {
   /** Sends what this connection corked: one write for everything the callback produced. */
   flush(): void {
     const out = corkedBy(this);
-    if (out === null) return;
+    if (out !== null) this.#flushFrom(out, 0);
+  }
+
+  /** flush(), when the first `from` corked bytes have left already. */
+  #flushFrom(out: OutBuffer, from: number): void {
     if (this.#closed) {
       uncorked(this);
       return;
     }
-    this.total += out.len;
+    this.total += out.len - from;
     if (this.queued > 0) {
-      this.#push(out.take());
+      this.#push(from === 0 ? out.take() : out.copy(from, out.len));
     } else {
-      const n = this.socket.write(out.buf, 0, out.len);
+      const n = this.socket.write(out.buf, from, out.len - from);
       if (n < 0) {
         uncorked(this);
         this.onBroken();
         return;
       }
-      if (n < out.len) this.#push(out.copy(n, out.len)); // a copy: the cork buffer is shared
+      if (from + n < out.len) this.#push(out.copy(from + n, out.len)); // a copy: the cork buffer is shared
     }
     uncorked(this);
     if (this.queued === 0) this.onEmpty();
@@ -176,9 +180,21 @@ export class Output implements CorkOwner {
    */
   sendFile(fd: number, offset: number, count: number): number {
     if (this.rawFd < 0 || !this.sendfile) return NO_SENDFILE;
-    if (corkedLength(this) > 0) this.flush();
     const sock = (this.socket as { fd?: number }).fd ?? -1; // (afresh: see sendAfterCorked)
     if (this.#closed || this.queued > 0 || this.#waiting || sock !== this.rawFd) return NO_SENDFILE;
+    // The head, corked, goes first with MSG_MORE, to leave in the file's first segment: sent alone,
+    // it made a small segment of its own, and wrk then took 1.8x the time per MiB it received.
+    const out = corkedBy(this);
+    if (out !== null) {
+      const m = sendMore(sock, out.buf, out.len);
+      if (m === out.len) {
+        this.total += m;
+        uncorked(this);
+      } else {
+        this.#flushFrom(out, m > 0 ? m : 0); // (the ordinary way: an error shows there)
+        if (this.queued > 0 || this.#closed) return 0;
+      }
+    }
     // A second call when the first took part: it tells whether the kernel is full (-1), for a byte
     // written while it still has room would leave as a segment of its own. Two at most, so that one
     // fast download cannot hold the loop (the stream counts its turns).

@@ -45,6 +45,14 @@ export class ResponseStream {
     this.#pending = pending;
   }
 
+  /**
+   * Its first bytes are a file's, which may go by sendfile (Output.sendFile): then the head is left
+   * corked, for sendFile to send with them.
+   */
+  get startsWithFile(): boolean {
+    return this.source instanceof FileSource && !this.chunked && this.#pending === null && this.#ahead.length === 0;
+  }
+
   /** Its length is known (a file, a Blob): it will end by itself, whatever the client does meanwhile. */
   get determined(): boolean {
     return this.length >= 0;
