@@ -96,7 +96,7 @@ beforeAll(() => {
   for (let i = 0; i < BUDGET_FILES; i++) write(`f${i}.txt`, budgetFile(i), budgetRoot);
 
   const start = (extra: Partial<Parameters<typeof serve>[0]> = {}, at = root) => {
-    // The file cache of 64 KiB these tests were written for (the default is 1 MiB): MEDIUM is read from disk.
+    // The file cache of 64 KiB these tests were written for (the default is 128 KiB): MEDIUM is read from disk.
     const s = serve({ port: 0, hostname: "127.0.0.1", root: at, log: "off", ...extra, static: { cacheFileLimit: 64 * 1024, ...extra.static } });
     servers.push(s);
     return s.port;
