@@ -6,8 +6,8 @@
 //
 // 1. N keep-alive requests (default 1,000,000) over C connections (default 64), one request in flight
 //    per connection, in a fixed rotation: a 1 KiB cached file (200), a missing path (404), a range of a
-//    100 KiB file read from disk (206), a conditional GET of a 10 KiB file with its ETag (304), and the
-//    whole 100 KiB file (200). Every status and every body length is checked.
+//    200 KiB file read from disk (206), a conditional GET of a 10 KiB file with its ETag (304), and the
+//    whole 200 KiB file (200, by sendfile over plain TCP). Every status and every body length is checked.
 // 2. A burst of B connections (default 5000) held open at once, one request each; all must be answered.
 //    The client needs B descriptors: if its own limit is lower, it says so and runs as many as fit
 //    (raise it with `ulimit -n` in the shell that starts the run).
@@ -53,7 +53,7 @@ async function poll(predicate: () => boolean, ms: number, every = 20): Promise<b
 const dir = tempDirForRun("bunhttp-soak-");
 writeFileSync(join(dir, "small-1k.bin"), new Uint8Array(1024).fill(1));
 writeFileSync(join(dir, "file-10k.bin"), new Uint8Array(10 * 1024).fill(2));
-writeFileSync(join(dir, "file-100k.bin"), new Uint8Array(100 * 1024).fill(3)); // over the 64 KiB cache limit
+writeFileSync(join(dir, "file-200k.bin"), new Uint8Array(200 * 1024).fill(3)); // over the 128 KiB cache limit
 const proc = Bun.spawn([process.execPath, join(import.meta.dir, "servers", "soak.ts"), dir], { stdout: "pipe", stderr: "inherit" });
 track(proc); // stopped, and the temp dir removed, at cleanup() or on a signal
 
@@ -93,9 +93,9 @@ const enc = new TextEncoder();
 const KINDS: Kind[] = [
   { name: "1 KiB file (cached)", raw: enc.encode("GET /small-1k.bin HTTP/1.1\r\nHost: s\r\n\r\n"), status: 200, length: 1024 },
   { name: "404", raw: enc.encode("GET /missing.txt HTTP/1.1\r\nHost: s\r\n\r\n"), status: 404, length: -1 },
-  { name: "range of a 100 KiB file", raw: enc.encode("GET /file-100k.bin HTTP/1.1\r\nHost: s\r\nRange: bytes=1000-1999\r\n\r\n"), status: 206, length: 1000 },
+  { name: "range of a 200 KiB file", raw: enc.encode("GET /file-200k.bin HTTP/1.1\r\nHost: s\r\nRange: bytes=1000-1999\r\n\r\n"), status: 206, length: 1000 },
   { name: "304 (If-None-Match)", raw: enc.encode(`GET /file-10k.bin HTTP/1.1\r\nHost: s\r\nIf-None-Match: ${etag}\r\n\r\n`), status: 304, length: 0 },
-  { name: "100 KiB file (from disk)", raw: enc.encode("GET /file-100k.bin HTTP/1.1\r\nHost: s\r\n\r\n"), status: 200, length: 100 * 1024 },
+  { name: "200 KiB file (from disk)", raw: enc.encode("GET /file-200k.bin HTTP/1.1\r\nHost: s\r\n\r\n"), status: 200, length: 200 * 1024 },
 ];
 const counts = KINDS.map(() => 0);
 const errors: string[] = [];
