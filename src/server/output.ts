@@ -175,8 +175,7 @@ export class Output implements CorkOwner {
    * Up to `count` bytes of the file `fd` from `offset`, by sendfile(2) when the socket is plain TCP
    * and nothing waits before them: returns the bytes sent, or NO_SENDFILE (then write them some other
    * way). Bun watches for `drain` only after a write of its own fell short, so when the kernel is
-   * full, the next byte goes by a socket write: dropped, it makes Bun watch (as a short writeSome()
-   * does); taken, it counts. Throws when the file ends before offset + count (it shrank).
+   * full, the next byte goes by writeSome(): dropped, it makes Bun watch; taken, it counts. Throws when the file ends before offset + count (it shrank).
    */
   sendFile(fd: number, offset: number, count: number): number {
     if (this.rawFd < 0 || !this.sendfile) return NO_SENDFILE;
@@ -214,18 +213,7 @@ export class Output implements CorkOwner {
     if (!full) return n;
     sendfileSent.short++;
     if (readSync(fd, ONE_BYTE, 0, 1, offset + n) !== 1) throw new Error("file ended early");
-    const w = this.socket.write(ONE_BYTE, 0, 1);
-    if (w < 0) {
-      this.onBroken();
-      return n;
-    }
-    if (w === 1) {
-      this.total++;
-      return n + 1;
-    }
-    this.#waiting = true;
-    if (this.queued === 0) this.onStall();
-    return n;
+    return n + this.writeSome(ONE_BYTE);
   }
 
   /** Nothing more should be written until `drain`: bytes are queued, or a writeSome() was short. */

@@ -50,7 +50,12 @@ export class ResponseStream {
    * corked, for sendFile to send with them.
    */
   get startsWithFile(): boolean {
-    return this.source instanceof FileSource && !this.chunked && this.#pending === null && this.#ahead.length === 0;
+    return this.#ahead.length === 0 && this.#sendableFile() !== null;
+  }
+
+  /** The source, when it is a file whose next bytes may go by sendfile: no read is pending, no framing. */
+  #sendableFile(): FileSource | null {
+    return !this.chunked && this.#pending === null && this.source instanceof FileSource ? this.source : null;
   }
 
   /** Its length is known (a file, a Blob): it will end by itself, whatever the client does meanwhile. */
@@ -78,14 +83,15 @@ export class ResponseStream {
           break;
         }
         // A file over plain TCP goes by sendfile(2): no piece is read into memory at all.
-        if (this.#pending === null && !this.chunked && this.source instanceof FileSource) {
-          const sent = this.source.sendTo(output);
+        const file = this.#sendableFile();
+        if (file !== null) {
+          const sent = file.sendTo(output);
           if (sent !== NO_SENDFILE) {
             if (sent > 0) {
               this.#bytes += sent;
               this.owner.streamProgress();
             }
-            if (this.source.done) this.#onPiece(null);
+            if (file.done) this.#onPiece(null);
             continue;
           }
         }
