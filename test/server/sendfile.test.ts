@@ -13,6 +13,7 @@ import { Budget } from "../../src/server/budget.ts";
 import { Output } from "../../src/server/output.ts";
 import { NO_SENDFILE, sendfileSent } from "../../src/server/sendfile.ts";
 import { RawClient } from "../helpers/raw-client.ts";
+import { GET, HEAD } from "../helpers/wire.ts";
 import { tempDir } from "../deploy/helpers.ts";
 
 const MiB = 1024 * 1024;
@@ -27,13 +28,12 @@ beforeAll(() => {
 });
 afterAll(() => server.stop(true));
 
-const get = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
 
 test("an 8 MiB file (over the 1 MiB cache limit) arrives whole, by sendfile; then a second one on the connection", async () => {
   const before = sendfileSent.bytes;
   const shortBefore = sendfileSent.short;
   const c = await RawClient.connect(server.port);
-  await c.send(get("/big.bin") + get("/big.bin"));
+  await c.send(GET("/big.bin") + GET("/big.bin"));
   for (let i = 0; i < 2; i++) {
     const res = await c.response(10_000);
     expect(res.status).toBe(200);
@@ -48,7 +48,7 @@ test("an 8 MiB file (over the 1 MiB cache limit) arrives whole, by sendfile; the
 
 test("a range from inside the file: exactly those bytes", async () => {
   const c = await RawClient.connect(server.port);
-  await c.send(get("/big.bin", "Range: bytes=1000001-5000000\r\n"));
+  await c.send(GET("/big.bin", "Range: bytes=1000001-5000000\r\n"));
   const res = await c.response(10_000);
   expect(res.status).toBe(206);
   expect(Buffer.from(res.body).equals(Buffer.from(big.subarray(1000001, 5000001)))).toBe(true);
@@ -57,7 +57,7 @@ test("a range from inside the file: exactly those bytes", async () => {
 
 test("HEAD: the length, no body, and the connection goes on", async () => {
   const c = await RawClient.connect(server.port);
-  await c.send(`HEAD /big.bin HTTP/1.1\r\nHost: x\r\n\r\n` + get("/missing"));
+  await c.send(HEAD("/big.bin") + GET("/missing"));
   const head = await c.response();
   expect(head.header("content-length")).toBe(String(big.length));
   expect(head.body.length).toBe(0);
@@ -72,13 +72,13 @@ test("a fast download does not hold the loop: small requests on another connecti
   truncateSync(join(root, name), size); // sparse: zeros, from the page cache at once
   writeFileSync(join(root, "small.txt"), "small");
   const c = await RawClient.connect(server.port, { keep: false });
-  await c.send(get(`/${name}`));
+  await c.send(GET(`/${name}`));
   await c.until(() => c.received > 4 * MiB, 10_000, "the first MiBs");
   const small = await RawClient.connect(server.port);
   let worst = 0;
   for (let i = 0; i < 20; i++) {
     const t0 = performance.now();
-    await small.send(get("/small.txt"));
+    await small.send(GET("/small.txt"));
     expect((await small.response()).text()).toBe("small");
     worst = Math.max(worst, performance.now() - t0);
   }
@@ -97,7 +97,7 @@ test("sendfile: false reads and writes the file instead, byte-exact", async () =
   const off = serve({ port: 0, hostname: "127.0.0.1", root, log: "off", sendfile: false });
   try {
     const c = await RawClient.connect(off.port);
-    await c.send(get("/big.bin"));
+    await c.send(GET("/big.bin"));
     const res = await c.response(10_000);
     expect(Buffer.from(res.body).equals(Buffer.from(big))).toBe(true);
     c.close();
@@ -112,7 +112,7 @@ test("the file shrinks while it is sent: the connection is cut, short of the Con
   writeFileSync(join(root, name), "");
   truncateSync(join(root, name), size); // sparse: zeros
   const c = await RawClient.connect(server.port, { keep: false });
-  await c.send(get(`/${name}`));
+  await c.send(GET(`/${name}`));
   await c.until(() => c.received > MiB, 10_000, "the first MiB");
   c.pause();
   truncateSync(join(root, name), 2 * MiB);
