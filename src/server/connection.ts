@@ -486,6 +486,11 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     this.continueSent = false;
     this.waitTimeout = opts.handlerTimeout;
     this.state = STATE.ACTIVE;
+    // A new request: its timers count from now. armTimer keeps a deadline while the kind stays the
+    // same, so without this a connection busy with quick requests (IDLE, then IDLE again after each
+    // answer) kept its first idle deadline and was cut keepAliveTimeout after its first response.
+    // A stalled send keeps its deadline: answering more requests is no progress on it.
+    if (this.timer !== TIMER.SEND) this.setTimer(TIMER.NONE, 0);
     if (head.contentLength > opts.maxBody) {
       // Refused before any body byte is read; with Expect: 100-continue, the client never sends it.
       this.refuse(HTTP_ERROR.BODY_TOO_LARGE);

@@ -187,6 +187,45 @@ test("after a pipelined batch, an idle connection is kept for keepAliveTimeout, 
   expectTimeout(idleFor, 3000, 5200);
 });
 
+test("a connection busy with quick requests is not cut at keepAliveTimeout from its first answer", async () => {
+  // Each request is answered at once, so the connection goes from idle to idle; the idle deadline
+  // must be renewed by every request, not kept from the first.
+  using s = serve({ port: 0, hostname: "127.0.0.1", log: "off", keepAliveTimeout: 1000, handler: () => "ok" });
+  const c = await RawClient.connect(s.port);
+  const t0 = performance.now();
+  // Requests every 250 ms for 3.5 s: three and a half idle timeouts, never idle for one.
+  for (let i = 0; performance.now() - t0 < 3500; i++) {
+    await c.send(GET(`/${i}`));
+    expect((await c.response(2000)).status).toBe(200);
+    expect(c.ended).toBe(false);
+    await Bun.sleep(250); // the pause is the point: shorter than keepAliveTimeout
+  }
+  expect(c.ended).toBe(false);
+  // Then idle: closed keepAliveTimeout after the last answer (the sweep runs once a second).
+  await c.closedByServer(4000);
+  expectTimeout(c.endedAt - c.lastReceivedAt, 1000);
+}, 10_000);
+
+test("pipelined slow handlers each get a whole handlerTimeout", async () => {
+  // The second request starts when the first is answered, in the same turn: its wait counts from
+  // then, not from the first's start. 1.2 s each against 2 s: the stale deadline would pass in the
+  // second or third, whenever the once-a-second sweep comes.
+  using s = serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    log: "off",
+    handlerTimeout: 2000,
+    handler: async () => {
+      await Bun.sleep(1200);
+      return "ok";
+    },
+  });
+  const c = await RawClient.connect(s.port);
+  await c.send(GET("/a") + GET("/b") + GET("/c"));
+  for (let i = 0; i < 3; i++) expect((await c.response(5000)).status).toBe(200);
+  expect(c.ended).toBe(false);
+}, 10_000);
+
 test("a client that half-closes while its last response is still queued gets all of it", async () => {
   const SIZE = 16 * 1024 * 1024; // far more than the socket buffers hold
   const body = new Uint8Array(SIZE).fill(0x62);
