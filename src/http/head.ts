@@ -66,6 +66,17 @@ const METHOD_NAMES = ["", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PA
 
 const EMPTY_BYTES = new Uint8Array(0);
 
+/** The field table a head starts with: 24 fields, enough for a browser's request. */
+const FIELD_TABLE_LENGTH = 24 * 4;
+const NO_FIELDS = new Int32Array(0);
+/**
+ * Field tables of heads released between requests, for the next head to parse: an idle connection
+ * then holds no table (384 bytes of its ~3 KB), and a busy one takes back the table it gave.
+ */
+const spareTables: Int32Array[] = [];
+/** Tables kept spare at most (about 400 KB): past that, a released table is left to the GC. */
+const MAX_SPARE_TABLES = 1024;
+
 export class RequestHead {
   buf: Uint8Array = new Uint8Array(0);
   /** [start, end): the head from the request line through the blank line (leading empty lines excluded). */
@@ -82,8 +93,11 @@ export class RequestHead {
   queryStart = -1;
   /** HTTP minor version: 0 or 1 (HTTP/1.2 to HTTP/1.9 are read as 1.1, RFC 9110 §2.5). */
   minor = 1;
-  /** Header field ranges: [nameStart, nameEnd, valueStart, valueEnd] per field; grows past 24 fields. */
-  offsets: Int32Array = new Int32Array(24 * 4);
+  /**
+   * Header field ranges: [nameStart, nameEnd, valueStart, valueEnd] per field. Empty until the first
+   * field of a head (the parser then asks grow() for one); grows past 24 fields; given back at release().
+   */
+  offsets: Int32Array = NO_FIELDS;
   headerCount = 0;
   /** -1 when absent. */
   contentLength = -1;
@@ -94,8 +108,9 @@ export class RequestHead {
   error: HttpErrorCode | 0 = 0;
   errorOffset = -1;
 
-  /** Doubles the field table (up to maxHeaders), keeping what is recorded. */
+  /** A field table when there is none (a spare one), else doubles it (up to maxHeaders), keeping what is recorded. */
   grow(maxHeaders: number): Int32Array {
+    if (this.offsets.length === 0) return (this.offsets = spareTables.pop() ?? new Int32Array(FIELD_TABLE_LENGTH));
     const next = new Int32Array(Math.min(Math.max(this.offsets.length * 2, 16), maxHeaders * 4));
     next.set(this.offsets.subarray(0, Math.min(this.offsets.length, next.length)));
     this.offsets = next;
@@ -190,12 +205,6 @@ export class RequestHead {
   }
 
   /**
-   * The header fields as a list that stays valid after this head is reused for the next request. It
-   * keeps its own offsets and refers to the same bytes: a connection never overwrites bytes it has
-   * received (see Connection's `input`). It makes no view of the buffer, because the first view of a
-   * fresh socket chunk costs Bun about a microsecond.
-   */
-  /**
    * Forgets the bytes this head was parsed from (after its response), so an idle or closing
    * connection does not keep a whole socket chunk alive; the parsed fields are no longer readable.
    */
@@ -204,8 +213,17 @@ export class RequestHead {
     this.headerCount = 0;
     this.#pathOf = -1;
     this.#path = "";
+    const table = this.offsets;
+    if (table.length === FIELD_TABLE_LENGTH && spareTables.length < MAX_SPARE_TABLES) spareTables.push(table);
+    this.offsets = NO_FIELDS;
   }
 
+  /**
+   * The header fields as a list that stays valid after this head is reused for the next request. It
+   * keeps its own offsets and refers to the same bytes: a connection never overwrites bytes it has
+   * received (see Connection's `input`). It makes no view of the buffer, because the first view of a
+   * fresh socket chunk costs Bun about a microsecond.
+   */
   detachFields(): FieldList {
     const n = this.headerCount << 2;
     const offsets = new Int32Array(n);
