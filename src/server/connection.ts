@@ -8,97 +8,29 @@
 // the response bytes the kernel has not taken (outputHighWater: then requests wait unparsed).
 import type { Socket } from "bun";
 import type { AddedFields } from "../http/added-fields.ts";
-import type { ChunkedLimits } from "../http/chunked.ts";
 import { errorReason, errorResponseBytes, errorStatus, HTTP_ERROR, type HttpErrorCode } from "../http/errors.ts";
 import { RequestHead } from "../http/head.ts";
-import { FAILED, INCOMPLETE, METHOD, type ParserLimits, parseRequestHead } from "../http/parser.ts";
+import { FAILED, INCOMPLETE, METHOD, parseRequestHead } from "../http/parser.ts";
 import { CONTINUE_100 } from "../http/response.ts";
-import type { BodySource, ResponseParts } from "./body.ts";
+import type { BodySource } from "./body.ts";
 import { BodyReceiver, FED } from "./body-receiver.ts";
-import type { Budget, BudgetWaiter } from "./budget.ts";
+import type { BudgetWaiter } from "./budget.ts";
+import { LINGER_BYTES, LINGER_MS, STATE, type State, TIMER, type Timer } from "./connection-state.ts";
 import { Input } from "./input.ts";
 import { Output } from "./output.ts";
 import { shrinkReceiveBuffer } from "./receive-buffer.ts";
 import { unsentInKernel } from "./send-queue.ts";
-import { PROXY_INCOMPLETE, PROXY_INVALID, parseProxyHeader, type TrustFn } from "./proxy.ts";
+import { PROXY_INCOMPLETE, PROXY_INVALID, parseProxyHeader } from "./proxy.ts";
 import { BYTES_REPLY, disposeResult, type HandlerResult, INTERNAL_ERROR, NOT_FOUND, PendingReply, type PendingTarget, type Reply, TEXT_REPLY } from "./reply.ts";
 import { type ReplyTarget, writeReply } from "./reply-writer.ts";
 import type { BodyFeeder } from "./request-body.ts";
 import { ServerRequest } from "./request.ts";
 import type { ResponseStream } from "./response-stream.ts";
+import type { ServerContext } from "./server-context.ts";
 import type { Protocol, UpgradedConnection } from "./upgrade.ts";
-
-export interface ConnectionOptions extends ParserLimits, ChunkedLimits {
-  headerTimeout: number;
-  bodyTimeout: number;
-  keepAliveTimeout: number;
-  sendTimeout: number;
-  /** How long a response may go without a byte sent or received: a handler at work, a stream waiting (0: never). */
-  handlerTimeout: number;
-  /** Request-body bytes held per connection for a handler that has not read them yet (then reading pauses). */
-  bodyBufferSize: number;
-  /** Response bytes queued per connection beyond what the kernel took before its next requests wait. */
-  outputHighWater: number;
-}
-
-
-export interface ServerContext {
-  readonly options: ConnectionOptions;
-  readonly connections: Set<Connection>;
-  readonly budget: Budget;
-  /** Milliseconds, refreshed by the server's sweep timer and at each read. */
-  now: number;
-  dispatch(req: ServerRequest): HandlerResult | Promise<HandlerResult>;
-  /** Turns a thrown error into a response (500 unless an error hook says otherwise). */
-  failure(err: unknown, req: ServerRequest): HandlerResult | Promise<HandlerResult>;
-  /** A Response's status, headers and body, for the writer. */
-  readResponse(res: Response): ResponseParts | Promise<ResponseParts>;
-  /**
-   * A last look at a handler's reply before it is written (compression), or undefined. A whole
-   * pre-encoded response (`raw`: a cached file) is not shown to it.
-   */
-  readonly filter: ((reply: Reply, req: ServerRequest) => Reply | Promise<Reply>) | undefined;
-  log(req: ServerRequest | null, status: number, bytes: number, remote: string, ms: number): void;
-  readonly logging: boolean;
-  /** Expect a PROXY protocol header before the first request. */
-  readonly proxyProtocol: boolean;
-  /** Which peers' forwarding headers count (null: none). */
-  readonly trust: TrustFn | null;
-  /** Sockets are plain TCP (no TLS): bytes may be written to their descriptor directly (writev.ts). */
-  readonly plainTcp: boolean;
-  /** Streamed files may go by sendfile(2) on plain TCP (ListenOptions.sendfile). */
-  readonly sendfile: boolean;
-}
-
-const STATE = {
-  /** Waiting for the PROXY protocol header that comes before the first request. */
-  PROXY: 0,
-  /** Between requests, or reading a head. */
-  HEAD: 1,
-  /** A request dispatched: its handler works, its body may still arrive, its response may be streaming. */
-  ACTIVE: 2,
-  /** The response is done; the rest of its unread body is read and dropped, then the next request. */
-  DISCARD: 3,
-  /** After a response that ends the connection: input is dropped while the output leaves. */
-  CLOSING: 4,
-  /** Half-closed after the last response: reading and dropping until the client closes or time is up. */
-  LINGER: 5,
-  /** Another protocol owns the socket (after 101). */
-  UPGRADED: 6,
-  CLOSED: 7,
-} as const;
-type State = (typeof STATE)[keyof typeof STATE];
-
-const TIMER = { NONE: 0, IDLE: 1, HEADER: 2, BODY: 3, SEND: 4, LINGER: 5, PROTOCOL: 6, WAIT: 7 } as const;
-type Timer = (typeof TIMER)[keyof typeof TIMER];
 
 /** Uploads at once that may keep the kernel's big (autotuned) receive buffers; later ones read small. */
 const BIG_READ_UPLOADS = 16;
-/** After the last response, how long to keep reading (and dropping) so the client sees our answer. */
-const LINGER_MS = 2000;
-/** …and how much of it, at most: past this a client still sending gets the RST it asked for. */
-const LINGER_BYTES = 64 * 1024;
-
 
 export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, PendingTarget {
   state: State = STATE.HEAD;
