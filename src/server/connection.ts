@@ -16,10 +16,10 @@ import type { BodySource } from "./body.ts";
 import { BodyReceiver, FED } from "./body-receiver.ts";
 import type { BudgetWaiter } from "./budget.ts";
 import { LINGER_BYTES, LINGER_MS, STATE, type State, TIMER, type Timer } from "./connection-state.ts";
+import { armTimer, handleTimeout, setTimer } from "./connection-timers.ts";
 import { Input } from "./input.ts";
 import { Output } from "./output.ts";
 import { shrinkReceiveBuffer } from "./receive-buffer.ts";
-import { unsentInKernel } from "./send-queue.ts";
 import { PROXY_INCOMPLETE, PROXY_INVALID, parseProxyHeader } from "./proxy.ts";
 import { BYTES_REPLY, disposeResult, type HandlerResult, INTERNAL_ERROR, NOT_FOUND, PendingReply, type PendingTarget, type Reply, TEXT_REPLY } from "./reply.ts";
 import { type ReplyTarget, writeReply } from "./reply-writer.ts";
@@ -37,12 +37,13 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   readonly head = new RequestHead();
   readonly output: Output;
 
-  /** Unparsed input, kept across reads (input.ts). */
-  private readonly in = new Input();
+  /** @internal Unparsed input, kept across reads (input.ts). */
+  readonly in = new Input();
 
-  /** The request body being received. */
-  private readonly rx: BodyReceiver;
-  private continueSent = false;
+  /** @internal The request body being received. */
+  readonly rx: BodyReceiver;
+  /** @internal `100 Continue` went out for this request. */
+  continueSent = false;
 
   // The response.
   private stream: ResponseStream | null = null;
@@ -50,12 +51,13 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   private starting: BodySource | null = null;
   /** The current response's head has been written: from here only a cut can replace it. */
   private headSent = false;
-  /** Requests answered on this connection (a new one waits headerTimeout, not keepAliveTimeout). */
-  private answered = 0;
+  /** @internal Requests answered on this connection (a new one waits headerTimeout, not keepAliveTimeout). */
+  answered = 0;
   keepAlive = true;
   isHead = false;
   private bytesSent = 0;
-  private current: ServerRequest | null = null;
+  /** @internal The request being answered (its handler works, or its response streams). */
+  current: ServerRequest | null = null;
   /** The last request answered whose response is still queued, not all sent. */
   private unsent: ServerRequest | null = null;
   /** The status of the response being written (for the log when a stream ends). */
@@ -63,7 +65,8 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   /** When the request being answered was dispatched (for the access log), ms. */
   private startedAt = 0;
 
-  private paused = false;
+  /** @internal We paused the socket (updateReading). */
+  paused = false;
   private peerEnded = false;
   /** The server is stopping: finish what is in progress, keep nothing alive. */
   private draining = false;
@@ -74,25 +77,28 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   private smallReads = false;
   private driving = false;
   private again = false;
-  private protocol: Protocol | null = null;
+  /** @internal Who owns the socket after a 101 (connection-upgrade.ts). */
+  protocol: Protocol | null = null;
 
   // Timeouts: one deadline at a time, checked by the server's sweep.
   deadline = 0;
-  private timer: Timer = TIMER.NONE;
-  /** The kernel's unsent bytes at the last SEND timeout (-1: not looked yet, since the last drain). */
-  private unsentMark = -1;
-  /** handlerTimeout for the request being answered (server.timeout() may change it for that one). */
-  private waitTimeout = 0;
+  /** @internal The kind of `deadline` (connection-timers.ts). */
+  timer: Timer = TIMER.NONE;
+  /** @internal The kernel's unsent bytes at the last SEND timeout (-1: not looked yet, since the last drain). */
+  unsentMark = -1;
+  /** @internal handlerTimeout for the request being answered (server.timeout() may change it for that one). */
+  waitTimeout = 0;
 
   constructor(
     readonly socket: Socket<Connection>,
-    private readonly ctx: ServerContext,
+    /** @internal */
+    readonly ctx: ServerContext,
   ) {
     this.output = new Output(
       socket as Socket<unknown>,
       ctx.budget,
       () => this.afterFlushed(),
-      () => this.armTimer(),
+      () => armTimer(this),
       () => this.destroy(),
     );
     if (ctx.plainTcp) {
@@ -103,7 +109,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     }
     this.rx = new BodyReceiver(ctx.budget);
     if (ctx.proxyProtocol) this.state = STATE.PROXY;
-    this.armTimer();
+    armTimer(this);
   }
 
   // The peer, read when first asked (Bun's getters cost microseconds: getpeername and a new string per
@@ -133,7 +139,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   setWaitTimeout(ms: number): void {
     if (this.current === null) return;
     this.waitTimeout = ms;
-    this.armTimer(TIMER.WAIT);
+    armTimer(this, TIMER.WAIT);
   }
 
   // ---- socket events --------------------------------------------------------------------------
@@ -168,12 +174,12 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     }
     this.unsentMark = -1;
     if (this.output.stalled) {
-      if (took > 0) this.armTimer(TIMER.SEND); // progress: the client is reading
+      if (took > 0) armTimer(this, TIMER.SEND); // progress: the client is reading
       return;
     }
     // The kernel took everything: that is progress too, so whatever stalls next (the stream's next
     // piece) gets a whole sendTimeout, not what was left of the last one.
-    if (this.timer === TIMER.SEND) this.setTimer(TIMER.NONE, 0);
+    if (this.timer === TIMER.SEND) setTimer(this, TIMER.NONE, 0);
     this.afterFlushed();
     this.stream?.pump();
     this.drive();
@@ -257,42 +263,9 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     this.release();
   }
 
-  /** Called by the server's sweep when `deadline` has passed. */
+  /** Called by the server's sweep when `deadline` has passed (connection-timers.ts). */
   onTimeout(): void {
-    switch (this.timer) {
-      case TIMER.HEADER:
-        // Bytes of a request arrived but not all of it: tell the client why (nginx closes silently).
-        if (this.state === STATE.HEAD && this.in.start < this.in.end) {
-          this.refuse(HTTP_ERROR.HEADER_TIMEOUT);
-          this.drive();
-        } else this.destroy();
-        return;
-      case TIMER.BODY:
-        if (this.state === STATE.DISCARD) this.destroy();
-        else {
-          this.refuse(HTTP_ERROR.BODY_TIMEOUT);
-          this.drive();
-        }
-        return;
-      case TIMER.PROTOCOL:
-        this.protocol!.onTimeout();
-        return;
-      case TIMER.SEND: {
-        // No `drain` for a whole period; but if the kernel's queue shrank since the last look, the
-        // client is reading, only slowly (a big send buffer frees no `drain` at 64 KB/s): go on.
-        const unsent = unsentInKernel((this.socket as { fd?: number }).fd);
-        if (unsent >= 0 && (this.unsentMark < 0 || unsent < this.unsentMark)) {
-          this.unsentMark = unsent;
-          this.setTimer(TIMER.SEND, this.ctx.options.sendTimeout);
-          return;
-        }
-        this.destroy();
-        return;
-      }
-      default:
-        // IDLE, SEND (client stopped reading), LINGER, WAIT (a response with nothing to send): close.
-        this.destroy();
-    }
+    handleTimeout(this);
   }
 
   /** The server's budgets have room again. */
@@ -323,9 +296,9 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   /**
    * Runs whatever the input and the state allow, then flushes, and sets reading and the timer for
    * where that left us. Re-entered (a handler reading its body inside dispatch), it only asks the
-   * outer call for another pass.
+   * outer call for another pass. (@internal: the connection-* modules call it too.)
    */
-  private drive(): void {
+  drive(): void {
     if (this.driving) {
       this.again = true;
       return;
@@ -343,7 +316,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     if (this.state <= STATE.DISCARD) this.in.trim();
     this.output.flush();
     this.updateReading();
-    this.armTimer();
+    armTimer(this);
   }
 
   private step(): void {
@@ -422,7 +395,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     // same, so without this a connection busy with quick requests (IDLE, then IDLE again after each
     // answer) kept its first idle deadline and was cut keepAliveTimeout after its first response.
     // A stalled send keeps its deadline: answering more requests is no progress on it.
-    if (this.timer !== TIMER.SEND) this.setTimer(TIMER.NONE, 0);
+    if (this.timer !== TIMER.SEND) setTimer(this, TIMER.NONE, 0);
     if (head.contentLength > opts.maxBody) {
       // Refused before any body byte is read; with Expect: 100-continue, the client never sends it.
       this.refuse(HTTP_ERROR.BODY_TOO_LARGE);
@@ -453,7 +426,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
         if (this.state === STATE.DISCARD) this.closeWhenFlushed(true);
         return false;
     }
-    this.armTimer(TIMER.BODY);
+    armTimer(this, TIMER.BODY);
     return false;
   }
 
@@ -714,7 +687,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   }
 
   streamProgress(): void {
-    if (this.timer === TIMER.WAIT) this.setTimer(TIMER.WAIT, this.waitTimeout);
+    if (this.timer === TIMER.WAIT) setTimer(this, TIMER.WAIT, this.waitTimeout);
   }
 
   streamEnded(bytes: number): void {
@@ -774,7 +747,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     if (this.ctx.logging) this.ctx.log(this.current, 101, 0, this.remoteAddress, performance.now() - this.startedAt);
     this.current = null;
     this.state = STATE.UPGRADED;
-    this.setTimer(TIMER.NONE, 0);
+    setTimer(this, TIMER.NONE, 0);
     const received = this.in.takeRest();
     if (this.paused) {
       this.paused = false;
@@ -794,7 +767,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
       },
       budget: this.ctx.budget,
       setDeadline(ms: number) {
-        conn.setTimer(TIMER.PROTOCOL, ms); // (0: none, setTimer says)
+        setTimer(conn, TIMER.PROTOCOL, ms); // (0: none, setTimer says)
       },
       pause() {
         conn.socket.pause();
@@ -822,7 +795,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   private protocolEnded(): void {
     this.closeWhenFlushed(true);
     this.output.flush();
-    this.armTimer();
+    armTimer(this);
   }
 
   // ---- ending ---------------------------------------------------------------------------------
@@ -877,9 +850,9 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     this.rx.stop(400, "the connection closed before the body was read");
     this.rx.clear();
     this.head.release();
-    this.setTimer(TIMER.NONE, 0);
+    setTimer(this, TIMER.NONE, 0);
     if (this.output.pending === 0) this.endNow();
-    else this.armTimer(); // a client that reads nothing is still cut at sendTimeout
+    else armTimer(this); // a client that reads nothing is still cut at sendTimeout
   }
 
   private afterFlushed(): void {
@@ -899,7 +872,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
    */
   private linger(): void {
     this.state = STATE.LINGER;
-    this.setTimer(TIMER.LINGER, LINGER_MS);
+    setTimer(this, TIMER.LINGER, LINGER_MS);
     this.updateReading();
     try {
       this.socket.shutdown(); // FIN; we still read (and drop) until the client closes or the linger ends
@@ -1032,70 +1005,5 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     }
   }
 
-  /**
-   * Arms the one timer the state calls for. The deadline is kept while the kind stays the same (a
-   * head's timeout counts from its first byte, however it trickles in), and renewed for `progress`.
-   */
-  private armTimer(progress: Timer = TIMER.NONE): void {
-    const o = this.ctx.options;
-    let kind: Timer;
-    let ms = 0;
-    switch (this.state) {
-      case STATE.PROXY:
-        kind = TIMER.HEADER;
-        ms = o.headerTimeout;
-        break;
-      case STATE.HEAD:
-        if (this.output.stalled) {
-          kind = TIMER.SEND;
-          ms = o.sendTimeout;
-        } else if (this.in.start < this.in.end && !this.in.onlyLineEnds()) {
-          kind = TIMER.HEADER;
-          ms = o.headerTimeout;
-        } else if (this.answered === 0) {
-          // A new connection that has sent nothing gets headerTimeout to start, not keepAliveTimeout.
-          kind = TIMER.HEADER;
-          ms = o.headerTimeout;
-        } else {
-          kind = TIMER.IDLE; // empty lines between requests (RFC 9112 §2.2) are still idle
-          ms = o.keepAliveTimeout;
-        }
-        break;
-      case STATE.ACTIVE:
-      case STATE.DISCARD:
-        if (this.rx.receiving && !this.paused && !(this.head.expectContinue && !this.continueSent && this.head.minor === 1)) {
-          // (A client waiting for 100 Continue is rightly holding its body back: no body timer yet.)
-          kind = TIMER.BODY;
-          ms = o.bodyTimeout;
-        } else if (this.output.stalled) {
-          kind = TIMER.SEND;
-          ms = o.sendTimeout;
-        } else if (this.current !== null) {
-          kind = TIMER.WAIT; // a handler at work, or a stream waiting for its source (0: never)
-          ms = this.waitTimeout;
-        } else {
-          kind = TIMER.NONE;
-        }
-        break;
-      case STATE.CLOSING:
-        kind = this.output.stalled ? TIMER.SEND : TIMER.NONE;
-        ms = o.sendTimeout;
-        break;
-      case STATE.LINGER:
-        kind = TIMER.LINGER;
-        ms = LINGER_MS;
-        break;
-      default:
-        return; // UPGRADED: the protocol's own deadline; CLOSED
-    }
-    if (kind === this.timer && kind !== progress) return;
-    this.setTimer(kind, ms);
-  }
-
-  /** A timeout of 0 means never (Bun's `idleTimeout: 0`). */
-  private setTimer(kind: Timer, ms: number): void {
-    this.timer = kind;
-    this.deadline = kind === TIMER.NONE || ms <= 0 ? 0 : this.ctx.now + ms;
-  }
 }
 
