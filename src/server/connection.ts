@@ -16,11 +16,10 @@ import type { BodySource } from "./body.ts";
 import { BodyReceiver, FED } from "./body-receiver.ts";
 import type { BudgetWaiter } from "./budget.ts";
 import { LINGER_BYTES, LINGER_MS, STATE, type State, TIMER, type Timer } from "./connection-state.ts";
+import { readProxyHeader, shrinkReads, updateReading } from "./connection-reading.ts";
 import { armTimer, handleTimeout, setTimer } from "./connection-timers.ts";
 import { Input } from "./input.ts";
 import { Output } from "./output.ts";
-import { shrinkReceiveBuffer } from "./receive-buffer.ts";
-import { PROXY_INCOMPLETE, PROXY_INVALID, parseProxyHeader } from "./proxy.ts";
 import { BYTES_REPLY, disposeResult, type HandlerResult, INTERNAL_ERROR, NOT_FOUND, PendingReply, type PendingTarget, type Reply, TEXT_REPLY } from "./reply.ts";
 import { type ReplyTarget, writeReply } from "./reply-writer.ts";
 import type { BodyFeeder } from "./request-body.ts";
@@ -71,10 +70,10 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   /** The server is stopping: finish what is in progress, keep nothing alive. */
   private draining = false;
   private lingerOnClose = false;
-  /** Bytes read and dropped since the connection began to close. */
-  private lingered = 0;
-  /** The socket's receive buffer was made small (receive-buffer.ts). */
-  private smallReads = false;
+  /** @internal Bytes read and dropped since the connection began to close. */
+  lingered = 0;
+  /** @internal The socket's receive buffer was made small (receive-buffer.ts). */
+  smallReads = false;
   private driving = false;
   private again = false;
   /** @internal Who owns the socket after a 101 (connection-upgrade.ts). */
@@ -114,17 +113,19 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
 
   // The peer, read when first asked (Bun's getters cost microseconds: getpeername and a new string per
   // call), or set from a PROXY header.
-  #remoteAddress: string | undefined;
-  #remotePort = -1;
+  /** @internal Set by readProxyHeader (connection-reading.ts); read through remoteAddress. */
+  peerAddress: string | undefined;
+  /** @internal As peerAddress; -1 until known. */
+  peerPort = -1;
   get remoteAddress(): string {
-    return (this.#remoteAddress ??= this.socket.remoteAddress ?? "");
+    return (this.peerAddress ??= this.socket.remoteAddress ?? "");
   }
   get secure(): boolean {
     return !this.ctx.plainTcp;
   }
   get remotePort(): number {
-    if (this.#remotePort < 0) this.#remotePort = this.socket.remotePort ?? 0;
-    return this.#remotePort;
+    if (this.peerPort < 0) this.peerPort = this.socket.remotePort ?? 0;
+    return this.peerPort;
   }
 
   get closed(): boolean {
@@ -155,11 +156,11 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     if (state === STATE.CLOSING || state === STATE.LINGER) {
       // Dropped.
       this.lingered += chunk.length;
-      if (state === STATE.LINGER && this.lingered >= LINGER_BYTES) this.updateReading();
+      if (state === STATE.LINGER && this.lingered >= LINGER_BYTES) updateReading(this);
       return;
     }
     this.in.append(chunk);
-    if (state === STATE.PROXY) this.readProxyHeader();
+    if (state === STATE.PROXY) readProxyHeader(this);
     this.drive();
   }
 
@@ -277,22 +278,6 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
 
   // ---- input ----------------------------------------------------------------------------------
 
-  /** The PROXY protocol header comes first; a connection without a valid one is closed unanswered. */
-  private readProxyHeader(): void {
-    const r = parseProxyHeader(this.in.buf!, this.in.start, this.in.end);
-    if (r === PROXY_INCOMPLETE) return;
-    if (r === PROXY_INVALID || typeof r === "number") {
-      this.destroy();
-      return;
-    }
-    if (r.address !== null) {
-      this.#remoteAddress = r.address;
-      this.#remotePort = r.port;
-    }
-    this.in.start += r.length;
-    this.state = STATE.HEAD;
-  }
-
   /**
    * Runs whatever the input and the state allow, then flushes, and sets reading and the timer for
    * where that left us. Re-entered (a handler reading its body inside dispatch), it only asks the
@@ -315,7 +300,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     if (this.state === STATE.CLOSED) return;
     if (this.state <= STATE.DISCARD) this.in.trim();
     this.output.flush();
-    this.updateReading();
+    updateReading(this);
     armTimer(this);
   }
 
@@ -366,9 +351,10 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   /**
    * Whether responses already produced hold too much output to take another request now: the client is
    * not reading them (or the server-wide budget is spent). Responses still in the cork buffer count
-   * too, so one read of many pipelined requests cannot build an unbounded answer.
+   * too, so one read of many pipelined requests cannot build an unbounded answer. (@internal:
+   * updateReading asks it too.)
    */
-  private outputBlocked(): boolean {
+  outputBlocked(): boolean {
     const out = this.output;
     const high = this.ctx.options.outputHighWater;
     if (out.pending > high) out.flush();
@@ -403,7 +389,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     }
     this.in.start = this.rx.start(head, this.in.buf, this.in.start, this.in.end, this, opts, this.ctx.now);
     // Past a few uploads at once, each reads in small pieces: a thousand must not each bring 512 KiB.
-    if (this.rx.receiving && this.ctx.budget.receiving > BIG_READ_UPLOADS) this.readSmall();
+    if (this.rx.receiving && this.ctx.budget.receiving > BIG_READ_UPLOADS) shrinkReads(this);
     // What came with the head goes to the body first, so a handler that reads at once finds it.
     if (this.rx.receiving && this.in.start < this.in.end) this.feedBody();
     if (this.state === STATE.ACTIVE) this.dispatch();
@@ -873,7 +859,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   private linger(): void {
     this.state = STATE.LINGER;
     setTimer(this, TIMER.LINGER, LINGER_MS);
-    this.updateReading();
+    updateReading(this);
     try {
       this.socket.shutdown(); // FIN; we still read (and drop) until the client closes or the linger ends
     } catch {
@@ -950,60 +936,11 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   }
 
   // ---- reading and timers: one place each decides, from the state -------------------------------
+  // (connection-reading.ts updateReading, connection-timers.ts armTimer)
 
   /** From now on the kernel queues little for this socket, so each read brings little (receive-buffer.ts). */
   readSmall(): void {
-    if (this.smallReads) return;
-    this.smallReads = true;
-    shrinkReceiveBuffer((this.socket as { fd?: number }).fd);
+    shrinkReads(this);
   }
-
-  /** Pauses or resumes the socket for where we are (TCP then pushes back on the client). */
-  private updateReading(): void {
-    let want: boolean;
-    switch (this.state) {
-      case STATE.HEAD:
-        // A client not reading its responses is not read from either, until it catches up.
-        want = this.in.start >= this.in.end || !this.outputBlocked();
-        break;
-      case STATE.ACTIVE:
-      case STATE.DISCARD:
-        if (this.rx.receiving) {
-          // Body bytes left in the input mean the handler is behind: wait for it. A body being dropped
-          // is read on only while the connection may stay open; else the client waits for our close.
-          want = this.rx.discarding ? this.keepAlive || this.state === STATE.DISCARD : this.in.start >= this.in.end;
-        } else {
-          // Pipelined requests wait while this one is answered; more than a head's worth, and we stop.
-          want = this.in.end - this.in.start <= this.ctx.options.maxHeaderSize;
-        }
-        break;
-      case STATE.PROXY:
-        want = true;
-        break;
-      case STATE.CLOSING:
-        // Our last bytes are leaving; what the client sends meanwhile waits in the kernel for LINGER.
-        want = false;
-        break;
-      case STATE.LINGER:
-        // Drain a little so the close is not an RST that destroys our answer in the client's buffers,
-        // but do not read a flood at full speed (every read is a fresh buffer for the GC).
-        want = this.lingered < LINGER_BYTES;
-        break;
-      default:
-        return; // UPGRADED: the protocol decides; CLOSED: nothing to do
-    }
-    if (want === !this.paused) return;
-    this.paused = !want;
-    // Under memory pressure, what this client sends while paused must not pile up for one big read.
-    if (!want && this.ctx.budget.underPressure && this.state !== STATE.CLOSING) this.readSmall();
-    if (want) {
-      // The client's pause was ours, not its own: the slow-POST clock starts again.
-      if (this.rx.receiving) this.rx.restartClock(this.ctx.now);
-      this.socket.resume();
-    } else {
-      this.socket.pause();
-    }
-  }
-
 }
 
