@@ -8,14 +8,15 @@
 // the response bytes the kernel has not taken (outputHighWater: then requests wait unparsed).
 import type { Socket } from "bun";
 import type { AddedFields } from "../http/added-fields.ts";
-import { errorReason, errorResponseBytes, errorStatus, HTTP_ERROR, type HttpErrorCode } from "../http/errors.ts";
+import { HTTP_ERROR, type HttpErrorCode } from "../http/errors.ts";
 import { RequestHead } from "../http/head.ts";
 import { FAILED, INCOMPLETE, METHOD, parseRequestHead } from "../http/parser.ts";
 import { CONTINUE_100 } from "../http/response.ts";
 import type { BodySource } from "./body.ts";
 import { BodyReceiver, FED } from "./body-receiver.ts";
 import type { BudgetWaiter } from "./budget.ts";
-import { LINGER_BYTES, LINGER_MS, STATE, type State, TIMER, type Timer } from "./connection-state.ts";
+import { LINGER_BYTES, STATE, type State, TIMER, type Timer } from "./connection-state.ts";
+import { abandonResponse, abortNow, closeIdle, closeWhenFlushed, endNow, handleEnd, refuseRequest, release, stopWhenIdle } from "./connection-close.ts";
 import { readProxyHeader, shrinkReads, updateReading } from "./connection-reading.ts";
 import { armTimer, handleTimeout, setTimer } from "./connection-timers.ts";
 import { Input } from "./input.ts";
@@ -45,20 +46,22 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   continueSent = false;
 
   // The response.
-  private stream: ResponseStream | null = null;
-  /** A stream of unknown length waiting for its first pieces (reply-writer.ts startStream). */
-  private starting: BodySource | null = null;
-  /** The current response's head has been written: from here only a cut can replace it. */
-  private headSent = false;
+  /** @internal The response's body, going out as a stream. */
+  stream: ResponseStream | null = null;
+  /** @internal A stream of unknown length waiting for its first pieces (reply-writer.ts startStream). */
+  starting: BodySource | null = null;
+  /** @internal The current response's head has been written: from here only a cut can replace it. */
+  headSent = false;
   /** @internal Requests answered on this connection (a new one waits headerTimeout, not keepAliveTimeout). */
   answered = 0;
   keepAlive = true;
   isHead = false;
-  private bytesSent = 0;
+  /** @internal Bytes of the response being answered (for the log). */
+  bytesSent = 0;
   /** @internal The request being answered (its handler works, or its response streams). */
   current: ServerRequest | null = null;
-  /** The last request answered whose response is still queued, not all sent. */
-  private unsent: ServerRequest | null = null;
+  /** @internal The last request answered whose response is still queued, not all sent. */
+  unsent: ServerRequest | null = null;
   /** The status of the response being written (for the log when a stream ends). */
   private status = 200;
   /** When the request being answered was dispatched (for the access log), ms. */
@@ -66,10 +69,14 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
 
   /** @internal We paused the socket (updateReading). */
   paused = false;
-  private peerEnded = false;
-  /** The server is stopping: finish what is in progress, keep nothing alive. */
-  private draining = false;
-  private lingerOnClose = false;
+  /** @internal The client half-closed (its FIN came). */
+  peerEnded = false;
+  /** @internal The server is stopping: finish what is in progress, keep nothing alive. */
+  draining = false;
+  /** @internal Once the output has gone, linger before closing (connection-close.ts closeWhenFlushed). */
+  lingerOnClose = false;
+  /** @internal release() has run. */
+  releasedOnce = false;
   /** @internal Bytes read and dropped since the connection began to close. */
   lingered = 0;
   /** @internal The socket's receive buffer was made small (receive-buffer.ts). */
@@ -186,82 +193,15 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     this.drive();
   }
 
-  /** The client half-closed: answer what it sent, then close. */
+  /** The client half-closed: answer what it sent, then close (connection-close.ts). */
   onEnd(): void {
-    this.peerEnded = true;
-    switch (this.state) {
-      case STATE.UPGRADED:
-        this.protocol!.onEnd();
-        return;
-      case STATE.CLOSING:
-        // Our last bytes are still leaving: they go, then the close (afterFlushed; no linger now).
-        if (this.output.pending === 0) this.destroy();
-        return;
-      case STATE.LINGER:
-      case STATE.PROXY:
-        this.destroy();
-        return;
-      case STATE.HEAD:
-        // Requests already received are answered; a head cut off by the FIN can never complete and
-        // closes the connection, as nginx does (step() and nextRequest() see peerEnded).
-        this.drive();
-        return;
-      case STATE.ACTIVE:
-      case STATE.DISCARD:
-        if (this.rx.receiving) {
-          // The body can never complete: no answer for it, but what is already queued still goes.
-          this.current?.clientGone();
-          this.rx.stop(400, "the client closed before the body was complete");
-          this.closeStreams();
-          this.current = null;
-          this.keepAlive = false;
-          this.closeWhenFlushed();
-          this.output.flush();
-        } else if (this.current !== null && !this.responseDetermined && !this.current.finishOnHalfClose) {
-          this.abandonResponse();
-        }
-      // Else the response goes out; requests already received are still answered (startRequest
-      // turns keep-alive off for each), and drive() closes once the input runs out.
-    }
-  }
-
-  /** The response is whole in our hands (written, or a body of known length going out). */
-  private get responseDetermined(): boolean {
-    return this.stream !== null ? this.stream.determined : this.headSent;
-  }
-
-  /**
-   * After the client's FIN, a response still being made (a handler at work, a stream of unknown
-   * length still producing) is abandoned, as Bun.serve does: the request's signal aborts, its stream
-   * is cancelled, and the connection closes once what is queued has gone. Answers already made still
-   * go (a client that half-closes after its request gets a file, or a whole body, in full).
-   */
-  private abandonResponse(): void {
-    this.current?.clientGone();
-    this.current = null;
-    this.closeStreams();
-    if (this.headSent) {
-      this.destroy(); // a response cut in the middle: only the close can say so
-      return;
-    }
-    this.keepAlive = false;
-    this.closeWhenFlushed();
-    this.output.flush();
-  }
-
-  /** Cancels the response's stream, started or still waiting for its first pieces. */
-  private closeStreams(): void {
-    this.stream?.close();
-    this.stream = null;
-    const starting = this.starting;
-    this.starting = null;
-    starting?.close();
+    handleEnd(this);
   }
 
   /** The socket is gone (either side): free what this connection holds. */
   onClose(): void {
     if (this.state !== STATE.CLOSED) this.state = STATE.CLOSED;
-    this.release();
+    release(this);
   }
 
   /** Called by the server's sweep when `deadline` has passed (connection-timers.ts). */
@@ -309,7 +249,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
       const state = this.state;
       if (state === STATE.HEAD) {
         if (this.in.start >= this.in.end) {
-          if (this.peerEnded) this.closeWhenFlushed();
+          if (this.peerEnded) closeWhenFlushed(this);
           return;
         }
         if (!this.nextRequest()) return;
@@ -335,12 +275,12 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
       this.in.scanned = end - pos;
       // Cut off by the client's FIN, it can never complete: close once the answers queued have gone
       // (empty lines between requests, RFC 9112 §2.2, are no request at all).
-      if (this.peerEnded) this.closeWhenFlushed();
+      if (this.peerEnded) closeWhenFlushed(this);
       return false;
     }
     this.in.scanned = 0;
     if (n === FAILED) {
-      this.refuse(this.head.error as HttpErrorCode);
+      refuseRequest(this, this.head.error as HttpErrorCode);
       return false;
     }
     this.in.start = pos + n;
@@ -384,7 +324,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     if (this.timer !== TIMER.SEND) setTimer(this, TIMER.NONE, 0);
     if (head.contentLength > opts.maxBody) {
       // Refused before any body byte is read; with Expect: 100-continue, the client never sends it.
-      this.refuse(HTTP_ERROR.BODY_TOO_LARGE);
+      refuseRequest(this, HTTP_ERROR.BODY_TOO_LARGE);
       return;
     }
     this.in.start = this.rx.start(head, this.in.buf, this.in.start, this.in.end, this, opts, this.ctx.now);
@@ -404,12 +344,12 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
         if (this.state === STATE.DISCARD) this.nextAfterResponse();
         return true;
       case FED.FAILED:
-        this.refuse(rx.error as HttpErrorCode);
+        refuseRequest(this, rx.error as HttpErrorCode);
         return false;
       case FED.TOO_MUCH:
         // Too much to drop for the sake of keeping the connection: close after the response.
         this.keepAlive = false;
-        if (this.state === STATE.DISCARD) this.closeWhenFlushed(true);
+        if (this.state === STATE.DISCARD) closeWhenFlushed(this, true);
         return false;
     }
     armTimer(this, TIMER.BODY);
@@ -465,7 +405,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
         // Dispatched after the client's FIN (pipelined before it), and not answered at once.
         if (result instanceof Promise) result.then(disposeResult, () => {});
         else disposeResult(result);
-        this.abandonResponse();
+        abandonResponse(this);
         return;
       }
       this.settle(result, req);
@@ -702,7 +642,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
       // The response is done and the body is still arriving: nobody will read it now.
       if (!this.keepAlive || this.mustCloseForBody()) {
         this.keepAlive = false;
-        this.closeWhenFlushed(true);
+        closeWhenFlushed(this, true);
         return;
       }
       this.rx.discard();
@@ -719,7 +659,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     this.headSent = false;
     this.answered++;
     if (!this.keepAlive) {
-      this.closeWhenFlushed();
+      closeWhenFlushed(this);
       return;
     }
     this.state = STATE.HEAD;
@@ -779,160 +719,43 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
 
   /** The protocol is done: close once its output has left (half-closing first). */
   private protocolEnded(): void {
-    this.closeWhenFlushed(true);
+    closeWhenFlushed(this, true);
     this.output.flush();
     armTimer(this);
   }
 
-  // ---- ending ---------------------------------------------------------------------------------
-
-  /** Answers a request we will not process with a ready-made error response, then closes. */
-  refuse(code: HttpErrorCode): void {
-    const state = this.state;
-    if (state >= STATE.CLOSING) return;
-    const status = errorStatus(code);
-    this.rx.stop(status, errorReason(code));
-    if (state === STATE.DISCARD) {
-      // The response went out already: just close.
-      this.closeWhenFlushed(true);
-      return;
-    }
-    if (this.headSent) {
-      // Its head has left: the only honest signal left is to cut the connection.
-      this.destroy();
-      return;
-    }
-    const bytes = errorResponseBytes(code);
-    const added = this.current === null ? null : this.current.addedFields;
-    if (added === null) {
-      this.output.cork().bytes(bytes);
-    } else {
-      // Refused after the handlers ran (a chunked body over maxBody, its timeout, its bad framing):
-      // the lines they added go after the status line, as on any response (ours has none to yield to).
-      const out = this.output.cork();
-      const eol = bytes.indexOf(10) + 1; // after the status line's LF
-      out.bytes(bytes.subarray(0, eol));
-      out.bytes(added.lines);
-      out.bytes(bytes.subarray(eol));
-    }
-    this.bytesSent = bytes.length;
-    this.keepAlive = false;
-    this.closeStreams();
-    if (this.ctx.logging) this.ctx.log(this.current, status, bytes.length, this.remoteAddress, 0);
-    this.current = null;
-    this.closeWhenFlushed(true);
-  }
-
-  /**
-   * Closes once the output is sent. `linger`: the client may still be sending (a refused request, or
-   * bytes after the last request we answer), so half-close and drain first.
-   */
-  private closeWhenFlushed(linger = false): void {
-    this.lingerOnClose = linger || this.in.start < this.in.end || this.rx.receiving;
-    this.state = STATE.CLOSING;
-    this.in.clear();
-    // Nothing will read the body now: let go of it (and of its budget share), and of the bytes the
-    // last head came in, so a closing connection holds none of what the client sent.
-    this.rx.stop(400, "the connection closed before the body was read");
-    this.rx.clear();
-    this.head.release();
-    setTimer(this, TIMER.NONE, 0);
-    if (this.output.pending === 0) this.endNow();
-    else armTimer(this); // a client that reads nothing is still cut at sendTimeout
-  }
+  // ---- ending (connection-close.ts) ------------------------------------------------------------
 
   private afterFlushed(): void {
     if (this.output.queued === 0) this.unsent = null;
-    if (this.state === STATE.CLOSING && this.output.pending === 0) this.endNow();
+    if (this.state === STATE.CLOSING && this.output.pending === 0) endNow(this);
   }
 
-  /** Everything is sent: close, lingering first only when the client may still be sending. */
-  private endNow(): void {
-    if (this.lingerOnClose && !this.peerEnded) this.linger();
-    else this.destroy();
-  }
-
-  /**
-   * Half-close and keep reading for a moment before closing: closing with unread input makes the
-   * kernel send RST, which can destroy the response before the client reads it (nginx: lingering_close).
-   */
-  private linger(): void {
-    this.state = STATE.LINGER;
-    setTimer(this, TIMER.LINGER, LINGER_MS);
-    updateReading(this);
-    try {
-      this.socket.shutdown(); // FIN; we still read (and drop) until the client closes or the linger ends
-    } catch {
-      this.destroy();
-    }
+  /** Answers a request we will not process with a ready-made error response, then closes. */
+  refuse(code: HttpErrorCode): void {
+    refuseRequest(this, code);
   }
 
   /** For a stopping server: close now if nothing is in progress, else after the current response. */
   closeWhenIdle(): void {
-    this.draining = true;
-    this.keepAlive = false;
-    if (this.state === STATE.UPGRADED) {
-      const p = this.protocol;
-      if (p?.onShutdown) p.onShutdown();
-      else this.destroy();
-      return;
-    }
-    // Between requests: close once what is queued has gone (at once if nothing is).
-    if ((this.state === STATE.HEAD && this.in.start >= this.in.end) || this.state === STATE.PROXY) {
-      this.closeWhenFlushed();
-      this.output.flush();
-    }
+    stopWhenIdle(this);
   }
 
   /** Closes now if the connection waits for a request (server.closeIdleConnections()). */
   closeIfIdle(): void {
-    if (this.state === STATE.HEAD && this.in.start >= this.in.end && this.output.pending === 0) this.destroy();
+    closeIdle(this);
   }
 
   /** For stop(true): closes now, letting an upgraded protocol write its last word first. */
   abort(): void {
-    if (this.state === STATE.UPGRADED && this.protocol?.onAbort) {
-      try {
-        this.protocol.onAbort();
-        this.output.flush();
-      } catch (err) {
-        console.error(err);
-      }
-    }
-    this.destroy();
+    abortNow(this);
   }
 
   destroy(): void {
     if (this.state === STATE.CLOSED) return;
     this.state = STATE.CLOSED;
-    this.release();
+    release(this);
     this.socket.end();
-  }
-
-  private releasedOnce = false;
-  private release(): void {
-    if (this.releasedOnce) return;
-    this.releasedOnce = true;
-    this.ctx.connections.delete(this);
-    this.ctx.budget.forget(this);
-    this.current?.clientGone();
-    this.unsent?.clientGone();
-    this.unsent = null;
-    this.closeStreams();
-    this.output.close();
-    this.rx.stop(400, "the client went away before the body was complete");
-    this.rx.clear();
-    this.in.clear();
-    this.deadline = 0;
-    const p = this.protocol;
-    this.protocol = null;
-    if (p !== null) {
-      try {
-        p.onClose();
-      } catch (err) {
-        console.error(err);
-      }
-    }
   }
 
   // ---- reading and timers: one place each decides, from the state -------------------------------
