@@ -19,6 +19,7 @@ import { LINGER_BYTES, STATE, type State, TIMER, type Timer } from "./connection
 import { abandonResponse, abortNow, closeIdle, closeWhenFlushed, endNow, handleEnd, refuseRequest, release, stopWhenIdle } from "./connection-close.ts";
 import { readProxyHeader, shrinkReads, updateReading } from "./connection-reading.ts";
 import { armTimer, handleTimeout, setTimer } from "./connection-timers.ts";
+import { upgradeConnection } from "./connection-upgrade.ts";
 import { Input } from "./input.ts";
 import { Output } from "./output.ts";
 import { BYTES_REPLY, disposeResult, type HandlerResult, INTERNAL_ERROR, NOT_FOUND, PendingReply, type PendingTarget, type Reply, TEXT_REPLY } from "./reply.ts";
@@ -27,7 +28,7 @@ import type { BodyFeeder } from "./request-body.ts";
 import { ServerRequest } from "./request.ts";
 import type { ResponseStream } from "./response-stream.ts";
 import type { ServerContext } from "./server-context.ts";
-import type { Protocol, UpgradedConnection } from "./upgrade.ts";
+import type { Protocol } from "./upgrade.ts";
 
 /** Uploads at once that may keep the kernel's big (autotuned) receive buffers; later ones read small. */
 const BIG_READ_UPLOADS = 16;
@@ -64,8 +65,8 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   unsent: ServerRequest | null = null;
   /** The status of the response being written (for the log when a stream ends). */
   private status = 200;
-  /** When the request being answered was dispatched (for the access log), ms. */
-  private startedAt = 0;
+  /** @internal When the request being answered was dispatched (for the access log), ms. */
+  startedAt = 0;
 
   /** @internal We paused the socket (updateReading). */
   paused = false;
@@ -606,7 +607,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     stream.pump();
   }
   switchProtocols(reply: Reply): void {
-    this.upgrade(reply);
+    upgradeConnection(this, reply);
   }
   resumeAfter(): void {
     this.drive();
@@ -663,65 +664,6 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
       return;
     }
     this.state = STATE.HEAD;
-  }
-
-  // ---- protocol upgrade -----------------------------------------------------------------------
-
-  /** After a 101: the protocol takes the socket and whatever came after the request. */
-  private upgrade(reply: Reply): void {
-    this.output.flush();
-    if (this.ctx.logging) this.ctx.log(this.current, 101, 0, this.remoteAddress, performance.now() - this.startedAt);
-    this.current = null;
-    this.state = STATE.UPGRADED;
-    setTimer(this, TIMER.NONE, 0);
-    const received = this.in.takeRest();
-    if (this.paused) {
-      this.paused = false;
-      this.socket.resume();
-    }
-    const conn = this;
-    const handle: UpgradedConnection = {
-      output: this.output,
-      get remoteAddress() {
-        return conn.remoteAddress;
-      },
-      get remotePort() {
-        return conn.remotePort;
-      },
-      get now() {
-        return conn.now;
-      },
-      budget: this.ctx.budget,
-      setDeadline(ms: number) {
-        setTimer(conn, TIMER.PROTOCOL, ms); // (0: none, setTimer says)
-      },
-      pause() {
-        conn.socket.pause();
-      },
-      resume() {
-        conn.socket.resume();
-      },
-      end() {
-        if (conn.state !== STATE.UPGRADED) return;
-        conn.protocolEnded();
-      },
-      destroy() {
-        conn.destroy();
-      },
-    };
-    try {
-      this.protocol = reply.upgrade!(handle, received);
-    } catch (err) {
-      console.error("protocol upgrade failed:", err);
-      this.destroy();
-    }
-  }
-
-  /** The protocol is done: close once its output has left (half-closing first). */
-  private protocolEnded(): void {
-    closeWhenFlushed(this, true);
-    this.output.flush();
-    armTimer(this);
   }
 
   // ---- ending (connection-close.ts) ------------------------------------------------------------
