@@ -11,13 +11,13 @@ import type { AddedFields } from "../http/added-fields.ts";
 import { HTTP_ERROR, type HttpErrorCode } from "../http/errors.ts";
 import { RequestHead } from "../http/head.ts";
 import { FAILED, INCOMPLETE, METHOD, parseRequestHead } from "../http/parser.ts";
-import { CONTINUE_100 } from "../http/response.ts";
 import type { BodySource } from "./body.ts";
-import { BodyReceiver, FED } from "./body-receiver.ts";
+import { BodyReceiver } from "./body-receiver.ts";
 import type { BudgetWaiter } from "./budget.ts";
-import { LINGER_BYTES, STATE, type State, TIMER, type Timer } from "./connection-state.ts";
+import { dropBody, feedBody, mustCloseForBody, sendContinue } from "./connection-body.ts";
 import { abandonResponse, abortNow, closeIdle, closeWhenFlushed, endNow, handleEnd, refuseRequest, release, stopWhenIdle } from "./connection-close.ts";
 import { readProxyHeader, shrinkReads, updateReading } from "./connection-reading.ts";
+import { LINGER_BYTES, STATE, type State, TIMER, type Timer } from "./connection-state.ts";
 import { armTimer, handleTimeout, setTimer } from "./connection-timers.ts";
 import { upgradeConnection } from "./connection-upgrade.ts";
 import { Input } from "./input.ts";
@@ -255,7 +255,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
         }
         if (!this.nextRequest()) return;
       } else if ((state === STATE.ACTIVE || state === STATE.DISCARD) && this.rx.receiving) {
-        if (this.in.start >= this.in.end || !this.feedBody()) return;
+        if (this.in.start >= this.in.end || !feedBody(this)) return;
       } else {
         return;
       }
@@ -332,44 +332,14 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     // Past a few uploads at once, each reads in small pieces: a thousand must not each bring 512 KiB.
     if (this.rx.receiving && this.ctx.budget.receiving > BIG_READ_UPLOADS) shrinkReads(this);
     // What came with the head goes to the body first, so a handler that reads at once finds it.
-    if (this.rx.receiving && this.in.start < this.in.end) this.feedBody();
+    if (this.rx.receiving && this.in.start < this.in.end) feedBody(this);
     if (this.state === STATE.ACTIVE) this.dispatch();
   }
 
-  /** Moves body bytes from the input to the body. Returns true when the body is complete. */
-  private feedBody(): boolean {
-    const rx = this.rx;
-    this.in.start = rx.feed(this.in.buf!, this.in.start, this.in.end, this.ctx.options, this.ctx.now, this);
-    switch (rx.result) {
-      case FED.DONE:
-        if (this.state === STATE.DISCARD) this.nextAfterResponse();
-        return true;
-      case FED.FAILED:
-        refuseRequest(this, rx.error as HttpErrorCode);
-        return false;
-      case FED.TOO_MUCH:
-        // Too much to drop for the sake of keeping the connection: close after the response.
-        this.keepAlive = false;
-        if (this.state === STATE.DISCARD) closeWhenFlushed(this, true);
-        return false;
-    }
-    armTimer(this, TIMER.BODY);
-    return false;
-  }
-
-  // ---- what the body's reader tells us ----------------------------------------------------------
+  // ---- what the body's reader tells us (connection-body.ts) ------------------------------------
 
   onBodyWanted(): void {
-    // RFC 9110 §10.1.1: the client waits for this before sending the body. It goes out only once the
-    // handler reads, so a request answered without reading (a 404) uploads nothing.
-    // Before the head only: a streamed response (an echo) asks for the body before its head is due.
-    if (!this.rx.receiving || this.continueSent || this.headSent || this.state !== STATE.ACTIVE) return;
-    if (!this.head.expectContinue || this.head.minor !== 1) return;
-    this.continueSent = true;
-    this.ctx.now = Date.now(); // (called from a handler, maybe long after the last event)
-    this.rx.restartClock(this.ctx.now); // the body starts now, not when the head came
-    this.output.cork().bytes(CONTINUE_100);
-    this.drive();
+    sendContinue(this);
   }
 
   onBodyRoom(): void {
@@ -380,9 +350,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   }
 
   onBodyAbandoned(): void {
-    if (!this.rx.receiving || this.rx.discarding) return;
-    this.rx.discard();
-    this.drive();
+    dropBody(this);
   }
 
   // ---- dispatch -------------------------------------------------------------------------------
@@ -546,19 +514,12 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   settleUnreadBody(ifUnread: boolean): void {
     const rx = this.rx;
     if (!rx.receiving || rx.discarding) return;
-    if (this.mustCloseForBody()) {
+    if (mustCloseForBody(this)) {
       // Too much to drop if the response does not read it all: say so now, not by a surprise close.
       this.keepAlive = false;
     } else if (!(ifUnread && rx.body!.used)) {
       rx.discard(); // drop the rest as it comes
     }
-  }
-
-  /** Whether the rest of the body is too much (or too uncertain) to read and drop. */
-  private mustCloseForBody(): boolean {
-    // Expect: 100-continue without the 100: the client may never send the body, or send it late.
-    if (this.head.expectContinue && !this.continueSent) return true;
-    return this.rx.tooMuchToDiscard;
   }
 
   // ---- what the reply writer (reply-writer.ts) needs -----------------------------------------
@@ -641,7 +602,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     if (this.state !== STATE.ACTIVE) return;
     if (this.rx.receiving) {
       // The response is done and the body is still arriving: nobody will read it now.
-      if (!this.keepAlive || this.mustCloseForBody()) {
+      if (!this.keepAlive || mustCloseForBody(this)) {
         this.keepAlive = false;
         closeWhenFlushed(this, true);
         return;
@@ -653,8 +614,8 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     this.nextAfterResponse();
   }
 
-  /** The response and its body are both done: the next request, or the close. */
-  private nextAfterResponse(): void {
+  /** The response and its body are both done: the next request, or the close. (@internal: feedBody calls it.) */
+  nextAfterResponse(): void {
     this.rx.clear();
     this.head.release(); // the next head brings its own bytes; an idle connection keeps none
     this.headSent = false;
