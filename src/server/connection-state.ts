@@ -1,5 +1,5 @@
 // The named states of a connection (connection.ts) and its timer kinds: shared by the modules that
-// make up a connection (connection-timers, connection-reading, connection-close, connection-upgrade).
+// make up a connection (connection-timers, -reading, -body, -close and -upgrade).
 
 export const STATE = {
   /** Waiting for the PROXY protocol header that comes before the first request. */

@@ -6,6 +6,10 @@
 // connection is bounded by three caps: the unparsed head (maxHeaderSize), the request body waiting
 // for its handler (bodyBufferSize: then the socket is paused, so TCP pushes back on the client), and
 // the response bytes the kernel has not taken (outputHighWater: then requests wait unparsed).
+//
+// The per-request path stays here; the cold parts are plain functions beside it, taking the connection:
+// connection-timers (its one timer), -reading (pause/resume, the PROXY header), -body (the request
+// body's side), -close (how it ends) and -upgrade (after 101). Fields they share are marked @internal.
 import type { Socket } from "bun";
 import type { AddedFields } from "../http/added-fields.ts";
 import { HTTP_ERROR, type HttpErrorCode } from "../http/errors.ts";
