@@ -6,161 +6,110 @@
 // connection is bounded by three caps: the unparsed head (maxHeaderSize), the request body waiting
 // for its handler (bodyBufferSize: then the socket is paused, so TCP pushes back on the client), and
 // the response bytes the kernel has not taken (outputHighWater: then requests wait unparsed).
+//
+// The per-request path stays here; the cold parts are plain functions beside it, taking the connection:
+// connection-timers (its one timer), -reading (pause/resume, the PROXY header), -body (the request
+// body's side), -close (how it ends) and -upgrade (after 101). Fields they share are marked @internal.
 import type { Socket } from "bun";
 import type { AddedFields } from "../http/added-fields.ts";
-import type { ChunkedLimits } from "../http/chunked.ts";
-import { errorReason, errorResponseBytes, errorStatus, HTTP_ERROR, type HttpErrorCode } from "../http/errors.ts";
+import { HTTP_ERROR, type HttpErrorCode } from "../http/errors.ts";
 import { RequestHead } from "../http/head.ts";
-import { FAILED, INCOMPLETE, METHOD, type ParserLimits, parseRequestHead } from "../http/parser.ts";
-import { CONTINUE_100 } from "../http/response.ts";
-import type { BodySource, ResponseParts } from "./body.ts";
-import { BodyReceiver, FED } from "./body-receiver.ts";
-import type { Budget, BudgetWaiter } from "./budget.ts";
+import { FAILED, INCOMPLETE, METHOD, parseRequestHead } from "../http/parser.ts";
+import type { BodySource } from "./body.ts";
+import { BodyReceiver } from "./body-receiver.ts";
+import type { BudgetWaiter } from "./budget.ts";
+import { dropBody, feedBody, mustCloseForBody, sendContinue } from "./connection-body.ts";
+import { abandonResponse, abortNow, closeIdle, closeWhenFlushed, endNow, handleEnd, refuseRequest, release, stopWhenIdle } from "./connection-close.ts";
+import { readProxyHeader, shrinkReads, updateReading } from "./connection-reading.ts";
+import { LINGER_BYTES, STATE, type State, TIMER, type Timer } from "./connection-state.ts";
+import { armTimer, handleTimeout, setTimer } from "./connection-timers.ts";
+import { upgradeConnection } from "./connection-upgrade.ts";
 import { Input } from "./input.ts";
 import { Output } from "./output.ts";
-import { shrinkReceiveBuffer } from "./receive-buffer.ts";
-import { unsentInKernel } from "./send-queue.ts";
-import { PROXY_INCOMPLETE, PROXY_INVALID, parseProxyHeader, type TrustFn } from "./proxy.ts";
 import { BYTES_REPLY, disposeResult, type HandlerResult, INTERNAL_ERROR, NOT_FOUND, PendingReply, type PendingTarget, type Reply, TEXT_REPLY } from "./reply.ts";
 import { type ReplyTarget, writeReply } from "./reply-writer.ts";
 import type { BodyFeeder } from "./request-body.ts";
 import { ServerRequest } from "./request.ts";
 import type { ResponseStream } from "./response-stream.ts";
-import type { Protocol, UpgradedConnection } from "./upgrade.ts";
-
-export interface ConnectionOptions extends ParserLimits, ChunkedLimits {
-  headerTimeout: number;
-  bodyTimeout: number;
-  keepAliveTimeout: number;
-  sendTimeout: number;
-  /** How long a response may go without a byte sent or received: a handler at work, a stream waiting (0: never). */
-  handlerTimeout: number;
-  /** Request-body bytes held per connection for a handler that has not read them yet (then reading pauses). */
-  bodyBufferSize: number;
-  /** Response bytes queued per connection beyond what the kernel took before its next requests wait. */
-  outputHighWater: number;
-}
-
-
-export interface ServerContext {
-  readonly options: ConnectionOptions;
-  readonly connections: Set<Connection>;
-  readonly budget: Budget;
-  /** Milliseconds, refreshed by the server's sweep timer and at each read. */
-  now: number;
-  dispatch(req: ServerRequest): HandlerResult | Promise<HandlerResult>;
-  /** Turns a thrown error into a response (500 unless an error hook says otherwise). */
-  failure(err: unknown, req: ServerRequest): HandlerResult | Promise<HandlerResult>;
-  /** A Response's status, headers and body, for the writer. */
-  readResponse(res: Response): ResponseParts | Promise<ResponseParts>;
-  /**
-   * A last look at a handler's reply before it is written (compression), or undefined. A whole
-   * pre-encoded response (`raw`: a cached file) is not shown to it.
-   */
-  readonly filter: ((reply: Reply, req: ServerRequest) => Reply | Promise<Reply>) | undefined;
-  log(req: ServerRequest | null, status: number, bytes: number, remote: string, ms: number): void;
-  readonly logging: boolean;
-  /** Expect a PROXY protocol header before the first request. */
-  readonly proxyProtocol: boolean;
-  /** Which peers' forwarding headers count (null: none). */
-  readonly trust: TrustFn | null;
-  /** Sockets are plain TCP (no TLS): bytes may be written to their descriptor directly (writev.ts). */
-  readonly plainTcp: boolean;
-  /** Streamed files may go by sendfile(2) on plain TCP (ListenOptions.sendfile). */
-  readonly sendfile: boolean;
-}
-
-const STATE = {
-  /** Waiting for the PROXY protocol header that comes before the first request. */
-  PROXY: 0,
-  /** Between requests, or reading a head. */
-  HEAD: 1,
-  /** A request dispatched: its handler works, its body may still arrive, its response may be streaming. */
-  ACTIVE: 2,
-  /** The response is done; the rest of its unread body is read and dropped, then the next request. */
-  DISCARD: 3,
-  /** After a response that ends the connection: input is dropped while the output leaves. */
-  CLOSING: 4,
-  /** Half-closed after the last response: reading and dropping until the client closes or time is up. */
-  LINGER: 5,
-  /** Another protocol owns the socket (after 101). */
-  UPGRADED: 6,
-  CLOSED: 7,
-} as const;
-type State = (typeof STATE)[keyof typeof STATE];
-
-const TIMER = { NONE: 0, IDLE: 1, HEADER: 2, BODY: 3, SEND: 4, LINGER: 5, PROTOCOL: 6, WAIT: 7 } as const;
-type Timer = (typeof TIMER)[keyof typeof TIMER];
+import type { ServerContext } from "./server-context.ts";
+import type { Protocol } from "./upgrade.ts";
 
 /** Uploads at once that may keep the kernel's big (autotuned) receive buffers; later ones read small. */
 const BIG_READ_UPLOADS = 16;
-/** After the last response, how long to keep reading (and dropping) so the client sees our answer. */
-const LINGER_MS = 2000;
-/** …and how much of it, at most: past this a client still sending gets the RST it asked for. */
-const LINGER_BYTES = 64 * 1024;
-
 
 export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, PendingTarget {
   state: State = STATE.HEAD;
   readonly head = new RequestHead();
   readonly output: Output;
 
-  /** Unparsed input, kept across reads (input.ts). */
-  private readonly in = new Input();
+  /** @internal Unparsed input, kept across reads (input.ts). */
+  readonly in = new Input();
 
-  /** The request body being received. */
-  private readonly rx: BodyReceiver;
-  private continueSent = false;
+  /** @internal The request body being received. */
+  readonly rx: BodyReceiver;
+  /** @internal `100 Continue` went out for this request. */
+  continueSent = false;
 
   // The response.
-  private stream: ResponseStream | null = null;
-  /** A stream of unknown length waiting for its first pieces (reply-writer.ts startStream). */
-  private starting: BodySource | null = null;
-  /** The current response's head has been written: from here only a cut can replace it. */
-  private headSent = false;
-  /** Requests answered on this connection (a new one waits headerTimeout, not keepAliveTimeout). */
-  private answered = 0;
+  /** @internal The response's body, going out as a stream. */
+  stream: ResponseStream | null = null;
+  /** @internal A stream of unknown length waiting for its first pieces (reply-writer.ts startStream). */
+  starting: BodySource | null = null;
+  /** @internal The current response's head has been written: from here only a cut can replace it. */
+  headSent = false;
+  /** @internal Requests answered on this connection (a new one waits headerTimeout, not keepAliveTimeout). */
+  answered = 0;
   keepAlive = true;
   isHead = false;
-  private bytesSent = 0;
-  private current: ServerRequest | null = null;
-  /** The last request answered whose response is still queued, not all sent. */
-  private unsent: ServerRequest | null = null;
+  /** @internal Bytes of the response being answered (for the log). */
+  bytesSent = 0;
+  /** @internal The request being answered (its handler works, or its response streams). */
+  current: ServerRequest | null = null;
+  /** @internal The last request answered whose response is still queued, not all sent. */
+  unsent: ServerRequest | null = null;
   /** The status of the response being written (for the log when a stream ends). */
   private status = 200;
-  /** When the request being answered was dispatched (for the access log), ms. */
-  private startedAt = 0;
+  /** @internal When the request being answered was dispatched (for the access log), ms. */
+  startedAt = 0;
 
-  private paused = false;
-  private peerEnded = false;
-  /** The server is stopping: finish what is in progress, keep nothing alive. */
-  private draining = false;
-  private lingerOnClose = false;
-  /** Bytes read and dropped since the connection began to close. */
-  private lingered = 0;
-  /** The socket's receive buffer was made small (receive-buffer.ts). */
-  private smallReads = false;
+  /** @internal We paused the socket (updateReading). */
+  paused = false;
+  /** @internal The client half-closed (its FIN came). */
+  peerEnded = false;
+  /** @internal The server is stopping: finish what is in progress, keep nothing alive. */
+  draining = false;
+  /** @internal Once the output has gone, linger before closing (connection-close.ts closeWhenFlushed). */
+  lingerOnClose = false;
+  /** @internal release() has run. */
+  releasedOnce = false;
+  /** @internal Bytes read and dropped since the connection began to close. */
+  lingered = 0;
+  /** @internal The socket's receive buffer was made small (receive-buffer.ts). */
+  smallReads = false;
   private driving = false;
   private again = false;
-  private protocol: Protocol | null = null;
+  /** @internal Who owns the socket after a 101 (connection-upgrade.ts). */
+  protocol: Protocol | null = null;
 
   // Timeouts: one deadline at a time, checked by the server's sweep.
   deadline = 0;
-  private timer: Timer = TIMER.NONE;
-  /** The kernel's unsent bytes at the last SEND timeout (-1: not looked yet, since the last drain). */
-  private unsentMark = -1;
-  /** handlerTimeout for the request being answered (server.timeout() may change it for that one). */
-  private waitTimeout = 0;
+  /** @internal The kind of `deadline` (connection-timers.ts). */
+  timer: Timer = TIMER.NONE;
+  /** @internal The kernel's unsent bytes at the last SEND timeout (-1: not looked yet, since the last drain). */
+  unsentMark = -1;
+  /** @internal handlerTimeout for the request being answered (server.timeout() may change it for that one). */
+  waitTimeout = 0;
 
   constructor(
     readonly socket: Socket<Connection>,
-    private readonly ctx: ServerContext,
+    /** @internal */
+    readonly ctx: ServerContext,
   ) {
     this.output = new Output(
       socket as Socket<unknown>,
       ctx.budget,
       () => this.afterFlushed(),
-      () => this.armTimer(),
+      () => armTimer(this),
       () => this.destroy(),
     );
     if (ctx.plainTcp) {
@@ -171,22 +120,24 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     }
     this.rx = new BodyReceiver(ctx.budget);
     if (ctx.proxyProtocol) this.state = STATE.PROXY;
-    this.armTimer();
+    armTimer(this);
   }
 
   // The peer, read when first asked (Bun's getters cost microseconds: getpeername and a new string per
   // call), or set from a PROXY header.
-  #remoteAddress: string | undefined;
-  #remotePort = -1;
+  /** @internal Set by readProxyHeader (connection-reading.ts); read through remoteAddress. */
+  peerAddress: string | undefined;
+  /** @internal As peerAddress; -1 until known. */
+  peerPort = -1;
   get remoteAddress(): string {
-    return (this.#remoteAddress ??= this.socket.remoteAddress ?? "");
+    return (this.peerAddress ??= this.socket.remoteAddress ?? "");
   }
   get secure(): boolean {
     return !this.ctx.plainTcp;
   }
   get remotePort(): number {
-    if (this.#remotePort < 0) this.#remotePort = this.socket.remotePort ?? 0;
-    return this.#remotePort;
+    if (this.peerPort < 0) this.peerPort = this.socket.remotePort ?? 0;
+    return this.peerPort;
   }
 
   get closed(): boolean {
@@ -201,7 +152,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   setWaitTimeout(ms: number): void {
     if (this.current === null) return;
     this.waitTimeout = ms;
-    this.armTimer(TIMER.WAIT);
+    armTimer(this, TIMER.WAIT);
   }
 
   // ---- socket events --------------------------------------------------------------------------
@@ -217,11 +168,11 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     if (state === STATE.CLOSING || state === STATE.LINGER) {
       // Dropped.
       this.lingered += chunk.length;
-      if (state === STATE.LINGER && this.lingered >= LINGER_BYTES) this.updateReading();
+      if (state === STATE.LINGER && this.lingered >= LINGER_BYTES) updateReading(this);
       return;
     }
     this.in.append(chunk);
-    if (state === STATE.PROXY) this.readProxyHeader();
+    if (state === STATE.PROXY) readProxyHeader(this);
     this.drive();
   }
 
@@ -236,131 +187,31 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     }
     this.unsentMark = -1;
     if (this.output.stalled) {
-      if (took > 0) this.armTimer(TIMER.SEND); // progress: the client is reading
+      if (took > 0) armTimer(this, TIMER.SEND); // progress: the client is reading
       return;
     }
     // The kernel took everything: that is progress too, so whatever stalls next (the stream's next
     // piece) gets a whole sendTimeout, not what was left of the last one.
-    if (this.timer === TIMER.SEND) this.setTimer(TIMER.NONE, 0);
+    if (this.timer === TIMER.SEND) setTimer(this, TIMER.NONE, 0);
     this.afterFlushed();
     this.stream?.pump();
     this.drive();
   }
 
-  /** The client half-closed: answer what it sent, then close. */
+  /** The client half-closed: answer what it sent, then close (connection-close.ts). */
   onEnd(): void {
-    this.peerEnded = true;
-    switch (this.state) {
-      case STATE.UPGRADED:
-        this.protocol!.onEnd();
-        return;
-      case STATE.CLOSING:
-        // Our last bytes are still leaving: they go, then the close (afterFlushed; no linger now).
-        if (this.output.pending === 0) this.destroy();
-        return;
-      case STATE.LINGER:
-      case STATE.PROXY:
-        this.destroy();
-        return;
-      case STATE.HEAD:
-        // Requests already received are answered; a head cut off by the FIN can never complete and
-        // closes the connection, as nginx does (step() and nextRequest() see peerEnded).
-        this.drive();
-        return;
-      case STATE.ACTIVE:
-      case STATE.DISCARD:
-        if (this.rx.receiving) {
-          // The body can never complete: no answer for it, but what is already queued still goes.
-          this.current?.clientGone();
-          this.rx.stop(400, "the client closed before the body was complete");
-          this.closeStreams();
-          this.current = null;
-          this.keepAlive = false;
-          this.closeWhenFlushed();
-          this.output.flush();
-        } else if (this.current !== null && !this.responseDetermined && !this.current.finishOnHalfClose) {
-          this.abandonResponse();
-        }
-      // Else the response goes out; requests already received are still answered (startRequest
-      // turns keep-alive off for each), and drive() closes once the input runs out.
-    }
-  }
-
-  /** The response is whole in our hands (written, or a body of known length going out). */
-  private get responseDetermined(): boolean {
-    return this.stream !== null ? this.stream.determined : this.headSent;
-  }
-
-  /**
-   * After the client's FIN, a response still being made (a handler at work, a stream of unknown
-   * length still producing) is abandoned, as Bun.serve does: the request's signal aborts, its stream
-   * is cancelled, and the connection closes once what is queued has gone. Answers already made still
-   * go (a client that half-closes after its request gets a file, or a whole body, in full).
-   */
-  private abandonResponse(): void {
-    this.current?.clientGone();
-    this.current = null;
-    this.closeStreams();
-    if (this.headSent) {
-      this.destroy(); // a response cut in the middle: only the close can say so
-      return;
-    }
-    this.keepAlive = false;
-    this.closeWhenFlushed();
-    this.output.flush();
-  }
-
-  /** Cancels the response's stream, started or still waiting for its first pieces. */
-  private closeStreams(): void {
-    this.stream?.close();
-    this.stream = null;
-    const starting = this.starting;
-    this.starting = null;
-    starting?.close();
+    handleEnd(this);
   }
 
   /** The socket is gone (either side): free what this connection holds. */
   onClose(): void {
     if (this.state !== STATE.CLOSED) this.state = STATE.CLOSED;
-    this.release();
+    release(this);
   }
 
-  /** Called by the server's sweep when `deadline` has passed. */
+  /** Called by the server's sweep when `deadline` has passed (connection-timers.ts). */
   onTimeout(): void {
-    switch (this.timer) {
-      case TIMER.HEADER:
-        // Bytes of a request arrived but not all of it: tell the client why (nginx closes silently).
-        if (this.state === STATE.HEAD && this.in.start < this.in.end) {
-          this.refuse(HTTP_ERROR.HEADER_TIMEOUT);
-          this.drive();
-        } else this.destroy();
-        return;
-      case TIMER.BODY:
-        if (this.state === STATE.DISCARD) this.destroy();
-        else {
-          this.refuse(HTTP_ERROR.BODY_TIMEOUT);
-          this.drive();
-        }
-        return;
-      case TIMER.PROTOCOL:
-        this.protocol!.onTimeout();
-        return;
-      case TIMER.SEND: {
-        // No `drain` for a whole period; but if the kernel's queue shrank since the last look, the
-        // client is reading, only slowly (a big send buffer frees no `drain` at 64 KB/s): go on.
-        const unsent = unsentInKernel((this.socket as { fd?: number }).fd);
-        if (unsent >= 0 && (this.unsentMark < 0 || unsent < this.unsentMark)) {
-          this.unsentMark = unsent;
-          this.setTimer(TIMER.SEND, this.ctx.options.sendTimeout);
-          return;
-        }
-        this.destroy();
-        return;
-      }
-      default:
-        // IDLE, SEND (client stopped reading), LINGER, WAIT (a response with nothing to send): close.
-        this.destroy();
-    }
+    handleTimeout(this);
   }
 
   /** The server's budgets have room again. */
@@ -372,28 +223,12 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
 
   // ---- input ----------------------------------------------------------------------------------
 
-  /** The PROXY protocol header comes first; a connection without a valid one is closed unanswered. */
-  private readProxyHeader(): void {
-    const r = parseProxyHeader(this.in.buf!, this.in.start, this.in.end);
-    if (r === PROXY_INCOMPLETE) return;
-    if (r === PROXY_INVALID || typeof r === "number") {
-      this.destroy();
-      return;
-    }
-    if (r.address !== null) {
-      this.#remoteAddress = r.address;
-      this.#remotePort = r.port;
-    }
-    this.in.start += r.length;
-    this.state = STATE.HEAD;
-  }
-
   /**
    * Runs whatever the input and the state allow, then flushes, and sets reading and the timer for
    * where that left us. Re-entered (a handler reading its body inside dispatch), it only asks the
-   * outer call for another pass.
+   * outer call for another pass. (@internal: the connection-* modules call it too.)
    */
-  private drive(): void {
+  drive(): void {
     if (this.driving) {
       this.again = true;
       return;
@@ -410,8 +245,8 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     if (this.state === STATE.CLOSED) return;
     if (this.state <= STATE.DISCARD) this.in.trim();
     this.output.flush();
-    this.updateReading();
-    this.armTimer();
+    updateReading(this);
+    armTimer(this);
   }
 
   private step(): void {
@@ -419,12 +254,12 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
       const state = this.state;
       if (state === STATE.HEAD) {
         if (this.in.start >= this.in.end) {
-          if (this.peerEnded) this.closeWhenFlushed();
+          if (this.peerEnded) closeWhenFlushed(this);
           return;
         }
         if (!this.nextRequest()) return;
       } else if ((state === STATE.ACTIVE || state === STATE.DISCARD) && this.rx.receiving) {
-        if (this.in.start >= this.in.end || !this.feedBody()) return;
+        if (this.in.start >= this.in.end || !feedBody(this)) return;
       } else {
         return;
       }
@@ -445,12 +280,12 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
       this.in.scanned = end - pos;
       // Cut off by the client's FIN, it can never complete: close once the answers queued have gone
       // (empty lines between requests, RFC 9112 §2.2, are no request at all).
-      if (this.peerEnded) this.closeWhenFlushed();
+      if (this.peerEnded) closeWhenFlushed(this);
       return false;
     }
     this.in.scanned = 0;
     if (n === FAILED) {
-      this.refuse(this.head.error as HttpErrorCode);
+      refuseRequest(this, this.head.error as HttpErrorCode);
       return false;
     }
     this.in.start = pos + n;
@@ -461,9 +296,10 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   /**
    * Whether responses already produced hold too much output to take another request now: the client is
    * not reading them (or the server-wide budget is spent). Responses still in the cork buffer count
-   * too, so one read of many pipelined requests cannot build an unbounded answer.
+   * too, so one read of many pipelined requests cannot build an unbounded answer. (@internal:
+   * updateReading asks it too.)
    */
-  private outputBlocked(): boolean {
+  outputBlocked(): boolean {
     const out = this.output;
     const high = this.ctx.options.outputHighWater;
     if (out.pending > high) out.flush();
@@ -490,54 +326,24 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     // same, so without this a connection busy with quick requests (IDLE, then IDLE again after each
     // answer) kept its first idle deadline and was cut keepAliveTimeout after its first response.
     // A stalled send keeps its deadline: answering more requests is no progress on it.
-    if (this.timer !== TIMER.SEND) this.setTimer(TIMER.NONE, 0);
+    if (this.timer !== TIMER.SEND) setTimer(this, TIMER.NONE, 0);
     if (head.contentLength > opts.maxBody) {
       // Refused before any body byte is read; with Expect: 100-continue, the client never sends it.
-      this.refuse(HTTP_ERROR.BODY_TOO_LARGE);
+      refuseRequest(this, HTTP_ERROR.BODY_TOO_LARGE);
       return;
     }
     this.in.start = this.rx.start(head, this.in.buf, this.in.start, this.in.end, this, opts, this.ctx.now);
     // Past a few uploads at once, each reads in small pieces: a thousand must not each bring 512 KiB.
-    if (this.rx.receiving && this.ctx.budget.receiving > BIG_READ_UPLOADS) this.readSmall();
+    if (this.rx.receiving && this.ctx.budget.receiving > BIG_READ_UPLOADS) shrinkReads(this);
     // What came with the head goes to the body first, so a handler that reads at once finds it.
-    if (this.rx.receiving && this.in.start < this.in.end) this.feedBody();
+    if (this.rx.receiving && this.in.start < this.in.end) feedBody(this);
     if (this.state === STATE.ACTIVE) this.dispatch();
   }
 
-  /** Moves body bytes from the input to the body. Returns true when the body is complete. */
-  private feedBody(): boolean {
-    const rx = this.rx;
-    this.in.start = rx.feed(this.in.buf!, this.in.start, this.in.end, this.ctx.options, this.ctx.now, this);
-    switch (rx.result) {
-      case FED.DONE:
-        if (this.state === STATE.DISCARD) this.nextAfterResponse();
-        return true;
-      case FED.FAILED:
-        this.refuse(rx.error as HttpErrorCode);
-        return false;
-      case FED.TOO_MUCH:
-        // Too much to drop for the sake of keeping the connection: close after the response.
-        this.keepAlive = false;
-        if (this.state === STATE.DISCARD) this.closeWhenFlushed(true);
-        return false;
-    }
-    this.armTimer(TIMER.BODY);
-    return false;
-  }
-
-  // ---- what the body's reader tells us ----------------------------------------------------------
+  // ---- what the body's reader tells us (connection-body.ts) ------------------------------------
 
   onBodyWanted(): void {
-    // RFC 9110 §10.1.1: the client waits for this before sending the body. It goes out only once the
-    // handler reads, so a request answered without reading (a 404) uploads nothing.
-    // Before the head only: a streamed response (an echo) asks for the body before its head is due.
-    if (!this.rx.receiving || this.continueSent || this.headSent || this.state !== STATE.ACTIVE) return;
-    if (!this.head.expectContinue || this.head.minor !== 1) return;
-    this.continueSent = true;
-    this.ctx.now = Date.now(); // (called from a handler, maybe long after the last event)
-    this.rx.restartClock(this.ctx.now); // the body starts now, not when the head came
-    this.output.cork().bytes(CONTINUE_100);
-    this.drive();
+    sendContinue(this);
   }
 
   onBodyRoom(): void {
@@ -548,9 +354,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   }
 
   onBodyAbandoned(): void {
-    if (!this.rx.receiving || this.rx.discarding) return;
-    this.rx.discard();
-    this.drive();
+    dropBody(this);
   }
 
   // ---- dispatch -------------------------------------------------------------------------------
@@ -574,7 +378,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
         // Dispatched after the client's FIN (pipelined before it), and not answered at once.
         if (result instanceof Promise) result.then(disposeResult, () => {});
         else disposeResult(result);
-        this.abandonResponse();
+        abandonResponse(this);
         return;
       }
       this.settle(result, req);
@@ -714,19 +518,12 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   settleUnreadBody(ifUnread: boolean): void {
     const rx = this.rx;
     if (!rx.receiving || rx.discarding) return;
-    if (this.mustCloseForBody()) {
+    if (mustCloseForBody(this)) {
       // Too much to drop if the response does not read it all: say so now, not by a surprise close.
       this.keepAlive = false;
     } else if (!(ifUnread && rx.body!.used)) {
       rx.discard(); // drop the rest as it comes
     }
-  }
-
-  /** Whether the rest of the body is too much (or too uncertain) to read and drop. */
-  private mustCloseForBody(): boolean {
-    // Expect: 100-continue without the 100: the client may never send the body, or send it late.
-    if (this.head.expectContinue && !this.continueSent) return true;
-    return this.rx.tooMuchToDiscard;
   }
 
   // ---- what the reply writer (reply-writer.ts) needs -----------------------------------------
@@ -775,14 +572,14 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     stream.pump();
   }
   switchProtocols(reply: Reply): void {
-    this.upgrade(reply);
+    upgradeConnection(this, reply);
   }
   resumeAfter(): void {
     this.drive();
   }
 
   streamProgress(): void {
-    if (this.timer === TIMER.WAIT) this.setTimer(TIMER.WAIT, this.waitTimeout);
+    if (this.timer === TIMER.WAIT) setTimer(this, TIMER.WAIT, this.waitTimeout);
   }
 
   streamEnded(bytes: number): void {
@@ -809,9 +606,9 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     if (this.state !== STATE.ACTIVE) return;
     if (this.rx.receiving) {
       // The response is done and the body is still arriving: nobody will read it now.
-      if (!this.keepAlive || this.mustCloseForBody()) {
+      if (!this.keepAlive || mustCloseForBody(this)) {
         this.keepAlive = false;
-        this.closeWhenFlushed(true);
+        closeWhenFlushed(this, true);
         return;
       }
       this.rx.discard();
@@ -821,349 +618,59 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     this.nextAfterResponse();
   }
 
-  /** The response and its body are both done: the next request, or the close. */
-  private nextAfterResponse(): void {
+  /** The response and its body are both done: the next request, or the close. (@internal: feedBody calls it.) */
+  nextAfterResponse(): void {
     this.rx.clear();
     this.head.release(); // the next head brings its own bytes; an idle connection keeps none
     this.headSent = false;
     this.answered++;
     if (!this.keepAlive) {
-      this.closeWhenFlushed();
+      closeWhenFlushed(this);
       return;
     }
     this.state = STATE.HEAD;
   }
 
-  // ---- protocol upgrade -----------------------------------------------------------------------
-
-  /** After a 101: the protocol takes the socket and whatever came after the request. */
-  private upgrade(reply: Reply): void {
-    this.output.flush();
-    if (this.ctx.logging) this.ctx.log(this.current, 101, 0, this.remoteAddress, performance.now() - this.startedAt);
-    this.current = null;
-    this.state = STATE.UPGRADED;
-    this.setTimer(TIMER.NONE, 0);
-    const received = this.in.takeRest();
-    if (this.paused) {
-      this.paused = false;
-      this.socket.resume();
-    }
-    const conn = this;
-    const handle: UpgradedConnection = {
-      output: this.output,
-      get remoteAddress() {
-        return conn.remoteAddress;
-      },
-      get remotePort() {
-        return conn.remotePort;
-      },
-      get now() {
-        return conn.now;
-      },
-      budget: this.ctx.budget,
-      setDeadline(ms: number) {
-        conn.setTimer(TIMER.PROTOCOL, ms); // (0: none, setTimer says)
-      },
-      pause() {
-        conn.socket.pause();
-      },
-      resume() {
-        conn.socket.resume();
-      },
-      end() {
-        if (conn.state !== STATE.UPGRADED) return;
-        conn.protocolEnded();
-      },
-      destroy() {
-        conn.destroy();
-      },
-    };
-    try {
-      this.protocol = reply.upgrade!(handle, received);
-    } catch (err) {
-      console.error("protocol upgrade failed:", err);
-      this.destroy();
-    }
-  }
-
-  /** The protocol is done: close once its output has left (half-closing first). */
-  private protocolEnded(): void {
-    this.closeWhenFlushed(true);
-    this.output.flush();
-    this.armTimer();
-  }
-
-  // ---- ending ---------------------------------------------------------------------------------
-
-  /** Answers a request we will not process with a ready-made error response, then closes. */
-  refuse(code: HttpErrorCode): void {
-    const state = this.state;
-    if (state >= STATE.CLOSING) return;
-    const status = errorStatus(code);
-    this.rx.stop(status, errorReason(code));
-    if (state === STATE.DISCARD) {
-      // The response went out already: just close.
-      this.closeWhenFlushed(true);
-      return;
-    }
-    if (this.headSent) {
-      // Its head has left: the only honest signal left is to cut the connection.
-      this.destroy();
-      return;
-    }
-    const bytes = errorResponseBytes(code);
-    const added = this.current === null ? null : this.current.addedFields;
-    if (added === null) {
-      this.output.cork().bytes(bytes);
-    } else {
-      // Refused after the handlers ran (a chunked body over maxBody, its timeout, its bad framing):
-      // the lines they added go after the status line, as on any response (ours has none to yield to).
-      const out = this.output.cork();
-      const eol = bytes.indexOf(10) + 1; // after the status line's LF
-      out.bytes(bytes.subarray(0, eol));
-      out.bytes(added.lines);
-      out.bytes(bytes.subarray(eol));
-    }
-    this.bytesSent = bytes.length;
-    this.keepAlive = false;
-    this.closeStreams();
-    if (this.ctx.logging) this.ctx.log(this.current, status, bytes.length, this.remoteAddress, 0);
-    this.current = null;
-    this.closeWhenFlushed(true);
-  }
-
-  /**
-   * Closes once the output is sent. `linger`: the client may still be sending (a refused request, or
-   * bytes after the last request we answer), so half-close and drain first.
-   */
-  private closeWhenFlushed(linger = false): void {
-    this.lingerOnClose = linger || this.in.start < this.in.end || this.rx.receiving;
-    this.state = STATE.CLOSING;
-    this.in.clear();
-    // Nothing will read the body now: let go of it (and of its budget share), and of the bytes the
-    // last head came in, so a closing connection holds none of what the client sent.
-    this.rx.stop(400, "the connection closed before the body was read");
-    this.rx.clear();
-    this.head.release();
-    this.setTimer(TIMER.NONE, 0);
-    if (this.output.pending === 0) this.endNow();
-    else this.armTimer(); // a client that reads nothing is still cut at sendTimeout
-  }
+  // ---- ending (connection-close.ts) ------------------------------------------------------------
 
   private afterFlushed(): void {
     if (this.output.queued === 0) this.unsent = null;
-    if (this.state === STATE.CLOSING && this.output.pending === 0) this.endNow();
+    if (this.state === STATE.CLOSING && this.output.pending === 0) endNow(this);
   }
 
-  /** Everything is sent: close, lingering first only when the client may still be sending. */
-  private endNow(): void {
-    if (this.lingerOnClose && !this.peerEnded) this.linger();
-    else this.destroy();
-  }
-
-  /**
-   * Half-close and keep reading for a moment before closing: closing with unread input makes the
-   * kernel send RST, which can destroy the response before the client reads it (nginx: lingering_close).
-   */
-  private linger(): void {
-    this.state = STATE.LINGER;
-    this.setTimer(TIMER.LINGER, LINGER_MS);
-    this.updateReading();
-    try {
-      this.socket.shutdown(); // FIN; we still read (and drop) until the client closes or the linger ends
-    } catch {
-      this.destroy();
-    }
+  /** Answers a request we will not process with a ready-made error response, then closes. */
+  refuse(code: HttpErrorCode): void {
+    refuseRequest(this, code);
   }
 
   /** For a stopping server: close now if nothing is in progress, else after the current response. */
   closeWhenIdle(): void {
-    this.draining = true;
-    this.keepAlive = false;
-    if (this.state === STATE.UPGRADED) {
-      const p = this.protocol;
-      if (p?.onShutdown) p.onShutdown();
-      else this.destroy();
-      return;
-    }
-    // Between requests: close once what is queued has gone (at once if nothing is).
-    if ((this.state === STATE.HEAD && this.in.start >= this.in.end) || this.state === STATE.PROXY) {
-      this.closeWhenFlushed();
-      this.output.flush();
-    }
+    stopWhenIdle(this);
   }
 
   /** Closes now if the connection waits for a request (server.closeIdleConnections()). */
   closeIfIdle(): void {
-    if (this.state === STATE.HEAD && this.in.start >= this.in.end && this.output.pending === 0) this.destroy();
+    closeIdle(this);
   }
 
   /** For stop(true): closes now, letting an upgraded protocol write its last word first. */
   abort(): void {
-    if (this.state === STATE.UPGRADED && this.protocol?.onAbort) {
-      try {
-        this.protocol.onAbort();
-        this.output.flush();
-      } catch (err) {
-        console.error(err);
-      }
-    }
-    this.destroy();
+    abortNow(this);
   }
 
   destroy(): void {
     if (this.state === STATE.CLOSED) return;
     this.state = STATE.CLOSED;
-    this.release();
+    release(this);
     this.socket.end();
   }
 
-  private releasedOnce = false;
-  private release(): void {
-    if (this.releasedOnce) return;
-    this.releasedOnce = true;
-    this.ctx.connections.delete(this);
-    this.ctx.budget.forget(this);
-    this.current?.clientGone();
-    this.unsent?.clientGone();
-    this.unsent = null;
-    this.closeStreams();
-    this.output.close();
-    this.rx.stop(400, "the client went away before the body was complete");
-    this.rx.clear();
-    this.in.clear();
-    this.deadline = 0;
-    const p = this.protocol;
-    this.protocol = null;
-    if (p !== null) {
-      try {
-        p.onClose();
-      } catch (err) {
-        console.error(err);
-      }
-    }
-  }
-
   // ---- reading and timers: one place each decides, from the state -------------------------------
+  // (connection-reading.ts updateReading, connection-timers.ts armTimer)
 
   /** From now on the kernel queues little for this socket, so each read brings little (receive-buffer.ts). */
   readSmall(): void {
-    if (this.smallReads) return;
-    this.smallReads = true;
-    shrinkReceiveBuffer((this.socket as { fd?: number }).fd);
-  }
-
-  /** Pauses or resumes the socket for where we are (TCP then pushes back on the client). */
-  private updateReading(): void {
-    let want: boolean;
-    switch (this.state) {
-      case STATE.HEAD:
-        // A client not reading its responses is not read from either, until it catches up.
-        want = this.in.start >= this.in.end || !this.outputBlocked();
-        break;
-      case STATE.ACTIVE:
-      case STATE.DISCARD:
-        if (this.rx.receiving) {
-          // Body bytes left in the input mean the handler is behind: wait for it. A body being dropped
-          // is read on only while the connection may stay open; else the client waits for our close.
-          want = this.rx.discarding ? this.keepAlive || this.state === STATE.DISCARD : this.in.start >= this.in.end;
-        } else {
-          // Pipelined requests wait while this one is answered; more than a head's worth, and we stop.
-          want = this.in.end - this.in.start <= this.ctx.options.maxHeaderSize;
-        }
-        break;
-      case STATE.PROXY:
-        want = true;
-        break;
-      case STATE.CLOSING:
-        // Our last bytes are leaving; what the client sends meanwhile waits in the kernel for LINGER.
-        want = false;
-        break;
-      case STATE.LINGER:
-        // Drain a little so the close is not an RST that destroys our answer in the client's buffers,
-        // but do not read a flood at full speed (every read is a fresh buffer for the GC).
-        want = this.lingered < LINGER_BYTES;
-        break;
-      default:
-        return; // UPGRADED: the protocol decides; CLOSED: nothing to do
-    }
-    if (want === !this.paused) return;
-    this.paused = !want;
-    // Under memory pressure, what this client sends while paused must not pile up for one big read.
-    if (!want && this.ctx.budget.underPressure && this.state !== STATE.CLOSING) this.readSmall();
-    if (want) {
-      // The client's pause was ours, not its own: the slow-POST clock starts again.
-      if (this.rx.receiving) this.rx.restartClock(this.ctx.now);
-      this.socket.resume();
-    } else {
-      this.socket.pause();
-    }
-  }
-
-  /**
-   * Arms the one timer the state calls for. The deadline is kept while the kind stays the same (a
-   * head's timeout counts from its first byte, however it trickles in), and renewed for `progress`.
-   */
-  private armTimer(progress: Timer = TIMER.NONE): void {
-    const o = this.ctx.options;
-    let kind: Timer;
-    let ms = 0;
-    switch (this.state) {
-      case STATE.PROXY:
-        kind = TIMER.HEADER;
-        ms = o.headerTimeout;
-        break;
-      case STATE.HEAD:
-        if (this.output.stalled) {
-          kind = TIMER.SEND;
-          ms = o.sendTimeout;
-        } else if (this.in.start < this.in.end && !this.in.onlyLineEnds()) {
-          kind = TIMER.HEADER;
-          ms = o.headerTimeout;
-        } else if (this.answered === 0) {
-          // A new connection that has sent nothing gets headerTimeout to start, not keepAliveTimeout.
-          kind = TIMER.HEADER;
-          ms = o.headerTimeout;
-        } else {
-          kind = TIMER.IDLE; // empty lines between requests (RFC 9112 §2.2) are still idle
-          ms = o.keepAliveTimeout;
-        }
-        break;
-      case STATE.ACTIVE:
-      case STATE.DISCARD:
-        if (this.rx.receiving && !this.paused && !(this.head.expectContinue && !this.continueSent && this.head.minor === 1)) {
-          // (A client waiting for 100 Continue is rightly holding its body back: no body timer yet.)
-          kind = TIMER.BODY;
-          ms = o.bodyTimeout;
-        } else if (this.output.stalled) {
-          kind = TIMER.SEND;
-          ms = o.sendTimeout;
-        } else if (this.current !== null) {
-          kind = TIMER.WAIT; // a handler at work, or a stream waiting for its source (0: never)
-          ms = this.waitTimeout;
-        } else {
-          kind = TIMER.NONE;
-        }
-        break;
-      case STATE.CLOSING:
-        kind = this.output.stalled ? TIMER.SEND : TIMER.NONE;
-        ms = o.sendTimeout;
-        break;
-      case STATE.LINGER:
-        kind = TIMER.LINGER;
-        ms = LINGER_MS;
-        break;
-      default:
-        return; // UPGRADED: the protocol's own deadline; CLOSED
-    }
-    if (kind === this.timer && kind !== progress) return;
-    this.setTimer(kind, ms);
-  }
-
-  /** A timeout of 0 means never (Bun's `idleTimeout: 0`). */
-  private setTimer(kind: Timer, ms: number): void {
-    this.timer = kind;
-    this.deadline = kind === TIMER.NONE || ms <= 0 ? 0 : this.ctx.now + ms;
+    shrinkReads(this);
   }
 }
 
