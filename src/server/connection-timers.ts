@@ -7,7 +7,8 @@ import { unsentInKernel } from "./send-queue.ts";
 
 /**
  * Arms the one timer the state calls for. The deadline is kept while the kind stays the same (a
- * head's timeout counts from its first byte, however it trickles in), and renewed for `progress`.
+ * head's timeout counts from its first byte, however it trickles in), and renewed for `progress`;
+ * each new request clears it (Connection.startRequest), so no deadline outlives its request.
  */
 export function armTimer(conn: Connection, progress: Timer = TIMER.NONE): void {
   const o = conn.ctx.options;

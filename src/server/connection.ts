@@ -25,7 +25,7 @@ import { LINGER_BYTES, STATE, type State, TIMER, type Timer } from "./connection
 import { armTimer, handleTimeout, setTimer } from "./connection-timers.ts";
 import { upgradeConnection } from "./connection-upgrade.ts";
 import { Input } from "./input.ts";
-import { Output } from "./output.ts";
+import { Output, type OutputOwner } from "./output.ts";
 import { BYTES_REPLY, disposeResult, type HandlerResult, INTERNAL_ERROR, NOT_FOUND, PendingReply, type PendingTarget, type Reply, TEXT_REPLY } from "./reply.ts";
 import { type ReplyTarget, writeReply } from "./reply-writer.ts";
 import type { BodyFeeder } from "./request-body.ts";
@@ -37,7 +37,7 @@ import type { Protocol } from "./upgrade.ts";
 /** Uploads at once that may keep the kernel's big (autotuned) receive buffers; later ones read small. */
 const BIG_READ_UPLOADS = 16;
 
-export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, PendingTarget {
+export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, PendingTarget, OutputOwner {
   state: State = STATE.HEAD;
   readonly head = new RequestHead();
   readonly output: Output;
@@ -105,13 +105,7 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
     /** @internal */
     readonly ctx: ServerContext,
   ) {
-    this.output = new Output(
-      socket as Socket<unknown>,
-      ctx.budget,
-      () => this.afterFlushed(),
-      () => armTimer(this),
-      () => this.destroy(),
-    );
+    this.output = new Output(socket as Socket<unknown>, ctx.budget, this);
     if (ctx.plainTcp) {
       // Plain TCP: some writes go to the descriptor directly (writev, sendfile from the send arena).
       const fd = (socket as { fd?: number }).fd;
@@ -636,6 +630,17 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
   private afterFlushed(): void {
     if (this.output.queued === 0) this.unsent = null;
     if (this.state === STATE.CLOSING && this.output.pending === 0) endNow(this);
+  }
+
+  // OutputOwner: what the output tells the connection.
+  outputEmptied(): void {
+    this.afterFlushed();
+  }
+  outputStalled(): void {
+    armTimer(this);
+  }
+  outputBroken(): void {
+    this.destroy();
   }
 
   /** Answers a request we will not process with a ready-made error response, then closes. */

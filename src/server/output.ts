@@ -13,6 +13,19 @@ import { UNAVAILABLE, writeTwo } from "./writev.ts";
 /** The byte sendFile() writes the ordinary way when sendfile fell short (one buffer: used at once). */
 const ONE_BYTE = new Uint8Array(1);
 
+/** What an Output tells its connection. */
+export interface OutputOwner {
+  /** After every write that left nothing queued (the connection may move on). */
+  outputEmptied(): void;
+  /** The kernel stopped taking bytes (the send timer starts). */
+  outputStalled(): void;
+  /** A write found the socket closed (Bun says so only to a socket it polls: not a paused one). */
+  outputBroken(): void;
+}
+
+/** An owner that needs to hear nothing (tests, benchmarks). */
+export const QUIET_OWNER: OutputOwner = { outputEmptied() {}, outputStalled() {}, outputBroken() {} };
+
 export class Output implements CorkOwner {
   // Queued: #queue[0] from #offset on, then the rest.
   #queue: Uint8Array[] = [];
@@ -32,12 +45,8 @@ export class Output implements CorkOwner {
   constructor(
     private readonly socket: Socket<unknown>,
     private readonly budget: Budget,
-    /** Told after every write that left nothing queued (the connection may move on). */
-    private readonly onEmpty: () => void,
-    /** Told when the kernel stops taking bytes (the send timer starts). */
-    private readonly onStall: () => void,
-    /** Told when a write finds the socket closed (Bun says so only to a socket it polls: not a paused one). */
-    private readonly onBroken: () => void = () => {},
+    /** Who is told what happens to the bytes: an object the connection already is, not closures it holds. */
+    private readonly owner: OutputOwner,
   ) {}
 
   /** The cork buffer, held by this connection for the rest of the callback. */
@@ -69,13 +78,13 @@ export class Output implements CorkOwner {
       const n = this.socket.write(out.buf, from, out.len - from);
       if (n < 0) {
         uncorked(this);
-        this.onBroken();
+        this.owner.outputBroken();
         return;
       }
       if (from + n < out.len) this.#push(out.copy(from + n, out.len)); // a copy: the cork buffer is shared
     }
     uncorked(this);
-    if (this.queued === 0) this.onEmpty();
+    if (this.queued === 0) this.owner.outputEmptied();
   }
 
   uncork(): void {
@@ -96,7 +105,7 @@ export class Output implements CorkOwner {
     }
     const n = this.socket.write(bytes, 0, bytes.length);
     if (n < 0) {
-      this.onBroken();
+      this.owner.outputBroken();
       return;
     }
     if (n < bytes.length) {
@@ -130,7 +139,7 @@ export class Output implements CorkOwner {
     if (n >= head + bytes.length) {
       this.total += head + bytes.length;
       uncorked(this);
-      this.onEmpty();
+      this.owner.outputEmptied();
       return;
     }
     if (n < head) {
@@ -230,12 +239,12 @@ export class Output implements CorkOwner {
     if (this.#closed || this.queued > 0) return 0;
     const n = this.socket.write(bytes, 0, bytes.length);
     if (n < 0) {
-      this.onBroken();
+      this.owner.outputBroken();
       return 0;
     }
     if (n < bytes.length && !this.#waiting) {
       this.#waiting = true;
-      if (this.queued === 0) this.onStall();
+      if (this.queued === 0) this.owner.outputStalled();
     }
     if (n <= 0) return 0;
     this.total += n;
@@ -251,7 +260,7 @@ export class Output implements CorkOwner {
       const len = head.length - this.#offset;
       const n = this.socket.write(head, this.#offset, len);
       if (n < 0) {
-        this.onBroken();
+        this.owner.outputBroken();
         return taken;
       }
       if (n === 0) break;
@@ -282,7 +291,7 @@ export class Output implements CorkOwner {
     this.#queue.push(bytes);
     this.queued += bytes.length;
     this.budget.addOutput(bytes.length);
-    if (first && !this.#waiting) this.onStall();
+    if (first && !this.#waiting) this.owner.outputStalled();
   }
 
   #take(n: number): void {

@@ -389,7 +389,7 @@ describe("send timeout", () => {
   test("a streamed response to a client that stops reading: dropped after sendTimeout", () => stalledClient(stream));
   test("… also with Connection: close", () => stalledClient(stream, "Connection: close\r\n"));
 
-  // The timer follows the state (connection.ts armTimer): queued output means SEND, in HEAD and in
+  // The timer follows the state (connection-timers.ts armTimer): queued output means SEND, in HEAD and in
   // CLOSING alike, so a finished response still waiting for the kernel is timed too.
   test("a whole-buffer response to a client that stops reading: dropped after sendTimeout", () => stalledClient(() => body));
   test("… also with Connection: close", () => stalledClient(() => body, "Connection: close\r\n"));

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { Budget } from "../../src/server/budget.ts";
 import { corkedLength } from "../../src/server/cork.ts";
-import { Output } from "../../src/server/output.ts";
+import { Output, QUIET_OWNER } from "../../src/server/output.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -32,7 +32,7 @@ function make(room = Infinity) {
   const socket = new FakeSocket(room);
   const budget = new Budget(1 << 20, 1 << 20);
   let empty = 0;
-  const output = new Output(socket as unknown as Socket<unknown>, budget, () => void empty++, () => {});
+  const output = new Output(socket as unknown as Socket<unknown>, budget, { ...QUIET_OWNER, outputEmptied: () => void empty++ });
   return { socket, budget, output, empties: () => empty };
 }
 
@@ -126,7 +126,7 @@ describe("Output", () => {
     const socket = new FakeSocket(Infinity);
     const budget = new Budget(1 << 20, 1 << 20);
     let broken = 0;
-    const output = new Output(socket as unknown as Socket<unknown>, budget, () => {}, () => {}, () => void broken++);
+    const output = new Output(socket as unknown as Socket<unknown>, budget, { ...QUIET_OWNER, outputBroken: () => void broken++ });
     socket.closed = true;
     output.cork().bytes(enc.encode("lost"));
     output.flush();

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Socket } from "bun";
 import { serve } from "../../src/serve.ts";
 import { Budget } from "../../src/server/budget.ts";
-import { Output } from "../../src/server/output.ts";
+import { Output, QUIET_OWNER } from "../../src/server/output.ts";
 import { ARENA_LIMIT, arenaSends, NOT_IN_ARENA, placeInArena, sendFromArena } from "../../src/server/send-arena.ts";
 import { tempDir } from "../deploy/helpers.ts";
 
@@ -43,7 +43,7 @@ test("sendWhole over TCP: 8 MiB, more than the kernel takes at once, arrives who
     port: 0,
     socket: {
       open(s: Socket<undefined>) {
-        output = new Output(s as Socket<unknown>, new Budget(1 << 30, 1 << 30), () => {}, () => {});
+        output = new Output(s as Socket<unknown>, new Budget(1 << 30, 1 << 30), QUIET_OWNER);
         output.rawFd = (s as unknown as { fd: number }).fd;
         output.cork().bytes(new TextEncoder().encode("HEAD:"));
         output.sendWhole(body, slot);

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { serve, type Server } from "../../src/serve.ts";
 import type { Socket } from "bun";
 import { Budget } from "../../src/server/budget.ts";
-import { Output } from "../../src/server/output.ts";
+import { Output, QUIET_OWNER } from "../../src/server/output.ts";
 import { NO_SENDFILE, sendfileSent } from "../../src/server/sendfile.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 import { GET, HEAD } from "../helpers/wire.ts";
@@ -91,7 +91,7 @@ test("a fast download does not hold the loop: small requests on another connecti
 
 test("sendfile: false reads and writes the file instead, byte-exact", async () => {
   // (Other files' servers in this process may be using sendfile meanwhile: the Output says it.)
-  const output = new Output({} as Socket<unknown>, new Budget(1 << 20, 1 << 20), () => {}, () => {});
+  const output = new Output({} as Socket<unknown>, new Budget(1 << 20, 1 << 20), QUIET_OWNER);
   output.rawFd = 1_000_000;
   expect(output.sendFile(0, 0, 1)).toBe(NO_SENDFILE);
   const off = serve({ port: 0, hostname: "127.0.0.1", root, log: "off", sendfile: false });

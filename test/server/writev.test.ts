@@ -5,7 +5,7 @@
 import { expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { Budget } from "../../src/server/budget.ts";
-import { Output } from "../../src/server/output.ts";
+import { Output, QUIET_OWNER } from "../../src/server/output.ts";
 import { UNAVAILABLE, writeTwo } from "../../src/server/writev.ts";
 
 function pattern(n: number, seed: number): Uint8Array {
@@ -22,7 +22,7 @@ async function roundTrip(head: Uint8Array, body: Uint8Array): Promise<{ got: Uin
     port: 0,
     socket: {
       open(s: Socket<undefined>) {
-        output = new Output(s as Socket<unknown>, new Budget(1 << 30, 1 << 30), () => {}, () => {});
+        output = new Output(s as Socket<unknown>, new Budget(1 << 30, 1 << 30), QUIET_OWNER);
         const fd = (s as unknown as { fd?: number }).fd;
         if (typeof fd === "number") output.rawFd = fd;
         usedWritev = output.rawFd >= 0;

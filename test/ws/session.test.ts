@@ -5,7 +5,7 @@ import { expect, test } from "bun:test";
 import { concatBytes } from "../../src/http/chars.ts";
 import { serve } from "../../src/serve.ts";
 import { Budget } from "../../src/server/budget.ts";
-import { Output } from "../../src/server/output.ts";
+import { Output, QUIET_OWNER } from "../../src/server/output.ts";
 import type { UpgradedConnection } from "../../src/server/upgrade.ts";
 import { wsSettings, type WebSocketHandler } from "../../src/ws/options.ts";
 import { ServerWebSocket } from "../../src/ws/server-websocket.ts";
@@ -26,7 +26,7 @@ function mockSession(handler: WebSocketHandler, budget = new Budget(64 * 1024, 6
       return len;
     },
   };
-  const output = new Output(socket as never, budget, () => {}, () => {});
+  const output = new Output(socket as never, budget, QUIET_OWNER);
   const calls: string[] = [];
   const conn = {
     output,
