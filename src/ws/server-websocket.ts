@@ -3,8 +3,9 @@
 import { deflateMessage } from "./deflate.ts";
 import { OPCODE } from "./frame-parser.ts";
 import { encodeFrame, firstByte } from "./frame-writer.ts";
-import { type BinaryType, READY, type Session, type WsContext } from "./session.ts";
+import { READY } from "./ready-state.ts";
 import { enterCallback, leaveCallback } from "./send-batch.ts";
+import type { BinaryType, Session, WsContext } from "./session.ts";
 
 export type SendData = string | ArrayBuffer | ArrayBufferView;
 

@@ -1,6 +1,7 @@
-// One WebSocket connection after the 101 (RFC 6455): messages (from message-reader.ts) to the handlers,
-// frames out through the connection's cork buffer, the close handshake, backpressure, and the idle
-// clock on the connection's one deadline. The public object the handlers see is server-websocket.ts.
+// One WebSocket connection after the 101 (RFC 6455): messages (from message-reader.ts) on to the
+// handlers (session-handlers.ts), frames out through the connection's cork buffer, the close handshake,
+// backpressure, and the idle clock on the connection's one deadline. The public object the handlers see
+// is server-websocket.ts.
 import type { OutBuffer } from "../http/response.ts";
 import type { Output } from "../server/output.ts";
 import type { Protocol, UpgradedConnection } from "../server/upgrade.ts";
@@ -10,10 +11,10 @@ import { FrameParser, OPCODE } from "./frame-parser.ts";
 import { closePayload, firstByte, writeFrame, writeHeader, writeTextFrame } from "./frame-writer.ts";
 import { decodeText, MessageReader, type MessageTarget, STOP } from "./message-reader.ts";
 import type { WsSettings } from "./options.ts";
+import { READY } from "./ready-state.ts";
 import { awaitFlush, type Batched, enterCallback, leaveCallback, sendSoon } from "./send-batch.ts";
+import { binaryMessage, callHandler, deliverMessage } from "./session-handlers.ts";
 import { type Subscriber, TOOK, type Topics } from "./topics.ts";
-
-export const READY = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
 
 /** Reasons to stop reading a socket. */
 const HOLD = {
@@ -115,7 +116,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     enterCallback();
     try {
       // A throwing `open` leaves no socket half set up: it is cut (1006), as under Bun.serve.
-      if (!this.#call(0, null, 0)) this.terminate();
+      if (!callHandler(this, 0, null, 0)) this.terminate();
       else if (received.length > 0) this.#feed(received); // (after a close() in open, a close frame there still counts)
     } finally {
       leaveCallback();
@@ -180,7 +181,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     if (this.state !== READY.OPEN) return;
     enterCallback();
     try {
-      this.#call(3, null, 0);
+      callHandler(this, 3, null, 0);
     } finally {
       leaveCallback();
     }
@@ -266,52 +267,11 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   }
 
   onText(text: string): void {
-    this.#message(text);
+    deliverMessage(this, text);
   }
 
   onBinary(buf: Uint8Array, start: number, end: number, owned: boolean): void {
-    this.#message(this.#binary(buf, start, end, owned));
-  }
-
-  /** The hot path: a direct call of the message handler (the switch of #call costs ~100 ns here). */
-  #message(message: string | Uint8Array | ArrayBuffer | Blob): void {
-    const onMessage = this.ctx.settings.handler.message;
-    if (onMessage === undefined) return;
-    try {
-      const r = onMessage(this.ws, message as string);
-      if (r !== undefined && r instanceof Promise) r.catch((err) => this.#handlerError(err));
-    } catch (err) {
-      this.#handlerError(err);
-    }
-  }
-
-  /**
-   * Bytes as the binaryType asks, in memory of their own: applications (Hono's adapter among them)
-   * read a message's `.buffer` as the message, and a small message kept must not keep a whole socket
-   * read alive. `owned`: buf[start, end) is already that (our gathering buffer, an inflated message).
-   */
-  #binary(buf: Uint8Array, start: number, end: number, owned = false): Uint8Array | ArrayBuffer | Blob {
-    const n = end - start;
-    const exact = owned && start === 0 && buf.byteOffset === 0 && n === buf.buffer.byteLength;
-    switch (this.binaryType) {
-      case "arraybuffer":
-        return exact ? (buf.buffer as ArrayBuffer) : (buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + end) as ArrayBuffer);
-      case "blob":
-        return new Blob([buf.subarray(start, end)]); // (a Blob copies what it is made of)
-      case "uint8array": {
-        // A plain Uint8Array, never a Buffer (zlib's output is one).
-        if (exact) return new Uint8Array(buf.buffer, 0, n);
-        const u = new Uint8Array(n);
-        u.set(buf.subarray(start, end));
-        return u;
-      }
-      default: {
-        if (exact) return Buffer.from(buf.buffer, 0, n);
-        const b = Buffer.allocUnsafe(n); // (never pooled in Bun: its `.buffer` is its own)
-        b.set(buf.subarray(start, end));
-        return b;
-      }
-    }
+    deliverMessage(this, binaryMessage(this.binaryType, buf, start, end, owned));
   }
 
   /** A control frame, whole (ping, pong, close): returns a close code to fail with, STOP, or 0. */
@@ -322,9 +282,9 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     if (op === OPCODE.PING) {
       // Answered with the same data (§5.5.2), then told.
       this.control(OPCODE.PONG, payload);
-      this.#call(4, this.#binary(payload, 0, payload.length), 0);
+      callHandler(this, 4, binaryMessage(this.binaryType, payload, 0, payload.length), 0);
     } else {
-      this.#call(5, this.#binary(payload, 0, payload.length), 0);
+      callHandler(this, 5, binaryMessage(this.binaryType, payload, 0, payload.length), 0);
     }
     return 0;
   }
@@ -522,61 +482,12 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     const topics = this.topics;
     this.topics = null;
     if (topics !== null) for (const t of topics) this.ctx.topics.unsubscribe(t, this);
-    this.#call(2, reason, code);
+    callHandler(this, 2, reason, code);
   }
 
   /** Leaves the open set and the body budget (the topics went before the close handler ran). */
   #release(): void {
     this.ctx.open.delete(this);
     this.#reader.release();
-  }
-
-  /**
-   * Calls a handler: 0 open, 2 close, 3 drain, 4 ping, 5 pong (messages go through #message). A throw
-   * goes to `error`, or is logged: it never reaches the socket loop, the process, or other sockets.
-   * False if it threw.
-   */
-  #call(which: number, arg: unknown, code: number): boolean {
-    const h = this.ctx.settings.handler;
-    const ws = this.ws;
-    try {
-      let r: unknown;
-      switch (which) {
-        case 0:
-          r = h.open?.(ws);
-          break;
-        case 2:
-          r = h.close?.(ws, code, arg as string);
-          break;
-        case 3:
-          r = h.drain?.(ws);
-          break;
-        case 4:
-          r = h.ping?.(ws, arg as Buffer);
-          break;
-        default:
-          r = h.pong?.(ws, arg as Buffer);
-      }
-      if (r instanceof Promise) r.catch((err) => this.#handlerError(err));
-      return true;
-    } catch (err) {
-      this.#handlerError(err);
-      return false;
-    }
-  }
-
-  #handlerError(err: unknown): void {
-    const onError = this.ctx.settings.handler.error;
-    if (onError !== undefined) {
-      try {
-        const r = onError(err, this.ws);
-        if (r instanceof Promise) r.catch((again) => console.error("websocket error handler failed:", again));
-        return;
-      } catch (again) {
-        console.error("websocket error handler failed:", again);
-        return;
-      }
-    }
-    console.error("websocket handler failed:", err);
   }
 }
