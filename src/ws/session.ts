@@ -1,19 +1,19 @@
 // One WebSocket connection after the 101 (RFC 6455): messages (from message-reader.ts) on to the
-// handlers (session-handlers.ts), frames out through the connection's cork buffer, the close handshake,
-// backpressure, and the idle clock on the connection's one deadline. The public object the handlers see
-// is server-websocket.ts.
-import type { OutBuffer } from "../http/response.ts";
+// handlers (session-handlers.ts), frames out (session-send.ts) and frames published to it waiting for
+// the end of the batch, the close handshake, backpressure, and the idle clock on the connection's one
+// deadline. The public object the handlers see is server-websocket.ts.
 import type { Output } from "../server/output.ts";
 import type { Protocol, UpgradedConnection } from "../server/upgrade.ts";
 import { CLOSE, isValidCloseCode } from "./close-codes.ts";
-import { type DeflateParams, deflateMessage } from "./deflate.ts";
+import type { DeflateParams } from "./deflate.ts";
 import { FrameParser, OPCODE } from "./frame-parser.ts";
-import { closePayload, firstByte, writeFrame, writeHeader, writeTextFrame } from "./frame-writer.ts";
+import { closePayload } from "./frame-writer.ts";
 import { decodeText, MessageReader, type MessageTarget, STOP } from "./message-reader.ts";
 import type { WsSettings } from "./options.ts";
 import { READY } from "./ready-state.ts";
-import { awaitFlush, type Batched, enterCallback, leaveCallback, sendSoon } from "./send-batch.ts";
+import { awaitFlush, type Batched, enterCallback, leaveCallback } from "./send-batch.ts";
 import { binaryMessage, callHandler, deliverMessage } from "./session-handlers.ts";
+import { afterCorked, CORK_FLUSH, isOverLimit, sendControl } from "./session-send.ts";
 import { type Subscriber, TOOK, type Topics } from "./topics.ts";
 
 /** Reasons to stop reading a socket. */
@@ -24,26 +24,10 @@ const HOLD = {
   USER: 2,
 } as const;
 
-/** Bun's send() results: the bytes sent, or these. */
-export const SEND = { BACKPRESSURE: -1, DROPPED: 0 } as const;
-
 export type BinaryType = "nodebuffer" | "arraybuffer" | "uint8array" | "blob";
 
 /** How long a close we sent waits for the peer's (then the connection is cut). */
 const CLOSE_WAIT_MS = 5000;
-/**
- * Payloads from here up go out by reference after their header (one writev on plain TCP), not copied
- * into the cork buffer: below it a copy is cheaper than the extra call. Above it the copy loses:
- * echoing 64 KiB messages cost 66–75 µs of server CPU each by reference (then two writes) and 76–105
- * µs copied (a short write then copies the cork buffer's tail once more).
- */
-const LARGE_PAYLOAD = 16 * 1024;
-/**
- * Once this much is corked, it is written at once rather than at the end of the callback: a handler
- * sending in a loop then sees backpressure (-1) and drops (0) as the kernel fills, as under Bun.serve.
- */
-const CORK_FLUSH = 64 * 1024;
-
 const EMPTY = new Uint8Array(0);
 /** The close handler's reason when we fail a connection, by the code sent to the peer. */
 const FAILURES: Record<number, string> = {
@@ -79,9 +63,12 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   /** Why reading is stopped (HOLD bits); reading goes on when none is set. */
   #holds = 0;
   #paused = false;
-  /** Frames published to this socket, waiting for the end of the batch (send-batch.ts). */
-  #published: Uint8Array[] | null = null;
-  #publishedBytes = 0;
+  /**
+   * Frames published to this socket, waiting for the end of the batch (send-batch.ts); session-send.ts
+   * writes them first, before a frame of its own, and counts their bytes against backpressureLimit.
+   */
+  published: Uint8Array[] | null = null;
+  publishedBytes = 0;
   /** Topics this socket is in. */
   topics: Set<string> | null = null;
   #closeNotified = false;
@@ -232,7 +219,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     // (>=: on loopback the pong can come within the millisecond of its ping.)
     if (this.#pingedAt < 0 || this.#lastActive >= this.#pingedAt) {
       this.#pingedAt = now;
-      this.control(OPCODE.PING, EMPTY);
+      sendControl(this, OPCODE.PING, EMPTY);
       this.conn.setDeadline(half);
       return;
     }
@@ -250,7 +237,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   onAbort(): void {
     if (this.state !== READY.OPEN) return;
     this.state = READY.CLOSING;
-    this.control(OPCODE.CLOSE, closePayload(CLOSE.GOING_AWAY, "Server closed"));
+    sendControl(this, OPCODE.CLOSE, closePayload(CLOSE.GOING_AWAY, "Server closed"));
     this.#notifyClose(CLOSE.GOING_AWAY, "Server closed");
   }
 
@@ -281,7 +268,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     if (this.state !== READY.OPEN) return 0;
     if (op === OPCODE.PING) {
       // Answered with the same data (§5.5.2), then told.
-      this.control(OPCODE.PONG, payload);
+      sendControl(this, OPCODE.PONG, payload);
       callHandler(this, 4, binaryMessage(this.binaryType, payload, 0, payload.length), 0);
     } else {
       callHandler(this, 5, binaryMessage(this.binaryType, payload, 0, payload.length), 0);
@@ -304,7 +291,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     if (this.state === READY.OPEN) {
       // Echo the code (§5.5.1), and the reason, as Bun.serve does; none if none came.
       this.state = READY.CLOSING;
-      this.control(OPCODE.CLOSE, code === CLOSE.NO_STATUS ? EMPTY : closePayload(code, reason));
+      sendControl(this, OPCODE.CLOSE, code === CLOSE.NO_STATUS ? EMPTY : closePayload(code, reason));
     }
     this.#finish(code, reason);
     return STOP;
@@ -326,102 +313,32 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
    */
   fail(code: number): void {
     if (this.state === READY.CLOSED) return;
-    if (this.state === READY.OPEN) this.control(OPCODE.CLOSE, closePayload(code, ""));
+    if (this.state === READY.OPEN) sendControl(this, OPCODE.CLOSE, closePayload(code, ""));
     this.#finish(CLOSE.ABNORMAL, FAILURES[code] ?? "Protocol error");
   }
 
-  // ---- frames out -----------------------------------------------------------------------------
-
-  /**
-   * Sends a data message (opcode TEXT or BINARY). Returns the bytes sent, -1 when they wait under
-   * backpressure, 0 when dropped (over backpressureLimit, or closed).
-   */
-  send(opcode: number, data: string | Uint8Array, compress: boolean): number {
-    if (this.state !== READY.OPEN) return SEND.DROPPED;
-    if (this.#overLimit()) return SEND.DROPPED;
-    if (compress && this.deflate !== null && this.ctx.settings.compress) {
-      const bytes = typeof data === "string" ? Buffer.from(data) : data;
-      const deflated = deflateMessage(bytes, this.deflate!);
-      if (deflated !== null) {
-        this.#writeBytes(firstByte(opcode, true), deflated, false);
-        return this.#sent(bytes.length);
-      }
-      data = bytes;
-    }
-    if (typeof data === "string") {
-      if (this.#published !== null) this.flushPublished();
-      const out = this.output.cork();
-      const n = writeTextFrame(out, firstByte(opcode, false), data);
-      this.#corked(out);
-      return this.#sent(n);
-    }
-    this.#writeBytes(firstByte(opcode, false), data, true);
-    return this.#sent(data.length);
-  }
-
-  /**
-   * A control frame (ping, pong, close). Its payload is at most 125 bytes: ws.ping()/pong() refuse
-   * more, a pong echoes a ping the parser checked, and closePayload() cuts the reason.
-   */
-  control(opcode: number, payload: Uint8Array): number {
-    if (this.state === READY.CLOSED) return SEND.DROPPED;
-    if (this.#published !== null) this.flushPublished();
-    writeFrame(this.output.cork(), firstByte(opcode, false), payload);
-    sendSoon();
-    return this.#sent(payload.length);
-  }
-
-  /** Writes a frame: small ones through the cork buffer, large ones' payload by reference. */
-  #writeBytes(b0: number, payload: Uint8Array, ownerMayChange: boolean): void {
-    if (this.#published !== null) this.flushPublished();
-    const out: OutBuffer = this.output.cork();
-    if (payload.length < LARGE_PAYLOAD) {
-      writeFrame(out, b0, payload);
-      this.#corked(out);
-      return;
-    }
-    writeHeader(out, b0, payload.length);
-    this.output.sendAfterCorked(payload, ownerMayChange); // one writev for both, on plain TCP
-  }
-
-  #overLimit(): boolean {
-    const limit = this.ctx.settings.backpressureLimit;
-    // (Corked bytes are fewer than CORK_FLUSH: the cheap test settles nearly every send.)
-    if (limit === 0 || this.output.queued + this.#publishedBytes + CORK_FLUSH <= limit) return false;
-    if (this.output.pending + this.#publishedBytes <= limit) return false;
-    if (this.ctx.settings.closeOnBackpressureLimit) this.terminate();
-    return true;
-  }
-
-  #sent(n: number): number {
-    return this.output.queued > 0 ? SEND.BACKPRESSURE : n;
-  }
+  // ---- frames published to this socket (Subscriber, Batched) -----------------------------------
 
   /** A frame published to this socket: it waits for the end of the batch. */
   queueFrame(frame: Uint8Array): number {
-    if (this.state !== READY.OPEN || this.#overLimit()) return TOOK.DROPPED;
-    if (this.#published === null) {
-      this.#published = [frame];
+    if (this.state !== READY.OPEN || isOverLimit(this)) return TOOK.DROPPED;
+    if (this.published === null) {
+      this.published = [frame];
       awaitFlush(this);
     } else {
-      this.#published.push(frame);
+      this.published.push(frame);
     }
-    this.#publishedBytes += frame.length;
+    this.publishedBytes += frame.length;
     // A lot waiting: written now, as a large cork is (so a publish loop meets backpressure as it fills).
-    if (this.#publishedBytes >= CORK_FLUSH) this.flushPublished();
+    if (this.publishedBytes >= CORK_FLUSH) this.flushPublished();
     return this.output.queued > 0 ? TOOK.QUEUED : TOOK.SENT;
   }
 
-  /** ws.getBufferedAmount(): bytes sent or published and not yet taken by the kernel. */
-  get bufferedAmount(): number {
-    return this.output.pending + this.#publishedBytes;
-  }
-
   flushPublished(): void {
-    const frames = this.#published;
+    const frames = this.published;
     if (frames === null) return;
-    this.#published = null;
-    this.#publishedBytes = 0;
+    this.published = null;
+    this.publishedBytes = 0;
     if (this.state === READY.CLOSED) return;
     if (frames.length === 1) {
       this.output.send(frames[0]!); // shared by every subscriber, and never changed: by reference
@@ -429,14 +346,10 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     }
     const out = this.output.cork();
     for (let i = 0; i < frames.length; i++) out.bytes(frames[i]!);
-    this.#corked(out);
+    afterCorked(this, out);
   }
 
-  /** After corking a frame into `out`: written now if it holds a lot, else at the end of the callback. */
-  #corked(out: OutBuffer): void {
-    if (out.len >= CORK_FLUSH) this.output.flush();
-    else sendSoon();
-  }
+  // ---- the application's controls (sends are in session-send.ts) ----------------------------------
 
   /** ws.close(): our close frame; the handler hears now; TCP closes when the peer answers (or soon). */
   close(code: number, reason: string): void {
@@ -444,7 +357,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     this.#releaseHolds();
     this.state = READY.CLOSING;
     const payload = code === 0 ? EMPTY : closePayload(code, reason);
-    this.control(OPCODE.CLOSE, payload);
+    sendControl(this, OPCODE.CLOSE, payload);
     // The handler hears the reason as it went out: cut to 123 bytes, as Bun does.
     this.#notifyClose(code === 0 ? CLOSE.NO_STATUS : code, payload.length > 2 ? (decodeText(payload, 2, payload.length) ?? "") : "");
     this.#release();
