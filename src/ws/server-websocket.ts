@@ -6,6 +6,7 @@ import { encodeFrame, firstByte } from "./frame-writer.ts";
 import { READY } from "./ready-state.ts";
 import { enterCallback, leaveCallback } from "./send-batch.ts";
 import type { BinaryType, Session, WsContext } from "./session.ts";
+import { closeSession } from "./session-close.ts";
 import { bufferedAmount, sendControl, sendMessage } from "./session-send.ts";
 
 export type SendData = string | ArrayBuffer | ArrayBufferView;
@@ -63,7 +64,7 @@ export class ServerWebSocket<T = unknown> {
     if (!Number.isInteger(c) || !(c === 1000 || (c >= 3000 && c <= 4999) || (c >= 1001 && c <= 1014 && c !== 1004 && c !== 1005 && c !== 1006))) {
       c = 1000;
     }
-    this.#s.close(c, reason === undefined ? "" : `${reason}`);
+    closeSession(this.#s, c, reason === undefined ? "" : `${reason}`);
   }
 
   terminate(): void {

@@ -1,17 +1,18 @@
 // One WebSocket connection after the 101 (RFC 6455): messages (from message-reader.ts) on to the
 // handlers (session-handlers.ts), frames out (session-send.ts) and frames published to it waiting for
-// the end of the batch, the close handshake, backpressure, and the idle clock on the connection's one
-// deadline. The public object the handlers see is server-websocket.ts.
+// the end of the batch, the close handshake (session-close.ts), backpressure, and the idle clock on the
+// connection's one deadline. The public object the handlers see is server-websocket.ts.
 import type { Output } from "../server/output.ts";
 import type { Protocol, UpgradedConnection } from "../server/upgrade.ts";
-import { CLOSE, isValidCloseCode } from "./close-codes.ts";
+import { CLOSE } from "./close-codes.ts";
 import type { DeflateParams } from "./deflate.ts";
 import { FrameParser, OPCODE } from "./frame-parser.ts";
 import { closePayload } from "./frame-writer.ts";
-import { decodeText, MessageReader, type MessageTarget, STOP } from "./message-reader.ts";
+import { MessageReader, type MessageTarget, STOP } from "./message-reader.ts";
 import type { WsSettings } from "./options.ts";
 import { READY } from "./ready-state.ts";
 import { awaitFlush, type Batched, enterCallback, leaveCallback } from "./send-batch.ts";
+import { closeSession, failConnection, notifyClose, receiveClose, releaseSession } from "./session-close.ts";
 import { binaryMessage, callHandler, deliverMessage } from "./session-handlers.ts";
 import { afterCorked, CORK_FLUSH, isOverLimit, sendControl } from "./session-send.ts";
 import { type Subscriber, TOOK, type Topics } from "./topics.ts";
@@ -26,17 +27,7 @@ const HOLD = {
 
 export type BinaryType = "nodebuffer" | "arraybuffer" | "uint8array" | "blob";
 
-/** How long a close we sent waits for the peer's (then the connection is cut). */
-const CLOSE_WAIT_MS = 5000;
 const EMPTY = new Uint8Array(0);
-/** The close handler's reason when we fail a connection, by the code sent to the peer. */
-const FAILURES: Record<number, string> = {
-  [CLOSE.PROTOCOL_ERROR]: "Protocol error",
-  [CLOSE.INVALID_PAYLOAD]: "Invalid UTF-8 or compressed data",
-  [CLOSE.MESSAGE_TOO_BIG]: "Received too big message",
-  [CLOSE.TRY_AGAIN_LATER]: "The server holds too much of other messages in pieces",
-};
-
 /** What the server keeps for all its sockets: settings, the open set, the topics. */
 export interface WsContext {
   /** Replaced by server.reload({ websocket }): every socket reads it afresh. */
@@ -56,7 +47,8 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   ws!: Facade;
   readonly output: Output;
   readonly #parser = new FrameParser();
-  readonly #reader: MessageReader;
+  /** Frames in, messages out; released (its budget given back) by session-close.ts. */
+  readonly reader: MessageReader;
   /** The idle clock: when something last came in or the peer last took our output, and when we pinged for want of it (-1: not). */
   #lastActive: number;
   #pingedAt = -1;
@@ -71,7 +63,8 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   publishedBytes = 0;
   /** Topics this socket is in. */
   topics: Set<string> | null = null;
-  #closeNotified = false;
+  /** Whether the close handler was called (session-close.ts: it is, once). */
+  closeNotified = false;
 
   constructor(
     readonly conn: UpgradedConnection,
@@ -80,7 +73,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   ) {
     this.output = conn.output;
     this.#lastActive = conn.now;
-    this.#reader = new MessageReader(this, ctx.settings.maxPayloadLength, deflate !== null, conn.budget);
+    this.reader = new MessageReader(this, ctx.settings.maxPayloadLength, deflate !== null, conn.budget);
   }
 
   /**
@@ -126,8 +119,8 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
 
   #feed(chunk: Uint8Array): void {
     if (this.state === READY.CLOSED) return;
-    const err = this.#parser.feed(chunk, this.#reader);
-    if (err > 0) this.fail(err); // (STOP: the close handshake ended; what follows is not read)
+    const err = this.#parser.feed(chunk, this.reader);
+    if (err > 0) failConnection(this, err); // (STOP: the close handshake ended; what follows is not read)
   }
 
   /** After a read: stop reading while our output is over the limit. */
@@ -153,7 +146,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   }
 
   /** Leaving OPEN: no reason to hold reading is left, as the peer's close must be read (or lingered over). */
-  #releaseHolds(): void {
+  releaseHolds(): void {
     this.#hold(this.#holds, false);
   }
 
@@ -181,8 +174,8 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
 
   onClose(): void {
     this.state = READY.CLOSED;
-    this.#notifyClose(CLOSE.ABNORMAL, "");
-    this.#release();
+    notifyClose(this, CLOSE.ABNORMAL, "");
+    releaseSession(this);
   }
 
   /**
@@ -230,7 +223,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
 
   /** The server stops: close with 1001 (going away). */
   onShutdown(): void {
-    this.close(CLOSE.GOING_AWAY, "");
+    closeSession(this, CLOSE.GOING_AWAY, "");
   }
 
   /** The server stops at once (stop(true)): a last close frame, 1001 "Server closed", as Bun.serve's. */
@@ -238,7 +231,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     if (this.state !== READY.OPEN) return;
     this.state = READY.CLOSING;
     sendControl(this, OPCODE.CLOSE, closePayload(CLOSE.GOING_AWAY, "Server closed"));
-    this.#notifyClose(CLOSE.GOING_AWAY, "Server closed");
+    notifyClose(this, CLOSE.GOING_AWAY, "Server closed");
   }
 
   #armIdle(): void {
@@ -264,7 +257,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   /** A control frame, whole (ping, pong, close): returns a close code to fail with, STOP, or 0. */
   onControlFrame(op: number, payload: Uint8Array): number {
     if (this.state === READY.CLOSED) return STOP; // (terminated by a handler earlier in this read)
-    if (op === OPCODE.CLOSE) return this.#onCloseFrame(payload);
+    if (op === OPCODE.CLOSE) return receiveClose(this, payload);
     if (this.state !== READY.OPEN) return 0;
     if (op === OPCODE.PING) {
       // Answered with the same data (§5.5.2), then told.
@@ -274,47 +267,6 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
       callHandler(this, 5, binaryMessage(this.binaryType, payload, 0, payload.length), 0);
     }
     return 0;
-  }
-
-  /** The peer's close: checked (§7.4, §5.5.1), answered if we have not closed yet, then TCP closes. */
-  #onCloseFrame(p: Uint8Array): number {
-    let code: number = CLOSE.NO_STATUS;
-    let reason = "";
-    if (p.length === 1) return CLOSE.PROTOCOL_ERROR;
-    if (p.length >= 2) {
-      code = (p[0]! << 8) | p[1]!;
-      if (!isValidCloseCode(code)) return CLOSE.PROTOCOL_ERROR;
-      const r = decodeText(p, 2, p.length);
-      if (r === null) return CLOSE.INVALID_PAYLOAD;
-      reason = r;
-    }
-    if (this.state === READY.OPEN) {
-      // Echo the code (§5.5.1), and the reason, as Bun.serve does; none if none came.
-      this.state = READY.CLOSING;
-      sendControl(this, OPCODE.CLOSE, code === CLOSE.NO_STATUS ? EMPTY : closePayload(code, reason));
-    }
-    this.#finish(code, reason);
-    return STOP;
-  }
-
-  /** The close handshake is done (or failed): the handler hears, and TCP closes once our bytes leave. */
-  #finish(code: number, reason: string): void {
-    this.#releaseHolds();
-    this.state = READY.CLOSED;
-    this.#notifyClose(code, reason);
-    this.#release();
-    this.output.flush();
-    this.conn.end();
-  }
-
-  /**
-   * Fails the connection (§7.1.7): a close frame with `code` to the peer, and the TCP close. The close
-   * handler hears 1006 and why, as under Bun.serve: no close frame came from the peer.
-   */
-  fail(code: number): void {
-    if (this.state === READY.CLOSED) return;
-    if (this.state === READY.OPEN) sendControl(this, OPCODE.CLOSE, closePayload(code, ""));
-    this.#finish(CLOSE.ABNORMAL, FAILURES[code] ?? "Protocol error");
   }
 
   // ---- frames published to this socket (Subscriber, Batched) -----------------------------------
@@ -349,27 +301,14 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     afterCorked(this, out);
   }
 
-  // ---- the application's controls (sends are in session-send.ts) ----------------------------------
-
-  /** ws.close(): our close frame; the handler hears now; TCP closes when the peer answers (or soon). */
-  close(code: number, reason: string): void {
-    if (this.state !== READY.OPEN) return;
-    this.#releaseHolds();
-    this.state = READY.CLOSING;
-    const payload = code === 0 ? EMPTY : closePayload(code, reason);
-    sendControl(this, OPCODE.CLOSE, payload);
-    // The handler hears the reason as it went out: cut to 123 bytes, as Bun does.
-    this.#notifyClose(code === 0 ? CLOSE.NO_STATUS : code, payload.length > 2 ? (decodeText(payload, 2, payload.length) ?? "") : "");
-    this.#release();
-    this.conn.setDeadline(CLOSE_WAIT_MS);
-  }
+  // ---- the application's controls (sends and ws.close() are in session-send.ts, session-close.ts) ---
 
   /** ws.terminate(): the TCP connection goes now, no close frame. */
   terminate(): void {
     if (this.state === READY.CLOSED) return;
     this.state = READY.CLOSED;
-    this.#notifyClose(CLOSE.ABNORMAL, "");
-    this.#release();
+    notifyClose(this, CLOSE.ABNORMAL, "");
+    releaseSession(this);
     this.conn.destroy();
   }
 
@@ -381,26 +320,5 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     if (!this.userPaused) return;
     this.#lastActive = this.conn.now;
     this.#hold(HOLD.USER, false);
-  }
-
-  // ---- handlers -------------------------------------------------------------------------------
-
-  /**
-   * The close handler, once. As under Bun.serve, the socket has left its topics by then and still
-   * counts in pendingWebSockets while the handler runs.
-   */
-  #notifyClose(code: number, reason: string): void {
-    if (this.#closeNotified) return;
-    this.#closeNotified = true;
-    const topics = this.topics;
-    this.topics = null;
-    if (topics !== null) for (const t of topics) this.ctx.topics.unsubscribe(t, this);
-    callHandler(this, 2, reason, code);
-  }
-
-  /** Leaves the open set and the body budget (the topics went before the close handler ran). */
-  #release(): void {
-    this.ctx.open.delete(this);
-    this.#reader.release();
   }
 }
