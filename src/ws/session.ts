@@ -1,7 +1,9 @@
-// One WebSocket connection after the 101 (RFC 6455): messages (from message-reader.ts) on to the
-// handlers (session-handlers.ts), frames out (session-send.ts) and frames published to it waiting for
-// the end of the batch, the close handshake (session-close.ts), backpressure, and the idle clock on the
-// connection's one deadline. The public object the handlers see is server-websocket.ts.
+// One WebSocket connection after the 101 (RFC 6455): its state, the socket events, messages (from
+// message-reader.ts) on to the handlers, backpressure toward the peer, and frames published to it
+// waiting for the end of the batch. The work is in plain functions taking the session, one file per
+// concern: session-send.ts (frames out), session-close.ts (the close handshake), session-handlers.ts
+// (calls into the handlers), session-idle.ts (the idle clock). The public object the handlers see is
+// server-websocket.ts.
 import type { Output } from "../server/output.ts";
 import type { Protocol, UpgradedConnection } from "../server/upgrade.ts";
 import { CLOSE } from "./close-codes.ts";
@@ -14,6 +16,7 @@ import { READY } from "./ready-state.ts";
 import { awaitFlush, type Batched, enterCallback, leaveCallback } from "./send-batch.ts";
 import { closeSession, failConnection, notifyClose, receiveClose, releaseSession } from "./session-close.ts";
 import { binaryMessage, callHandler, deliverMessage } from "./session-handlers.ts";
+import { armIdle, checkIdle } from "./session-idle.ts";
 import { afterCorked, CORK_FLUSH, isOverLimit, sendControl } from "./session-send.ts";
 import { type Subscriber, TOOK, type Topics } from "./topics.ts";
 
@@ -27,7 +30,6 @@ const HOLD = {
 
 export type BinaryType = "nodebuffer" | "arraybuffer" | "uint8array" | "blob";
 
-const EMPTY = new Uint8Array(0);
 /** What the server keeps for all its sockets: settings, the open set, the topics. */
 export interface WsContext {
   /** Replaced by server.reload({ websocket }): every socket reads it afresh. */
@@ -49,9 +51,12 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   readonly #parser = new FrameParser();
   /** Frames in, messages out; released (its budget given back) by session-close.ts. */
   readonly reader: MessageReader;
-  /** The idle clock: when something last came in or the peer last took our output, and when we pinged for want of it (-1: not). */
-  #lastActive: number;
-  #pingedAt = -1;
+  /**
+   * The idle clock (session-idle.ts): when something last came in or the peer last took our output,
+   * and when we pinged for want of it (-1: not).
+   */
+  lastActive: number;
+  pingedAt = -1;
   /** Why reading is stopped (HOLD bits); reading goes on when none is set. */
   #holds = 0;
   #paused = false;
@@ -72,7 +77,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     readonly deflate: DeflateParams | null,
   ) {
     this.output = conn.output;
-    this.#lastActive = conn.now;
+    this.lastActive = conn.now;
     this.reader = new MessageReader(this, ctx.settings.maxPayloadLength, deflate !== null, conn.budget);
   }
 
@@ -92,7 +97,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   /** After the 101: `open`, then the bytes that came with the handshake. */
   start(received: Uint8Array): void {
     this.ctx.open.add(this);
-    this.#armIdle();
+    armIdle(this);
     enterCallback();
     try {
       // A throwing `open` leaves no socket half set up: it is cut (1006), as under Bun.serve.
@@ -107,7 +112,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   // ---- socket events (Protocol) -----------------------------------------------------------------
 
   onData(chunk: Uint8Array): void {
-    this.#lastActive = this.conn.now;
+    this.lastActive = this.conn.now;
     enterCallback();
     try {
       this.#feed(chunk);
@@ -152,8 +157,8 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
 
   /** The kernel took some of our queued output: the peer is reading, which is not idleness. */
   onSent(): void {
-    this.#lastActive = this.conn.now;
-    this.#pingedAt = -1;
+    this.lastActive = this.conn.now;
+    this.pingedAt = -1;
   }
 
   onDrain(): void {
@@ -178,47 +183,13 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     releaseSession(this);
   }
 
-  /**
-   * The idle clock (one deadline, checked by the server's sweep about once a second): quiet for half
-   * of idleTimeout, the peer is pinged; quiet since that ping for another half, it is cut (1006).
-   * Without sendPings, quiet for the whole of idleTimeout. Counting from the ping, not from the last
-   * byte, leaves a pong at least half the time to come, however the sweep's ticks fall.
-   */
   onTimeout(): void {
     if (this.state !== READY.OPEN) {
       // Our close frame got no answer in time.
       this.conn.destroy();
       return;
     }
-    const idle = this.ctx.settings.idleTimeout;
-    const half = Math.floor(idle / 2);
-    const now = this.conn.now;
-    const quiet = now - this.#lastActive;
-    if (this.userPaused) {
-      // (The idle clock stops while the application holds reading back.)
-      this.conn.setDeadline(half);
-      return;
-    }
-    if (quiet < half) {
-      this.#pingedAt = -1;
-      this.conn.setDeadline(half - quiet);
-      return;
-    }
-    if (!this.ctx.settings.sendPings) {
-      if (quiet >= idle) this.terminate();
-      else this.conn.setDeadline(idle - quiet);
-      return;
-    }
-    // (>=: on loopback the pong can come within the millisecond of its ping.)
-    if (this.#pingedAt < 0 || this.#lastActive >= this.#pingedAt) {
-      this.#pingedAt = now;
-      sendControl(this, OPCODE.PING, EMPTY);
-      this.conn.setDeadline(half);
-      return;
-    }
-    const sincePing = now - this.#pingedAt;
-    if (sincePing >= half) this.terminate();
-    else this.conn.setDeadline(half - sincePing);
+    checkIdle(this);
   }
 
   /** The server stops: close with 1001 (going away). */
@@ -232,11 +203,6 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     this.state = READY.CLOSING;
     sendControl(this, OPCODE.CLOSE, closePayload(CLOSE.GOING_AWAY, "Server closed"));
     notifyClose(this, CLOSE.GOING_AWAY, "Server closed");
-  }
-
-  #armIdle(): void {
-    const idle = this.ctx.settings.idleTimeout;
-    this.conn.setDeadline(idle > 0 ? Math.max(Math.floor(idle / 2), 1) : 0);
   }
 
   // ---- messages in (from the MessageReader) ----------------------------------------------------
@@ -318,7 +284,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
 
   resume(): void {
     if (!this.userPaused) return;
-    this.#lastActive = this.conn.now;
+    this.lastActive = this.conn.now;
     this.#hold(HOLD.USER, false);
   }
 }
