@@ -3,8 +3,11 @@
 import { deflateMessage } from "./deflate.ts";
 import { OPCODE } from "./frame-parser.ts";
 import { encodeFrame, firstByte } from "./frame-writer.ts";
-import { type BinaryType, READY, type Session, type WsContext } from "./session.ts";
+import { READY } from "./ready-state.ts";
 import { enterCallback, leaveCallback } from "./send-batch.ts";
+import type { BinaryType, Session, WsContext } from "./session.ts";
+import { closeSession } from "./session-close.ts";
+import { bufferedAmount, sendControl, sendMessage } from "./session-send.ts";
 
 export type SendData = string | ArrayBuffer | ArrayBufferView;
 
@@ -28,25 +31,25 @@ export class ServerWebSocket<T = unknown> {
   }
 
   send(data: SendData, compress = false): number {
-    if (typeof data === "string") return this.#s.send(OPCODE.TEXT, data, compress);
-    if (typeof data !== "object" || data === null) return this.#s.send(OPCODE.TEXT, `${data}`, compress); // (Bun: send(123) sends "123")
-    return this.#s.send(OPCODE.BINARY, bytesOf(data), compress);
+    if (typeof data === "string") return sendMessage(this.#s, OPCODE.TEXT, data, compress);
+    if (typeof data !== "object" || data === null) return sendMessage(this.#s, OPCODE.TEXT, `${data}`, compress); // (Bun: send(123) sends "123")
+    return sendMessage(this.#s, OPCODE.BINARY, bytesOf(data), compress);
   }
 
   sendText(data: string, compress = false): number {
-    return this.#s.send(OPCODE.TEXT, `${data}`, compress);
+    return sendMessage(this.#s, OPCODE.TEXT, `${data}`, compress);
   }
 
   sendBinary(data: ArrayBuffer | ArrayBufferView, compress = false): number {
-    return this.#s.send(OPCODE.BINARY, bytesOf(data), compress);
+    return sendMessage(this.#s, OPCODE.BINARY, bytesOf(data), compress);
   }
 
   ping(data?: SendData): number {
-    return this.#s.control(OPCODE.PING, controlBytes(data));
+    return sendControl(this.#s, OPCODE.PING, controlBytes(data));
   }
 
   pong(data?: SendData): number {
-    return this.#s.control(OPCODE.PONG, controlBytes(data));
+    return sendControl(this.#s, OPCODE.PONG, controlBytes(data));
   }
 
   /**
@@ -61,7 +64,7 @@ export class ServerWebSocket<T = unknown> {
     if (!Number.isInteger(c) || !(c === 1000 || (c >= 3000 && c <= 4999) || (c >= 1001 && c <= 1014 && c !== 1004 && c !== 1005 && c !== 1006))) {
       c = 1000;
     }
-    this.#s.close(c, reason === undefined ? "" : `${reason}`);
+    closeSession(this.#s, c, reason === undefined ? "" : `${reason}`);
   }
 
   terminate(): void {
@@ -138,7 +141,7 @@ export class ServerWebSocket<T = unknown> {
 
   /** Bytes sent and not yet taken by the kernel. */
   getBufferedAmount(): number {
-    return this.#s.bufferedAmount;
+    return bufferedAmount(this.#s);
   }
 
   pause(): void {

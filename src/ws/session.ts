@@ -1,19 +1,24 @@
-// One WebSocket connection after the 101 (RFC 6455): messages (from message-reader.ts) to the handlers,
-// frames out through the connection's cork buffer, the close handshake, backpressure, and the idle
-// clock on the connection's one deadline. The public object the handlers see is server-websocket.ts.
-import type { OutBuffer } from "../http/response.ts";
+// One WebSocket connection after the 101 (RFC 6455): its state, the socket events, messages (from
+// message-reader.ts) on to the handlers, backpressure toward the peer, and frames published to it
+// waiting for the end of the batch. The work is in plain functions taking the session, one file per
+// concern: session-send.ts (frames out), session-close.ts (the close handshake), session-handlers.ts
+// (calls into the handlers), session-idle.ts (the idle clock). The public object the handlers see is
+// server-websocket.ts.
 import type { Output } from "../server/output.ts";
 import type { Protocol, UpgradedConnection } from "../server/upgrade.ts";
-import { CLOSE, isValidCloseCode } from "./close-codes.ts";
-import { type DeflateParams, deflateMessage } from "./deflate.ts";
+import { CLOSE } from "./close-codes.ts";
+import type { DeflateParams } from "./deflate.ts";
 import { FrameParser, OPCODE } from "./frame-parser.ts";
-import { closePayload, firstByte, writeFrame, writeHeader, writeTextFrame } from "./frame-writer.ts";
-import { decodeText, MessageReader, type MessageTarget, STOP } from "./message-reader.ts";
+import { closePayload } from "./frame-writer.ts";
+import { MessageReader, type MessageTarget, STOP } from "./message-reader.ts";
 import type { WsSettings } from "./options.ts";
-import { awaitFlush, type Batched, enterCallback, leaveCallback, sendSoon } from "./send-batch.ts";
+import { READY } from "./ready-state.ts";
+import { awaitFlush, type Batched, enterCallback, leaveCallback } from "./send-batch.ts";
+import { closeSession, failConnection, notifyClose, receiveClose, releaseSession } from "./session-close.ts";
+import { binaryMessage, callHandler, deliverMessage } from "./session-handlers.ts";
+import { armIdle, checkIdle } from "./session-idle.ts";
+import { afterCorked, CORK_FLUSH, isOverLimit, sendControl } from "./session-send.ts";
 import { type Subscriber, TOOK, type Topics } from "./topics.ts";
-
-export const READY = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
 
 /** Reasons to stop reading a socket. */
 const HOLD = {
@@ -23,34 +28,7 @@ const HOLD = {
   USER: 2,
 } as const;
 
-/** Bun's send() results: the bytes sent, or these. */
-export const SEND = { BACKPRESSURE: -1, DROPPED: 0 } as const;
-
 export type BinaryType = "nodebuffer" | "arraybuffer" | "uint8array" | "blob";
-
-/** How long a close we sent waits for the peer's (then the connection is cut). */
-const CLOSE_WAIT_MS = 5000;
-/**
- * Payloads from here up go out by reference after their header (one writev on plain TCP), not copied
- * into the cork buffer: below it a copy is cheaper than the extra call. Above it the copy loses:
- * echoing 64 KiB messages cost 66–75 µs of server CPU each by reference (then two writes) and 76–105
- * µs copied (a short write then copies the cork buffer's tail once more).
- */
-const LARGE_PAYLOAD = 16 * 1024;
-/**
- * Once this much is corked, it is written at once rather than at the end of the callback: a handler
- * sending in a loop then sees backpressure (-1) and drops (0) as the kernel fills, as under Bun.serve.
- */
-const CORK_FLUSH = 64 * 1024;
-
-const EMPTY = new Uint8Array(0);
-/** The close handler's reason when we fail a connection, by the code sent to the peer. */
-const FAILURES: Record<number, string> = {
-  [CLOSE.PROTOCOL_ERROR]: "Protocol error",
-  [CLOSE.INVALID_PAYLOAD]: "Invalid UTF-8 or compressed data",
-  [CLOSE.MESSAGE_TOO_BIG]: "Received too big message",
-  [CLOSE.TRY_AGAIN_LATER]: "The server holds too much of other messages in pieces",
-};
 
 /** What the server keeps for all its sockets: settings, the open set, the topics. */
 export interface WsContext {
@@ -71,19 +49,27 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   ws!: Facade;
   readonly output: Output;
   readonly #parser = new FrameParser();
-  readonly #reader: MessageReader;
-  /** The idle clock: when something last came in or the peer last took our output, and when we pinged for want of it (-1: not). */
-  #lastActive: number;
-  #pingedAt = -1;
+  /** Frames in, messages out; released (its budget given back) by session-close.ts. */
+  readonly reader: MessageReader;
+  /**
+   * The idle clock (session-idle.ts): when something last came in or the peer last took our output,
+   * and when we pinged for want of it (-1: not).
+   */
+  lastActive: number;
+  pingedAt = -1;
   /** Why reading is stopped (HOLD bits); reading goes on when none is set. */
   #holds = 0;
   #paused = false;
-  /** Frames published to this socket, waiting for the end of the batch (send-batch.ts). */
-  #published: Uint8Array[] | null = null;
-  #publishedBytes = 0;
+  /**
+   * Frames published to this socket, waiting for the end of the batch (send-batch.ts); session-send.ts
+   * writes them first, before a frame of its own, and counts their bytes against backpressureLimit.
+   */
+  published: Uint8Array[] | null = null;
+  publishedBytes = 0;
   /** Topics this socket is in. */
   topics: Set<string> | null = null;
-  #closeNotified = false;
+  /** Whether the close handler was called (session-close.ts: it is, once). */
+  closeNotified = false;
 
   constructor(
     readonly conn: UpgradedConnection,
@@ -91,8 +77,8 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     readonly deflate: DeflateParams | null,
   ) {
     this.output = conn.output;
-    this.#lastActive = conn.now;
-    this.#reader = new MessageReader(this, ctx.settings.maxPayloadLength, deflate !== null, conn.budget);
+    this.lastActive = conn.now;
+    this.reader = new MessageReader(this, ctx.settings.maxPayloadLength, deflate !== null, conn.budget);
   }
 
   /**
@@ -111,11 +97,11 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   /** After the 101: `open`, then the bytes that came with the handshake. */
   start(received: Uint8Array): void {
     this.ctx.open.add(this);
-    this.#armIdle();
+    armIdle(this);
     enterCallback();
     try {
       // A throwing `open` leaves no socket half set up: it is cut (1006), as under Bun.serve.
-      if (!this.#call(0, null, 0)) this.terminate();
+      if (!callHandler(this, 0, null, 0)) this.terminate();
       else if (received.length > 0) this.#feed(received); // (after a close() in open, a close frame there still counts)
     } finally {
       leaveCallback();
@@ -126,7 +112,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   // ---- socket events (Protocol) -----------------------------------------------------------------
 
   onData(chunk: Uint8Array): void {
-    this.#lastActive = this.conn.now;
+    this.lastActive = this.conn.now;
     enterCallback();
     try {
       this.#feed(chunk);
@@ -138,8 +124,8 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
 
   #feed(chunk: Uint8Array): void {
     if (this.state === READY.CLOSED) return;
-    const err = this.#parser.feed(chunk, this.#reader);
-    if (err > 0) this.fail(err); // (STOP: the close handshake ended; what follows is not read)
+    const err = this.#parser.feed(chunk, this.reader);
+    if (err > 0) failConnection(this, err); // (STOP: the close handshake ended; what follows is not read)
   }
 
   /** After a read: stop reading while our output is over the limit. */
@@ -165,14 +151,14 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   }
 
   /** Leaving OPEN: no reason to hold reading is left, as the peer's close must be read (or lingered over). */
-  #releaseHolds(): void {
+  releaseHolds(): void {
     this.#hold(this.#holds, false);
   }
 
   /** The kernel took some of our queued output: the peer is reading, which is not idleness. */
   onSent(): void {
-    this.#lastActive = this.conn.now;
-    this.#pingedAt = -1;
+    this.lastActive = this.conn.now;
+    this.pingedAt = -1;
   }
 
   onDrain(): void {
@@ -180,7 +166,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     if (this.state !== READY.OPEN) return;
     enterCallback();
     try {
-      this.#call(3, null, 0);
+      callHandler(this, 3, null, 0);
     } finally {
       leaveCallback();
     }
@@ -193,69 +179,30 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
 
   onClose(): void {
     this.state = READY.CLOSED;
-    this.#notifyClose(CLOSE.ABNORMAL, "");
-    this.#release();
+    notifyClose(this, CLOSE.ABNORMAL, "");
+    releaseSession(this);
   }
 
-  /**
-   * The idle clock (one deadline, checked by the server's sweep about once a second): quiet for half
-   * of idleTimeout, the peer is pinged; quiet since that ping for another half, it is cut (1006).
-   * Without sendPings, quiet for the whole of idleTimeout. Counting from the ping, not from the last
-   * byte, leaves a pong at least half the time to come, however the sweep's ticks fall.
-   */
   onTimeout(): void {
     if (this.state !== READY.OPEN) {
       // Our close frame got no answer in time.
       this.conn.destroy();
       return;
     }
-    const idle = this.ctx.settings.idleTimeout;
-    const half = Math.floor(idle / 2);
-    const now = this.conn.now;
-    const quiet = now - this.#lastActive;
-    if (this.userPaused) {
-      // (The idle clock stops while the application holds reading back.)
-      this.conn.setDeadline(half);
-      return;
-    }
-    if (quiet < half) {
-      this.#pingedAt = -1;
-      this.conn.setDeadline(half - quiet);
-      return;
-    }
-    if (!this.ctx.settings.sendPings) {
-      if (quiet >= idle) this.terminate();
-      else this.conn.setDeadline(idle - quiet);
-      return;
-    }
-    // (>=: on loopback the pong can come within the millisecond of its ping.)
-    if (this.#pingedAt < 0 || this.#lastActive >= this.#pingedAt) {
-      this.#pingedAt = now;
-      this.control(OPCODE.PING, EMPTY);
-      this.conn.setDeadline(half);
-      return;
-    }
-    const sincePing = now - this.#pingedAt;
-    if (sincePing >= half) this.terminate();
-    else this.conn.setDeadline(half - sincePing);
+    checkIdle(this);
   }
 
   /** The server stops: close with 1001 (going away). */
   onShutdown(): void {
-    this.close(CLOSE.GOING_AWAY, "");
+    closeSession(this, CLOSE.GOING_AWAY, "");
   }
 
   /** The server stops at once (stop(true)): a last close frame, 1001 "Server closed", as Bun.serve's. */
   onAbort(): void {
     if (this.state !== READY.OPEN) return;
     this.state = READY.CLOSING;
-    this.control(OPCODE.CLOSE, closePayload(CLOSE.GOING_AWAY, "Server closed"));
-    this.#notifyClose(CLOSE.GOING_AWAY, "Server closed");
-  }
-
-  #armIdle(): void {
-    const idle = this.ctx.settings.idleTimeout;
-    this.conn.setDeadline(idle > 0 ? Math.max(Math.floor(idle / 2), 1) : 0);
+    sendControl(this, OPCODE.CLOSE, closePayload(CLOSE.GOING_AWAY, "Server closed"));
+    notifyClose(this, CLOSE.GOING_AWAY, "Server closed");
   }
 
   // ---- messages in (from the MessageReader) ----------------------------------------------------
@@ -266,202 +213,50 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
   }
 
   onText(text: string): void {
-    this.#message(text);
+    deliverMessage(this, text);
   }
 
   onBinary(buf: Uint8Array, start: number, end: number, owned: boolean): void {
-    this.#message(this.#binary(buf, start, end, owned));
-  }
-
-  /** The hot path: a direct call of the message handler (the switch of #call costs ~100 ns here). */
-  #message(message: string | Uint8Array | ArrayBuffer | Blob): void {
-    const onMessage = this.ctx.settings.handler.message;
-    if (onMessage === undefined) return;
-    try {
-      const r = onMessage(this.ws, message as string);
-      if (r !== undefined && r instanceof Promise) r.catch((err) => this.#handlerError(err));
-    } catch (err) {
-      this.#handlerError(err);
-    }
-  }
-
-  /**
-   * Bytes as the binaryType asks, in memory of their own: applications (Hono's adapter among them)
-   * read a message's `.buffer` as the message, and a small message kept must not keep a whole socket
-   * read alive. `owned`: buf[start, end) is already that (our gathering buffer, an inflated message).
-   */
-  #binary(buf: Uint8Array, start: number, end: number, owned = false): Uint8Array | ArrayBuffer | Blob {
-    const n = end - start;
-    const exact = owned && start === 0 && buf.byteOffset === 0 && n === buf.buffer.byteLength;
-    switch (this.binaryType) {
-      case "arraybuffer":
-        return exact ? (buf.buffer as ArrayBuffer) : (buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + end) as ArrayBuffer);
-      case "blob":
-        return new Blob([buf.subarray(start, end)]); // (a Blob copies what it is made of)
-      case "uint8array": {
-        // A plain Uint8Array, never a Buffer (zlib's output is one).
-        if (exact) return new Uint8Array(buf.buffer, 0, n);
-        const u = new Uint8Array(n);
-        u.set(buf.subarray(start, end));
-        return u;
-      }
-      default: {
-        if (exact) return Buffer.from(buf.buffer, 0, n);
-        const b = Buffer.allocUnsafe(n); // (never pooled in Bun: its `.buffer` is its own)
-        b.set(buf.subarray(start, end));
-        return b;
-      }
-    }
+    deliverMessage(this, binaryMessage(this.binaryType, buf, start, end, owned));
   }
 
   /** A control frame, whole (ping, pong, close): returns a close code to fail with, STOP, or 0. */
   onControlFrame(op: number, payload: Uint8Array): number {
     if (this.state === READY.CLOSED) return STOP; // (terminated by a handler earlier in this read)
-    if (op === OPCODE.CLOSE) return this.#onCloseFrame(payload);
+    if (op === OPCODE.CLOSE) return receiveClose(this, payload);
     if (this.state !== READY.OPEN) return 0;
     if (op === OPCODE.PING) {
       // Answered with the same data (§5.5.2), then told.
-      this.control(OPCODE.PONG, payload);
-      this.#call(4, this.#binary(payload, 0, payload.length), 0);
+      sendControl(this, OPCODE.PONG, payload);
+      callHandler(this, 4, binaryMessage(this.binaryType, payload, 0, payload.length), 0);
     } else {
-      this.#call(5, this.#binary(payload, 0, payload.length), 0);
+      callHandler(this, 5, binaryMessage(this.binaryType, payload, 0, payload.length), 0);
     }
     return 0;
   }
 
-  /** The peer's close: checked (§7.4, §5.5.1), answered if we have not closed yet, then TCP closes. */
-  #onCloseFrame(p: Uint8Array): number {
-    let code: number = CLOSE.NO_STATUS;
-    let reason = "";
-    if (p.length === 1) return CLOSE.PROTOCOL_ERROR;
-    if (p.length >= 2) {
-      code = (p[0]! << 8) | p[1]!;
-      if (!isValidCloseCode(code)) return CLOSE.PROTOCOL_ERROR;
-      const r = decodeText(p, 2, p.length);
-      if (r === null) return CLOSE.INVALID_PAYLOAD;
-      reason = r;
-    }
-    if (this.state === READY.OPEN) {
-      // Echo the code (§5.5.1), and the reason, as Bun.serve does; none if none came.
-      this.state = READY.CLOSING;
-      this.control(OPCODE.CLOSE, code === CLOSE.NO_STATUS ? EMPTY : closePayload(code, reason));
-    }
-    this.#finish(code, reason);
-    return STOP;
-  }
-
-  /** The close handshake is done (or failed): the handler hears, and TCP closes once our bytes leave. */
-  #finish(code: number, reason: string): void {
-    this.#releaseHolds();
-    this.state = READY.CLOSED;
-    this.#notifyClose(code, reason);
-    this.#release();
-    this.output.flush();
-    this.conn.end();
-  }
-
-  /**
-   * Fails the connection (§7.1.7): a close frame with `code` to the peer, and the TCP close. The close
-   * handler hears 1006 and why, as under Bun.serve: no close frame came from the peer.
-   */
-  fail(code: number): void {
-    if (this.state === READY.CLOSED) return;
-    if (this.state === READY.OPEN) this.control(OPCODE.CLOSE, closePayload(code, ""));
-    this.#finish(CLOSE.ABNORMAL, FAILURES[code] ?? "Protocol error");
-  }
-
-  // ---- frames out -----------------------------------------------------------------------------
-
-  /**
-   * Sends a data message (opcode TEXT or BINARY). Returns the bytes sent, -1 when they wait under
-   * backpressure, 0 when dropped (over backpressureLimit, or closed).
-   */
-  send(opcode: number, data: string | Uint8Array, compress: boolean): number {
-    if (this.state !== READY.OPEN) return SEND.DROPPED;
-    if (this.#overLimit()) return SEND.DROPPED;
-    if (compress && this.deflate !== null && this.ctx.settings.compress) {
-      const bytes = typeof data === "string" ? Buffer.from(data) : data;
-      const deflated = deflateMessage(bytes, this.deflate!);
-      if (deflated !== null) {
-        this.#writeBytes(firstByte(opcode, true), deflated, false);
-        return this.#sent(bytes.length);
-      }
-      data = bytes;
-    }
-    if (typeof data === "string") {
-      if (this.#published !== null) this.flushPublished();
-      const out = this.output.cork();
-      const n = writeTextFrame(out, firstByte(opcode, false), data);
-      this.#corked(out);
-      return this.#sent(n);
-    }
-    this.#writeBytes(firstByte(opcode, false), data, true);
-    return this.#sent(data.length);
-  }
-
-  /**
-   * A control frame (ping, pong, close). Its payload is at most 125 bytes: ws.ping()/pong() refuse
-   * more, a pong echoes a ping the parser checked, and closePayload() cuts the reason.
-   */
-  control(opcode: number, payload: Uint8Array): number {
-    if (this.state === READY.CLOSED) return SEND.DROPPED;
-    if (this.#published !== null) this.flushPublished();
-    writeFrame(this.output.cork(), firstByte(opcode, false), payload);
-    sendSoon();
-    return this.#sent(payload.length);
-  }
-
-  /** Writes a frame: small ones through the cork buffer, large ones' payload by reference. */
-  #writeBytes(b0: number, payload: Uint8Array, ownerMayChange: boolean): void {
-    if (this.#published !== null) this.flushPublished();
-    const out: OutBuffer = this.output.cork();
-    if (payload.length < LARGE_PAYLOAD) {
-      writeFrame(out, b0, payload);
-      this.#corked(out);
-      return;
-    }
-    writeHeader(out, b0, payload.length);
-    this.output.sendAfterCorked(payload, ownerMayChange); // one writev for both, on plain TCP
-  }
-
-  #overLimit(): boolean {
-    const limit = this.ctx.settings.backpressureLimit;
-    // (Corked bytes are fewer than CORK_FLUSH: the cheap test settles nearly every send.)
-    if (limit === 0 || this.output.queued + this.#publishedBytes + CORK_FLUSH <= limit) return false;
-    if (this.output.pending + this.#publishedBytes <= limit) return false;
-    if (this.ctx.settings.closeOnBackpressureLimit) this.terminate();
-    return true;
-  }
-
-  #sent(n: number): number {
-    return this.output.queued > 0 ? SEND.BACKPRESSURE : n;
-  }
+  // ---- frames published to this socket (Subscriber, Batched) -----------------------------------
 
   /** A frame published to this socket: it waits for the end of the batch. */
   queueFrame(frame: Uint8Array): number {
-    if (this.state !== READY.OPEN || this.#overLimit()) return TOOK.DROPPED;
-    if (this.#published === null) {
-      this.#published = [frame];
+    if (this.state !== READY.OPEN || isOverLimit(this)) return TOOK.DROPPED;
+    if (this.published === null) {
+      this.published = [frame];
       awaitFlush(this);
     } else {
-      this.#published.push(frame);
+      this.published.push(frame);
     }
-    this.#publishedBytes += frame.length;
+    this.publishedBytes += frame.length;
     // A lot waiting: written now, as a large cork is (so a publish loop meets backpressure as it fills).
-    if (this.#publishedBytes >= CORK_FLUSH) this.flushPublished();
+    if (this.publishedBytes >= CORK_FLUSH) this.flushPublished();
     return this.output.queued > 0 ? TOOK.QUEUED : TOOK.SENT;
   }
 
-  /** ws.getBufferedAmount(): bytes sent or published and not yet taken by the kernel. */
-  get bufferedAmount(): number {
-    return this.output.pending + this.#publishedBytes;
-  }
-
   flushPublished(): void {
-    const frames = this.#published;
+    const frames = this.published;
     if (frames === null) return;
-    this.#published = null;
-    this.#publishedBytes = 0;
+    this.published = null;
+    this.publishedBytes = 0;
     if (this.state === READY.CLOSED) return;
     if (frames.length === 1) {
       this.output.send(frames[0]!); // shared by every subscriber, and never changed: by reference
@@ -469,34 +264,17 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
     }
     const out = this.output.cork();
     for (let i = 0; i < frames.length; i++) out.bytes(frames[i]!);
-    this.#corked(out);
+    afterCorked(this, out);
   }
 
-  /** After corking a frame into `out`: written now if it holds a lot, else at the end of the callback. */
-  #corked(out: OutBuffer): void {
-    if (out.len >= CORK_FLUSH) this.output.flush();
-    else sendSoon();
-  }
-
-  /** ws.close(): our close frame; the handler hears now; TCP closes when the peer answers (or soon). */
-  close(code: number, reason: string): void {
-    if (this.state !== READY.OPEN) return;
-    this.#releaseHolds();
-    this.state = READY.CLOSING;
-    const payload = code === 0 ? EMPTY : closePayload(code, reason);
-    this.control(OPCODE.CLOSE, payload);
-    // The handler hears the reason as it went out: cut to 123 bytes, as Bun does.
-    this.#notifyClose(code === 0 ? CLOSE.NO_STATUS : code, payload.length > 2 ? (decodeText(payload, 2, payload.length) ?? "") : "");
-    this.#release();
-    this.conn.setDeadline(CLOSE_WAIT_MS);
-  }
+  // ---- the application's controls (sends and ws.close() are in session-send.ts, session-close.ts) ---
 
   /** ws.terminate(): the TCP connection goes now, no close frame. */
   terminate(): void {
     if (this.state === READY.CLOSED) return;
     this.state = READY.CLOSED;
-    this.#notifyClose(CLOSE.ABNORMAL, "");
-    this.#release();
+    notifyClose(this, CLOSE.ABNORMAL, "");
+    releaseSession(this);
     this.conn.destroy();
   }
 
@@ -506,77 +284,7 @@ export class Session implements Protocol, MessageTarget, Subscriber, Batched {
 
   resume(): void {
     if (!this.userPaused) return;
-    this.#lastActive = this.conn.now;
+    this.lastActive = this.conn.now;
     this.#hold(HOLD.USER, false);
-  }
-
-  // ---- handlers -------------------------------------------------------------------------------
-
-  /**
-   * The close handler, once. As under Bun.serve, the socket has left its topics by then and still
-   * counts in pendingWebSockets while the handler runs.
-   */
-  #notifyClose(code: number, reason: string): void {
-    if (this.#closeNotified) return;
-    this.#closeNotified = true;
-    const topics = this.topics;
-    this.topics = null;
-    if (topics !== null) for (const t of topics) this.ctx.topics.unsubscribe(t, this);
-    this.#call(2, reason, code);
-  }
-
-  /** Leaves the open set and the body budget (the topics went before the close handler ran). */
-  #release(): void {
-    this.ctx.open.delete(this);
-    this.#reader.release();
-  }
-
-  /**
-   * Calls a handler: 0 open, 2 close, 3 drain, 4 ping, 5 pong (messages go through #message). A throw
-   * goes to `error`, or is logged: it never reaches the socket loop, the process, or other sockets.
-   * False if it threw.
-   */
-  #call(which: number, arg: unknown, code: number): boolean {
-    const h = this.ctx.settings.handler;
-    const ws = this.ws;
-    try {
-      let r: unknown;
-      switch (which) {
-        case 0:
-          r = h.open?.(ws);
-          break;
-        case 2:
-          r = h.close?.(ws, code, arg as string);
-          break;
-        case 3:
-          r = h.drain?.(ws);
-          break;
-        case 4:
-          r = h.ping?.(ws, arg as Buffer);
-          break;
-        default:
-          r = h.pong?.(ws, arg as Buffer);
-      }
-      if (r instanceof Promise) r.catch((err) => this.#handlerError(err));
-      return true;
-    } catch (err) {
-      this.#handlerError(err);
-      return false;
-    }
-  }
-
-  #handlerError(err: unknown): void {
-    const onError = this.ctx.settings.handler.error;
-    if (onError !== undefined) {
-      try {
-        const r = onError(err, this.ws);
-        if (r instanceof Promise) r.catch((again) => console.error("websocket error handler failed:", again));
-        return;
-      } catch (again) {
-        console.error("websocket error handler failed:", again);
-        return;
-      }
-    }
-    console.error("websocket handler failed:", err);
   }
 }
