@@ -8,7 +8,8 @@ import { unsentInKernel } from "./send-queue.ts";
 /**
  * Arms the one timer the state calls for. The deadline is kept while the kind stays the same (a
  * head's timeout counts from its first byte, however it trickles in), and renewed for `progress`;
- * each new request clears it (Connection.startRequest), so no deadline outlives its request.
+ * each new request clears it (Connection.startRequest), so no deadline outlives its request, but
+ * for a stalled send's: answering more requests is no progress on that.
  */
 export function armTimer(conn: Connection, progress: Timer = TIMER.NONE): void {
   const o = conn.ctx.options;
@@ -69,7 +70,14 @@ export function armTimer(conn: Connection, progress: Timer = TIMER.NONE): void {
 /** A timeout of 0 means never (Bun's `idleTimeout: 0`). */
 export function setTimer(conn: Connection, kind: Timer, ms: number): void {
   conn.timer = kind;
-  conn.deadline = kind === TIMER.NONE || ms <= 0 ? 0 : conn.ctx.now + ms;
+  if (kind === TIMER.NONE || ms <= 0) {
+    conn.deadline = 0;
+    return;
+  }
+  // The clock is read here rather than taken from ctx.now: a timer may be armed from a promise
+  // callback (a stream's next piece, an async handler, the next pipelined request started from
+  // there), up to a second after ctx.now was last refreshed, and would then pass that much early.
+  conn.deadline = (conn.ctx.now = Date.now()) + ms;
 }
 
 /** What a timeout does: called by the server's sweep (Connection.onTimeout) when `deadline` has passed. */

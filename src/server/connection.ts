@@ -326,6 +326,8 @@ export class Connection implements BodyFeeder, ReplyTarget, BudgetWaiter, Pendin
       refuseRequest(this, HTTP_ERROR.BODY_TOO_LARGE);
       return;
     }
+    // A body's clock starts now (this may run from a promise callback, long after the last event).
+    if (head.hasBody) this.ctx.now = Date.now();
     this.in.start = this.rx.start(head, this.in.buf, this.in.start, this.in.end, this, opts, this.ctx.now);
     // Past a few uploads at once, each reads in small pieces: a thousand must not each bring 512 KiB.
     if (this.rx.receiving && this.ctx.budget.receiving > BIG_READ_UPLOADS) shrinkReads(this);

@@ -226,6 +226,39 @@ test("pipelined slow handlers each get a whole handlerTimeout", async () => {
   expect(c.ended).toBe(false);
 }, 10_000);
 
+test("a request pipelined behind a slow stream gets its whole handlerTimeout", async () => {
+  // The stream ends in a promise callback, which starts the next request there and then; its
+  // deadline must count from the clock, not from the last socket event or sweep (up to 1 s before).
+  // Found by review: the second request was cut about 1.1 s into its 1.5 s, 4 runs of 4.
+  using s = serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    log: "off",
+    handlerTimeout: 2000,
+    async handler(req) {
+      if (req.path === "/stream") {
+        let n = 0;
+        return new Response(
+          new ReadableStream({
+            async pull(c) {
+              await Bun.sleep(100);
+              if (++n > 18) c.close();
+              else c.enqueue(new Uint8Array(10));
+            },
+          }),
+        );
+      }
+      await Bun.sleep(1500);
+      return "slow";
+    },
+  });
+  const c = await RawClient.connect(s.port);
+  await c.send(GET("/stream") + GET("/slow"));
+  expect((await c.response(5000)).status).toBe(200);
+  expect((await c.response(5000)).text()).toBe("slow");
+  expect(c.ended).toBe(false);
+}, 10_000);
+
 test("a client that half-closes while its last response is still queued gets all of it", async () => {
   const SIZE = 16 * 1024 * 1024; // far more than the socket buffers hold
   const body = new Uint8Array(SIZE).fill(0x62);
