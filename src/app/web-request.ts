@@ -39,9 +39,9 @@ export class WebRequest extends Request {
     let url: string;
     if (target.charCodeAt(0) === 47) {
       // origin-form: the authority comes from Host (RFC 9112 §3.3)
-      url = `http://${head.header("host") || fallbackHost}${target}`;
+      url = `http://${head.host || fallbackHost}${target}`;
     } else if (target === "*") {
-      url = `http://${head.header("host") || fallbackHost}/`;
+      url = `http://${head.host || fallbackHost}/`;
     } else if (head.pathStart === head.targetEnd && !target.includes("://")) {
       url = `http://${target}/`; // authority-form (CONNECT)
     } else {

@@ -535,6 +535,31 @@ describe("RequestHead accessors", () => {
     expect([other.lowerNameAt(1), other.lowerNameAt(2)]).toEqual(["hoss", "sec-fetch-modx"]);
   });
 
+  test("host: the Host value whichever the case of its name, and release() forgets the fields", () => {
+    const parseOne = (text: string): RequestHead => {
+      const head = new RequestHead();
+      const bytes = latin1(text);
+      expect(parseRequestHead(bytes, 0, bytes.length, head)).toBe(bytes.length);
+      return head;
+    };
+    const a = parseOne("GET /x HTTP/1.1\r\nHost: example.test:8080\r\n\r\n");
+    const b = parseOne("GET /y HTTP/1.1\r\nAccept: */*\r\nHOST: example.test:8080\r\n\r\n");
+    const c = parseOne("GET /z HTTP/1.1\r\nHost: example.test:8081\r\n\r\n");
+    expect(a.host).toBe("example.test:8080");
+    expect(b.host).toBe("example.test:8080"); // (the string made for `a`: JS cannot tell two equal strings apart)
+    expect(c.host).toBe("example.test:8081");
+    expect(a.host).toBe("example.test:8080"); // and back
+    expect(parseOne("GET / HTTP/1.0\r\n\r\n").host).toBeUndefined();
+    // release() forgets the fields; the next head parsed into it has its own.
+    a.release();
+    expect(a.headerCount).toBe(0);
+    expect(a.host).toBeUndefined();
+    const again = latin1("GET / HTTP/1.1\r\nHost: h2\r\nX-A: 1\r\n\r\n");
+    expect(parseRequestHead(again, 0, again.length, a)).toBe(again.length);
+    expect(a.entries()).toEqual([["Host", "h2"], ["X-A", "1"]]);
+    expect(b.entries()).toEqual([["Accept", "*/*"], ["HOST", "example.test:8080"]]); // untouched by a's reuse
+  });
+
   test("version, hasBody, methodName", () => {
     const head = parse();
     expect(head.version).toBe("HTTP/1.1");
