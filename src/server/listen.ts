@@ -32,6 +32,8 @@ export const DEFAULT_BODY_BUDGET = 16 * 1024 * 1024;
 export const DEFAULT_OUTPUT_BUDGET = 32 * 1024 * 1024;
 /** Open connections past which new ones read in small pieces (a fast single upload keeps big reads). */
 const SMALL_READS_FROM = 64;
+/** How far ahead of the clock the once-a-second sweep takes a deadline as passed (see the sweep). */
+const SWEEP_SLACK_MS = 20;
 
 export interface ListenOptions extends Partial<ConnectionOptions> {
   port?: number;
@@ -198,11 +200,15 @@ export function listen(options: ListenOptions, hooks: ListenHooks): Listener {
     },
   } as unknown as Bun.TCPSocketListenOptions<Connection>);
 
-  // One timer for every timeout: deadlines are plain numbers checked once a second.
+  // One timer for every timeout: deadlines are plain numbers checked once a second. A deadline a
+  // timeout renews from here (a send that still moves, a WebSocket ping) is read off the clock a few
+  // milliseconds after `now`, so it would fall just after the sweep a period later and wait a whole
+  // period more: deadlines within SWEEP_SLACK_MS of now count as passed.
   const sweep = setInterval(() => {
     const now = (ctx.now = Date.now());
+    const due = now + SWEEP_SLACK_MS;
     for (const conn of ctx.connections) {
-      if (conn.deadline !== 0 && conn.deadline <= now) conn.onTimeout();
+      if (conn.deadline !== 0 && conn.deadline <= due) conn.onTimeout();
     }
     hooks.tick?.();
     if (stopping && ctx.connections.size === 0) drained?.();
