@@ -62,12 +62,14 @@ test("idleTimeout: 1 closes an idle connection within a few seconds, not at once
     () => ({ idleTimeout: 1, fetch: () => new Response("x") }),
     ({ port }) => keptFor(port, 7000),
   );
-  // Bun's timers tick every 4 s, ours every second.
+  // Bun's timers tick every 4 s, ours every second. Bun's first tick may come at once (a CI run saw
+  // one side close after 380 ms: ours arms 1 s from the answer, so it was Bun), so only ours is held
+  // to "not before the second is up".
   for (const ms of [seen.bun, seen.ours]) {
     expect(ms).not.toBeNull();
-    expect(ms!).toBeGreaterThan(900);
     expect(ms!).toBeLessThan(6500);
   }
+  expect(seen.ours!).toBeGreaterThan(900);
 }, 20_000);
 
 test("idleTimeout: 0 means never", async () => {
