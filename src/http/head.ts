@@ -79,7 +79,7 @@ const FIELD_TABLE_LENGTH = 24 * 4;
 const NO_FIELDS = new Int32Array(0);
 /**
  * Field tables of heads released between requests, for the next head to parse: an idle connection
- * then holds no table (384 bytes of its ~3 KB), and a busy one takes back the table it gave.
+ * then holds no table (384 bytes), and a busy one takes back the table it gave.
  */
 const spareTables: Int32Array[] = [];
 /** Tables kept spare at most (about 400 KB): past that, a released table is left to the GC. */
