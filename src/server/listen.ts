@@ -167,7 +167,6 @@ export function listen(options: ListenOptions, hooks: ListenHooks): Listener {
           return;
         }
         acceptedConnections++;
-        ctx.now = Date.now(); // the first timer counts from now, not from the last sweep
         const conn = new Connection(socket, ctx);
         // Many clients at once (or memory already tight): each gets a small kernel receive buffer, so
         // no read brings more than ~32 KiB of what a thousand uploads send (receive-buffer.ts).
